@@ -1,0 +1,82 @@
+/**
+ * The Fastify app, in layers: external plugins (security headers, cookies, rate limit,
+ * OpenAPI), then app plugins (problem+json errors, authentication), then routes.
+ */
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import type { Logger } from '../config/log.js';
+import type { Engine } from '../engine/types.js';
+import type { Db } from '../storage/db.js';
+import { createIdentityRepository } from '../storage/repositories/identity.js';
+import { auth } from './plugins/app/auth.js';
+import { openapi } from './plugins/external/openapi.js';
+import { security } from './plugins/external/security.js';
+import { registerProblemHandler } from './plugins/problem.js';
+import { auditRoutes } from './routes/audit/index.js';
+import { customerRoutes } from './routes/customers/index.js';
+import { engineRoutes } from './routes/engine.js';
+import { eventRoutes } from './routes/events/index.js';
+import { sessionRoutes } from './routes/session/index.js';
+import { taskRoutes } from './routes/tasks/index.js';
+import { createTasklist } from './services/tasklist.js';
+
+export interface AppDeps {
+  engine: Engine;
+  db: Db;
+  logger: Logger;
+  /** Largest accepted request body in bytes (deployments); other routes take less. */
+  bodyLimit?: number;
+  /** Key for session cookies; HERALD_SECRET. */
+  secret?: string;
+  /** Secrets trigger events are signed with (several while one rotates); defaults to `secret`. */
+  eventSecrets?: string[];
+  /** Requests per token (or session, or address) per window. */
+  rateLimit?: { max: number; timeWindow: number };
+  sessionTtlMs?: number;
+  secureCookies?: boolean;
+  /** Follow the engine's user-task hooks into the tasks table (on unless a test drives it). */
+  followTasks?: boolean;
+}
+
+const DEV_SECRET = 'herald-dev-secret-change-me';
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const secret = deps.secret ?? process.env.HERALD_SECRET ?? DEV_SECRET;
+  const app: FastifyInstance = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    bodyLimit: deps.bodyLimit ?? 5 * 1024 * 1024,
+    // refuse unknown fields instead of dropping them, so a request naming `status` hears why
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
+  });
+
+  // external
+  await app.register(security, { cookieSecret: secret, rateLimit: deps.rateLimit ?? { max: 600, timeWindow: 60_000 } });
+  await app.register(openapi);
+
+  // app
+  registerProblemHandler(app);
+  const identity = createIdentityRepository(deps.db);
+  await app.register(auth, { identity });
+  const tasklist = createTasklist({ db: deps.db, engine: deps.engine });
+  if (deps.followTasks !== false) {
+    const stop = tasklist.follow(deps.logger);
+    app.addHook('onClose', async () => stop());
+    app.addHook('onReady', async () => {
+      await tasklist.rebuild().catch((err: Error) => deps.logger.warn({ err: err.message }, 'tasklist: rebuild from the engine failed'));
+    });
+  }
+
+  // routes
+  app.get(
+    '/health',
+    { config: { auth: 'none' }, schema: { tags: ['health'], security: [], response: { 200: Type.Object({ status: Type.String(), engine: Type.String() }) } } },
+    async () => ({ status: 'ok', engine: deps.engine.kind }),
+  );
+  await app.register(sessionRoutes, { identity, sessionTtlMs: deps.sessionTtlMs ?? 8 * 3_600_000, secureCookies: deps.secureCookies ?? false });
+  await app.register(taskRoutes, { db: deps.db, tasklist });
+  await app.register(eventRoutes, { db: deps.db, engine: deps.engine, secrets: deps.eventSecrets ?? [secret] });
+  await app.register(auditRoutes, { db: deps.db });
+  await app.register(customerRoutes, { db: deps.db });
+  await app.register(engineRoutes, { engine: deps.engine, tasklist });
+  return app;
+}

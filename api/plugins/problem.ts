@@ -1,0 +1,72 @@
+/**
+ * Errors as application/problem+json (RFC 9457): the title says what was wrong, `field`,
+ * `element` or `rule` where. 5xx details stay in the log.
+ */
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { EngineError } from '../../engine/types.js';
+
+const engineStatus: Record<EngineError['code'], number> = {
+  NOT_FOUND: 404,
+  INVALID_ARGUMENT: 400,
+  INVALID_STATE: 409,
+  ALREADY_EXISTS: 409,
+  DEPLOY_REFUSED: 422,
+  UNAVAILABLE: 503,
+};
+
+export class HttpProblem extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly extra: Record<string, unknown> = {},
+  ) {
+    super(message);
+  }
+}
+
+export const notFound = (what: string) => new HttpProblem(404, `no such ${what}`);
+
+interface AjvError {
+  instancePath?: string;
+  message?: string;
+  params?: { missingProperty?: string; additionalProperty?: string };
+}
+
+/** The dotted field an AJV error is about: `body.variables.amount`, `query.limit`. */
+function fieldOf(context: string | undefined, v: AjvError): string {
+  const path = (v.instancePath ?? '').replace(/^\//, '').split('/').filter(Boolean);
+  const leaf = v.params?.missingProperty ?? v.params?.additionalProperty;
+  if (leaf) path.push(leaf);
+  const ctx = context === 'querystring' ? 'query' : context === 'headers' ? 'header' : (context ?? 'body');
+  return [ctx, ...path].join('.');
+}
+
+export function registerProblemHandler(app: FastifyInstance): void {
+  app.setErrorHandler((err: FastifyError | EngineError | HttpProblem, request, reply) => {
+    let status = 500;
+    let body: Record<string, unknown>;
+    if (err instanceof EngineError) {
+      status = engineStatus[err.code];
+      body = { title: err.message, code: err.code, ...err.details };
+    } else if (err instanceof HttpProblem) {
+      status = err.status;
+      body = { title: err.message, ...err.extra };
+    } else if ((err as FastifyError).validation) {
+      status = 400;
+      const v = (err as FastifyError).validation![0] as AjvError;
+      const field = fieldOf((err as FastifyError).validationContext, v);
+      const message = v.params?.additionalProperty ? 'is not a field that can be set' : v.message;
+      body = { title: `${field} ${message}`, field };
+    } else if ((err as FastifyError).statusCode && (err as FastifyError).statusCode! < 500) {
+      status = (err as FastifyError).statusCode!;
+      body = { title: (err as unknown as { title?: string }).title ?? err.message, code: (err as FastifyError).code };
+    } else {
+      request.log.error({ err }, 'request failed');
+      body = { title: 'Internal Server Error' };
+    }
+    void reply.status(status).type('application/problem+json').send({ type: 'about:blank', status, ...body });
+  });
+  app.setNotFoundHandler((request, reply) => {
+    void reply.status(404).type('application/problem+json').send({ type: 'about:blank', status: 404, title: `no route ${request.method} ${request.url.split('?')[0]}` });
+  });
+}

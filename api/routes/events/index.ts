@@ -1,0 +1,141 @@
+/**
+ * Trigger events from ERP, billing and payment systems. Signed (HMAC), and idempotent by
+ * Idempotency-Key: the receipt row is inserted first, in a transaction with its audit row, so
+ * of concurrent duplicates exactly one goes on to publish; the others wait for its result.
+ * The same key with a different body is 422.
+ */
+import { createHash } from 'node:crypto';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { canonicalJson } from '../../../domain/audit/index.js';
+import type { Engine } from '../../../engine/types.js';
+import type { Db } from '../../../storage/db.js';
+import { createAuditRepository } from '../../../storage/repositories/audit.js';
+import { HttpProblem } from '../../plugins/problem.js';
+import { Problem } from '../../schemas/common.js';
+import { EVENT_DATA, EventAccepted, EventBody, EventHeaders, type EventType } from '../../schemas/events.js';
+import { verifySignature } from '../../services/signature.js';
+
+const checkers = Object.fromEntries(Object.entries(EVENT_DATA).map(([type, schema]) => [type, TypeCompiler.Compile(schema)])) as unknown as Record<EventType, ReturnType<typeof TypeCompiler.Compile>>;
+
+/** The engine message each event becomes: name, correlation key, variables. */
+function toMessage(type: EventType, data: Record<string, unknown>, source: string): { name: string; correlationKey: string; variables: Record<string, unknown> } {
+  const s = (k: string) => String(data[k]);
+  switch (type) {
+    case 'invoice.issued':
+      return { name: 'invoice-issued', correlationKey: s('invoiceId'), variables: { ...data, channel: data.channel ?? 'email', initiatedBy: source } };
+    case 'payment.received':
+      return { name: 'payment-received', correlationKey: s('invoiceId'), variables: { paymentId: data.paymentId, paidAmount: data.amount, paidCurrency: data.currency } };
+    case 'promise_to_pay.made':
+      return { name: 'promise-to-pay', correlationKey: s('invoiceId'), variables: { promisedDate: data.promisedDate, promisedAmount: data.amount } };
+    case 'credit.limit_changed':
+      return { name: 'credit-limit-changed', correlationKey: s('customerId'), variables: { ...data, initiatedBy: source } };
+    case 'customer.updated':
+      return { name: 'customer-updated', correlationKey: s('customerId'), variables: { customerId: data.customerId, changes: data.changes } };
+  }
+}
+
+interface Receipt {
+  body_hash: string;
+  state: 'pending' | 'done' | 'failed';
+  status_code: number | null;
+  response: unknown;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    rawBody?: string;
+  }
+}
+
+export async function eventRoutes(app: FastifyInstance, opts: { db: Db; engine: Engine; secrets: string[]; messageTtlMs?: number; waitMs?: number }): Promise<void> {
+  const { db, engine } = opts;
+  // this plugin's JSON parser keeps the raw text: the signature is over the exact bytes
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request: FastifyRequest, body: string | Buffer, done) => {
+    request.rawBody = body.toString();
+    try {
+      done(null, JSON.parse(request.rawBody));
+    } catch {
+      done(new HttpProblem(400, 'the body is not valid JSON', { field: 'body' }), undefined);
+    }
+  });
+
+  const readReceipt = async (key: string) => (await db('event_receipts').where({ idempotency_key: key }).first()) as Receipt | undefined;
+
+  app.post(
+    '/api/events',
+    {
+      bodyLimit: 64 * 1024,
+      config: { auth: 'signature' },
+      schema: {
+        tags: ['events'],
+        summary: 'Receive a trigger event (HMAC-signed, idempotent by Idempotency-Key)',
+        security: [{ signature: [] }],
+        headers: EventHeaders,
+        body: EventBody,
+        response: { 202: EventAccepted, 400: Problem, 401: Problem, 413: Problem, 422: Problem, 429: Problem, 503: Problem },
+      },
+      preValidation: async (request) => {
+        const verdict = verifySignature(request.headers['x-herald-signature'] as string | undefined, request.rawBody ?? '', opts.secrets);
+        if (!verdict.ok) throw new HttpProblem(401, verdict.reason, { field: 'header.x-herald-signature' });
+      },
+    },
+    async (request, reply) => {
+      const body = request.body as EventBody;
+      const checker = checkers[body.type];
+      const first = checker.Errors(body.data).First();
+      if (first) {
+        const path = first.path.replace(/^\//, '').replace(/\//g, '.');
+        const field = `body.data${path ? `.${path}` : ''}`;
+        throw new HttpProblem(400, `${field} ${first.message.toLowerCase()}`, { field });
+      }
+      const key = request.headers['idempotency-key'] as string;
+      const bodyHash = createHash('sha256').update(canonicalJson(body)).digest('hex');
+      const receivedAt = new Date();
+
+      const claimed = await db.transaction(async (tx) => {
+        const inserted = await tx('event_receipts').insert({ idempotency_key: key, event_type: body.type, body_hash: bodyHash, state: 'pending', received_at: receivedAt }).onConflict('idempotency_key').ignore().returning('idempotency_key');
+        if (inserted.length) {
+          await createAuditRepository(tx).append({ actor: `system:${body.source}`, action: 'event.received', subjectType: 'event', subjectId: key, detail: { type: body.type, data: body.data } });
+          return true;
+        }
+        // a failed attempt may be retried by whoever takes it over first
+        const retaken = await tx('event_receipts').where({ idempotency_key: key, state: 'failed', body_hash: bodyHash }).update({ state: 'pending' });
+        return retaken > 0;
+      });
+
+      if (!claimed) {
+        const deadline = Date.now() + (opts.waitMs ?? 10_000);
+        for (;;) {
+          const r = await readReceipt(key);
+          if (r && r.body_hash !== bodyHash) throw new HttpProblem(422, `Idempotency-Key ${key} was used before with a different body`, { field: 'header.idempotency-key' });
+          if (r?.state === 'done') {
+            void reply.header('Idempotent-Replayed', 'true');
+            return reply.status((r.status_code ?? 202) as 202).send(typeof r.response === 'string' ? JSON.parse(r.response) : r.response);
+          }
+          if (r?.state === 'failed') throw new HttpProblem(503, `event ${key} failed before; send it again`);
+          if (Date.now() > deadline) throw new HttpProblem(503, `event ${key} is still being processed; send it again`);
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+      }
+
+      const message = toMessage(body.type, body.data, body.source);
+      try {
+        const { messageKey } = await engine.publishMessage({ ...message, messageId: key, timeToLive: opts.messageTtlMs ?? 3_600_000 });
+        const response = { eventId: key, type: body.type, message: { ...message, variables: undefined, messageKey }, receivedAt: receivedAt.toISOString() };
+        delete response.message.variables;
+        await db.transaction(async (tx) => {
+          await tx('event_receipts').where({ idempotency_key: key }).update({ state: 'done', status_code: 202, response: JSON.stringify(response), finished_at: new Date() });
+          await createAuditRepository(tx).append({ actor: `system:${body.source}`, action: 'event.accepted', subjectType: 'event', subjectId: key, detail: { type: body.type, message: response.message } });
+        });
+        return reply.status(202).send(response);
+      } catch (err) {
+        await db.transaction(async (tx) => {
+          await tx('event_receipts').where({ idempotency_key: key }).update({ state: 'failed', finished_at: new Date() });
+          await createAuditRepository(tx).append({ actor: `system:${body.source}`, action: 'event.failed', subjectType: 'event', subjectId: key, outcome: 'failed', detail: { type: body.type, error: (err as Error).message } });
+        });
+        throw err;
+      }
+    },
+  );
+}

@@ -1,0 +1,110 @@
+/**
+ * Herald's settings: one typed table, read from the environment once.
+ *
+ * Every setting has a type, a default and a description; a bad value is refused at start with
+ * a message naming the variable, so a typo never becomes a silent default.
+ */
+import path from 'node:path';
+
+export class ConfigError extends Error {
+  constructor(readonly variable: string, message: string) {
+    super(`${variable}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Parser<T> = (raw: string, name: string) => T;
+
+interface Setting<T> {
+  env: string;
+  description: string;
+  default: T;
+  parse: Parser<T>;
+}
+
+const str: Parser<string> = (raw) => raw;
+const optionalUrl =
+  (...protocols: string[]): Parser<string | undefined> =>
+  (raw, name) => {
+    if (raw === '') return undefined;
+    let url: URL;
+    try {
+      url = new URL(raw);
+    } catch {
+      throw new ConfigError(name, `"${raw}" is not a URL`);
+    }
+    if (!protocols.includes(url.protocol)) {
+      throw new ConfigError(name, `expected a ${protocols.join(' or ')} URL, got ${url.protocol}`);
+    }
+    return raw;
+  };
+const int =
+  (min: number, max: number): Parser<number> =>
+  (raw, name) => {
+    if (!/^-?\d+$/.test(raw.trim())) throw new ConfigError(name, `"${raw}" is not a whole number`);
+    const n = Number(raw);
+    if (n < min || n > max) throw new ConfigError(name, `${n} is outside ${min}..${max}`);
+    return n;
+  };
+const oneOf =
+  <T extends string>(...values: T[]): Parser<T> =>
+  (raw, name) => {
+    if (!values.includes(raw as T)) {
+      throw new ConfigError(name, `"${raw}" is not one of ${values.join(', ')}`);
+    }
+    return raw as T;
+  };
+const bool: Parser<boolean> = (raw, name) => {
+  if (['1', 'true', 'yes', 'on'].includes(raw.toLowerCase())) return true;
+  if (['0', 'false', 'no', 'off', ''].includes(raw.toLowerCase())) return false;
+  throw new ConfigError(name, `"${raw}" is not a boolean (true/false)`);
+};
+
+const settings = {
+  engine: { env: 'ENGINE', description: 'embedded (default, single process) or zeebe (Camunda 8 cluster)', default: 'embedded', parse: oneOf('embedded', 'zeebe') },
+  role: { env: 'HERALD_ROLE', description: 'all (API and workers), api, or workers', default: 'all', parse: oneOf('all', 'api', 'workers') },
+  port: { env: 'PORT', description: 'HTTP port of the API and UI', default: 3000, parse: int(0, 65535) },
+  host: { env: 'HOST', description: 'HTTP bind address', default: '127.0.0.1', parse: str },
+  dataDir: { env: 'HERALD_DATA_DIR', description: 'folder for PGlite data and the email outbox', default: path.resolve('data'), parse: (raw) => path.resolve(raw) },
+  databaseUrl: { env: 'DATABASE_URL', description: 'Postgres URL; PGlite under HERALD_DATA_DIR when unset', default: undefined, parse: optionalUrl('postgres:', 'postgresql:') },
+  redisUrl: { env: 'REDIS_URL', description: 'Redis URL for BullMQ; an in-process queue when unset', default: undefined, parse: optionalUrl('redis:', 'rediss:') },
+  smtpUrl: { env: 'SMTP_URL', description: 'SMTP URL for email; an outbox folder when unset', default: undefined, parse: optionalUrl('smtp:', 'smtps:') },
+  logLevel: { env: 'LOG_LEVEL', description: 'pino log level', default: 'info', parse: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent') },
+  demo: { env: 'HERALD_DEMO', description: 'seed demo data at start', default: true, parse: bool },
+  secret: { env: 'HERALD_SECRET', description: 'key for signed links, webhooks and sessions', default: 'herald-dev-secret-change-me', parse: str },
+  jobPollMs: { env: 'HERALD_JOB_POLL_MS', description: 'embedded engine: how often idle workers look for jobs', default: 200, parse: int(5, 60_000) },
+  baseUrl: { env: 'HERALD_BASE_URL', description: 'public URL of this Herald (links in messages, tracking)', default: 'http://127.0.0.1:3000', parse: (raw: string, name: string) => optionalUrl('http:', 'https:')(raw, name) ?? 'http://127.0.0.1:3000' },
+  fromAddress: { env: 'HERALD_FROM', description: 'sender of customer email, "Name <address>"', default: 'Herald Receivables <receivables@herald.example>', parse: str },
+  smsUrl: { env: 'HERALD_SMS_URL', description: 'SMS provider endpoint (HTTP POST); SMS is unavailable when unset', default: undefined, parse: optionalUrl('http:', 'https:') },
+  crmUrl: { env: 'HERALD_CRM_URL', description: 'CRM webhook endpoint (HMAC-signed POST); unavailable when unset', default: undefined, parse: optionalUrl('http:', 'https:') },
+  demoInterval: { env: 'HERALD_DEMO_INTERVAL', description: 'demo: every dunning interval becomes this ISO duration (empty: real cadence)', default: 'PT10S', parse: (raw: string, name: string) => {
+    if (raw !== '' && !/^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?$/.test(raw)) throw new ConfigError(name, `"${raw}" is not an ISO 8601 duration such as PT10S`);
+    return raw || undefined;
+  } },
+  zeebeAddress: { env: 'ZEEBE_ADDRESS', description: 'Zeebe gateway address (host:port), for ENGINE=zeebe', default: undefined, parse: (raw) => raw || undefined },
+} satisfies Record<string, Setting<unknown>>;
+
+type Settings = typeof settings;
+export type Config = { [K in keyof Settings]: Settings[K]['default'] | ReturnType<Settings[K]['parse']> } & {
+  engine: 'embedded' | 'zeebe';
+  role: 'all' | 'api' | 'workers';
+};
+
+/** Reads the configuration from `env`; throws ConfigError naming the first bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const out: Record<string, unknown> = {};
+  for (const [key, setting] of Object.entries(settings) as [string, Setting<unknown>][]) {
+    const raw = env[setting.env];
+    out[key] = raw === undefined ? setting.default : setting.parse(raw, setting.env);
+  }
+  const config = out as Config;
+  if (config.engine === 'zeebe' && !config.zeebeAddress && !env.ZEEBE_REST_ADDRESS && !env.ZEEBE_GRPC_ADDRESS) {
+    throw new ConfigError('ZEEBE_ADDRESS', 'ENGINE=zeebe needs ZEEBE_ADDRESS (or ZEEBE_GRPC_ADDRESS / ZEEBE_REST_ADDRESS)');
+  }
+  return config;
+}
+
+/** The settings table, for `herald config` and the docs. */
+export function describeSettings(): { variable: string; default: unknown; description: string }[] {
+  return Object.values(settings).map((s: Setting<unknown>) => ({ variable: s.env, default: s.default, description: s.description }));
+}

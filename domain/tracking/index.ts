@@ -1,0 +1,64 @@
+/**
+ * Tracking: signed links (click redirects, open pixels, one-click unsubscribe) and one monotonic
+ * delivery status however duplicated or out of order the provider's events arrive.
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+
+export type TrackingKind = 'queued' | 'sent' | 'delivered' | 'opened' | 'clicked' | 'replied' | 'bounced' | 'complained' | 'failed' | 'unsubscribed';
+
+/** Later stages win; a bounce or failure is final unless the message was already seen by the customer. */
+const RANK: Record<string, number> = { created: 0, rendered: 1, queued: 2, sent: 3, delivered: 4, opened: 5, clicked: 6, replied: 7 };
+const TERMINAL = new Set(['bounced', 'failed', 'complained']);
+
+/**
+ * The status after an event: never moves backwards (a late "delivered" after "opened" changes
+ * nothing), and a bounce after an open is ignored (the customer saw it).
+ */
+export function nextStatus(current: string, event: TrackingKind): string {
+  if (event === 'unsubscribed') return current;
+  if (TERMINAL.has(current)) return current;
+  if (TERMINAL.has(event)) return (RANK[current] ?? 0) >= RANK.opened ? current : event;
+  const now = RANK[current] ?? 0;
+  const next = RANK[event];
+  return next !== undefined && next > now ? event : current;
+}
+
+function mac(secret: string, payload: string): string {
+  return createHmac('sha256', secret).update(payload).digest('base64url');
+}
+
+function equal(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+export type LinkPurpose = 'click' | 'open' | 'unsubscribe';
+
+/** A token naming the communication, the purpose and (for clicks) the target, signed. */
+export function signLink(secret: string, purpose: LinkPurpose, communicationId: string, target = ''): string {
+  if (purpose === 'click' && !/^https?:\/\//i.test(target)) throw new Error('only http(s) links can be tracked');
+  const payload = Buffer.from(JSON.stringify([purpose, communicationId, target])).toString('base64url');
+  return `${payload}.${mac(secret, payload)}`;
+}
+
+export function verifyLink(secret: string, token: string, purpose: LinkPurpose): { communicationId: string; target: string } | undefined {
+  const [payload, signature] = token.split('.');
+  if (!payload || !signature || !equal(signature, mac(secret, payload))) return undefined;
+  try {
+    const [p, communicationId, target] = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as [string, string, string];
+    if (p !== purpose || typeof communicationId !== 'string') return undefined;
+    if (purpose === 'click' && !/^https?:\/\//i.test(target)) return undefined;
+    return { communicationId, target };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Dunning and legal notices cannot be unsubscribed from; marketing can. */
+export function unsubscribePolicy(kind: string): { allowed: true } | { allowed: false; reason: string } {
+  if (kind === 'marketing') return { allowed: true };
+  if (kind === 'dunning') return { allowed: false, reason: 'payment reminders about an open invoice are part of the contract and cannot be turned off' };
+  if (kind === 'legal') return { allowed: false, reason: 'legal notices must be delivered by law and cannot be turned off' };
+  return { allowed: false, reason: 'service messages about your account cannot be turned off' };
+}

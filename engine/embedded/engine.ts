@@ -1,0 +1,1648 @@
+/**
+ * The embedded engine: the Engine port over bpmn-engine, with its state in Herald's database.
+ *
+ * Durability: an instance is saved when it settles (every token waits on a job, message, timer,
+ * signal, user task, call or incident), in one transaction with the rows of its wait states.
+ * Jobs, timers and subscriptions are rows, so commands find their instance without loading
+ * every instance; waiting instances are evicted from memory (LRU) and restored on demand.
+ * After a crash nothing half-done is visible: a command either committed or runs again
+ * (jobs are at-least-once, timers fire once per committed state).
+ */
+import { createHash } from 'node:crypto';
+import type { Db } from '../../storage/db.js';
+import type { Logger } from '../../config/log.js';
+import { silentLogger } from '../../config/log.js';
+import {
+  EngineError,
+  type ActivateJobsRequest,
+  type BroadcastSignalRequest,
+  type CreateInstanceRequest,
+  type Deployment,
+  type DeployedDecision,
+  type DeployedForm,
+  type DeployedProcess,
+  type Engine,
+  type EngineClock,
+  type EngineEvents,
+  type FailJobRequest,
+  type Incident,
+  type InstanceDetails,
+  type InstanceFilter,
+  type InstanceRef,
+  type InstanceState,
+  type Job,
+  type JobWorker,
+  type JobWorkerOptions,
+  type Key,
+  type PublishMessageRequest,
+  type PublishMessageResponse,
+  type Resource,
+  type ThrowErrorRequest,
+  type UserTask,
+  type UserTaskHooks,
+  type Variables,
+} from '../types.js';
+import { Clock } from './clock.js';
+import { compile, parseModdle, type ProcessModel } from './model.js';
+import { canCatchError, InstanceRuntime, type Snapshot, type WaitRecord } from './runtime.js';
+import { durationMs, parseCycle, parseDate } from './timer-values.js';
+import { prepareBpmn, prepareDmn, type DecisionRequirements, type DecisionService } from './deploy.js';
+
+export interface EmbeddedEngineOptions {
+  db: Db;
+  logger?: Logger;
+  /** A virtual clock (process tests): time moves only through `clock.advance`. */
+  virtualClock?: boolean;
+  clockStart?: number;
+  /** How many instances stay in memory; the rest are loaded on demand. */
+  cacheSize?: number;
+  /** Idle job workers poll this often (ms). */
+  pollInterval?: number;
+}
+
+interface InstanceRow {
+  key: number;
+  definition_key: number;
+  bpmn_process_id: string;
+  version: number;
+  state: InstanceState;
+  parent_instance_key: number | null;
+  parent_element_instance_key: string | null;
+  snapshot: Snapshot | null;
+  variables: Variables;
+  started_at: Date;
+  ended_at: Date | null;
+}
+
+interface Loaded {
+  rt: InstanceRuntime;
+  row: Pick<InstanceRow, 'key' | 'definition_key' | 'bpmn_process_id' | 'version' | 'parent_instance_key' | 'parent_element_instance_key'>;
+  /** Waits as persisted: wait id -> the record object (identity tells a re-registration). */
+  persisted: Map<string, WaitRecord>;
+  /** Not in the database yet: its row is inserted with its first settled state, in one transaction. */
+  isNew?: { startedAt: Date };
+}
+
+interface CommandContext {
+  completedJobs: Set<string>;
+  completedUserTasks: Set<string>;
+}
+
+type Followup = () => Promise<void>;
+
+/** What one settled command writes. */
+interface Change {
+  loaded: Loaded;
+  ctx: CommandContext;
+  events: import('./runtime.js').ElementEvent[];
+  added: WaitRecord[];
+  removed: WaitRecord[];
+  ended: boolean;
+  state: InstanceState;
+  snapshot: string | null;
+  variables: string;
+  hasIncident: boolean;
+  now: number;
+  createdTasks: UserTask[];
+  endedTasks: { task: UserTask; completed: boolean }[];
+  newIncidents: Incident[];
+  /** Jobs handed straight to an in-process worker after the commit. */
+  dispatch: { worker: EmbeddedWorker; wait: WaitRecord; jobKey?: string }[];
+}
+
+type PreparedResource =
+  | { kind: 'bpmn'; name: string; content: string; bpmn: { processes: ProcessModel[] } }
+  | { kind: 'dmn'; name: string; content: string; dmn: DecisionRequirements }
+  | { kind: 'form'; name: string; content: string; formId: string };
+
+const TERMINAL: InstanceState[] = ['COMPLETED', 'TERMINATED'];
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+function iso(d: Date | string | number | null | undefined): string | undefined {
+  if (d === null || d === undefined) return undefined;
+  return new Date(d).toISOString();
+}
+
+export class EmbeddedEngine implements Engine {
+  readonly kind = 'embedded' as const;
+  readonly clock: EngineClock;
+  private readonly time: Clock;
+  private readonly db: Db;
+  private readonly log: Logger;
+  private readonly models = new Map<number, ProcessModel>();
+  private readonly cache = new Map<string, Loaded>();
+  private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly cacheSize: number;
+  private readonly pollInterval: number;
+  private readonly decisions: DecisionCache;
+  private readonly userTaskHooks = new Set<UserTaskHooks>();
+  private readonly eventHooks = new Set<EngineEvents>();
+  private readonly workers = new Set<EmbeddedWorker>();
+  private timerHandle?: NodeJS.Timeout;
+  private started = false;
+  private stopping = false;
+  private idle: Promise<void> = Promise.resolve();
+  private pending = new Set<Promise<unknown>>();
+
+  constructor(options: EmbeddedEngineOptions) {
+    this.db = options.db;
+    this.log = (options.logger ?? silentLogger).child({ component: 'embedded-engine' });
+    this.time = new Clock({ virtual: options.virtualClock, start: options.clockStart });
+    this.cacheSize = options.cacheSize ?? 500;
+    this.pollInterval = options.pollInterval ?? 200;
+    this.decisions = new DecisionCache(this.db);
+    this.clock = {
+      now: () => this.time.now(),
+      advance: async (ms: number) => {
+        this.time.move(ms);
+        // follow-ups (called instances, correlations) may arm timers that are due already
+        for (let round = 0; round < 100; round++) {
+          await this.fireDueTimers();
+          await this.settle();
+          const due = await this.db('engine_timers').where({ state: 'CREATED' }).where('due_at', '<=', this.time.now()).first('key');
+          if (!due) break;
+        }
+      },
+    };
+  }
+
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    this.stopping = false;
+    // Jobs activated by a previous run of this process died with it: they run again.
+    await this.db('engine_jobs').where({ state: 'ACTIVATED' }).update({ state: 'ACTIVATABLE', worker: null, deadline: null });
+    await this.decisions.load();
+    // rows of instances whose first state never committed (written by older versions)
+    await this.db('engine_instances').where({ state: 'ACTIVE' }).whereNull('snapshot').update({ state: 'TERMINATED', ended_at: new Date(this.time.now()) });
+    await this.recoverCalls();
+    await this.recoverMessages();
+    if (!this.time.virtual) this.scheduleTimers(0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.timerHandle) clearTimeout(this.timerHandle);
+    await Promise.all([...this.workers].map((w) => w.close()));
+    await this.settle();
+    for (const loaded of this.cache.values()) loaded.rt.stop();
+    this.cache.clear();
+    this.started = false;
+  }
+
+  /** Resolves when every command and follow-up started so far has finished. */
+  async settle(): Promise<void> {
+    while (this.pending.size) await Promise.allSettled([...this.pending]);
+  }
+
+  private track<T>(promise: Promise<T>): Promise<T> {
+    this.pending.add(promise);
+    promise.finally(() => this.pending.delete(promise)).catch(() => undefined);
+    return promise;
+  }
+
+  // ------------------------------------------------------------------ deployment
+
+  async deploy(resources: Resource[]): Promise<Deployment> {
+    if (!resources.length) throw new EngineError('INVALID_ARGUMENT', 'a deployment needs at least one resource');
+    const prepared: PreparedResource[] = [];
+    for (const resource of resources) {
+      const name = resource.name;
+      if (/\.bpmn$/i.test(name) || /\.xml$/i.test(name)) {
+        // the guard sees the raw bytes first: nothing large or hostile is decoded or parsed
+        const bpmn = await prepareBpmn(resource.content, name);
+        prepared.push({ kind: 'bpmn' as const, name, content: bpmn.xml, bpmn });
+        continue;
+      }
+      const content = Buffer.isBuffer(resource.content) ? resource.content.toString('utf8') : resource.content;
+      if (/\.dmn$/i.test(name)) prepared.push({ kind: 'dmn' as const, name, content, dmn: prepareDmn(resource.content, name) });
+      else if (/\.form$/i.test(name)) {
+        let form: { id?: string };
+        try {
+          form = JSON.parse(content);
+        } catch (err) {
+          throw new EngineError('DEPLOY_REFUSED', `${name}: not a JSON form (${(err as Error).message})`, { resource: name });
+        }
+        if (!form.id) throw new EngineError('DEPLOY_REFUSED', `${name}: the form has no "id"`, { resource: name });
+        prepared.push({ kind: 'form' as const, name, content, formId: form.id });
+      } else throw new EngineError('DEPLOY_REFUSED', `${name}: unknown resource kind (expected .bpmn, .dmn or .form)`, { resource: name });
+    }
+
+    const deployment: Deployment = { deploymentKey: '', processes: [], decisions: [], forms: [] };
+    const newTimerStarts: { definitionKey: number; model: ProcessModel }[] = [];
+    await this.db.transaction(async (tx) => {
+      const [dep] = await tx('engine_deployments').insert({ resources: JSON.stringify(resources.map((r) => r.name)) }).returning('key');
+      const deploymentKey = Number(dep.key ?? dep);
+      deployment.deploymentKey = String(deploymentKey);
+      const put = async (kind: string, id: string, name: string, content: string, meta: object) => {
+        const checksum = sha256(content);
+        const latest = await tx('engine_resources').where({ kind, resource_id: id }).orderBy('version', 'desc').first();
+        if (latest && latest.checksum === checksum) return { key: Number(latest.key), version: latest.version as number, duplicate: true };
+        const version = (latest?.version ?? 0) + 1;
+        const [row] = await tx('engine_resources')
+          .insert({ kind, resource_id: id, version, checksum, resource_name: name, content, meta: JSON.stringify(meta), deployment_key: deploymentKey })
+          .returning(['key', 'version']);
+        return { key: Number(row.key), version: row.version as number, duplicate: false };
+      };
+      for (const p of prepared) {
+        if (p.kind === 'bpmn') {
+          for (const model of p.bpmn.processes) {
+            const r = await put('process', model.bpmnProcessId, p.name, p.content, { name: model.name });
+            deployment.processes.push({ bpmnProcessId: model.bpmnProcessId, version: r.version, processDefinitionKey: String(r.key), resourceName: p.name, duplicate: r.duplicate });
+            if (!r.duplicate) {
+              this.models.set(r.key, onlyProcess(model));
+              newTimerStarts.push({ definitionKey: r.key, model });
+            }
+          }
+        } else if (p.kind === 'dmn') {
+          const r = await put('drg', p.dmn.id, p.name, p.content, { decisions: p.dmn.decisions.map((d) => d.id) });
+          for (const d of p.dmn.decisions) {
+            deployment.decisions.push({
+              decisionId: d.id,
+              decisionName: d.name,
+              version: r.version,
+              decisionKey: `${r.key}:${d.id}`,
+              decisionRequirementsId: p.dmn.id,
+              resourceName: p.name,
+              duplicate: r.duplicate,
+            } satisfies DeployedDecision);
+          }
+          this.decisions.invalidate();
+        } else {
+          const r = await put('form', p.formId, p.name, p.content, {});
+          deployment.forms.push({ formId: p.formId, version: r.version, formKey: String(r.key), resourceName: p.name, duplicate: r.duplicate } satisfies DeployedForm);
+        }
+      }
+      // A new version replaces the timer start events of the previous one.
+      for (const { definitionKey, model } of newTimerStarts) {
+        const older = await tx('engine_resources').where({ kind: 'process', resource_id: model.bpmnProcessId }).whereNot({ key: definitionKey }).select('key');
+        if (older.length) {
+          await tx('engine_timers').whereNull('instance_key').whereIn('definition_key', older.map((o) => o.key)).where({ state: 'CREATED' }).update({ state: 'CANCELED' });
+        }
+        for (const start of model.startEvents.filter((s) => s.eventKind === 'timer' && s.timer)) {
+          const schedule = this.startTimerSchedule(start.timer!.kind, start.timer!.value);
+          if (!schedule) continue;
+          await tx('engine_timers').insert({
+            definition_key: definitionKey,
+            element_id: start.id,
+            due_at: schedule.dueAt,
+            repetitions: schedule.repetitions,
+            interval: schedule.interval ?? null,
+            state: 'CREATED',
+          });
+        }
+      }
+    });
+    if (deployment.decisions.length) {
+      this.decisions.invalidate();
+      await this.decisions.load();
+    }
+    this.scheduleTimers(0);
+    return deployment;
+  }
+
+  private startTimerSchedule(kind: string, value: string): { dueAt: number; repetitions: number; interval?: string } | undefined {
+    const now = this.time.now();
+    if (value.startsWith('=')) return undefined; // Zeebe evaluates these without variables; literal values only here
+    if (kind === 'timeDate') return { dueAt: parseDate(value), repetitions: 1 };
+    if (kind === 'timeDuration') return { dueAt: now + durationMs(value, now), repetitions: 1 };
+    const cycle = parseCycle(value);
+    const first = cycle.start && cycle.start > now ? cycle.start : now + durationMs(cycle.interval, now);
+    return { dueAt: first, repetitions: cycle.repetitions, interval: cycle.interval };
+  }
+
+  private async model(definitionKey: number): Promise<ProcessModel> {
+    const cached = this.models.get(definitionKey);
+    if (cached) return cached;
+    const row = await this.db('engine_resources').where({ key: definitionKey, kind: 'process' }).first();
+    if (!row) throw new EngineError('NOT_FOUND', `no process definition with key ${definitionKey}`);
+    const { processes } = compile(await parseModdle(row.content));
+    for (const model of processes) {
+      if (model.bpmnProcessId === row.resource_id) {
+        const single = onlyProcess(model);
+        this.models.set(definitionKey, single);
+        return single;
+      }
+    }
+    throw new EngineError('NOT_FOUND', `process ${row.resource_id} is missing from its resource`);
+  }
+
+  private async definition(bpmnProcessId: string, version?: number): Promise<{ key: number; version: number }> {
+    const q = this.db('engine_resources').where({ kind: 'process', resource_id: bpmnProcessId });
+    const row = version === undefined ? await q.orderBy('version', 'desc').first() : await q.where({ version }).first();
+    if (!row) {
+      throw new EngineError(
+        'NOT_FOUND',
+        version === undefined
+          ? `Expected to find process definition with process ID '${bpmnProcessId}', but none found`
+          : `Expected to find process definition with process ID '${bpmnProcessId}' and version '${version}', but none found`,
+        { field: 'bpmnProcessId' },
+      );
+    }
+    return { key: Number(row.key), version: row.version };
+  }
+
+  // ------------------------------------------------------------------ instances
+
+  async createInstance(request: CreateInstanceRequest): Promise<InstanceRef> {
+    const def = await this.definition(request.bpmnProcessId, request.version);
+    const model = await this.model(def.key);
+    if (!model.startEvents.some((s) => !s.eventKind)) {
+      throw new EngineError(
+        'INVALID_ARGUMENT',
+        `Expected to create instance of process with none start event, but there is no such event in process '${request.bpmnProcessId}' (it starts by message, timer or signal)`,
+        { field: 'bpmnProcessId' },
+      );
+    }
+    return this.track(this.startInstance(def.key, request.variables ?? {}, undefined));
+  }
+
+  private async startInstance(
+    definitionKey: number,
+    variables: Variables,
+    startElementId: string | undefined,
+    parent?: { instanceKey: number; elementInstanceKey: string },
+  ): Promise<InstanceRef> {
+    if (variables === null || typeof variables !== 'object' || Array.isArray(variables)) {
+      throw new EngineError('INVALID_ARGUMENT', 'variables must be a JSON object', { field: 'variables' });
+    }
+    const model = await this.model(definitionKey);
+    const defRow = await this.db('engine_resources').where({ key: definitionKey }).first('version');
+    // The key is taken now, the row written with the first settled state: a crash in between
+    // leaves nothing half-made.
+    const seq = await this.db.raw(`select nextval(pg_get_serial_sequence('engine_instances', 'key')) as key`);
+    const key = String((seq.rows ?? seq)[0].key);
+    const ref: InstanceRef = { processInstanceKey: key, processDefinitionKey: String(definitionKey), bpmnProcessId: model.bpmnProcessId, version: defRow.version };
+    await this.withInstance(key, async (loaded) => {
+      await this.attachParent(loaded.rt, loaded.row);
+      await loaded.rt.start(structuredClone(variables), startElementId);
+    }, {
+      fresh: {
+        rt: new InstanceRuntime(model, this.runtimeServices(), key),
+        row: { key: Number(key), definition_key: definitionKey, bpmn_process_id: model.bpmnProcessId, version: defRow.version, parent_instance_key: parent?.instanceKey ?? null, parent_element_instance_key: parent?.elementInstanceKey ?? null },
+        persisted: new Map(),
+        isNew: { startedAt: new Date(this.time.now()) },
+      },
+    });
+    return ref;
+  }
+
+  private runtimeServices() {
+    return {
+      now: () => this.time.now(),
+      evaluateDecision: (decisionId: string, variables: Variables) => this.decisions.evaluate(decisionId, variables, () => this.time.now()),
+    };
+  }
+
+  /**
+   * Runs a command against one instance: serialized per instance, loaded from the database when
+   * not in memory, and saved with its wait states when it settles.
+   */
+  private async withInstance<T>(
+    key: string,
+    command: (loaded: Loaded, ctx: CommandContext) => Promise<T> | T,
+    options: { fresh?: Loaded } = {},
+  ): Promise<T> {
+    const previous = this.locks.get(key) ?? Promise.resolve();
+    let release!: () => void;
+    const current = new Promise<void>((r) => (release = r));
+    const chained = previous.then(() => current);
+    this.locks.set(key, chained);
+    await previous.catch(() => undefined);
+    const followups: Followup[] = [];
+    try {
+      const loaded = options.fresh ?? (await this.load(key));
+      if (options.fresh) this.cache.set(key, options.fresh);
+      if (!loaded) throw new EngineError('NOT_FOUND', `Expected to find process instance with key '${key}', but none found`);
+      const ctx: CommandContext = { completedJobs: new Set(), completedUserTasks: new Set() };
+      let result: T;
+      try {
+        result = await command(loaded, ctx);
+      } catch (err) {
+        // the in-memory state may be half-way: forget it, the database has the last settled state
+        this.evict(key);
+        throw err;
+      }
+      await this.flush(loaded, ctx, followups);
+      return result;
+    } finally {
+      release();
+      if (this.locks.get(key) === chained) this.locks.delete(key);
+      for (const f of followups) this.track(f().catch((err) => this.log.error({ err, instance: key }, 'follow-up failed')));
+    }
+  }
+
+  private async load(key: string): Promise<Loaded | undefined> {
+    const hit = this.cache.get(key);
+    if (hit) {
+      this.cache.delete(key);
+      this.cache.set(key, hit);
+      return hit;
+    }
+    const row = (await this.db('engine_instances').where({ key: Number(key) }).first()) as InstanceRow | undefined;
+    if (!row) return undefined;
+    if (TERMINAL.includes(row.state) || !row.snapshot) {
+      throw new EngineError('INVALID_STATE', `process instance ${key} is ${row.state.toLowerCase()}`);
+    }
+    const model = await this.model(Number(row.definition_key));
+    const rt = new InstanceRuntime(model, this.runtimeServices(), key);
+    const snapshot = typeof row.snapshot === 'string' ? (JSON.parse(row.snapshot) as Snapshot) : row.snapshot;
+    const persisted = new Map(Object.entries(snapshot.data.waits));
+    await this.attachParent(rt, row);
+    await rt.resume(snapshot);
+    // waits re-registered on resume keep their records; identity now follows the live data
+    const live = new Map<string, WaitRecord>();
+    for (const [id, rec] of Object.entries(rt.data.waits)) if (persisted.has(id)) live.set(id, rec);
+    rt.drain();
+    const loaded: Loaded = { rt, row, persisted: live };
+    this.cache.set(key, loaded);
+    this.trimCache();
+    return loaded;
+  }
+
+  private trimCache() {
+    while (this.cache.size > this.cacheSize) {
+      const oldest = this.cache.keys().next().value as string;
+      if (this.locks.has(oldest)) break;
+      this.evict(oldest);
+    }
+  }
+
+  private evict(key: string) {
+    const loaded = this.cache.get(key);
+    if (!loaded) return;
+    loaded.rt.stop();
+    this.cache.delete(key);
+  }
+
+  /**
+   * Saves a settled instance and the rows of its wait states. Changes of instances that settle
+   * at the same time are written in one transaction (group commit): one commit, multi-row inserts.
+   */
+  private async flush(loaded: Loaded, ctx: CommandContext, followups: Followup[]): Promise<void> {
+    const { rt } = loaded;
+    const { events, signals, propagatedError } = rt.drain();
+    const current = new Map(Object.entries(rt.data.waits));
+    const added: WaitRecord[] = [];
+    const removed: WaitRecord[] = [];
+    for (const [id, rec] of current) if (loaded.persisted.get(id) !== rec) added.push(rec);
+    for (const [id, rec] of loaded.persisted) if (current.get(id) !== rec) removed.push(rec);
+    const ended = TERMINAL.includes(rt.data.state);
+    const change: Change = {
+      loaded,
+      ctx,
+      events,
+      added,
+      removed,
+      ended,
+      state: rt.data.state,
+      snapshot: ended ? null : JSON.stringify(await rt.snapshot()),
+      variables: JSON.stringify(rt.rootVariables()),
+      hasIncident: Object.values(rt.data.waits).some((w) => w.descriptor.kind === 'incident'),
+      now: this.time.now(),
+      createdTasks: [],
+      endedTasks: [],
+      newIncidents: [],
+      dispatch: [],
+    };
+    try {
+      await this.commit(change);
+      loaded.isNew = undefined;
+      if (propagatedError && loaded.row.parent_instance_key) {
+        const parentKey = String(loaded.row.parent_instance_key);
+        const elementInstanceKey = loaded.row.parent_element_instance_key!;
+        followups.push(() => this.throwToParent(parentKey, elementInstanceKey, propagatedError));
+      }
+    } catch (err) {
+      for (const d of change.dispatch) d.worker.release();
+      throw err;
+    }
+    loaded.persisted = current;
+    this.afterCommit(change, signals, followups);
+  }
+
+  private commitQueue: { change: Change; resolve: () => void; reject: (err: unknown) => void }[] = [];
+  private committing = false;
+
+  private commit(change: Change): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.commitQueue.push({ change, resolve, reject });
+      if (!this.committing) void this.runCommits();
+    });
+  }
+
+  private async runCommits() {
+    this.committing = true;
+    try {
+      while (this.commitQueue.length) {
+        const batch = this.commitQueue.splice(0, 200);
+        try {
+          await this.db.transaction((tx) => this.apply(tx, batch.map((b) => b.change)));
+          for (const b of batch) b.resolve();
+        } catch (err) {
+          if (batch.length === 1) {
+            batch[0].reject(err);
+            continue;
+          }
+          // one bad change must not sink the others: commit them one by one
+          for (const b of batch) {
+            b.change.createdTasks = [];
+            b.change.endedTasks = [];
+            b.change.newIncidents = [];
+            for (const d of b.change.dispatch) d.worker.release();
+            b.change.dispatch = [];
+            try {
+              await this.db.transaction((tx) => this.apply(tx, [b.change]));
+              b.resolve();
+            } catch (single) {
+              b.reject(single);
+            }
+          }
+        }
+      }
+    } finally {
+      this.committing = false;
+    }
+  }
+
+  private async apply(tx: Db, changes: Change[]): Promise<void> {
+    const events: Record<string, unknown>[] = [];
+    const jobsDone: string[] = [];
+    const jobsCanceled: string[] = [];
+    const newJobs: { change: Change; wait: WaitRecord; row: Record<string, unknown> }[] = [];
+    for (const c of changes) {
+      const { row } = c.loaded;
+      const instanceKey = Number(row.key);
+      const values = { state: c.state, snapshot: c.snapshot, variables: c.variables, ended_at: c.ended ? new Date(c.now) : null, has_incident: c.hasIncident };
+      if (c.loaded.isNew) {
+        await tx('engine_instances').insert({
+          key: instanceKey,
+          definition_key: row.definition_key,
+          bpmn_process_id: row.bpmn_process_id,
+          version: row.version,
+          parent_instance_key: row.parent_instance_key,
+          parent_element_instance_key: row.parent_element_instance_key,
+          started_at: c.loaded.isNew.startedAt,
+          rev: 1,
+          ...values,
+        });
+      } else {
+        await tx('engine_instances').where({ key: instanceKey }).update({ ...values, rev: tx.raw('rev + 1') });
+      }
+      for (const e of c.events) {
+        events.push({
+          instance_key: instanceKey,
+          element_instance_key: e.elementInstanceKey,
+          element_id: e.elementId,
+          element_name: e.elementName ?? null,
+          element_type: e.elementType,
+          state: e.state,
+          flow_scope_key: e.flowScopeKey ?? null,
+          at: new Date(e.at),
+        });
+      }
+      for (const w of c.removed) {
+        const d = w.descriptor;
+        switch (d.kind) {
+          case 'job': {
+            const done = c.ctx.completedJobs.has(w.elementInstanceKey);
+            (done ? jobsDone : jobsCanceled).push(w.elementInstanceKey);
+            if (d.userTask) await this.endUserTask(tx, c, w, done);
+            break;
+          }
+          case 'user-task':
+            await this.endUserTask(tx, c, w, undefined);
+            break;
+          case 'message':
+            await tx('engine_message_subscriptions').where({ instance_key: instanceKey, element_instance_key: w.waitId }).del();
+            break;
+          case 'signal':
+            await tx('engine_signal_subscriptions').where({ instance_key: instanceKey, element_instance_key: w.waitId }).del();
+            break;
+          case 'timer':
+            await tx('engine_timers').where({ instance_key: instanceKey, element_instance_key: w.waitId, state: 'CREATED' }).update({ state: 'CANCELED' });
+            break;
+          case 'incident':
+            await tx('engine_incidents')
+              .where({ instance_key: instanceKey, element_instance_key: w.waitId, state: 'ACTIVE' })
+              .update({ state: 'RESOLVED', resolved_at: new Date(c.now) });
+            break;
+          case 'call':
+            break; // the child is cancelled after the commit (afterCommit)
+        }
+      }
+      for (const w of c.added) {
+        const d = w.descriptor;
+        const rt = c.loaded.rt;
+        switch (d.kind) {
+          case 'job': {
+            // A job for which this process has an idle worker is handed to it at once (no poll):
+            // it is stored ACTIVATED for that worker in the same transaction.
+            const worker = this.reserveWorker(d.type);
+            if (worker) c.dispatch.push({ worker, wait: w });
+            newJobs.push({
+              change: c,
+              wait: w,
+              row: {
+                instance_key: instanceKey,
+                element_instance_key: w.elementInstanceKey,
+                element_id: w.elementId,
+                type: d.type,
+                retries: d.retries,
+                custom_headers: JSON.stringify(d.headers),
+                created_at: new Date(c.now),
+                variables: JSON.stringify(rt.visibleVariables(w.waitId in rt.data.scopes ? w.waitId : 'root')),
+                state: worker ? 'ACTIVATED' : 'ACTIVATABLE',
+                worker: worker ? worker.name : null,
+                deadline: worker ? c.now + worker.timeout : null,
+                retry_at: null,
+              },
+            });
+            break;
+          }
+          case 'user-task':
+            c.createdTasks.push(await this.insertUserTask(tx, c.loaded, w, d.userTask, rt.visibleVariables(w.waitId in rt.data.scopes ? w.waitId : 'root'), undefined, c.now));
+            break;
+          case 'message':
+            await tx('engine_message_subscriptions').insert({
+              instance_key: instanceKey,
+              element_instance_key: w.waitId,
+              element_id: w.elementId,
+              message_name: d.name,
+              correlation_key: d.correlationKey,
+              interrupting: true,
+              state: 'OPEN',
+            });
+            break;
+          case 'signal':
+            await tx('engine_signal_subscriptions').insert({ instance_key: instanceKey, element_instance_key: w.waitId, element_id: w.elementId, signal_name: d.name });
+            break;
+          case 'timer':
+            await tx('engine_timers').insert({
+              instance_key: instanceKey,
+              definition_key: row.definition_key,
+              element_instance_key: w.waitId,
+              element_id: w.elementId,
+              due_at: d.dueAt,
+              repetitions: d.repeat ?? 1,
+              state: 'CREATED',
+            });
+            break;
+          case 'incident': {
+            const [inc] = await tx('engine_incidents')
+              .insert({
+                instance_key: instanceKey,
+                element_instance_key: w.waitId,
+                element_id: w.elementId,
+                error_type: d.failure.errorType,
+                error_message: d.failure.message,
+                state: 'ACTIVE',
+                created_at: new Date(c.now),
+              })
+              .returning('key');
+            c.newIncidents.push({
+              incidentKey: String(inc.key ?? inc),
+              processInstanceKey: String(instanceKey),
+              processDefinitionKey: String(row.definition_key),
+              bpmnProcessId: row.bpmn_process_id,
+              elementId: w.elementId,
+              elementInstanceKey: w.elementInstanceKey,
+              errorType: d.failure.errorType,
+              errorMessage: d.failure.message,
+              state: 'ACTIVE',
+              createdAt: new Date(c.now).toISOString(),
+            });
+            break;
+          }
+          case 'call':
+            break; // the child starts after the commit (afterCommit)
+        }
+      }
+    }
+    if (jobsDone.length) await tx('engine_jobs').whereIn('element_instance_key', jobsDone).whereNotIn('state', ['COMPLETED', 'CANCELED']).update({ state: 'COMPLETED' });
+    if (jobsCanceled.length) await tx('engine_jobs').whereIn('element_instance_key', jobsCanceled).whereNotIn('state', ['COMPLETED', 'CANCELED']).update({ state: 'CANCELED' });
+    if (events.length) await tx('engine_element_events').insert(events);
+    // an ended instance's leftovers are cancelled after its last job was marked completed
+    for (const c of changes) {
+      if (!c.ended) continue;
+      const instanceKey = Number(c.loaded.row.key);
+      await tx('engine_jobs').where({ instance_key: instanceKey }).whereIn('state', ['ACTIVATABLE', 'ACTIVATED', 'FAILED']).update({ state: 'CANCELED' });
+      await tx('engine_message_subscriptions').where({ instance_key: instanceKey }).del();
+      await tx('engine_signal_subscriptions').where({ instance_key: instanceKey }).del();
+      await tx('engine_timers').where({ instance_key: instanceKey, state: 'CREATED' }).update({ state: 'CANCELED' });
+      await tx('engine_incidents').where({ instance_key: instanceKey, state: 'ACTIVE' }).update({ state: 'RESOLVED', resolved_at: new Date(c.now) });
+      const open = await tx('engine_user_tasks').where({ instance_key: instanceKey, state: 'CREATED' });
+      for (const t of open) c.endedTasks.push({ task: parseTask(t), completed: false });
+      if (open.length) await tx('engine_user_tasks').where({ instance_key: instanceKey, state: 'CREATED' }).update({ state: 'CANCELED', ended_at: new Date(c.now) });
+      }
+
+    if (newJobs.length) {
+      const keys = await tx('engine_jobs')
+        .insert(newJobs.map((j) => j.row))
+        .onConflict('element_instance_key')
+        .merge(['type', 'retries', 'state', 'custom_headers', 'variables', 'worker', 'deadline', 'retry_at'])
+        .returning(['key', 'element_instance_key']);
+      const byElement = new Map(keys.map((k: { key: number; element_instance_key: string }) => [k.element_instance_key, String(k.key)]));
+      for (const c of changes) for (const d of c.dispatch) d.jobKey = byElement.get(d.wait.elementInstanceKey);
+      for (const j of newJobs) {
+        const d = j.wait.descriptor;
+        if (d.kind === 'job' && d.userTask) {
+          const rt = j.change.loaded.rt;
+          j.change.createdTasks.push(
+            await this.insertUserTask(tx, j.change.loaded, j.wait, d.userTask, rt.visibleVariables(j.wait.waitId in rt.data.scopes ? j.wait.waitId : 'root'), byElement.get(j.wait.elementInstanceKey), j.change.now),
+          );
+        }
+      }
+    }
+  }
+
+  private async endUserTask(tx: Db, c: Change, w: WaitRecord, jobDone: boolean | undefined) {
+    const t = await tx('engine_user_tasks').where({ element_instance_key: w.elementInstanceKey, state: 'CREATED' }).first();
+    if (!t) return;
+    const done = jobDone ?? c.ctx.completedUserTasks.has(String(t.key));
+    await tx('engine_user_tasks').where({ key: t.key }).update({ state: done ? 'COMPLETED' : 'CANCELED', ended_at: new Date(c.now) });
+    c.endedTasks.push({ task: parseTask(t), completed: done });
+  }
+
+  private afterCommit(c: Change, signals: { name: string; variables: Variables }[], followups: Followup[]) {
+    const { row, rt } = c.loaded;
+    const instanceKey = Number(row.key);
+    for (const w of c.removed) {
+      if (w.descriptor.kind !== 'call') continue;
+      followups.push(async () => {
+        const child = await this.db('engine_instances').where({ parent_instance_key: instanceKey, parent_element_instance_key: w.elementInstanceKey, state: 'ACTIVE' }).first('key');
+        if (child) await this.cancelInstance(String(child.key)).catch(() => undefined);
+      });
+    }
+    for (const w of c.added) {
+      const d = w.descriptor;
+      if (d.kind === 'message') followups.push(() => this.correlateBuffered(String(instanceKey), w.waitId, d.name, d.correlationKey));
+      if (d.kind === 'call') followups.push(() => this.startCall(c.loaded, w));
+    }
+    if (c.ended) {
+      this.evict(String(instanceKey));
+      const ref = { processInstanceKey: String(instanceKey), processDefinitionKey: String(row.definition_key), bpmnProcessId: row.bpmn_process_id, version: row.version, state: c.state };
+      for (const h of this.eventHooks) h.instanceEnded?.(ref);
+      if (row.parent_instance_key && c.state === 'COMPLETED') {
+        const variables = rt.rootVariables();
+        followups.push(() => this.completeCall(String(row.parent_instance_key), row.parent_element_instance_key!, variables));
+      }
+    } else {
+      this.trimCache();
+    }
+    for (const s of signals) followups.push(() => this.broadcastSignal({ signalName: s.name, variables: s.variables }).then(() => undefined));
+    for (const t of c.createdTasks) for (const h of this.userTaskHooks) followups.push(async () => void (await h.created?.(t)));
+    for (const { task, completed } of c.endedTasks) {
+      for (const h of this.userTaskHooks) followups.push(async () => void (completed ? await h.completed?.(task, {}) : await h.canceled?.(task)));
+    }
+    for (const inc of c.newIncidents) for (const h of this.eventHooks) h.incidentCreated?.(inc);
+    for (const d of c.dispatch) {
+      if (!d.jobKey || d.wait.descriptor.kind !== 'job') {
+        d.worker.release();
+        continue;
+      }
+      const scope = d.wait.waitId in rt.data.scopes ? d.wait.waitId : 'root';
+      d.worker.deliver({
+        key: d.jobKey,
+        type: d.wait.descriptor.type,
+        processInstanceKey: String(instanceKey),
+        processDefinitionKey: String(row.definition_key),
+        bpmnProcessId: row.bpmn_process_id,
+        processDefinitionVersion: row.version,
+        elementId: d.wait.elementId,
+        elementInstanceKey: d.wait.elementInstanceKey,
+        customHeaders: { ...d.wait.descriptor.headers },
+        worker: d.worker.name,
+        retries: d.wait.descriptor.retries,
+        deadline: c.now + d.worker.timeout,
+        variables: structuredClone(rt.visibleVariables(scope)),
+      });
+    }
+    if (c.added.some((w) => w.descriptor.kind === 'job' && !c.dispatch.some((d) => d.wait === w))) for (const w of this.workers) w.poke();
+    if (c.added.some((w) => w.descriptor.kind === 'timer')) {
+      this.scheduleTimers(0);
+      // on a virtual clock nothing polls: a timer that is already due fires now
+      if (this.time.virtual && c.added.some((w) => w.descriptor.kind === 'timer' && w.descriptor.dueAt <= this.time.now())) {
+        followups.push(() => this.fireDueTimers());
+      }
+    }
+  }
+
+  private async insertUserTask(
+    tx: Db,
+    loaded: Loaded,
+    w: WaitRecord,
+    spec: import('./runtime-types.js').UserTaskSpec,
+    variables: Variables,
+    jobKey: string | undefined,
+    now: number,
+  ): Promise<UserTask> {
+    const info = loaded.rt.model.elements.get(w.elementId);
+    const task: Omit<UserTask, 'userTaskKey'> = {
+      kind: spec.camunda ? 'camunda' : 'job',
+      jobKey,
+      processInstanceKey: String(loaded.row.key),
+      processDefinitionKey: String(loaded.row.definition_key),
+      bpmnProcessId: loaded.row.bpmn_process_id,
+      elementId: w.elementId,
+      elementName: info?.name,
+      elementInstanceKey: w.elementInstanceKey,
+      assignee: spec.assignee,
+      candidateGroups: spec.candidateGroups,
+      candidateUsers: spec.candidateUsers,
+      dueDate: spec.dueDate,
+      followUpDate: spec.followUpDate,
+      formKey: spec.formKey,
+      form: spec.form,
+      priority: spec.priority,
+      variables,
+      // job-based user tasks carry Zeebe's io.camunda.zeebe:* headers, as their job does
+      customHeaders: w.descriptor.kind === 'job' ? { ...w.descriptor.headers } : { ...(info?.headers ?? {}) },
+      createdAt: new Date(now).toISOString(),
+    };
+    const [row] = await tx('engine_user_tasks')
+      .insert({
+        instance_key: loaded.row.key,
+        element_instance_key: w.elementInstanceKey,
+        element_id: w.elementId,
+        kind: task.kind,
+        job_key: jobKey ? Number(jobKey) : null,
+        state: 'CREATED',
+        task: JSON.stringify(task),
+        created_at: new Date(now),
+      })
+      .onConflict('element_instance_key')
+      .merge(['state', 'task', 'job_key', 'created_at'])
+      .returning('key');
+    return { ...task, userTaskKey: String(row.key ?? row) };
+  }
+
+  async cancelInstance(processInstanceKey: Key): Promise<void> {
+    await this.track(
+      this.withInstance(processInstanceKey, (loaded) => {
+        loaded.rt.cancel();
+      }),
+    );
+    const children = await this.db('engine_instances').where({ parent_instance_key: Number(processInstanceKey), state: 'ACTIVE' }).select('key');
+    for (const c of children) await this.cancelInstance(String(c.key)).catch(() => undefined);
+  }
+
+  async setVariables(elementInstanceKey: Key, variables: Variables, local = false): Promise<void> {
+    const instanceKey = elementInstanceKey.split('/')[0];
+    await this.track(this.withInstance(instanceKey, (loaded) => loaded.rt.setVariables(elementInstanceKey, variables, local)));
+  }
+
+  // ------------------------------------------------------------------ call activities
+
+  private async startCall(parent: Loaded, wait: WaitRecord): Promise<void> {
+    if (wait.descriptor.kind !== 'call') return;
+    const existing = await this.db('engine_instances').where({ parent_instance_key: parent.row.key, parent_element_instance_key: wait.elementInstanceKey }).first('key');
+    if (existing) return;
+    const processId = wait.descriptor.processId;
+    let def: { key: number };
+    try {
+      def = await this.definition(processId);
+    } catch {
+      await this.withInstance(String(parent.row.key), (loaded) => {
+        const activity = loaded.rt.data.waits[wait.waitId];
+        if (!activity) return;
+        loaded.rt.trigger(wait.waitId, 'error', undefined);
+      }).catch(() => undefined);
+      await this.raiseIncident(parent, wait, 'CALLED_ELEMENT_ERROR', `Expected process with BPMN process id '${processId}' to be deployed, but not found.`);
+      return;
+    }
+    await this.startInstance(def.key, structuredClone(wait.descriptor.variables), undefined, { instanceKey: Number(parent.row.key), elementInstanceKey: wait.elementInstanceKey });
+  }
+
+  private async raiseIncident(loaded: Loaded, wait: WaitRecord, errorType: Incident['errorType'], message: string) {
+    await this.db('engine_incidents').insert({
+      instance_key: loaded.row.key,
+      element_instance_key: wait.waitId,
+      element_id: wait.elementId,
+      error_type: errorType,
+      error_message: message,
+      state: 'ACTIVE',
+      created_at: new Date(this.time.now()),
+    });
+    await this.db('engine_instances').where({ key: loaded.row.key }).update({ has_incident: true });
+  }
+
+  /** A called instance hands an error it cannot catch to its call activity when that can (Zeebe). */
+  private async attachParent(rt: InstanceRuntime, row: Pick<InstanceRow, 'parent_instance_key' | 'parent_element_instance_key'>): Promise<void> {
+    if (!row.parent_instance_key || !row.parent_element_instance_key) return;
+    const parent = await this.db('engine_instances').where({ key: Number(row.parent_instance_key) }).first('definition_key');
+    const event = await this.db('engine_element_events').where({ element_instance_key: row.parent_element_instance_key }).first('element_id');
+    if (!parent || !event) return;
+    const model = await this.model(Number(parent.definition_key));
+    rt.parentCatchesError = (code) => canCatchError(model, event.element_id, code);
+  }
+
+  private async throwToParent(parentKey: string, elementInstanceKey: string, error: { errorCode: string; errorMessage?: string; variables?: Variables }): Promise<void> {
+    await this.withInstance(parentKey, (loaded) => {
+      const wait = Object.values(loaded.rt.data.waits).find((w) => w.elementInstanceKey === elementInstanceKey && w.descriptor.kind === 'call');
+      if (wait) loaded.rt.trigger(wait.waitId, 'error', structuredClone(error));
+    });
+  }
+
+  private async completeCall(parentKey: string, elementInstanceKey: string, variables: Variables): Promise<void> {
+    await this.withInstance(parentKey, (loaded) => {
+      const wait = Object.values(loaded.rt.data.waits).find((w) => w.elementInstanceKey === elementInstanceKey && w.descriptor.kind === 'call');
+      if (wait) loaded.rt.trigger(wait.waitId, 'signal', { variables: structuredClone(variables) });
+    });
+  }
+
+  /** A message buffered before a crash reaches the subscriptions it had not reached yet. */
+  private async recoverMessages(): Promise<void> {
+    const now = this.time.now();
+    const messages = await this.db('engine_messages').where('expires_at', '>', now).orderBy('key');
+    for (const m of messages) {
+      const correlated = (typeof m.correlated === 'string' ? JSON.parse(m.correlated) : m.correlated) as string[];
+      const subs = await this.db('engine_message_subscriptions').where({ message_name: m.name, correlation_key: m.correlation_key, state: 'OPEN' });
+      for (const sub of subs) {
+        const key = String(sub.instance_key);
+        if (correlated.includes(key)) continue;
+        const variables = typeof m.variables === 'string' ? JSON.parse(m.variables) : m.variables;
+        if (await this.deliverMessage(key, sub.element_instance_key, variables)) {
+          correlated.push(key);
+          await this.db('engine_messages').where({ key: m.key }).update({ correlated: JSON.stringify(correlated) });
+        }
+      }
+    }
+  }
+
+  /** After a crash between saving a parent and starting its child, the child is started now. */
+  private async recoverCalls(): Promise<void> {
+    const active = await this.db('engine_instances').where({ state: 'ACTIVE' }).whereRaw("snapshot::text like '%\"kind\":\"call\"%'").select('key');
+    for (const { key } of active) {
+      const loaded = await this.load(String(key)).catch(() => undefined);
+      if (!loaded) continue;
+      for (const w of Object.values(loaded.rt.data.waits)) if (w.descriptor.kind === 'call') await this.startCall(loaded, w);
+    }
+  }
+
+  // ------------------------------------------------------------------ messages and signals
+
+  async publishMessage(request: PublishMessageRequest): Promise<PublishMessageResponse> {
+    return this.track(this.doPublish(request));
+  }
+
+  private async doPublish(request: PublishMessageRequest): Promise<PublishMessageResponse> {
+    if (!request.name) throw new EngineError('INVALID_ARGUMENT', 'a message needs a name', { field: 'name' });
+    const now = this.time.now();
+    const ttl = Math.max(0, request.timeToLive ?? 0);
+    const correlationKey = request.correlationKey ?? '';
+    const variables = request.variables ?? {};
+    if (request.messageId) {
+      const dup = await this.db('engine_messages').where({ name: request.name, message_id: request.messageId }).where('expires_at', '>', now).first('key');
+      if (dup) {
+        throw new EngineError('ALREADY_EXISTS', `Expected to publish a new message with id '${request.messageId}', but a message with that id was already published`, { field: 'messageId' });
+      }
+      await this.db('engine_messages').where({ name: request.name, message_id: request.messageId }).where('expires_at', '<=', now).del();
+    }
+    const [msg] = await this.db('engine_messages')
+      .insert({
+        name: request.name,
+        correlation_key: correlationKey,
+        message_id: request.messageId ?? null,
+        variables: JSON.stringify(variables),
+        expires_at: now + ttl,
+        published_at: new Date(now),
+      })
+      .returning('key');
+    const messageKey = String(msg.key ?? msg);
+    const correlated: string[] = [];
+
+    // open subscriptions: at most one per instance
+    const subs = await this.db('engine_message_subscriptions').where({ message_name: request.name, correlation_key: correlationKey, state: 'OPEN' }).orderBy('key');
+    const seen = new Set<string>();
+    for (const sub of subs) {
+      const key = String(sub.instance_key);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const ok = await this.deliverMessage(key, sub.element_instance_key, variables);
+      if (ok) correlated.push(key);
+    }
+    // message start events of the latest versions
+    for (const start of await this.messageStarts(request.name)) {
+      if (correlationKey) {
+        const running = await this.db('engine_messages')
+          .where({ name: request.name, correlation_key: correlationKey })
+          .whereRaw('correlated::text like ?', [`%"start:${start.bpmnProcessId}:%`])
+          .select('correlated');
+        const active = running.flatMap((r) => (typeof r.correlated === 'string' ? JSON.parse(r.correlated) : r.correlated) as string[]).filter((c) => c.startsWith(`start:${start.bpmnProcessId}:`));
+        if (active.length) {
+          const keys = active.map((c) => Number(c.split(':')[2]));
+          const stillActive = await this.db('engine_instances').whereIn('key', keys).where({ state: 'ACTIVE' }).first('key');
+          if (stillActive) continue; // Zeebe: one active instance per message correlation key
+        }
+      }
+      const ref = await this.startInstance(start.definitionKey, structuredClone(variables), start.elementId);
+      correlated.push(`start:${start.bpmnProcessId}:${ref.processInstanceKey}`);
+    }
+    await this.db('engine_messages').where({ key: Number(messageKey) }).update({ correlated: JSON.stringify(correlated) });
+    if (ttl === 0) await this.db('engine_messages').where({ key: Number(messageKey) }).update({ expires_at: now });
+    return { messageKey };
+  }
+
+  private async deliverMessage(instanceKey: string, waitId: string, variables: Variables): Promise<boolean> {
+    return this.withInstance(instanceKey, (loaded) => {
+      const wait = loaded.rt.data.waits[waitId];
+      if (!wait || wait.descriptor.kind !== 'message') return false;
+      loaded.rt.setEventVariables(waitId, structuredClone(variables));
+      return loaded.rt.trigger(waitId, 'signal', { variables: structuredClone(variables) });
+    }).catch((err) => {
+      if (err instanceof EngineError && (err.code === 'NOT_FOUND' || err.code === 'INVALID_STATE')) return false;
+      throw err;
+    });
+  }
+
+  /** A subscription just opened: a buffered message (within its TTL) correlates now. */
+  private async correlateBuffered(instanceKey: string, waitId: string, name: string, correlationKey: string): Promise<void> {
+    const now = this.time.now();
+    const messages = await this.db('engine_messages').where({ name, correlation_key: correlationKey }).where('expires_at', '>', now).orderBy('key');
+    for (const m of messages) {
+      const correlated = (typeof m.correlated === 'string' ? JSON.parse(m.correlated) : m.correlated) as string[];
+      if (correlated.includes(instanceKey)) continue;
+      const variables = typeof m.variables === 'string' ? JSON.parse(m.variables) : m.variables;
+      const ok = await this.deliverMessage(instanceKey, waitId, variables);
+      if (ok) {
+        await this.db('engine_messages').where({ key: m.key }).update({ correlated: JSON.stringify([...correlated, instanceKey]) });
+        return;
+      }
+    }
+  }
+
+  private async latestModels(): Promise<{ definitionKey: number; model: ProcessModel }[]> {
+    const rows = await this.db('engine_resources as r')
+      .where('r.kind', 'process')
+      .whereRaw('r.version = (select max(version) from engine_resources x where x.kind = r.kind and x.resource_id = r.resource_id)')
+      .select('r.key');
+    const out = [];
+    for (const r of rows) out.push({ definitionKey: Number(r.key), model: await this.model(Number(r.key)) });
+    return out;
+  }
+
+  private async messageStarts(name: string) {
+    const out: { definitionKey: number; bpmnProcessId: string; elementId: string }[] = [];
+    for (const { definitionKey, model } of await this.latestModels()) {
+      for (const s of model.startEvents) if (s.eventKind === 'message' && s.messageName === name) out.push({ definitionKey, bpmnProcessId: model.bpmnProcessId, elementId: s.id });
+    }
+    return out;
+  }
+
+  async broadcastSignal(request: BroadcastSignalRequest): Promise<{ signalKey: Key }> {
+    return this.track(this.doBroadcast(request));
+  }
+
+  private async doBroadcast(request: BroadcastSignalRequest): Promise<{ signalKey: Key }> {
+    const variables = request.variables ?? {};
+    const subs = await this.db('engine_signal_subscriptions').where({ signal_name: request.signalName }).orderBy('key');
+    for (const sub of subs) {
+      await this.withInstance(String(sub.instance_key), (loaded) => {
+        const wait = loaded.rt.data.waits[sub.element_instance_key];
+        if (!wait || wait.descriptor.kind !== 'signal') return;
+        loaded.rt.setEventVariables(sub.element_instance_key, structuredClone(variables));
+        loaded.rt.trigger(sub.element_instance_key, 'signal', { variables: structuredClone(variables) });
+      }).catch(() => undefined);
+    }
+    for (const { definitionKey, model } of await this.latestModels()) {
+      for (const s of model.startEvents) {
+        if (s.eventKind === 'signal' && s.signalName === request.signalName) await this.startInstance(definitionKey, structuredClone(variables), s.id);
+      }
+    }
+    return { signalKey: String(this.time.now()) };
+  }
+
+  // ------------------------------------------------------------------ timers
+
+  private scheduleTimers(delay: number) {
+    if (this.time.virtual || this.stopping || !this.started) return;
+    if (this.timerHandle) clearTimeout(this.timerHandle);
+    this.timerHandle = setTimeout(() => {
+      this.timerHandle = undefined;
+      this.track(this.fireDueTimers())
+        .catch((err) => this.log.error({ err }, 'timer scheduler failed'))
+        .finally(async () => {
+          if (this.stopping) return;
+          const next = await this.db('engine_timers').where({ state: 'CREATED' }).min('due_at as due').first().catch(() => undefined);
+          const due = next?.due === null || next?.due === undefined ? undefined : Number(next.due);
+          this.scheduleTimers(due === undefined ? 1000 : Math.min(1000, Math.max(0, due - this.time.now())));
+        });
+    }, delay);
+    this.timerHandle.unref?.();
+  }
+
+  /** Fires every timer that is due, oldest first; a timer that fires leaves its row TRIGGERED. */
+  private async fireDueTimers(): Promise<void> {
+    for (let round = 0; round < 10_000; round++) {
+      const now = this.time.now();
+      const due = await this.db('engine_timers').where({ state: 'CREATED' }).where('due_at', '<=', now).orderBy([{ column: 'due_at' }, { column: 'key' }]).limit(50);
+      if (!due.length) return;
+      for (const t of due) {
+        if (t.instance_key === null || t.instance_key === undefined) {
+          await this.fireStartTimer(t);
+          continue;
+        }
+        const fired = await this.withInstance(String(t.instance_key), (loaded) => {
+          const wait = loaded.rt.data.waits[t.element_instance_key];
+          if (!wait || wait.descriptor.kind !== 'timer') return false;
+          return loaded.rt.trigger(t.element_instance_key, 'signal', { repeat: wait.descriptor.repeat });
+        }).catch((err) => {
+          if (err instanceof EngineError) return false;
+          throw err;
+        });
+        await this.db('engine_timers').where({ key: t.key, state: 'CREATED' }).update({ state: fired ? 'TRIGGERED' : 'CANCELED' });
+      }
+    }
+  }
+
+  private async fireStartTimer(t: { key: number; definition_key: number; element_id: string; repetitions: number; interval: string | null; due_at: number }) {
+    const claimed = await this.db('engine_timers').where({ key: t.key, state: 'CREATED' }).update({ state: 'TRIGGERED' });
+    if (!claimed) return;
+    const remaining = t.repetitions === -1 ? -1 : t.repetitions - 1;
+    if (t.interval && remaining !== 0) {
+      const dueAt = Number(t.due_at) + durationMs(t.interval, Number(t.due_at));
+      await this.db('engine_timers').insert({ definition_key: t.definition_key, element_id: t.element_id, due_at: dueAt, repetitions: remaining, interval: t.interval, state: 'CREATED' });
+    }
+    await this.startInstance(Number(t.definition_key), {}, t.element_id);
+  }
+
+  // ------------------------------------------------------------------ jobs
+
+  private reserveWorker(type: string): EmbeddedWorker | undefined {
+    if (this.stopping) return undefined;
+    for (const w of this.workers) if (w.type === type && w.reserve()) return w;
+    return undefined;
+  }
+
+  createWorker(options: JobWorkerOptions): JobWorker {
+    const worker = new EmbeddedWorker(this, options, this.pollInterval, this.log);
+    this.workers.add(worker);
+    worker.onClose = () => this.workers.delete(worker);
+    worker.start();
+    return worker;
+  }
+
+  async activateJobs(request: ActivateJobsRequest): Promise<Job[]> {
+    const now = this.time.now();
+    const rows = await this.db.transaction(async (tx) => {
+      const candidates = await tx('engine_jobs')
+        .where({ type: request.type })
+        .where((q) => q.where({ state: 'ACTIVATABLE' }).orWhere((q2) => q2.where({ state: 'ACTIVATED' }).where('deadline', '<', now)))
+        .where((q) => q.whereNull('retry_at').orWhere('retry_at', '<=', now))
+        .orderBy('key')
+        .limit(Math.max(1, request.maxJobsToActivate))
+        .forUpdate()
+        .skipLocked()
+        .select('key');
+      if (!candidates.length) return [];
+      return tx('engine_jobs')
+        .whereIn('key', candidates.map((c) => c.key))
+        .update({ state: 'ACTIVATED', worker: request.worker, deadline: now + request.timeout })
+        .returning('*');
+    });
+    const jobs: Job[] = [];
+    for (const row of rows) {
+      const inst = await this.db('engine_instances').where({ key: row.instance_key }).first('definition_key', 'bpmn_process_id', 'version');
+      let variables = (typeof row.variables === 'string' ? JSON.parse(row.variables) : row.variables) as Variables;
+      const cached = this.cache.get(String(row.instance_key));
+      if (cached) {
+        const scope = row.element_instance_key.slice(String(row.instance_key).length + 1);
+        variables = structuredClone(cached.rt.visibleVariables(scope in cached.rt.data.scopes ? scope : 'root'));
+      }
+      if (request.fetchVariable?.length) variables = Object.fromEntries(Object.entries(variables).filter(([k]) => request.fetchVariable!.includes(k)));
+      jobs.push({
+        key: String(row.key),
+        type: row.type,
+        processInstanceKey: String(row.instance_key),
+        processDefinitionKey: String(inst?.definition_key),
+        bpmnProcessId: inst?.bpmn_process_id,
+        processDefinitionVersion: inst?.version,
+        elementId: row.element_id,
+        elementInstanceKey: row.element_instance_key,
+        customHeaders: typeof row.custom_headers === 'string' ? JSON.parse(row.custom_headers) : row.custom_headers,
+        worker: request.worker,
+        retries: row.retries,
+        deadline: Number(row.deadline),
+        variables,
+      });
+    }
+    return jobs;
+  }
+
+  private async jobRow(jobKey: Key) {
+    const row = await this.db('engine_jobs').where({ key: Number(jobKey) }).first();
+    if (!row || ['COMPLETED', 'CANCELED'].includes(row.state)) {
+      throw new EngineError('NOT_FOUND', `Expected to find job with key '${jobKey}', but no such job was found`, { field: 'jobKey' });
+    }
+    return row;
+  }
+
+  async completeJob(jobKey: Key, variables: Variables = {}): Promise<void> {
+    const row = await this.jobRow(jobKey);
+    await this.track(
+      this.withInstance(String(row.instance_key), (loaded, ctx) => {
+        const wait = Object.values(loaded.rt.data.waits).find((w) => w.elementInstanceKey === row.element_instance_key && w.descriptor.kind === 'job');
+        if (!wait) throw new EngineError('NOT_FOUND', `Expected to find job with key '${jobKey}', but its element is no longer waiting`);
+        ctx.completedJobs.add(row.element_instance_key);
+        loaded.rt.trigger(wait.waitId, 'signal', { variables: structuredClone(variables) });
+      }),
+    );
+  }
+
+  async failJob(jobKey: Key, request: FailJobRequest): Promise<void> {
+    const row = await this.jobRow(jobKey);
+    const now = this.time.now();
+    const retries = Math.max(0, request.retries);
+    await this.db.transaction(async (tx) => {
+      await tx('engine_jobs')
+        .where({ key: row.key })
+        .update({
+          retries,
+          state: retries > 0 ? 'ACTIVATABLE' : 'FAILED',
+          worker: null,
+          deadline: null,
+          retry_at: retries > 0 && request.retryBackOff ? now + request.retryBackOff : null,
+          error_message: request.errorMessage ?? null,
+        });
+      if (retries === 0) {
+        await tx('engine_incidents').insert({
+          instance_key: row.instance_key,
+          element_instance_key: row.element_instance_key,
+          element_id: row.element_id,
+          job_key: row.key,
+          error_type: 'JOB_NO_RETRIES',
+          error_message: request.errorMessage || 'No more retries left.',
+          state: 'ACTIVE',
+          created_at: new Date(now),
+        });
+        await tx('engine_instances').where({ key: row.instance_key }).update({ has_incident: true });
+      }
+    });
+    if (retries > 0) for (const w of this.workers) w.poke(request.retryBackOff);
+  }
+
+  async throwError(jobKey: Key, request: ThrowErrorRequest): Promise<void> {
+    const row = await this.jobRow(jobKey);
+    if (!request.errorCode) throw new EngineError('INVALID_ARGUMENT', 'a BPMN error needs an error code', { field: 'errorCode' });
+    await this.track(
+      this.withInstance(String(row.instance_key), (loaded, ctx) => {
+        const wait = Object.values(loaded.rt.data.waits).find((w) => w.elementInstanceKey === row.element_instance_key && w.descriptor.kind === 'job');
+        if (!wait) throw new EngineError('NOT_FOUND', `Expected to find job with key '${jobKey}', but its element is no longer waiting`);
+        ctx.completedJobs.add(row.element_instance_key);
+        loaded.rt.trigger(wait.waitId, 'error', { errorCode: request.errorCode, errorMessage: request.errorMessage, variables: request.variables });
+      }),
+    );
+  }
+
+  async updateJobRetries(jobKey: Key, retries: number): Promise<void> {
+    const row = await this.jobRow(jobKey);
+    if (retries < 1) throw new EngineError('INVALID_ARGUMENT', 'retries must be at least 1', { field: 'retries' });
+    await this.db('engine_jobs').where({ key: row.key }).update({ retries });
+  }
+
+  // ------------------------------------------------------------------ user tasks
+
+  onUserTask(hooks: UserTaskHooks): () => void {
+    this.userTaskHooks.add(hooks);
+    return () => this.userTaskHooks.delete(hooks);
+  }
+
+  async listUserTasks(filter: { processInstanceKey?: Key } = {}): Promise<UserTask[]> {
+    const q = this.db('engine_user_tasks').where({ state: 'CREATED' }).orderBy('key');
+    if (filter.processInstanceKey) q.where({ instance_key: Number(filter.processInstanceKey) });
+    return (await q).map(parseTask);
+  }
+
+  async completeUserTask(userTaskKey: Key, variables: Variables = {}): Promise<void> {
+    const row = await this.db('engine_user_tasks').where({ key: Number(userTaskKey) }).first();
+    if (!row || row.state !== 'CREATED') throw new EngineError('NOT_FOUND', `Expected to find user task with key '${userTaskKey}', but none was found`);
+    if (row.kind === 'job') return this.completeJob(String(row.job_key), variables);
+    await this.track(
+      this.withInstance(String(row.instance_key), (loaded, ctx) => {
+        const wait = Object.values(loaded.rt.data.waits).find((w) => w.elementInstanceKey === row.element_instance_key && w.descriptor.kind === 'user-task');
+        if (!wait) throw new EngineError('NOT_FOUND', `user task ${userTaskKey} is no longer waiting`);
+        ctx.completedUserTasks.add(String(row.key));
+        loaded.rt.trigger(wait.waitId, 'signal', { variables: structuredClone(variables) });
+      }),
+    );
+  }
+
+  // ------------------------------------------------------------------ incidents
+
+  async listIncidents(filter: { processInstanceKey?: Key; state?: 'ACTIVE' | 'RESOLVED' } = {}): Promise<Incident[]> {
+    const q = this.db('engine_incidents as i').join('engine_instances as p', 'p.key', 'i.instance_key').orderBy('i.key').select('i.*', 'p.definition_key', 'p.bpmn_process_id');
+    if (filter.processInstanceKey) q.where('i.instance_key', Number(filter.processInstanceKey));
+    if (filter.state) q.where('i.state', filter.state);
+    return (await q).map((r) => ({
+      incidentKey: String(r.key),
+      processInstanceKey: String(r.instance_key),
+      processDefinitionKey: String(r.definition_key),
+      bpmnProcessId: r.bpmn_process_id,
+      elementId: r.element_id,
+      elementInstanceKey: r.element_instance_key.includes('/') ? r.element_instance_key : `${r.instance_key}/${r.element_instance_key}`,
+      jobKey: r.job_key ? String(r.job_key) : undefined,
+      errorType: r.error_type,
+      errorMessage: r.error_message,
+      state: r.state,
+      createdAt: iso(r.created_at)!,
+    }));
+  }
+
+  async resolveIncident(incidentKey: Key): Promise<void> {
+    const inc = await this.db('engine_incidents').where({ key: Number(incidentKey) }).first();
+    if (!inc || inc.state !== 'ACTIVE') throw new EngineError('NOT_FOUND', `Expected to find incident with key '${incidentKey}', but none was found`);
+    if (inc.job_key) {
+      const job = await this.db('engine_jobs').where({ key: inc.job_key }).first();
+      if (job && job.retries < 1) {
+        throw new EngineError('INVALID_STATE', `Expected to resolve incident ${incidentKey}, but job ${inc.job_key} has no retries left: update its retries first`);
+      }
+      await this.db.transaction(async (tx) => {
+        await tx('engine_jobs').where({ key: inc.job_key }).update({ state: 'ACTIVATABLE', retry_at: null });
+        await tx('engine_incidents').where({ key: inc.key }).update({ state: 'RESOLVED', resolved_at: new Date(this.time.now()) });
+        const open = await tx('engine_incidents').where({ instance_key: inc.instance_key, state: 'ACTIVE' }).first('key');
+        if (!open) await tx('engine_instances').where({ key: inc.instance_key }).update({ has_incident: false });
+      });
+      for (const w of this.workers) w.poke();
+      return;
+    }
+    await this.track(
+      this.withInstance(String(inc.instance_key), async (loaded) => {
+        const wait = loaded.rt.data.waits[inc.element_instance_key];
+        if (wait?.descriptor.kind === 'incident') loaded.rt.trigger(inc.element_instance_key, 'retry');
+        else await this.db('engine_incidents').where({ key: inc.key }).update({ state: 'RESOLVED', resolved_at: new Date(this.time.now()) });
+      }),
+    );
+  }
+
+  // ------------------------------------------------------------------ inspection
+
+  async getInstance(processInstanceKey: Key): Promise<InstanceDetails | undefined> {
+    if (!/^\d+$/.test(processInstanceKey)) return undefined;
+    const row = (await this.db('engine_instances').where({ key: Number(processInstanceKey) }).first()) as InstanceRow | undefined;
+    if (!row) return undefined;
+    const events = await this.db('engine_element_events').where({ instance_key: row.key }).orderBy('seq');
+    const byKey = new Map<string, InstanceDetails['elements'][number]>();
+    const takenFlows: string[] = [];
+    for (const e of events) {
+      if (e.state === 'TAKEN') {
+        takenFlows.push(e.element_id);
+        continue;
+      }
+      const el: InstanceDetails['elements'][number] = byKey.get(e.element_instance_key) ?? {
+        elementInstanceKey: e.element_instance_key,
+        elementId: e.element_id,
+        elementName: e.element_name ?? undefined,
+        elementType: e.element_type,
+        state: 'ACTIVATED',
+        flowScopeKey: e.flow_scope_key ?? undefined,
+        startedAt: iso(e.at)!,
+      };
+      el.state = e.state;
+      if (e.state !== 'ACTIVATED') el.endedAt = iso(e.at);
+      byKey.set(e.element_instance_key, el);
+    }
+    const incidents = await this.listIncidents({ processInstanceKey: String(row.key) });
+    for (const inc of incidents.filter((i) => i.state === 'ACTIVE')) {
+      const el = byKey.get(inc.elementInstanceKey) ?? [...byKey.values()].find((e) => e.elementId === inc.elementId && e.state === 'ACTIVATED');
+      if (el) el.incidentKey = inc.incidentKey;
+    }
+    const variables = (typeof row.variables === 'string' ? JSON.parse(row.variables) : row.variables) as Variables;
+    return {
+      processInstanceKey: String(row.key),
+      processDefinitionKey: String(row.definition_key),
+      bpmnProcessId: row.bpmn_process_id,
+      version: row.version,
+      state: row.state,
+      variables: this.cache.get(String(row.key))?.rt.rootVariables() ?? variables,
+      elements: [...byKey.values()],
+      takenFlows,
+      incidents,
+      parentProcessInstanceKey: row.parent_instance_key ? String(row.parent_instance_key) : undefined,
+      startedAt: iso(row.started_at)!,
+      endedAt: iso(row.ended_at),
+    };
+  }
+
+  async listInstances(filter: InstanceFilter = {}) {
+    const q = this.db('engine_instances').orderBy('key', 'desc').limit(filter.limit ?? 100);
+    if (filter.bpmnProcessId) q.where({ bpmn_process_id: filter.bpmnProcessId });
+    if (filter.version) q.where({ version: filter.version });
+    if (filter.state) q.where({ state: filter.state });
+    if (filter.hasIncident !== undefined) q.where({ has_incident: filter.hasIncident });
+    const rows = await q.select('key', 'definition_key', 'bpmn_process_id', 'version', 'state', 'started_at', 'ended_at');
+    return rows.map((r) => ({
+      processInstanceKey: String(r.key),
+      processDefinitionKey: String(r.definition_key),
+      bpmnProcessId: r.bpmn_process_id,
+      version: r.version,
+      state: r.state as InstanceState,
+      startedAt: iso(r.started_at)!,
+      endedAt: iso(r.ended_at),
+    }));
+  }
+
+  async getVariables(scopeKey: Key): Promise<Variables> {
+    const instanceKey = scopeKey.split('/')[0];
+    const loaded = await this.load(instanceKey).catch(() => undefined);
+    if (loaded) {
+      const vars = loaded.rt.scopeVariables(scopeKey);
+      if (vars) return structuredClone(vars);
+    }
+    if (scopeKey === instanceKey) {
+      const row = await this.db('engine_instances').where({ key: Number(instanceKey) }).first('variables');
+      if (row) return typeof row.variables === 'string' ? JSON.parse(row.variables) : row.variables;
+    }
+    throw new EngineError('NOT_FOUND', `no variable scope ${scopeKey}`);
+  }
+
+  async evaluateDecision(request: { decisionId: string; variables: Variables }): Promise<{ output: unknown; decisionKey: Key }> {
+    await this.decisions.load();
+    const output = this.decisions.evaluate(request.decisionId, request.variables, () => this.time.now());
+    return { output, decisionKey: this.decisions.keyOf(request.decisionId) ?? '' };
+  }
+
+  on(events: EngineEvents): () => void {
+    this.eventHooks.add(events);
+    return () => this.eventHooks.delete(events);
+  }
+}
+
+/**
+ * A file may hold several executable processes; bpmn-engine would run them all. Each model's
+ * context keeps only its own process executable.
+ */
+function onlyProcess(model: ProcessModel): ProcessModel {
+  const ctx = model.sourceContext as { elements: { processes: { id: string; behaviour: Record<string, unknown> }[] } } & object;
+  if (ctx.elements.processes.filter((p) => p.behaviour.isExecutable).length <= 1) return model;
+  const clone = Object.assign(Object.create(Object.getPrototypeOf(ctx)), ctx);
+  clone.elements = {
+    ...ctx.elements,
+    processes: ctx.elements.processes.map((p) => (p.id === model.bpmnProcessId ? p : { ...p, behaviour: { ...p.behaviour, isExecutable: false } })),
+  };
+  return { ...model, sourceContext: clone };
+}
+
+function parseTask(row: { key: number; task: unknown }): UserTask {
+  const task = (typeof row.task === 'string' ? JSON.parse(row.task) : row.task) as UserTask;
+  return { ...task, userTaskKey: String(row.key) };
+}
+
+/** Latest deployed decisions, parsed once per deployment. */
+class DecisionCache implements DecisionService {
+  private byDecision = new Map<string, { drg: DecisionRequirements; key: string }>();
+  private loaded = false;
+  constructor(private readonly db: Db) {}
+
+  invalidate() {
+    this.loaded = false;
+  }
+
+  async load(): Promise<void> {
+    if (this.loaded) return;
+    const rows = await this.db('engine_resources as r')
+      .where('r.kind', 'drg')
+      .whereRaw('r.version = (select max(version) from engine_resources x where x.kind = r.kind and x.resource_id = r.resource_id)')
+      .select('r.key', 'r.content', 'r.resource_name');
+    const map = new Map<string, { drg: DecisionRequirements; key: string }>();
+    for (const row of rows) {
+      const drg = prepareDmn(row.content, row.resource_name);
+      for (const d of drg.decisions) map.set(d.id, { drg, key: `${row.key}:${d.id}` });
+    }
+    this.byDecision = map;
+    this.loaded = true;
+  }
+
+  keyOf(decisionId: string) {
+    return this.byDecision.get(decisionId)?.key;
+  }
+
+  evaluate(decisionId: string, variables: Variables, now: () => number): unknown {
+    const entry = this.byDecision.get(decisionId);
+    if (!entry) {
+      const err = new Error(`Expected to evaluate decision '${decisionId}', but no decision found for id '${decisionId}'`) as Error & { errorType: string };
+      err.errorType = 'CALLED_DECISION_ERROR';
+      throw err;
+    }
+    return entry.drg.evaluate(decisionId, variables, now);
+  }
+}
+
+/** A polling job worker over the embedded engine: per-type concurrency, timeouts, backoff. */
+class EmbeddedWorker implements JobWorker {
+  readonly type: string;
+  onClose?: () => void;
+  private active = 0;
+  private closed = false;
+  private timer?: NodeJS.Timeout;
+  private polling = false;
+  private readonly running = new Set<Promise<void>>();
+
+  constructor(
+    private readonly engine: EmbeddedEngine,
+    private readonly options: JobWorkerOptions,
+    private readonly interval: number,
+    private readonly log: Logger,
+  ) {
+    this.type = options.type;
+  }
+
+  get name(): string {
+    return this.options.worker ?? 'herald';
+  }
+
+  get timeout(): number {
+    return this.options.timeout ?? 30_000;
+  }
+
+  start() {
+    this.poke();
+  }
+
+  /** Takes one slot for a job the engine is about to hand over. */
+  reserve(): boolean {
+    if (this.closed || this.active >= (this.options.maxJobsToActivate ?? 32)) return false;
+    this.active++;
+    return true;
+  }
+
+  release() {
+    this.active--;
+  }
+
+  /** A job the engine activated for this worker in its own transaction. */
+  deliver(job: Job) {
+    this.active--;
+    this.handle(job);
+  }
+
+  poke(delay = 0) {
+    if (this.closed) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.poll(), delay);
+    this.timer.unref?.();
+  }
+
+  private async poll() {
+    if (this.closed || this.polling) return;
+    this.polling = true;
+    let got = 0;
+    try {
+      const capacity = (this.options.maxJobsToActivate ?? 32) - this.active;
+      if (capacity > 0) {
+        const jobs = await this.engine.activateJobs({
+          type: this.options.type,
+          worker: this.options.worker ?? 'herald',
+          maxJobsToActivate: capacity,
+          timeout: this.options.timeout ?? 30_000,
+          fetchVariable: this.options.fetchVariable,
+        });
+        got = jobs.length;
+        for (const job of jobs) this.handle(job);
+      }
+    } catch (err) {
+      if (!this.closed) this.log.error({ err, type: this.type }, 'job activation failed');
+    } finally {
+      this.polling = false;
+      if (!this.closed) this.poke(got > 0 ? 0 : this.interval);
+    }
+  }
+
+  private handle(job: Job) {
+    this.active++;
+    const run = (async () => {
+      let outcome;
+      try {
+        outcome = await this.options.handler(job);
+      } catch (err) {
+        // an unhandled throw is a failure with one retry fewer; the worker loop never dies
+        outcome = { outcome: 'fail' as const, errorMessage: (err as Error).message ?? String(err), retries: job.retries - 1 };
+      }
+      try {
+        if (outcome.outcome === 'complete') await this.engine.completeJob(job.key, outcome.variables);
+        else if (outcome.outcome === 'error') await this.engine.throwError(job.key, outcome);
+        else await this.engine.failJob(job.key, { retries: outcome.retries ?? job.retries - 1, errorMessage: outcome.errorMessage, retryBackOff: outcome.retryBackOff });
+      } catch (err) {
+        if (!(err instanceof EngineError && err.code === 'NOT_FOUND')) this.log.error({ err, job: job.key }, 'reporting a job outcome failed');
+      }
+    })().finally(() => {
+      this.active--;
+      this.running.delete(run);
+      if (!this.closed) this.poke();
+    });
+    this.running.add(run);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    while (this.polling) await new Promise((r) => setTimeout(r, 5));
+    await Promise.allSettled([...this.running]);
+    this.onClose?.();
+  }
+}
+
+export type { DeployedProcess };

@@ -1,0 +1,797 @@
+/**
+ * FEEL for the embedded engine, with Zeebe's (FEEL-scala's) semantics on top of feelin.
+ * Expressions are given without the leading '='.
+ *
+ * Numbers: FEEL-scala computes with BigDecimal (34 significant digits, half-even), feelin with
+ * binary floats. Rather than forking feelin, each compiled expression is rewritten once: every
+ * arithmetic tree (and every comparison with an arithmetic side) becomes a call to a context
+ * function that evaluates the whole tree with decimal.js. Values are exact inside such a tree;
+ * where a number leaves it (a function argument, a list item, a context entry) it is the nearest
+ * JS number, which is exact for every decimal of up to 15 significant digits (all amounts).
+ * Number builtins whose answer depends on decimal rounding (sum, mean, product, decimal,
+ * floor, ceiling, round *, modulo) are replaced by decimal versions.
+ */
+import { Decimal } from 'decimal.js';
+import {
+  evaluate,
+  unaryTest,
+  parseExpression,
+  parseUnaryTests,
+  toFeel,
+  date as feelDate,
+  FeelDate,
+  FeelTime,
+  FeelDateTime,
+  FeelDuration,
+  FeelFunction,
+  FeelRange,
+} from 'feelin';
+import type { Variables } from '../../types.js';
+
+export class FeelError extends Error {
+  constructor(readonly expression: string, message: string) {
+    super(message);
+    this.name = 'FeelError';
+  }
+}
+
+export interface FeelResult {
+  value: unknown;
+  /** Names that were looked up but not found (Zeebe: "no variable found for name 'x'"). */
+  missingVariables: string[];
+}
+
+export interface FeelOptions {
+  /** The engine's clock (epoch ms) for now() and today(). */
+  now?: () => number;
+}
+
+/** BigDecimal with MathContext.DECIMAL128, as FEEL-scala's ValNumber. */
+const D = Decimal.clone({ precision: 34, rounding: Decimal.ROUND_HALF_EVEN, toExpNeg: -40, toExpPos: 40 });
+type Dec = InstanceType<typeof D>;
+
+const ARITH_FN = '__herald_arith';
+const CMP_FN = '__herald_cmp';
+
+/** Names with spaces of the builtins added here, so that lezer-feel reads them as one name. */
+const PARSE_CONTEXT: Record<string, unknown> = {
+  'is defined': true,
+  'get or else': true,
+  'is empty': true,
+  'is blank': true,
+  'round half up': true,
+  'round half down': true,
+  'round up': true,
+  'round down': true,
+};
+
+// ------------------------------------------------------------------------------ parse trees
+
+type Tree = ReturnType<typeof parseExpression>;
+type Node = Tree['topNode'];
+
+function firstError(tree: Tree): { from: number; to: number } | undefined {
+  let error: { from: number; to: number } | undefined;
+  tree.iterate({
+    enter(node) {
+      if (error) return false;
+      if (node.type.isError) error = { from: node.from, to: node.to };
+      return undefined;
+    },
+  });
+  return error;
+}
+
+function syntaxMessage(source: string, error: { from: number; to: number }): string {
+  if (error.from >= source.trimEnd().length) {
+    return `unexpected end of expression at position ${error.from + 1} (after '${source.slice(Math.max(0, error.from - 20)).trim()}')`;
+  }
+  const token = source.slice(error.from, Math.max(error.to, error.from + 1)).slice(0, 20);
+  return `unexpected '${token}' at position ${error.from + 1}`;
+}
+
+function children(node: Node): Node[] {
+  const out: Node[] = [];
+  for (let c = node.firstChild; c; c = c.nextSibling) out.push(c);
+  return out;
+}
+
+// --------------------------------------------------------------------- arithmetic rewriting
+
+type Arith =
+  | { k: 'lit'; d: Dec }
+  | { k: 'leaf'; i: number }
+  | { k: 'neg'; a: Arith }
+  | { k: 'bin'; op: string; a: Arith; b: Arith };
+
+interface Fused {
+  kind: 'arith' | 'cmp';
+  tree?: Arith;
+  left?: Arith;
+  right?: Arith;
+  op?: string;
+}
+
+const CMP_OPS = new Set(['=', '!=', '<', '<=', '>', '>=']);
+
+class Rewriter {
+  readonly fused: Fused[] = [];
+  constructor(private readonly src: string) {}
+
+  emit(node: Node): string {
+    if (node.name === 'ArithmeticExpression') return this.fuseArith(node);
+    if (node.name === 'Comparison') {
+      const [l, op, r] = children(node);
+      if (op && op.name === 'CompareOp' && r && CMP_OPS.has(this.text(op)) && (isArithNode(l) || isArithNode(r))) {
+        const leaves: string[] = [];
+        const id = this.fused.length;
+        this.fused.push({ kind: 'cmp' });
+        const f = this.fused[id];
+        f.left = this.build(l, leaves);
+        f.right = this.build(r, leaves);
+        f.op = this.text(op);
+        // a conjunction keeps feelin's 'test' typing (filters apply it per item) and null stays null
+        return `(true and ${CMP_FN}(${[String(id), ...leaves].join(', ')}))`;
+      }
+    }
+    let out = '';
+    let pos = node.from;
+    for (const child of children(node)) {
+      out += this.src.slice(pos, child.from) + this.emit(child);
+      pos = child.to;
+    }
+    return out + this.src.slice(pos, node.to);
+  }
+
+  private text(node: Node): string {
+    return this.src.slice(node.from, node.to);
+  }
+
+  private fuseArith(node: Node): string {
+    const leaves: string[] = [];
+    const id = this.fused.length;
+    this.fused.push({ kind: 'arith' });
+    this.fused[id].tree = this.build(node, leaves);
+    return `${ARITH_FN}(${[String(id), ...leaves].join(', ')})`;
+  }
+
+  private build(node: Node, leaves: string[]): Arith {
+    if (node.name === 'ArithmeticExpression') {
+      const parts = children(node);
+      if (parts.length === 3) return { k: 'bin', op: this.text(parts[1]), a: this.build(parts[0], leaves), b: this.build(parts[2], leaves) };
+      if (parts.length === 2) {
+        const a = this.build(parts[1], leaves);
+        return this.text(parts[0]) === '-' ? { k: 'neg', a } : a;
+      }
+    }
+    if (node.name === 'ParenthesizedExpression') {
+      const inner = children(node).filter((c) => c.name !== '(' && c.name !== ')');
+      if (inner.length === 1) return this.build(inner[0], leaves);
+    }
+    if (node.name === 'NumericLiteral') {
+      return { k: 'lit', d: new D(this.text(node).replace(/\s+/g, '')) };
+    }
+    leaves.push(`(${this.emit(node)})`);
+    return { k: 'leaf', i: leaves.length - 1 };
+  }
+}
+
+function isArithNode(node: Node | undefined): boolean {
+  if (!node) return false;
+  if (node.name === 'ArithmeticExpression') return true;
+  if (node.name === 'ParenthesizedExpression') return children(node).some(isArithNode);
+  return false;
+}
+
+function hasArithmetic(tree: Tree): boolean {
+  let found = false;
+  tree.iterate({
+    enter(node) {
+      if (found) return false;
+      if (node.name === 'ArithmeticExpression') found = true;
+      return undefined;
+    },
+  });
+  return found;
+}
+
+// ------------------------------------------------------------------------ decimal evaluation
+
+function isDec(v: unknown): v is Dec {
+  return v instanceof D;
+}
+
+/** A JS number as the decimal it was written as (its shortest round-trip form). */
+export function toDecimal(n: number): Dec {
+  return new D(n);
+}
+
+function fromDec(d: Dec): number | null {
+  if (!d.isFinite()) return null;
+  const n = d.toNumber();
+  return Object.is(n, -0) ? 0 : n;
+}
+
+function native(v: unknown): unknown {
+  return isDec(v) ? fromDec(v) : v;
+}
+
+/** feelin's own semantics for what is not number-with-number (strings, temporals, null). */
+function feelinBinary(op: string, a: unknown, b: unknown): unknown {
+  return evaluate(`a ${op} b`, { a: native(a), b: native(b) }).value;
+}
+
+function evalArith(node: Arith, args: unknown[]): unknown {
+  switch (node.k) {
+    case 'lit':
+      return node.d;
+    case 'leaf': {
+      const v = args[node.i];
+      return typeof v === 'number' && Number.isFinite(v) ? new D(v) : v;
+    }
+    case 'neg': {
+      const a = evalArith(node.a, args);
+      if (isDec(a)) return a.neg();
+      if (a === null || a === undefined) return null;
+      return evaluate('- a', { a }).value;
+    }
+    case 'bin': {
+      const a = evalArith(node.a, args);
+      const b = evalArith(node.b, args);
+      if (isDec(a) && isDec(b)) return decimalOp(node.op, a, b);
+      if (a === null || a === undefined || b === null || b === undefined) return null;
+      return feelinBinary(node.op, a, b);
+    }
+  }
+}
+
+function decimalOp(op: string, a: Dec, b: Dec): Dec | null {
+  switch (op) {
+    case '+':
+      return a.plus(b);
+    case '-':
+      return a.minus(b);
+    case '*':
+      return a.times(b);
+    case '/':
+      return b.isZero() ? null : a.div(b);
+    case '**':
+    case '^': {
+      if (b.isInteger() && b.abs().lte(999_999_999)) {
+        if (a.isZero() && b.isNeg()) return null;
+        return a.pow(b);
+      }
+      const r = Math.pow(a.toNumber(), b.toNumber());
+      return Number.isFinite(r) ? new D(r) : null;
+    }
+    default:
+      return null;
+  }
+}
+
+function compare(op: string, a: unknown, b: unknown): unknown {
+  if (isDec(a) && isDec(b)) {
+    const c = a.cmp(b);
+    switch (op) {
+      case '=':
+        return c === 0;
+      case '!=':
+        return c !== 0;
+      case '<':
+        return c < 0;
+      case '<=':
+        return c <= 0;
+      case '>':
+        return c > 0;
+      case '>=':
+        return c >= 0;
+    }
+  }
+  return feelinBinary(op, a, b);
+}
+
+function fusedFunctions(fused: Fused[]): { arith: (...args: unknown[]) => unknown; cmp: (...args: unknown[]) => unknown } {
+  const arith = (...args: unknown[]) => {
+    const f = fused[args[0] as number];
+    return native(evalArith(f.tree as Arith, args.slice(1)));
+  };
+  const cmp = (...args: unknown[]) => {
+    const f = fused[args[0] as number];
+    const leaves = args.slice(1);
+    return compare(f.op as string, evalArith(f.left as Arith, leaves), evalArith(f.right as Arith, leaves));
+  };
+  return { arith: fn(arith, ['id', '...args']), cmp: fn(cmp, ['id', '...args']) };
+}
+
+// --------------------------------------------------------------------------------- builtins
+
+type FeelFn = ((...args: any[]) => unknown) & { $args: string[] };
+
+function fn(f: (...args: any[]) => unknown, params: string[]): FeelFn {
+  const wrapped = f as FeelFn;
+  wrapped.$args = params;
+  return wrapped;
+}
+
+class AssertionFailure extends Error {}
+
+/** A list argument given as one list or as varargs, all numbers; null otherwise. */
+function numbers(args: unknown[]): Dec[] | null {
+  const list = args.length === 1 && Array.isArray(args[0]) ? (args[0] as unknown[]) : args;
+  if (!list.every((v) => typeof v === 'number' && Number.isFinite(v))) return null;
+  return (list as number[]).map((n) => new D(n));
+}
+
+function isInt(v: unknown): v is number {
+  return typeof v === 'number' && Number.isInteger(v);
+}
+
+function rounding(mode: Decimal.Rounding) {
+  return (n: unknown, scale: unknown) => {
+    if (typeof n !== 'number' || !isInt(scale)) return null;
+    return fromDec(new D(n).toDecimalPlaces(scale, mode));
+  };
+}
+
+function scaled(mode: Decimal.Rounding) {
+  return (n: unknown, scale: unknown = 0) => {
+    if (typeof n !== 'number' || !isInt(scale ?? 0)) return null;
+    return fromDec(new D(n).toDecimalPlaces((scale as number) ?? 0, mode));
+  };
+}
+
+const STATIC_BUILTINS: Record<string, FeelFn> = {
+  sum: fn((...args: unknown[]) => {
+    const l = numbers(args);
+    return l && l.length ? fromDec(l.reduce((s, d) => s.plus(d))) : null;
+  }, ['...list']),
+  mean: fn((...args: unknown[]) => {
+    const l = numbers(args);
+    return l && l.length ? fromDec(l.reduce((s, d) => s.plus(d)).div(l.length)) : null;
+  }, ['...list']),
+  product: fn((...args: unknown[]) => {
+    const l = numbers(args);
+    return l && l.length ? fromDec(l.reduce((s, d) => s.times(d))) : null;
+  }, ['...list']),
+  decimal: fn(rounding(Decimal.ROUND_HALF_EVEN), ['n', 'scale']),
+  floor: fn(scaled(Decimal.ROUND_FLOOR), ['n', 'scale']),
+  ceiling: fn(scaled(Decimal.ROUND_CEIL), ['n', 'scale']),
+  'round up': fn(rounding(Decimal.ROUND_UP), ['n', 'scale']),
+  'round down': fn(rounding(Decimal.ROUND_DOWN), ['n', 'scale']),
+  'round half up': fn(rounding(Decimal.ROUND_HALF_UP), ['n', 'scale']),
+  'round half down': fn(rounding(Decimal.ROUND_HALF_DOWN), ['n', 'scale']),
+  modulo: fn((dividend: unknown, divisor: unknown) => {
+    if (typeof dividend !== 'number' || typeof divisor !== 'number' || divisor === 0) return null;
+    const a = new D(dividend);
+    const b = new D(divisor);
+    return fromDec(a.minus(b.times(a.div(b).floor())));
+  }, ['dividend', 'divisor']),
+  // Camunda extensions (FEEL-scala) that feelin lacks
+  'is defined': fn((value: unknown) => value !== null && value !== undefined, ['value']),
+  'get or else': fn((value: unknown, dflt: unknown) => (value === null || value === undefined ? (dflt ?? null) : value), ['value', 'default']),
+  assert: fn((value: unknown, condition: unknown, cause?: unknown) => {
+    if (condition === true) return value;
+    throw new AssertionFailure(typeof cause === 'string' ? cause : 'The condition is not fulfilled');
+  }, ['value', 'condition', 'cause']),
+  'is empty': fn((list: unknown) => (Array.isArray(list) ? list.length === 0 : null), ['list']),
+  'is blank': fn((s: unknown) => (typeof s === 'string' ? s.trim() === '' : null), ['string']),
+  trim: fn((s: unknown) => (typeof s === 'string' ? s.trim() : null), ['string']),
+  partition: fn((list: unknown, size: unknown) => {
+    if (!Array.isArray(list) || !isInt(size) || size <= 0) return null;
+    const out: unknown[][] = [];
+    for (let i = 0; i < list.length; i += size) out.push(list.slice(i, i + size));
+    return out;
+  }, ['list', 'size']),
+};
+
+function clockBuiltins(now: () => number): Record<string, FeelFn> {
+  return {
+    now: fn(() => toFeel(new Date(now())), []),
+    today: fn(() => feelDate(new Date(now()).toISOString().slice(0, 10)), []),
+  };
+}
+
+const SYSTEM_CLOCK = clockBuiltins(() => Date.now());
+
+// ----------------------------------------------------------------------- values to JSON
+
+function pad(n: number, width = 2): string {
+  return String(n).padStart(width, '0');
+}
+
+/** java.time's LocalTime.toString: seconds and fractions only when present. */
+function javaTime(t: { hour: number; minute: number; second: number; millisecond?: number; microsecond?: number; nanosecond?: number }): string {
+  const nanos = (t.millisecond ?? 0) * 1_000_000 + (t.microsecond ?? 0) * 1000 + (t.nanosecond ?? 0);
+  let s = `${pad(t.hour)}:${pad(t.minute)}`;
+  if (t.second || nanos) s += `:${pad(t.second)}`;
+  if (nanos) {
+    if (nanos % 1_000_000 === 0) s += `.${pad(nanos / 1_000_000, 3)}`;
+    else if (nanos % 1000 === 0) s += `.${pad(nanos / 1000, 6)}`;
+    else s += `.${pad(nanos, 9)}`;
+  }
+  return s;
+}
+
+function javaZone(zone: string | null, plain: any): string {
+  if (zone === null) return '';
+  if (zone === 'UTC' || zone === 'Z' || zone === '+00:00' || zone === 'Etc/UTC') return 'Z';
+  if (/^[+-]\d{2}:\d{2}/.test(zone)) return zone;
+  try {
+    const offset: string = plain.toZonedDateTime(zone).offset;
+    return `${offset === '+00:00' ? 'Z' : offset}[${zone}]`;
+  } catch {
+    return `[${zone}]`;
+  }
+}
+
+/** java.time's Duration.toString (day-time) and Period.toString (years-months), as Zeebe stores them. */
+function javaDuration(d: FeelDuration): string {
+  const v = d.unwrap() as any;
+  if (d.yearsMonths) {
+    const months = v.years * 12 + v.months;
+    if (months === 0) return 'P0D';
+    const sign = months < 0 ? '-' : '';
+    const y = Math.trunc(Math.abs(months) / 12);
+    const m = Math.abs(months) % 12;
+    return `P${y ? `${sign}${y}Y` : ''}${m ? `${sign}${m}M` : ''}`;
+  }
+  const total = new D(v.days ?? 0)
+    .times(86400)
+    .plus(new D(v.hours ?? 0).times(3600))
+    .plus(new D(v.minutes ?? 0).times(60))
+    .plus(v.seconds ?? 0)
+    .plus(new D(v.milliseconds ?? 0).div(1e3))
+    .plus(new D(v.microseconds ?? 0).div(1e6))
+    .plus(new D(v.nanoseconds ?? 0).div(1e9));
+  if (total.isZero()) return 'PT0S';
+  const sign = total.isNeg() ? '-' : '';
+  const abs = total.abs();
+  const hours = abs.div(3600).floor();
+  const minutes = abs.minus(hours.times(3600)).div(60).floor();
+  const seconds = abs.minus(hours.times(3600)).minus(minutes.times(60));
+  return `PT${hours.isZero() ? '' : `${sign}${hours.toFixed()}H`}${minutes.isZero() ? '' : `${sign}${minutes.toFixed()}M`}${seconds.isZero() ? '' : `${sign}${seconds.toFixed()}S`}`;
+}
+
+/** A FEEL value as the JSON Zeebe would store: temporals as java.time strings, no functions. */
+export function toJson(value: unknown): unknown {
+  if (value === null || value === undefined) return null;
+  switch (typeof value) {
+    case 'number':
+      return Number.isFinite(value) ? (Object.is(value, -0) ? 0 : value) : null;
+    case 'string':
+    case 'boolean':
+      return value;
+    case 'function':
+      return null;
+  }
+  if (Array.isArray(value)) return value.map(toJson);
+  if (isDec(value)) return fromDec(value);
+  if (value instanceof FeelDate) return value.iso;
+  if (value instanceof FeelDuration) return javaDuration(value);
+  if (value instanceof FeelDateTime) {
+    const p = value.unwrap() as any;
+    return `${p.toPlainDate().toString()}T${javaTime(p)}${javaZone(value.zone, p)}`;
+  }
+  if (value instanceof FeelTime) {
+    const t = value.unwrap() as any;
+    const zone = value.zone;
+    return javaTime(t) + (zone === null ? '' : /^[+-]\d{2}:\d{2}/.test(zone) ? zone : zone === 'UTC' || zone === 'Z' ? 'Z' : `@${zone}`);
+  }
+  if (value instanceof FeelRange || value instanceof FeelFunction) return null;
+  if (Object.getPrototypeOf(value) === Object.prototype || Object.getPrototypeOf(value) === null) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value as Record<string, unknown>)) out[k] = toJson(v);
+    return out;
+  }
+  return null;
+}
+
+function cloneJson(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value === undefined ? null : value;
+  return toJson(value);
+}
+
+// ------------------------------------------------------------------------------ compilation
+
+type Fast =
+  | { kind: 'const'; value: unknown }
+  | { kind: 'path'; names: string[] };
+
+interface Compiled {
+  source: string;
+  error?: string;
+  /** The text feelin evaluates (the source with arithmetic fused into decimal calls). */
+  rewritten: string;
+  fused: Fused[];
+  arith?: FeelFn;
+  cmp?: FeelFn;
+  fast?: Fast;
+}
+
+class Lru<V> {
+  private readonly map = new Map<string, V>();
+  constructor(private readonly max: number) {}
+  get(key: string): V | undefined {
+    const v = this.map.get(key);
+    if (v !== undefined) {
+      this.map.delete(key);
+      this.map.set(key, v);
+    }
+    return v;
+  }
+  set(key: string, value: V): void {
+    if (this.map.size >= this.max) this.map.delete(this.map.keys().next().value as string);
+    this.map.set(key, value);
+  }
+}
+
+const expressionCache = new Lru<Compiled>(5000);
+const unaryCache = new Lru<Compiled>(5000);
+
+function fastPath(tree: Tree, src: string): Fast | undefined {
+  const top = tree.topNode.firstChild;
+  if (!top || top.nextSibling) return undefined;
+  const text = (n: Node) => src.slice(n.from, n.to);
+  switch (top.name) {
+    case 'StringLiteral':
+    case 'NumericLiteral':
+    case 'BooleanLiteral':
+    case 'null':
+      return { kind: 'const', value: evaluate(src).value };
+  }
+  const names: string[] = [];
+  const walk = (n: Node): boolean => {
+    if (n.name === 'VariableName' || n.name === 'PathName') {
+      const ids = children(n);
+      if (ids.length !== 1 || ids[0].name !== 'Identifier') return false;
+      names.push(text(ids[0]));
+      return true;
+    }
+    if (n.name === 'PathExpression') {
+      const parts = children(n);
+      return parts.length === 3 && walk(parts[0]) && walk(parts[2]);
+    }
+    return false;
+  };
+  if (!walk(top)) return undefined;
+  // builtins and the clock are functions: leave them to feelin
+  if (names[0] in STATIC_BUILTINS || names[0] === 'now' || names[0] === 'today') return undefined;
+  return { kind: 'path', names };
+}
+
+function compile(source: string, unary: boolean): Compiled {
+  const cache = unary ? unaryCache : expressionCache;
+  const hit = cache.get(source);
+  if (hit) return hit;
+  const tree = unary ? parseUnaryTests(source, PARSE_CONTEXT, undefined) : parseExpression(source, PARSE_CONTEXT, undefined);
+  const compiled: Compiled = { source, rewritten: source, fused: [] };
+  const error = source.trim() ? firstError(tree) : { from: 0, to: 0 };
+  if (error) {
+    compiled.error = source.trim() ? syntaxMessage(source, error) : 'the expression is empty';
+  } else {
+    if (!unary) compiled.fast = fastPath(tree, source);
+    if (hasArithmetic(tree)) {
+      const rewriter = new Rewriter(source);
+      compiled.rewritten = rewriter.emit(tree.topNode);
+      compiled.fused = rewriter.fused;
+      const { arith, cmp } = fusedFunctions(rewriter.fused);
+      compiled.arith = arith as FeelFn;
+      compiled.cmp = cmp as FeelFn;
+    }
+  }
+  cache.set(source, compiled);
+  return compiled;
+}
+
+// ---------------------------------------------------------------------------------- public
+
+/** Syntax check only. */
+export function parseFeel(expression: string): { ok: true } | { ok: false; message: string } {
+  const c = compile(expression, false);
+  return c.error ? { ok: false, message: c.error } : { ok: true };
+}
+
+/** Syntax check of unary tests (a DMN input entry). */
+export function parseFeelUnaryTests(tests: string): { ok: true } | { ok: false; message: string } {
+  if (isAnyTest(tests)) return { ok: true };
+  const c = compile(tests, true);
+  return c.error ? { ok: false, message: c.error } : { ok: true };
+}
+
+function evalContext(compiled: Compiled, context: Variables, options?: FeelOptions): Record<string, unknown> {
+  const ctx: Record<string, unknown> = Object.assign({}, STATIC_BUILTINS, options?.now ? clockBuiltins(options.now) : SYSTEM_CLOCK, context);
+  if (compiled.arith) {
+    ctx[ARITH_FN] = compiled.arith;
+    ctx[CMP_FN] = compiled.cmp;
+  }
+  return ctx;
+}
+
+function missingFrom(warnings: { type: string; message: string }[]): string[] {
+  const names: string[] = [];
+  for (const w of warnings) {
+    if (w.type !== 'NO_VARIABLE_FOUND') continue;
+    const name = /'(.*)'/.exec(w.message)?.[1];
+    if (name && !names.includes(name)) names.push(name);
+  }
+  return names;
+}
+
+function failure(expression: string, err: unknown): FeelError {
+  if (err instanceof FeelError) return err;
+  if (err instanceof AssertionFailure) {
+    return new FeelError(expression, `Assertion failure on evaluate the expression '${expression}': ${err.message}`);
+  }
+  return new FeelError(expression, `failed to evaluate expression '${expression}': ${(err as Error)?.message ?? String(err)}`);
+}
+
+function lookupPath(names: string[], context: Variables): FeelResult {
+  if (!Object.prototype.hasOwnProperty.call(context, names[0]) || context[names[0]] === undefined) {
+    return { value: null, missingVariables: [names[0]] };
+  }
+  let value: unknown = context[names[0]];
+  for (let i = 1; i < names.length; i++) {
+    const key = names[i];
+    const step = (v: unknown): unknown =>
+      v !== null && typeof v === 'object' && !Array.isArray(v) && Object.prototype.hasOwnProperty.call(v, key) ? ((v as Record<string, unknown>)[key] ?? null) : null;
+    value = Array.isArray(value) ? value.map(step) : step(value);
+  }
+  return { value: cloneJson(value), missingVariables: [] };
+}
+
+/**
+ * Evaluates a FEEL expression the way Zeebe does. Returns null (with the names in
+ * `missingVariables`) where FEEL-scala returns null for a missing variable; throws FeelError
+ * for a syntax error or a failed assert().
+ */
+export function evaluateFeel(expression: string, context: Variables, options?: FeelOptions): FeelResult {
+  const compiled = compile(expression, false);
+  if (compiled.error) throw new FeelError(expression, `failed to parse expression '${expression}': ${compiled.error}`);
+  const fast = compiled.fast;
+  if (fast) {
+    if (fast.kind === 'const') return { value: cloneJson(fast.value), missingVariables: [] };
+    return lookupPath(fast.names, context);
+  }
+  let result: { value: unknown; warnings: { type: string; message: string }[] };
+  try {
+    result = evaluate(compiled.rewritten, evalContext(compiled, context, options));
+  } catch (err) {
+    throw failure(expression, err);
+  }
+  return { value: toJson(result.value), missingVariables: missingFrom(result.warnings) };
+}
+
+function isAnyTest(tests: string): boolean {
+  const t = tests.trim();
+  return t === '' || t === '-';
+}
+
+/**
+ * Evaluates DMN unary tests (an input entry) against an input value; '-' and empty match
+ * anything. Returns true only for a match (null and false are no match, as in Zeebe).
+ */
+export function evaluateUnaryTests(tests: string, inputValue: unknown, context: Variables = {}, options?: FeelOptions): boolean {
+  let test = unaryPredicates.get(tests);
+  if (!test) {
+    test = compileUnaryTests(tests);
+    unaryPredicates.set(tests, test);
+  }
+  return test(inputValue, context, options);
+}
+
+const unaryPredicates = new Lru<(inputValue: unknown, context: Variables, options?: FeelOptions) => boolean>(5000);
+
+// ------------------------------------------------------------------ compiled, for DMN tables
+
+/** A compiled expression: parse once, evaluate many times. Throws FeelError on a syntax error. */
+export function compileFeel(expression: string): (context: Variables, options?: FeelOptions) => FeelResult {
+  const compiled = compile(expression, false);
+  if (compiled.error) throw new FeelError(expression, `failed to parse expression '${expression}': ${compiled.error}`);
+  const fast = compiled.fast;
+  if (fast?.kind === 'const') {
+    const value = fast.value;
+    return () => ({ value: cloneJson(value), missingVariables: [] });
+  }
+  if (fast?.kind === 'path') {
+    const names = fast.names;
+    return (context) => lookupPath(names, context);
+  }
+  return (context, options) => {
+    let result: { value: unknown; warnings: { type: string; message: string }[] };
+    try {
+      result = evaluate(compiled.rewritten, evalContext(compiled, context, options));
+    } catch (err) {
+      throw failure(expression, err);
+    }
+    return { value: toJson(result.value), missingVariables: missingFrom(result.warnings) };
+  };
+}
+
+type Test = (input: unknown) => boolean;
+
+/** Literal cells ("Misc", 12, true, < 250, [250..1000]) as plain predicates, skipping feelin. */
+function fastUnaryTests(source: string): Test | undefined {
+  const tree = parseUnaryTests(source, PARSE_CONTEXT, undefined);
+  const top = tree.topNode.firstChild;
+  if (!top || top.name !== 'PositiveUnaryTests' || top.nextSibling) return undefined;
+  const text = (n: Node) => source.slice(n.from, n.to);
+  const literal = (n: Node): { ok: boolean; value?: unknown } => {
+    switch (n.name) {
+      case 'StringLiteral':
+      case 'BooleanLiteral':
+      case 'null':
+        return { ok: true, value: evaluate(text(n)).value };
+      case 'NumericLiteral':
+        return { ok: true, value: Number(text(n).replace(/\s+/g, '')) };
+    }
+    return { ok: false };
+  };
+  const tests: Test[] = [];
+  for (const put of children(top)) {
+    const parts = children(put);
+    if (put.name !== 'PositiveUnaryTest' || parts.length !== 1) return undefined;
+    const node = parts[0];
+    const lit = literal(node);
+    if (lit.ok) {
+      const v = lit.value;
+      tests.push(v === null ? (input) => input === null || input === undefined : (input) => input === v);
+      continue;
+    }
+    if (node.name !== 'SimplePositiveUnaryTest') return undefined;
+    const inner = children(node);
+    if (inner.length === 2 && inner[0].name === 'CompareOp' && inner[1].name === 'NumericLiteral') {
+      const n = Number(text(inner[1]).replace(/\s+/g, ''));
+      switch (text(inner[0])) {
+        case '<':
+          tests.push((input) => typeof input === 'number' && input < n);
+          continue;
+        case '<=':
+          tests.push((input) => typeof input === 'number' && input <= n);
+          continue;
+        case '>':
+          tests.push((input) => typeof input === 'number' && input > n);
+          continue;
+        case '>=':
+          tests.push((input) => typeof input === 'number' && input >= n);
+          continue;
+        case '=':
+          tests.push((input) => input === n);
+          continue;
+      }
+      return undefined;
+    }
+    if (inner.length === 1 && inner[0].name === 'Interval') {
+      const iv = children(inner[0]);
+      if (iv.length !== 5 || iv[1].name !== 'NumericLiteral' || iv[3].name !== 'NumericLiteral') return undefined;
+      const lo = Number(text(iv[1]).replace(/\s+/g, ''));
+      const hi = Number(text(iv[3]).replace(/\s+/g, ''));
+      const loIn = text(iv[0]) === '[';
+      const hiIn = text(iv[4]) === ']';
+      tests.push((input) => typeof input === 'number' && (loIn ? input >= lo : input > lo) && (hiIn ? input <= hi : input < hi));
+      continue;
+    }
+    return undefined;
+  }
+  return tests.length === 1 ? tests[0] : (input) => tests.some((t) => t(input));
+}
+
+/**
+ * Compiled DMN unary tests (an input entry); '-' and empty match anything. Throws FeelError on
+ * a syntax error. The predicate is true only for a match (null is no match, as in Zeebe).
+ */
+export function compileUnaryTests(tests: string): (inputValue: unknown, context: Variables, options?: FeelOptions) => boolean {
+  if (isAnyTest(tests)) return () => true;
+  const compiled = compile(tests, true);
+  if (compiled.error) throw new FeelError(tests, `failed to parse unary tests '${tests}': ${compiled.error}`);
+  const fast = fastUnaryTests(tests);
+  if (fast) return (input) => fast(input);
+  return (input, context, options) => {
+    const ctx = evalContext(compiled, context, options);
+    ctx['?'] = input === undefined ? null : input;
+    try {
+      return unaryTest(compiled.rewritten, ctx).value === true;
+    } catch (err) {
+      throw failure(tests, err);
+    }
+  };
+}

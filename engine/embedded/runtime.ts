@@ -1,0 +1,1332 @@
+/**
+ * One process instance on the embedded engine: a bpmn-engine execution carrying the tokens,
+ * plus the Zeebe semantics bpmn-engine does not have — variable scopes and zeebe:ioMapping,
+ * multi-instance collections, FEEL, wait states with their subscriptions, incidents, and an
+ * Operate-style history of element instances.
+ *
+ * The runtime is synchronous between commands: a command (start, trigger a wait, resolve an
+ * incident, cancel) runs the instance until every token waits again ("settles"); the engine
+ * then persists `snapshot()` together with the wait states in one transaction.
+ */
+import { Engine as BpmnEngine } from 'bpmn-engine';
+import type { ElementState, IncidentErrorType, InstanceState, Variables } from '../types.js';
+import { evaluateFeel, FeelError } from './feel/index.js';
+import { isJobElement, type ElementInfo, type ProcessModel } from './model.js';
+import type { Activated, ElementHost, Failure, PreparedEvent, UserTaskSpec, WaitDescriptor } from './runtime-types.js';
+import { durationMs, parseCycle, parseDate, timerText, TimerValueError } from './timer-values.js';
+import { heraldElements } from './elements.js';
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+
+export interface RuntimeServices {
+  now(): number;
+  /** Evaluates a deployed decision; throws an Error whose message names the problem. */
+  evaluateDecision(decisionId: string, variables: Variables): unknown;
+  /** The embedded form JSON of a `camunda-forms:bpmn:` key, when the process has it. */
+}
+
+export interface Scope {
+  parent?: string;
+  vars: Variables;
+}
+
+export interface WaitRecord {
+  /** The execution that waits (for event definitions, the definition's execution). */
+  waitId: string;
+  elementId: string;
+  elementInstanceKey: string;
+  flowScopeKey?: string;
+  descriptor: WaitDescriptor;
+  createdAt: number;
+  /** For the start of an event sub-process: the execution of the scope whose activation opened it. */
+  eventSubScope?: string;
+}
+
+export interface ElementEvent {
+  elementInstanceKey: string;
+  elementId: string;
+  elementName?: string;
+  elementType: string;
+  state: ElementState | 'TAKEN';
+  flowScopeKey?: string;
+  at: number;
+}
+
+export interface RuntimeData {
+  instanceKey: string;
+  startTrigger?: string;
+  state: InstanceState;
+  scopes: Record<string, Scope>;
+  waits: Record<string, WaitRecord>;
+  /** Element instances that are active: executionId -> element id. */
+  active: Record<string, { elementId: string; flowScopeKey?: string; startedAt: number }>;
+  outputsApplied: Record<string, true>;
+  eventVariables: Record<string, Variables>;
+  /** Tokens on taken flows that their target has not consumed yet (held at joins): sequence id -> flow. */
+  tokens?: Record<string, { flowId: string; flowScopeKey: string }>;
+  /** Event sub-process starts that will not open again in their scope (`<scope execution>|<start event>`). */
+  closedEventSubs?: Record<string, true>;
+  /** Non-interrupting event sub-process runs waiting for the running one to end (one run at a time per scope). */
+  eventSubQueue?: { scope: string; subProcessId: string; variables?: Variables }[];
+  eventSubCount?: number;
+  /** Completed activities with a compensation boundary: their flow scope and the scopes around it, innermost first. */
+  compensable?: { elementId: string; flowScopeKey: string; scopeKeys: string[] }[];
+  /** Compensation throws waiting for the handlers the runtime started inside completed sub-processes. */
+  compensations?: Record<string, string[]>;
+  /** Handler job waits the runtime started: wait id -> the throw's execution. */
+  compensationHandlers?: Record<string, string>;
+}
+
+export interface Snapshot {
+  engine: unknown;
+  data: RuntimeData;
+}
+
+const ROOT = 'root';
+
+function typeName(value: unknown): string {
+  if (value === null || value === undefined) return 'NULL';
+  if (Array.isArray(value)) return 'ARRAY';
+  if (typeof value === 'boolean') return 'BOOLEAN';
+  if (typeof value === 'number') return 'NUMBER';
+  if (typeof value === 'string') return 'STRING';
+  return 'OBJECT';
+}
+
+function csv(value: unknown): string[] {
+  if (value === undefined || value === null || value === '') return [];
+  if (Array.isArray(value)) return value.map(String);
+  return String(value)
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+export class InstanceRuntime implements ElementHost {
+  readonly model: ProcessModel;
+  data: RuntimeData;
+  /** History produced since the last `drain()`. */
+  private events: ElementEvent[] = [];
+  /** Signals thrown since the last `drain()`. */
+  private signals: { name: string; variables: Variables }[] = [];
+  /** In memory only: the activity behind each wait, to deliver triggers to. */
+  private waitActivities = new Map<string, any>();
+  private engine!: any;
+  private execution: any;
+  private failure?: Error;
+  /** Converging inclusive gateways holding tokens, each asked again whenever the instance settles. */
+  private pendingJoins = new Set<() => boolean>();
+  /** In memory only: the event sub-processes of active scopes (`<scope execution>|<sub-process id>`). */
+  private eventSubs = new Map<string, { activity: any; scopeExecution: any; scopeId: string }>();
+  /** Trigger variables for the start event of an event sub-process that is starting. */
+  private eventSubTriggers = new Map<string, Variables | undefined>();
+  private stopping = false;
+  /** In memory only: the compensation throws waiting for nested handlers (execution -> activity). */
+  private compensationThrows = new Map<string, any>();
+
+  constructor(
+    model: ProcessModel,
+    readonly services: RuntimeServices,
+    instanceKey: string,
+  ) {
+    this.model = model;
+    this.data = { instanceKey, state: 'ACTIVE', scopes: { [ROOT]: { vars: {} } }, waits: {}, active: {}, outputsApplied: {}, eventVariables: {} };
+  }
+
+  private newEngine() {
+    const expressions = {
+      resolveExpression: (expression: string, message: any) => this.resolveExpression(expression, message),
+      isExpression: (text: string) => typeof text === 'string' && text.startsWith('='),
+      hasExpression: (text: string) => typeof text === 'string' && text.startsWith('='),
+    };
+    return new BpmnEngine({
+      name: this.data.instanceKey,
+      sourceContext: this.model.sourceContext as never,
+      elements: heraldElements as never,
+      expressions: expressions as never,
+      services: { herald: this },
+      settings: { enableDummyService: false, strict: false },
+      Logger: quietLogger as never,
+    } as never);
+  }
+
+  private listener() {
+    return {
+      emit: (eventName: string, api: any) => {
+        try {
+          this.onEvent(eventName, api);
+        } catch (err) {
+          this.failure ??= err as Error;
+        }
+      },
+    };
+  }
+
+  /** Starts the instance; `startElementId` names a message/timer/signal start event that triggered it. */
+  async start(variables: Variables, startElementId?: string): Promise<void> {
+    this.data.startTrigger = startElementId;
+    Object.assign(this.data.scopes[ROOT].vars, variables);
+    this.engine = this.newEngine();
+    this.execution = await this.engine.execute({ listener: this.listener() });
+    this.afterCommand();
+  }
+
+  /** Restores a saved instance; waiting elements re-register their waits (no new jobs). */
+  async resume(snapshot: Snapshot): Promise<void> {
+    this.data = snapshot.data;
+    this.engine = this.newEngine();
+    this.engine.recover(snapshot.engine);
+    this.execution = await this.engine.resume({ listener: this.listener() });
+    this.afterCommand();
+  }
+
+  async snapshot(): Promise<Snapshot> {
+    return { engine: await this.engine.getState(), data: this.data };
+  }
+
+  stop(): void {
+    this.stopping = true;
+    try {
+      this.engine?.stop();
+    } catch {
+      // stopping an ended engine is fine
+    }
+  }
+
+  private afterCommand() {
+    if (this.data.state !== 'TERMINATED') this.settle();
+    else if (this.propagated) this.stop();
+    const failure = this.failure;
+    this.failure = undefined;
+    if (failure) throw failure;
+    if (this.data.state === 'ACTIVE' && this.execution?.state === 'completed') this.data.state = 'COMPLETED';
+  }
+
+  /** Delivers a trigger to a wait: `signal` (complete, with variables), `error`, `retry`, `discard`. */
+  trigger(waitId: string, type: 'signal' | 'error' | 'retry' | 'discard', payload?: unknown): boolean {
+    const eventSubWait = this.data.waits[waitId];
+    if (this.data.compensationHandlers?.[waitId] && eventSubWait) {
+      delete this.data.waits[waitId];
+      this.finishCompensationHandler(eventSubWait, type, payload as { variables?: Variables } | undefined);
+      this.afterCommand();
+      return true;
+    }
+    if (eventSubWait?.eventSubScope !== undefined) {
+      delete this.data.waits[waitId];
+      this.fireEventSubProcess(eventSubWait, type, payload as { variables?: Variables; repeat?: number } | undefined);
+      this.afterCommand();
+      return true;
+    }
+    const activity = this.waitActivities.get(waitId);
+    const wait = this.data.waits[waitId];
+    if (!activity || !wait) return false;
+    delete this.data.waits[waitId];
+    this.waitActivities.delete(waitId);
+    activity.broker.publish('api', `activity.${type}.${waitId}`, { message: payload }, { type });
+    this.afterCommand();
+    return true;
+  }
+
+  /** Sets variables on a scope (the instance key or an element instance key). */
+  setVariables(scopeKey: string, variables: Variables, local: boolean): void {
+    const scope = this.scopeIdForKey(scopeKey);
+    if (!scope) throw new Error(`no element instance ${scopeKey} is active in instance ${this.data.instanceKey}`);
+    if (local) Object.assign(this.data.scopes[scope].vars, variables);
+    else this.merge(scope, variables);
+  }
+
+  /** Cancels the instance: every active element is terminated. */
+  cancel(): void {
+    for (const [executionId, active] of Object.entries(this.data.active)) {
+      this.record(executionId, active.elementId, 'TERMINATED', active.flowScopeKey);
+    }
+    this.data.active = {};
+    this.data.waits = {};
+    this.waitActivities.clear();
+    this.data.state = 'TERMINATED';
+    this.stop();
+  }
+
+  /**
+   * History and signals since the last drain; `propagatedError` is set once when this called
+   * instance handed an uncaught error to its parent (the engine then throws it on the parent's
+   * call activity wait: `trigger(waitId, 'error', propagatedError)`).
+   */
+  drain(): { events: ElementEvent[]; signals: { name: string; variables: Variables }[]; propagatedError?: { errorCode: string; errorMessage?: string; variables?: Variables } } {
+    const out = { events: this.events, signals: this.signals, ...(this.propagated && { propagatedError: this.propagated }) };
+    this.events = [];
+    this.signals = [];
+    this.propagated = undefined;
+    return out;
+  }
+
+  rootVariables(): Variables {
+    return this.data.scopes[ROOT].vars;
+  }
+
+  /** The variables visible from a scope, inner scopes shadowing outer ones. */
+  visibleVariables(scopeId: string): Variables {
+    const chain: Scope[] = [];
+    let id: string | undefined = scopeId;
+    while (id) {
+      const scope: Scope | undefined = this.data.scopes[id];
+      if (!scope) break;
+      chain.push(scope);
+      id = scope.parent;
+    }
+    const out: Variables = {};
+    for (let i = chain.length - 1; i >= 0; i--) Object.assign(out, chain[i].vars);
+    return out;
+  }
+
+  scopeVariables(scopeKey: string): Variables | undefined {
+    const scope = this.scopeIdForKey(scopeKey);
+    return scope ? this.data.scopes[scope].vars : undefined;
+  }
+
+  private scopeIdForKey(key: string): string | undefined {
+    if (key === this.data.instanceKey) return ROOT;
+    const executionId = key.startsWith(`${this.data.instanceKey}/`) ? key.slice(this.data.instanceKey.length + 1) : key;
+    return this.data.scopes[executionId] ? executionId : undefined;
+  }
+
+  elementInstanceKey(executionId: string): string {
+    return `${this.data.instanceKey}/${executionId}`;
+  }
+
+  // ---------------------------------------------------------------- converging inclusive gateways
+
+  awaitJoin(tryFire: () => boolean): void {
+    this.pendingJoins.add(tryFire);
+  }
+
+  /**
+   * Work that waits until the instance is quiet: inclusive joins that no token can reach any
+   * more, and queued runs of non-interrupting event sub-processes whose previous run ended.
+   */
+  private settle() {
+    for (let round = 0; round < 10_000; round++) {
+      let fired = this.runQueuedEventSubProcess();
+      for (const tryFire of [...this.pendingJoins]) {
+        let done: boolean;
+        try {
+          done = tryFire();
+        } catch (err) {
+          this.failure ??= err as Error;
+          done = true;
+        }
+        if (done) {
+          this.pendingJoins.delete(tryFire);
+          fired = true;
+        }
+      }
+      if (!fired) return;
+    }
+  }
+
+  // ---------------------------------------------------------------- compensation in completed sub-processes
+
+  /** Flow scope keys from a scope outwards to the process instance. */
+  private scopeKeys(scopeId: string): string[] {
+    const keys: string[] = [];
+    for (let id: string | undefined = scopeId; id; id = this.data.scopes[id]?.parent) {
+      keys.push(id === ROOT ? this.data.instanceKey : this.elementInstanceKey(id));
+      if (id === ROOT) break;
+    }
+    if (keys[keys.length - 1] !== this.data.instanceKey) keys.push(this.data.instanceKey);
+    return keys;
+  }
+
+  /**
+   * A compensation throw (intermediate or end event) compensates the completed activities of its
+   * scope, and in Zeebe also those inside completed sub-processes of that scope, at every level.
+   * bpmn-elements does the first (the handlers of its own scope); the second is done here: a job
+   * for each handler inside a completed sub-process, which the throw waits for. Returns how many
+   * handlers are still running for the throw.
+   */
+  compensateNested(activity: any, executeMessage: any): number {
+    const content = executeMessage.content;
+    const throwId: string = content.executionId;
+    const running = this.data.compensations?.[throwId];
+    if (running) {
+      this.compensationThrows.set(throwId, activity);
+      return running.length;
+    }
+    // the definition's message: its parent is the throw event, whose flow scope is the one to compensate
+    const own: string = content.parent?.id === activity.id ? content.parent.executionId : throwId;
+    const scopeId = this.data.scopes[own]?.parent ?? this.parentScope(content);
+    const scopeKey = scopeId === ROOT ? this.data.instanceKey : this.elementInstanceKey(scopeId);
+    const activeKeys = new Set(Object.keys(this.data.active).map((id) => this.elementInstanceKey(id)));
+    const started: string[] = [];
+    const remaining: NonNullable<RuntimeData['compensable']> = [];
+    for (const entry of this.data.compensable ?? []) {
+      const nested = entry.flowScopeKey !== scopeKey && entry.scopeKeys.includes(scopeKey) && !activeKeys.has(entry.flowScopeKey);
+      if (!nested) {
+        remaining.push(entry);
+        continue;
+      }
+      const boundary = this.boundaries(entry.elementId).find((b) => b.eventKind === 'compensate' && b.compensationHandler)!;
+      const handler = this.info(boundary.compensationHandler!)!;
+      const prepared = this.jobWait(handler, scopeId);
+      const descriptor: WaitDescriptor = 'failure' in prepared ? { kind: 'incident', failure: prepared.failure } : (prepared.wait as WaitDescriptor);
+      this.data.eventSubCount = (this.data.eventSubCount ?? 0) + 1;
+      const waitId = `${handler.id}-${throwId}-${this.data.eventSubCount}`;
+      this.data.waits[waitId] = {
+        waitId,
+        elementId: handler.id,
+        elementInstanceKey: this.elementInstanceKey(waitId),
+        flowScopeKey: entry.flowScopeKey,
+        descriptor,
+        createdAt: this.services.now(),
+      };
+      (this.data.compensationHandlers ??= {})[waitId] = throwId;
+      // active in the throw's scope: the sub-process it belonged to has completed (and may still be leaving)
+      this.data.active[waitId] = { elementId: handler.id, flowScopeKey: scopeKey, startedAt: this.services.now() };
+      this.record(waitId, handler.id, 'ACTIVATED', entry.flowScopeKey);
+      started.push(waitId);
+    }
+    this.data.compensable = remaining;
+    if (!started.length) return 0;
+    (this.data.compensations ??= {})[throwId] = started;
+    this.compensationThrows.set(throwId, activity);
+    return started.length;
+  }
+
+  private finishCompensationHandler(wait: WaitRecord, type: string, payload: { variables?: Variables } | undefined) {
+    const waitId = wait.waitId;
+    if (type === 'retry') {
+      // an incident on the handler (its job type could not be evaluated) was resolved: try again
+      const handler = this.info(wait.elementId)!;
+      const prepared = this.jobWait(handler, ROOT);
+      this.data.waits[waitId] = { ...wait, descriptor: 'failure' in prepared ? { kind: 'incident', failure: prepared.failure } : (prepared.wait as WaitDescriptor) };
+      return;
+    }
+    if (type !== 'signal') {
+      this.data.waits[waitId] = wait; // a BPMN error thrown by a handler is not caught (Zeebe: incident); keep it waiting
+      return;
+    }
+    const throwId = this.data.compensationHandlers![waitId];
+    delete this.data.compensationHandlers![waitId];
+    if (payload?.variables) this.merge(ROOT, payload.variables);
+    delete this.data.active[waitId];
+    this.record(waitId, wait.elementId, 'COMPLETED', wait.flowScopeKey);
+    const left = (this.data.compensations?.[throwId] ?? []).filter((id) => id !== waitId);
+    if (left.length) {
+      this.data.compensations![throwId] = left;
+      return;
+    }
+    delete this.data.compensations?.[throwId];
+    const activity = this.compensationThrows.get(throwId);
+    this.compensationThrows.delete(throwId);
+    activity?.broker.publish('api', `activity.signal.${throwId}`, { message: {} }, { type: 'signal' });
+  }
+
+  // ---------------------------------------------------------------- event sub-processes
+
+  private eventSubStart(subProcessId: string): ElementInfo | undefined {
+    for (const e of this.model.elements.values()) {
+      if (e.type === 'bpmn:StartEvent' && e.parentId === subProcessId && (e.eventKind === 'timer' || e.eventKind === 'message' || e.eventKind === 'signal')) return e;
+    }
+    return undefined;
+  }
+
+  /**
+   * Zeebe opens the timer, message and signal starts of a scope's event sub-processes when the
+   * scope activates (bpmn-elements only starts event sub-processes for delegated events). Called
+   * by the event sub-process element when its scope execution activates it, also on resume.
+   */
+  openEventSubProcess(activity: any, scopeExecution: any): void {
+    if (this.stopping || !scopeExecution?.executionId) return;
+    const execId: string = scopeExecution.executionId;
+    const isRoot = !scopeExecution.isSubProcess && scopeExecution.id === this.model.bpmnProcessId;
+    const scopeId = isRoot ? ROOT : this.data.scopes[execId] ? execId : undefined;
+    if (!scopeId) return; // a throwaway execution (bpmn-elements "shakes" sub-processes to map their paths)
+    this.eventSubs.set(`${execId}|${activity.id}`, { activity, scopeExecution, scopeId });
+    const start = this.eventSubStart(activity.id);
+    if (!start) return;
+    if (Object.values(this.data.waits).some((w) => w.elementId === start.id && w.eventSubScope === execId)) return; // resumed
+    if (this.data.closedEventSubs?.[`${execId}|${start.id}`]) return;
+    this.armEventSubProcess(start, execId, scopeId);
+  }
+
+  /** The scope ended (or was terminated): its event sub-process starts close. */
+  closeEventSubProcess(activity: any, scopeExecution: any): void {
+    if (this.stopping || !scopeExecution?.executionId) return;
+    const execId: string = scopeExecution.executionId;
+    if (!this.eventSubs.delete(`${execId}|${activity.id}`)) return;
+    const start = this.eventSubStart(activity.id);
+    for (const [waitId, wait] of Object.entries(this.data.waits)) {
+      if (wait.eventSubScope === execId && wait.elementId === start?.id) delete this.data.waits[waitId];
+    }
+    if (start && this.data.closedEventSubs) delete this.data.closedEventSubs[`${execId}|${start.id}`];
+    if (this.data.eventSubQueue) this.data.eventSubQueue = this.data.eventSubQueue.filter((q) => !(q.scope === execId && q.subProcessId === activity.id));
+  }
+
+  private armEventSubProcess(start: ElementInfo, execId: string, scopeId: string, repeat?: number) {
+    let prepared: PreparedEvent;
+    if (start.eventKind === 'timer') prepared = this.timerWait(start, scopeId, repeat === undefined ? {} : { repeat });
+    else if (start.eventKind === 'message') prepared = this.messageWait(start, scopeId);
+    else {
+      const name = this.value(start.signalName, scopeId);
+      prepared = name.ok ? { wait: { kind: 'signal', name: String(name.value ?? '') } } : { failure: { errorType: 'EXTRACT_VALUE_ERROR', message: name.message } };
+    }
+    const descriptor: WaitDescriptor | undefined = 'failure' in prepared ? { kind: 'incident', failure: prepared.failure } : prepared.wait;
+    if (!descriptor) return;
+    this.data.eventSubCount = (this.data.eventSubCount ?? 0) + 1;
+    const waitId = `${start.id}-${execId}-${this.data.eventSubCount}`;
+    this.data.waits[waitId] = {
+      waitId,
+      elementId: start.id,
+      elementInstanceKey: this.elementInstanceKey(waitId),
+      flowScopeKey: scopeId === ROOT ? this.data.instanceKey : this.elementInstanceKey(scopeId),
+      descriptor,
+      createdAt: this.services.now(),
+      eventSubScope: execId,
+    };
+  }
+
+  private fireEventSubProcess(wait: WaitRecord, type: string, payload: { variables?: Variables; repeat?: number } | undefined) {
+    const start = this.info(wait.elementId)!;
+    const execId = wait.eventSubScope!;
+    const binding = this.eventSubs.get(`${execId}|${start.parentId}`);
+    if (!binding) return;
+    if (type === 'retry') return this.armEventSubProcess(start, execId, binding.scopeId);
+    if (type !== 'signal') return;
+    const interrupting = start.cancelActivity !== false;
+    const closed = (this.data.closedEventSubs ??= {});
+    if (interrupting) {
+      // Zeebe: an interrupting event sub-process closes every other event subscription of its scope
+      for (const [waitId, other] of Object.entries(this.data.waits)) if (other.eventSubScope === execId) delete this.data.waits[waitId];
+      for (const key of this.eventSubs.keys()) {
+        const [scope, subId] = key.split('|');
+        const other = scope === execId ? this.eventSubStart(subId) : undefined;
+        if (other) closed[`${execId}|${other.id}`] = true;
+      }
+      this.runEventSubProcess(binding, start, payload?.variables);
+      for (const api of binding.scopeExecution.getPostponed() as any[]) {
+        if (api.content?.id === binding.activity.id || api.content?.isSequenceFlow || api.content?.isAssociation) continue;
+        api.discard();
+      }
+      return;
+    }
+    if (start.eventKind !== 'timer' || start.timer?.kind === 'timeCycle') {
+      const left = payload?.repeat;
+      if (start.eventKind !== 'timer' || left === undefined || left === -1 || left > 1) {
+        this.armEventSubProcess(start, execId, binding.scopeId, start.eventKind === 'timer' && left !== undefined ? (left === -1 ? -1 : left - 1) : undefined);
+      } else closed[`${execId}|${start.id}`] = true;
+    } else closed[`${execId}|${start.id}`] = true;
+    if (binding.activity.status) {
+      (this.data.eventSubQueue ??= []).push({ scope: execId, subProcessId: start.parentId, variables: payload?.variables });
+    } else this.runEventSubProcess(binding, start, payload?.variables);
+  }
+
+  private runEventSubProcess(binding: { activity: any }, start: ElementInfo, variables: Variables | undefined) {
+    this.eventSubTriggers.set(start.id, variables);
+    binding.activity.run({});
+  }
+
+  /** bpmn-elements runs one execution of an activity at a time: the next queued run starts when the last one left. */
+  private runQueuedEventSubProcess(): boolean {
+    const queue = this.data.eventSubQueue;
+    if (!queue?.length) return false;
+    for (let i = 0; i < queue.length; i++) {
+      const binding = this.eventSubs.get(`${queue[i].scope}|${queue[i].subProcessId}`);
+      if (!binding) {
+        queue.splice(i--, 1);
+        continue;
+      }
+      if (binding.activity.status) continue;
+      const [next] = queue.splice(i, 1);
+      this.runEventSubProcess(binding, this.eventSubStart(next.subProcessId)!, next.variables);
+      return true;
+    }
+    return false;
+  }
+
+  /** The start event of an event sub-process that the runtime started: it completes at once with the trigger's variables. */
+  private eventSubStartTriggered(info: ElementInfo, content: any): boolean {
+    if (!this.eventSubTriggers.has(info.id)) return false;
+    const variables = this.eventSubTriggers.get(info.id);
+    this.eventSubTriggers.delete(info.id);
+    if (variables) this.merge(this.parentScope(content), variables);
+    return true;
+  }
+
+  /**
+   * Zeebe 8.6's converging inclusive gateway: it may activate once no active element instance
+   * and no token waiting elsewhere in its flow scope can reach one of its incoming flows that
+   * has no token yet (boundary events count as reachable from the activity they are attached to).
+   */
+  inclusiveJoinReady(activity: any, tokenContent: any, arrived: Set<string>): boolean {
+    const join = this.info(activity.id)!;
+    const missing = new Set(join.incoming.filter((f) => !arrived.has(f)));
+    if (!missing.size) return true;
+    const scopeKey = this.flowScopeKey(tokenContent);
+    const queue: string[] = [];
+    for (const active of Object.values(this.data.active)) if (active.flowScopeKey === scopeKey) queue.push(active.elementId);
+    for (const token of Object.values(this.data.tokens ?? {})) {
+      const flow = this.model.flows.get(token.flowId);
+      if (token.flowScopeKey === scopeKey && flow && flow.targetId !== join.id) queue.push(flow.targetId);
+    }
+    const seen = new Set<string>();
+    while (queue.length) {
+      const id = queue.pop()!;
+      if (seen.has(id) || id === join.id) continue;
+      seen.add(id);
+      const info = this.info(id);
+      if (!info) continue;
+      for (const flowId of info.outgoing) {
+        const flow = this.model.flows.get(flowId)!;
+        if (flow.targetId === join.id) {
+          if (missing.has(flowId)) return false;
+        } else queue.push(flow.targetId);
+      }
+      for (const boundary of this.boundaries(id)) queue.push(boundary.id);
+    }
+    return true;
+  }
+
+  private boundaryIndex?: Map<string, ElementInfo[]>;
+
+  private boundaries(elementId: string): ElementInfo[] {
+    if (!this.boundaryIndex) {
+      this.boundaryIndex = new Map();
+      for (const e of this.model.elements.values()) {
+        if (!e.attachedTo) continue;
+        const list = this.boundaryIndex.get(e.attachedTo) ?? [];
+        list.push(e);
+        this.boundaryIndex.set(e.attachedTo, list);
+      }
+    }
+    return this.boundaryIndex.get(elementId) ?? [];
+  }
+
+  // ---------------------------------------------------------------- events from bpmn-engine
+
+  private info(id: string): ElementInfo | undefined {
+    return this.model.elements.get(id);
+  }
+
+  /** Boundary events, event-based gateway targets and event sub-process starts become element instances only when they trigger. */
+  private isDeferred(info: ElementInfo): boolean {
+    if (info.attachedTo) return true;
+    // a link catch event waits for its throw: it is an element instance only once reached
+    if (info.type === 'bpmn:IntermediateCatchEvent' && info.eventKind === 'link') return true;
+    if (info.type === 'bpmn:StartEvent' && this.info(info.parentId)?.triggeredByEvent) return true;
+    return info.incoming.some((f) => this.info(this.model.flows.get(f)!.sourceId)?.type === 'bpmn:EventBasedGateway');
+  }
+
+  private parentScope(content: any): string {
+    const parent = content.parent;
+    if (!parent) return ROOT;
+    const candidates = [parent.executionId, ...((parent.path as any[] | undefined) ?? []).map((p) => p.executionId)];
+    for (const id of candidates) if (id && this.data.scopes[id]) return id;
+    return ROOT;
+  }
+
+  private flowScopeKey(content: any): string {
+    const scope = this.parentScope(content);
+    return scope === ROOT ? this.data.instanceKey : this.elementInstanceKey(scope);
+  }
+
+  private record(executionId: string, elementId: string, state: ElementEvent['state'], flowScopeKey?: string) {
+    const info = this.info(elementId);
+    this.events.push({
+      elementInstanceKey: this.elementInstanceKey(executionId),
+      elementId,
+      elementName: info?.name,
+      elementType: info?.type ?? (state === 'TAKEN' ? 'bpmn:SequenceFlow' : 'unknown'),
+      state,
+      flowScopeKey,
+      at: this.services.now(),
+    });
+  }
+
+  private onEvent(eventName: string, api: any) {
+    const content = api.content ?? {};
+    if (eventName === 'flow.take') {
+      const flowScopeKey = this.flowScopeKey(content);
+      this.record(content.sequenceId ?? content.executionId ?? api.id, api.id, 'TAKEN', flowScopeKey);
+      if (content.sequenceId) (this.data.tokens ??= {})[content.sequenceId] = { flowId: api.id, flowScopeKey };
+      return;
+    }
+    if ((eventName === 'activity.enter' || eventName === 'activity.discard') && this.data.tokens && Array.isArray(content.inbound)) {
+      for (const inbound of content.inbound) if (inbound?.sequenceId) delete this.data.tokens[inbound.sequenceId];
+    }
+    if (eventName === 'process.end' && api.id === this.model.bpmnProcessId) {
+      this.data.state = this.data.state === 'TERMINATED' ? 'TERMINATED' : 'COMPLETED';
+      return;
+    }
+    if (!eventName.startsWith('activity.')) return;
+    const info = this.info(api.id);
+    if (!info) return;
+    const executionId: string = content.executionId;
+    if (!executionId) return;
+    switch (eventName) {
+      case 'activity.start': {
+        // an MI activity publishes activity events for its body only (inner instances: beginMultiInstance)
+        this.data.scopes[executionId] ??= { parent: this.parentScope(content), vars: {} };
+        if (isScopeElement(info) && !info.loop) {
+          // a sub-process's input mappings create its local variables before its children start
+          const failure = this.applyInputs(info, executionId);
+          if (failure) this.failure ??= new Error(`${info.id}: ${failure.message}`);
+        }
+        if (!this.isDeferred(info)) {
+          const flowScopeKey = this.flowScopeKey(content);
+          this.data.active[executionId] = { elementId: info.id, flowScopeKey, startedAt: this.services.now() };
+          this.record(executionId, info.id, 'ACTIVATED', flowScopeKey);
+        }
+        return;
+      }
+      case 'activity.end': {
+        // an MI activity publishes activity events for its body only (inner instances: beginMultiInstance)
+        const flowScopeKey = this.flowScopeKey(content);
+        if (this.isDeferred(info)) this.record(executionId, info.id, 'ACTIVATED', flowScopeKey);
+        if (this.boundaries(info.id).some((b) => b.eventKind === 'compensate' && b.compensationHandler)) {
+          (this.data.compensable ??= []).push({ elementId: info.id, flowScopeKey, scopeKeys: this.scopeKeys(this.parentScope(content)) });
+        }
+        // a terminate end event terminates what is still active in its flow scope
+        if (info.type === 'bpmn:EndEvent' && info.eventKind === 'terminate') this.terminateScope(flowScopeKey, executionId);
+        // a multi-instance body that completed early (completion condition) terminates its other inner instances
+        if (content.isRootScope && info.loop) this.terminateChildren(executionId);
+        this.finishElement(info, content);
+        delete this.data.active[executionId];
+        this.record(executionId, info.id, 'COMPLETED', flowScopeKey);
+        this.dropWaits(executionId);
+        this.dropScope(executionId);
+        return;
+      }
+      case 'activity.leave':
+      case 'activity.discard': {
+        // an MI activity publishes activity events for its body only (inner instances: beginMultiInstance)
+        const active = this.data.active[executionId];
+        if (active) {
+          delete this.data.active[executionId];
+          this.record(executionId, info.id, 'TERMINATED', active.flowScopeKey);
+        }
+        this.dropWaits(executionId);
+        this.dropScope(executionId);
+        this.terminateChildren(executionId);
+        return;
+      }
+      case 'activity.throw': {
+        // An escalation or error thrown: nothing to do here; catching is bpmn-engine's part.
+        return;
+      }
+    }
+  }
+
+  /**
+   * A terminated scope (a sub-process left through an interrupting boundary or event
+   * sub-process) terminates what is still active inside it, as in Zeebe. bpmn-elements stops
+   * the inner execution without a leave event per child, which left the inner job element
+   * ACTIVATED in the history (and its wait open).
+   */
+  private terminateChildren(executionId: string) {
+    const scopeKey = this.elementInstanceKey(executionId);
+    if (this.data.tokens) for (const [id, token] of Object.entries(this.data.tokens)) if (token.flowScopeKey === scopeKey) delete this.data.tokens[id];
+    for (const [childId, child] of Object.entries(this.data.active)) {
+      if (child.flowScopeKey !== scopeKey) continue;
+      delete this.data.active[childId];
+      this.record(childId, child.elementId, 'TERMINATED', child.flowScopeKey);
+      this.dropWaits(childId);
+      this.dropScope(childId);
+      this.terminateChildren(childId);
+    }
+  }
+
+  private terminateScope(flowScopeKey: string, except: string) {
+    for (const [childId, child] of Object.entries(this.data.active)) {
+      if (child.flowScopeKey !== flowScopeKey || childId === except) continue;
+      delete this.data.active[childId];
+      this.record(childId, child.elementId, 'TERMINATED', child.flowScopeKey);
+      this.dropWaits(childId);
+      this.dropScope(childId);
+      this.terminateChildren(childId);
+    }
+  }
+
+  private dropWaits(executionId: string) {
+    for (const [waitId, wait] of Object.entries(this.data.waits)) {
+      if (wait.elementInstanceKey === this.elementInstanceKey(executionId) || waitId === executionId) {
+        delete this.data.waits[waitId];
+        this.waitActivities.delete(waitId);
+      }
+    }
+  }
+
+  private dropScope(executionId: string) {
+    delete this.data.scopes[executionId];
+    delete this.data.outputsApplied[executionId];
+    delete this.data.eventVariables[executionId];
+  }
+
+  /** Output mappings and trigger variables of elements whose behaviour did not apply them. */
+  private finishElement(info: ElementInfo, content: any) {
+    const executionId: string = content.executionId;
+    if (this.data.outputsApplied[executionId]) return;
+    const variables = this.data.eventVariables[executionId];
+    if (content.isRootScope && info.loop) {
+      // the multi-instance body: its output collection goes to the flow scope
+      const body = this.data.scopes[executionId];
+      if (info.loop.outputCollection && body) {
+        this.merge(body.parent ?? ROOT, { [info.loop.outputCollection]: body.vars[info.loop.outputCollection] });
+      }
+      return;
+    }
+    const failure = this.applyOutputs(info, executionId, variables, false);
+    if (failure) this.failure ??= new Error(`${info.id}: ${failure.message}`);
+  }
+
+  // ---------------------------------------------------------------- variables and FEEL
+
+  private merge(scopeId: string, variables: Variables) {
+    for (const [name, value] of Object.entries(variables)) {
+      let id: string | undefined = scopeId;
+      let target = ROOT;
+      while (id) {
+        const scope: Scope | undefined = this.data.scopes[id];
+        if (!scope) break;
+        if (Object.prototype.hasOwnProperty.call(scope.vars, name)) {
+          target = id;
+          break;
+        }
+        id = scope.parent;
+      }
+      this.data.scopes[target].vars[name] = value;
+    }
+  }
+
+  private feel(expression: string, scopeId: string): { ok: true; value: unknown } | { ok: false; message: string; missing: string[] } {
+    const expr = expression.replace(/^=/, '');
+    try {
+      const result = evaluateFeel(expr, this.visibleVariables(scopeId), { now: () => this.services.now() });
+      return { ok: true, value: result.value, ...(result.missingVariables.length ? { missing: result.missingVariables } : {}) } as never;
+    } catch (err) {
+      return { ok: false, message: err instanceof FeelError ? err.message : String((err as Error).message ?? err), missing: [] };
+    }
+  }
+
+  /** A value that may be a FEEL expression (`=...`) or a literal. */
+  private value(raw: string | undefined, scopeId: string): { ok: true; value: unknown } | { ok: false; message: string } {
+    if (raw === undefined) return { ok: true, value: undefined };
+    if (!raw.startsWith('=')) return { ok: true, value: raw };
+    const r = this.feel(raw, scopeId);
+    if (!r.ok) return { ok: false, message: `failed to evaluate expression '${raw.slice(1)}': ${r.message}` };
+    const missing = (r as { missing?: string[] }).missing;
+    if ((r.value === null || r.value === undefined) && missing?.length) {
+      return { ok: false, message: `failed to evaluate expression '${raw.slice(1)}': no variable found for name '${missing[0]}'` };
+    }
+    return r;
+  }
+
+  /** bpmn-engine's expression hook: FEEL in the scope of the message's execution. */
+  private resolveExpression(expression: string, message: any): unknown {
+    if (typeof expression !== 'string' || !expression.startsWith('=')) return expression;
+    const content = message?.content ?? message ?? {};
+    const scope = content.executionId && this.data.scopes[content.executionId] ? content.executionId : this.parentScope(content);
+    const r = this.feel(expression, scope);
+    if (!r.ok) throw new Error(r.message);
+    return r.value;
+  }
+
+  private applyInputs(info: ElementInfo, executionId: string): Failure | undefined {
+    if (!info.inputs.length) return undefined;
+    const scope = this.data.scopes[executionId];
+    for (const mapping of info.inputs) {
+      const r = this.value(mapping.source, executionId); // without '=', a static value
+      if (!r.ok) return { errorType: 'IO_MAPPING_ERROR', message: r.message };
+      setPath(scope.vars, mapping.target, r.value);
+    }
+    return undefined;
+  }
+
+  private applyOutputs(info: ElementInfo, executionId: string, variables: Variables | undefined, innerInstance: boolean): Failure | undefined {
+    this.data.outputsApplied[executionId] = true;
+    if (!this.data.scopes[executionId]) this.data.scopes[executionId] = { parent: ROOT, vars: {} };
+    if (info.outputs.length) {
+      if (variables) Object.assign(this.data.scopes[executionId].vars, variables);
+      const result: Variables = {};
+      for (const mapping of info.outputs) {
+        const r = this.value(mapping.source, executionId);
+        if (!r.ok) {
+          delete this.data.outputsApplied[executionId];
+          return { errorType: 'IO_MAPPING_ERROR', message: r.message };
+        }
+        setPath(result, mapping.target, r.value);
+      }
+      // Zeebe: output mappings merge into the flow scope (an inner multi-instance instance
+      // keeps them, so its output element can read them); plain job variables start at the
+      // element's own scope (see below).
+      if (innerInstance) Object.assign(this.data.scopes[executionId].vars, result);
+      else this.merge(this.data.scopes[executionId].parent ?? ROOT, result);
+    } else if (variables) {
+      this.merge(executionId, variables);
+    }
+    return undefined;
+  }
+
+  // ---------------------------------------------------------------- ElementHost
+
+  private ensureScope(content: any): string {
+    const executionId: string = content.executionId;
+    this.data.scopes[executionId] ??= { parent: this.parentScope(content), vars: {} };
+    return executionId;
+  }
+
+  beginMultiInstance(activity: any, executeMessage: any): Failure | undefined {
+    const info = this.info(activity.id)!;
+    const loop = info.loop!;
+    const bodyId = this.ensureScope(executeMessage.content);
+    const r = this.value(loop.inputCollection.startsWith('=') ? loop.inputCollection : `=${loop.inputCollection}`, bodyId);
+    if (!r.ok) return { errorType: 'EXTRACT_VALUE_ERROR', message: r.message };
+    if (!Array.isArray(r.value)) {
+      return {
+        errorType: 'EXTRACT_VALUE_ERROR',
+        message: `Expected result of the expression '${loop.inputCollection.replace(/^=/, '')}' to be 'ARRAY', but was '${typeName(r.value)}'.`,
+      };
+    }
+    const body = this.data.scopes[bodyId].vars;
+    if (loop.outputCollection) body[loop.outputCollection] = r.value.map(() => null);
+    body.numberOfInstances = r.value.length;
+    body.numberOfCompletedInstances = 0;
+    body.numberOfActiveInstances = loop.isSequential ? Math.min(1, r.value.length) : r.value.length;
+    // Zeebe records every inner instance as an element instance whose flow scope is the body;
+    // bpmn-elements publishes no activity events for them, only their executions.
+    const bodyKey = this.elementInstanceKey(bodyId);
+    activity.broker.subscribeTmp(
+      'execution',
+      'execute.start',
+      (_: string, message: any) => {
+        const c = message.content;
+        if (!c.isMultiInstance || c.parent?.executionId !== bodyId || this.data.active[c.executionId]) return;
+        this.data.active[c.executionId] = { elementId: info.id, flowScopeKey: bodyKey, startedAt: this.services.now() };
+        this.record(c.executionId, info.id, 'ACTIVATED', bodyKey);
+      },
+      { noAck: true, consumerTag: `_herald-mi-start-${bodyId}`, priority: 600 },
+    );
+    activity.broker.subscribeTmp(
+      'execution',
+      'execute.discard',
+      (_: string, message: any) => {
+        const c = message.content;
+        if (!c.isMultiInstance || c.parent?.executionId !== bodyId || !this.data.active[c.executionId]) return;
+        delete this.data.active[c.executionId];
+        this.record(c.executionId, info.id, 'TERMINATED', bodyKey);
+        this.terminateChildren(c.executionId);
+      },
+      { noAck: true, consumerTag: `_herald-mi-discard-${bodyId}`, priority: 600 },
+    );
+    // Collect each inner instance's output element before the loop decides what comes next.
+    activity.broker.subscribeTmp(
+      'execution',
+      'execute.completed',
+      (_: string, message: any) => {
+        const c = message.content;
+        if (!c.isMultiInstance || c.parent?.executionId !== bodyId) return;
+        if (this.data.active[c.executionId]) {
+          delete this.data.active[c.executionId];
+          this.record(c.executionId, info.id, 'COMPLETED', bodyKey);
+        }
+        const inner = this.data.scopes[c.executionId];
+        const bodyScope = this.data.scopes[bodyId];
+        if (!bodyScope) return;
+        if (loop.outputCollection && loop.outputElement && inner) {
+          const out = this.value(loop.outputElement.startsWith('=') ? loop.outputElement : `=${loop.outputElement}`, c.executionId);
+          const list = bodyScope.vars[loop.outputCollection] as unknown[];
+          if (out.ok && Array.isArray(list)) list[c.index] = out.value ?? null;
+        }
+        bodyScope.vars.numberOfCompletedInstances = Number(bodyScope.vars.numberOfCompletedInstances ?? 0) + 1;
+        delete this.data.scopes[c.executionId];
+      },
+      { noAck: true, consumerTag: `_herald-mi-${bodyId}`, priority: 500 },
+    );
+    return undefined;
+  }
+
+  /** An inner instance of a multi-instance sub-process (see elements.ts `subProcess`): its scope with the input element. */
+  beginInnerInstance(activity: any, executeMessage: any): void {
+    const info = this.info(activity.id)!;
+    const scopeId = this.beginInner(info, executeMessage.content);
+    // Zeebe applies an MI activity's input mappings to each inner instance
+    const failure = this.applyInputs(info, scopeId);
+    if (failure) this.failure ??= new Error(`${info.id}: ${failure.message}`);
+  }
+
+  private beginInner(info: ElementInfo, content: any): string {
+    const executionId: string = content.executionId;
+    if (content.isMultiInstance) {
+      const bodyId: string = content.parent?.executionId;
+      const vars: Variables = { loopCounter: (content.index ?? 0) + 1 };
+      if (info.loop?.inputElement) vars[info.loop.inputElement] = content.__heraldItem ?? null;
+      this.data.scopes[executionId] ??= { parent: this.data.scopes[bodyId] ? bodyId : this.parentScope(content), vars };
+      return executionId;
+    }
+    return this.ensureScope(content);
+  }
+
+  activate(activity: any, executeMessage: any): Activated {
+    const info = this.info(activity.id)!;
+    const content = executeMessage.content;
+    const scopeId = this.beginInner(info, content);
+    const inputFailure = this.applyInputs(info, scopeId);
+    if (inputFailure) return { failure: inputFailure };
+
+    if (info.type === 'bpmn:ManualTask' || info.type === 'bpmn:Task') return { immediate: true };
+    if (info.type === 'bpmn:ScriptTask' && info.script) {
+      const r = this.value(info.script.expression.startsWith('=') ? info.script.expression : `=${info.script.expression}`, scopeId);
+      if (!r.ok) return { failure: { errorType: 'EXTRACT_VALUE_ERROR', message: r.message } };
+      return { immediate: true, variables: { [info.script.resultVariable]: r.value } };
+    }
+    if (info.type === 'bpmn:BusinessRuleTask' && info.calledDecision) {
+      const id = this.value(info.calledDecision.decisionId, scopeId);
+      if (!id.ok) return { failure: { errorType: 'EXTRACT_VALUE_ERROR', message: id.message } };
+      try {
+        const output = this.services.evaluateDecision(String(id.value), this.visibleVariables(scopeId));
+        return { immediate: true, variables: { [info.calledDecision.resultVariable]: output } };
+      } catch (err) {
+        const e = err as Error & { errorType?: IncidentErrorType };
+        return { failure: { errorType: e.errorType ?? 'DECISION_EVALUATION_ERROR', message: e.message } };
+      }
+    }
+    if (info.type === 'bpmn:CallActivity' && info.calledElement) {
+      const id = this.value(info.calledElement.processId, scopeId);
+      if (!id.ok) return { failure: { errorType: 'EXTRACT_VALUE_ERROR', message: id.message } };
+      const variables = info.calledElement.propagateAllParentVariables ? this.visibleVariables(scopeId) : { ...this.data.scopes[scopeId].vars };
+      return { wait: { kind: 'call', processId: String(id.value), variables } };
+    }
+    if (info.type === 'bpmn:ReceiveTask') return this.messageWait(info, scopeId);
+    if (info.type === 'bpmn:UserTask') {
+      const spec = this.userTaskSpec(info, scopeId);
+      if ('failure' in spec) return spec;
+      if (info.userTask!.camunda) return { wait: { kind: 'user-task', userTask: spec } };
+      return { wait: { kind: 'job', type: 'io.camunda.zeebe:userTask', retries: 1, headers: userTaskHeaders(spec, info.headers), userTask: spec } };
+    }
+    if (isJobElement(info)) return this.jobWait(info, scopeId);
+    return { immediate: true };
+  }
+
+  private jobWait(info: ElementInfo, scopeId: string): Activated {
+    const def = info.taskDefinition;
+    if (!def) return { failure: { errorType: 'EXTRACT_VALUE_ERROR', message: `${info.id} has no job type (zeebe:taskDefinition)` } };
+    const type = this.value(def.type, scopeId);
+    if (!type.ok) return { failure: { errorType: 'EXTRACT_VALUE_ERROR', message: type.message } };
+    if (typeof type.value !== 'string' || !type.value) {
+      return { failure: { errorType: 'EXTRACT_VALUE_ERROR', message: `Expected result of the expression '${def.type.replace(/^=/, '')}' to be 'STRING', but was '${typeName(type.value)}'.` } };
+    }
+    const retries = this.value(def.retries, scopeId);
+    if (!retries.ok) return { failure: { errorType: 'EXTRACT_VALUE_ERROR', message: retries.message } };
+    return { wait: { kind: 'job', type: type.value, retries: Number(retries.value ?? 3), headers: { ...info.headers } } };
+  }
+
+  private userTaskSpec(info: ElementInfo, scopeId: string): UserTaskSpec | { failure: Failure } {
+    const ut = info.userTask!;
+    const out: Record<string, unknown> = {};
+    for (const key of ['assignee', 'candidateGroups', 'candidateUsers', 'dueDate', 'followUpDate', 'priority'] as const) {
+      const r = this.value(ut[key], scopeId);
+      if (!r.ok) return { failure: { errorType: 'EXTRACT_VALUE_ERROR', message: r.message } };
+      out[key] = r.value;
+    }
+    let form: string | undefined;
+    const formKey = ut.formKey ?? (ut.formId ? `formId:${ut.formId}` : undefined);
+    if (ut.formKey?.startsWith('camunda-forms:bpmn:')) form = this.model.forms.get(ut.formKey.slice('camunda-forms:bpmn:'.length));
+    return {
+      camunda: ut.camunda,
+      assignee: out.assignee == null || out.assignee === '' ? undefined : String(out.assignee),
+      candidateGroups: csv(out.candidateGroups),
+      candidateUsers: csv(out.candidateUsers),
+      dueDate: out.dueDate == null || out.dueDate === '' ? undefined : String(out.dueDate),
+      followUpDate: out.followUpDate == null || out.followUpDate === '' ? undefined : String(out.followUpDate),
+      formKey,
+      form,
+      priority: out.priority == null || out.priority === '' ? undefined : Number(out.priority),
+    };
+  }
+
+  private messageWait(info: ElementInfo, scopeId: string): Activated {
+    const raw = info.correlationKey ?? '';
+    const r = this.value(raw, scopeId);
+    if (!r.ok) return { failure: { errorType: 'EXTRACT_VALUE_ERROR', message: r.message } };
+    if (typeof r.value !== 'string' && typeof r.value !== 'number') {
+      return {
+        failure: {
+          errorType: 'EXTRACT_VALUE_ERROR',
+          message: `Failed to extract the correlation key for '${raw.replace(/^=/, '')}': The value must be either a string or a number, but was '${typeName(r.value)}'.`,
+        },
+      };
+    }
+    const name = this.value(info.messageName, scopeId);
+    if (!name.ok) return { failure: { errorType: 'EXTRACT_VALUE_ERROR', message: name.message } };
+    return { wait: { kind: 'message', name: String(name.value ?? ''), correlationKey: String(r.value) } };
+  }
+
+  completeElement(activity: any, executeMessage: any, variables: Variables | undefined): Failure | undefined {
+    const info = this.info(activity.id)!;
+    const content = executeMessage.content;
+    let vars = variables;
+    if (info.type === 'bpmn:CallActivity' && info.calledElement && !info.calledElement.propagateAllChildVariables) {
+      vars = info.outputs.length ? variables : undefined;
+    }
+    return this.applyOutputs(info, content.executionId, vars, !!content.isMultiInstance);
+  }
+
+  prepareThrow(activity: any, executeMessage: any, error: { errorCode: string; errorMessage?: string; variables?: Variables }): Failure | undefined | 'propagated' {
+    const info = this.info(activity.id)!;
+    if (this.errorCatcher(info, error.errorCode)) {
+      if (error.variables) {
+        const scopeId = this.data.scopes[executeMessage.content.executionId] ? executeMessage.content.executionId : this.parentScope(executeMessage.content);
+        this.merge(scopeId, error.variables);
+      }
+      return undefined;
+    }
+    if (this.parentCatchesError?.(error.errorCode)) return this.propagateError(error);
+    if (error.variables) {
+      const scopeId = this.data.scopes[executeMessage.content.executionId] ? executeMessage.content.executionId : this.parentScope(executeMessage.content);
+      this.merge(scopeId, error.variables);
+    }
+    return {
+      errorType: 'UNHANDLED_ERROR_EVENT',
+      message: `Expected to throw an error event with the code '${error.errorCode}'${error.errorMessage ? ` with message '${error.errorMessage}'` : ''}, but it was not caught. No error events are available in the scope.`,
+    };
+  }
+
+  private errorCatcher(from: ElementInfo, code: string): ElementInfo | undefined {
+    return findErrorCatcher(this.model, from, code);
+  }
+
+  /**
+   * An error this (called) instance does not catch goes to the call activity in the parent when
+   * that can catch it (Zeebe). Set by the engine for a called instance: can the parent's call
+   * activity (a boundary on it, or an error event sub-process around it) catch this code?
+   */
+  parentCatchesError?: (errorCode: string) => boolean;
+  /** The error handed to the parent (see `drain`); the instance is terminated. */
+  private propagated?: { errorCode: string; errorMessage?: string; variables?: Variables };
+
+  private propagateError(error: { errorCode: string; errorMessage?: string; variables?: Variables }): 'propagated' {
+    this.propagated = { errorCode: error.errorCode, errorMessage: error.errorMessage, variables: error.variables };
+    for (const [executionId, active] of Object.entries(this.data.active)) this.record(executionId, active.elementId, 'TERMINATED', active.flowScopeKey);
+    this.data.active = {};
+    this.data.waits = {};
+    this.waitActivities.clear();
+    this.data.state = 'TERMINATED';
+    return 'propagated';
+  }
+
+  elementActivated(): void {}
+
+  chooseFlows(activity: any, executeMessage: any): { failure: Failure } | { outbound: { id: string; action: 'take' | 'discard' }[] } {
+    const info = this.info(activity.id)!;
+    const scopeId = this.parentScope(executeMessage.content);
+    const flows = info.outgoing.map((id) => this.model.flows.get(id)!);
+    const inclusive = info.type === 'bpmn:InclusiveGateway';
+    const taken = new Set<string>();
+    for (const flow of flows) {
+      if (flow.id === info.defaultFlow) continue;
+      if (flow.condition === undefined) {
+        taken.add(flow.id);
+        if (!inclusive) break;
+        continue;
+      }
+      const r = this.feel(flow.condition, scopeId);
+      if (!r.ok) return { failure: { errorType: 'CONDITION_ERROR', message: `failed to evaluate expression '${flow.condition}': ${r.message}` } };
+      if (typeof r.value !== 'boolean') {
+        return { failure: { errorType: 'CONDITION_ERROR', message: `Expected result of the expression '${flow.condition}' to be 'BOOLEAN', but was '${typeName(r.value)}'.` } };
+      }
+      if (r.value) {
+        taken.add(flow.id);
+        if (!inclusive) break;
+      }
+    }
+    if (!taken.size && flows.length) {
+      if (info.defaultFlow) taken.add(info.defaultFlow);
+      else {
+        return {
+          failure: {
+            errorType: 'CONDITION_ERROR',
+            message: 'Expected at least one condition to evaluate to true, or to have a default flow',
+          },
+        };
+      }
+    }
+    return { outbound: flows.map((f) => ({ id: f.id, action: taken.has(f.id) ? 'take' : 'discard' })) };
+  }
+
+  skipStartEvent(activity: any, executeMessage: any): boolean {
+    const info = this.info(activity.id)!;
+    void executeMessage;
+    if (info.parentId !== this.model.bpmnProcessId) return false; // event sub-process or sub-process start
+    const trigger = this.data.startTrigger;
+    if (trigger) return trigger !== info.id;
+    return !!info.eventKind; // a plain instance starts at the none start event only
+  }
+
+  prepareEvent(activity: any, executeMessage: any, isThrowing: boolean): PreparedEvent {
+    const info = this.info(activity.id)!;
+    const content = executeMessage.content;
+    const elementExecution: string = content.parent?.id === activity.id ? content.parent.executionId : content.executionId;
+    this.data.scopes[elementExecution] ??= { parent: this.parentScope(content.parent?.id === activity.id ? { parent: { path: content.parent.path } } : content), vars: {} };
+    const scopeId = elementExecution;
+
+    if (info.type === 'bpmn:StartEvent' && info.parentId === this.model.bpmnProcessId) {
+      if (this.data.startTrigger === info.id) return { immediate: true };
+      return { discard: true };
+    }
+    if (info.type === 'bpmn:StartEvent' && this.eventSubStartTriggered(info, content)) return { immediate: true };
+    if (isThrowing) {
+      if (info.eventKind === 'message') {
+        const inputFailure = this.applyInputs(info, scopeId);
+        if (inputFailure) return { failure: inputFailure };
+        return this.jobWait(info, scopeId);
+      }
+      return { immediate: true };
+    }
+    switch (info.eventKind) {
+      case 'message':
+        return this.messageWait(info, info.attachedTo || info.type === 'bpmn:StartEvent' ? this.parentScope(content) : scopeId);
+      case 'signal': {
+        const name = this.value(info.signalName, scopeId);
+        if (!name.ok) return { failure: { errorType: 'EXTRACT_VALUE_ERROR', message: name.message } };
+        return { wait: { kind: 'signal', name: String(name.value ?? '') } };
+      }
+      case 'timer':
+        return this.timerWait(info, scopeId, content);
+      default:
+        return { immediate: true };
+    }
+  }
+
+  private timerWait(info: ElementInfo, scopeId: string, content: any): PreparedEvent {
+    const timer = info.timer!;
+    const r = this.value(timer.value, scopeId);
+    if (!r.ok) return { failure: { errorType: 'EXTRACT_VALUE_ERROR', message: r.message } };
+    const now = this.services.now();
+    try {
+      const text = timerText(r.value);
+      if (timer.kind === 'timeDuration') return { wait: { kind: 'timer', dueAt: now + durationMs(text, now) } };
+      if (timer.kind === 'timeDate') return { wait: { kind: 'timer', dueAt: parseDate(text) } };
+      const cycle = parseCycle(text);
+      // a repeating boundary restarts with the repetitions left on its inbound message
+      const left = typeof content.repeat === 'number' ? content.repeat : content.inbound?.[0]?.repeat;
+      const repeat = typeof left === 'number' ? left : cycle.repetitions;
+      const base = cycle.start && cycle.start > now ? cycle.start : now;
+      const dueAt = cycle.start && cycle.start > now ? cycle.start : base + durationMs(cycle.interval, base);
+      return { wait: { kind: 'timer', dueAt, repeat, intervalMs: durationMs(cycle.interval, base) } };
+    } catch (err) {
+      if (err instanceof TimerValueError) return { failure: { errorType: 'EXTRACT_VALUE_ERROR', message: err.message } };
+      throw err;
+    }
+  }
+
+  registerWait(activity: any, executeMessage: any, descriptor: WaitDescriptor): void {
+    const content = executeMessage.content;
+    const waitId: string = content.executionId;
+    const elementExecution: string = content.parent?.id === activity.id && !content.isMultiInstance ? content.parent.executionId : waitId;
+    const existing = this.data.waits[waitId];
+    this.waitActivities.set(waitId, activity);
+    if (existing && existing.descriptor.kind === descriptor.kind) {
+      // resumed after a restart: keep the original wait (same job, same due time)
+      return;
+    }
+    this.data.waits[waitId] = {
+      waitId,
+      elementId: activity.id,
+      elementInstanceKey: this.elementInstanceKey(elementExecution),
+      flowScopeKey: this.flowScopeKey(content),
+      descriptor,
+      createdAt: this.services.now(),
+    };
+  }
+
+  /** Trigger variables of catch events (messages, signals) are applied when the event completes. */
+  setEventVariables(waitId: string, variables: Variables | undefined): void {
+    const wait = this.data.waits[waitId];
+    if (!wait || !variables) return;
+    const executionId = wait.elementInstanceKey.slice(this.data.instanceKey.length + 1);
+    this.data.eventVariables[executionId] = variables;
+  }
+
+  broadcastSignal(activity: any, executeMessage: any): void {
+    const info = this.info(activity.id)!;
+    const scopeId = this.parentScope(executeMessage.content);
+    const name = this.value(info.signalName, scopeId);
+    this.signals.push({ name: String(name.ok ? name.value : info.signalName), variables: {} });
+  }
+
+  checkThrowEvent(activity: any, executeMessage: any, eventDefinitionType: string): Failure | undefined | 'propagated' {
+    void executeMessage;
+    if (eventDefinitionType !== 'bpmn:ErrorEventDefinition') return undefined;
+    const info = this.info(activity.id)!;
+    const code = info.errorCode ?? '';
+    // an error end event is caught from its enclosing scope outwards
+    const scope = this.info(info.parentId);
+    if (scope && this.errorCatcher(scope, code)) return undefined;
+    if (!scope) {
+      const eventSub = [...this.model.elements.values()].find(
+        (e) => e.type === 'bpmn:StartEvent' && e.eventKind === 'error' && (!e.errorCode || e.errorCode === code) && this.info(e.parentId)?.triggeredByEvent && this.info(e.parentId)?.parentId === info.parentId,
+      );
+      if (eventSub) return undefined;
+    }
+    if (this.parentCatchesError?.(code)) return this.propagateError({ errorCode: code });
+    return {
+      errorType: 'UNHANDLED_ERROR_EVENT',
+      message: `Expected to throw an error event with the code '${code}', but it was not caught. No error events are available in the scope.`,
+    };
+  }
+}
+
+/** The element that catches an error thrown at `from`: a boundary event, or an error event sub-process up the scopes. */
+export function findErrorCatcher(model: ProcessModel, from: ElementInfo, code: string): ElementInfo | undefined {
+  const info = (id: string) => model.elements.get(id);
+  const matches = (e: ElementInfo) => e.eventKind === 'error' && (e.errorCode === undefined || e.errorCode === '' || e.errorCode === code);
+  let current: ElementInfo | undefined = from;
+  while (current) {
+    const boundary = [...model.elements.values()].find((e) => e.attachedTo === current!.id && matches(e));
+    if (boundary) return boundary;
+    const scopeId: string = current.parentId;
+    const eventSub = [...model.elements.values()].find(
+      (e) => e.type === 'bpmn:StartEvent' && matches(e) && info(e.parentId)?.triggeredByEvent && info(e.parentId)?.parentId === scopeId && e.parentId !== current!.id,
+    );
+    if (eventSub) return eventSub;
+    current = info(scopeId);
+    if (current?.triggeredByEvent) current = info(current.parentId) ?? current;
+  }
+  return undefined;
+}
+
+/** For the engine: can the element `elementId` of `model` (a call activity) catch an error with this code? */
+export function canCatchError(model: ProcessModel, elementId: string, code: string): boolean {
+  const from = model.elements.get(elementId);
+  return !!from && !!findErrorCatcher(model, from, code);
+}
+
+function isScopeElement(info: ElementInfo): boolean {
+  return (info.type === 'bpmn:SubProcess' && !info.triggeredByEvent) || info.type === 'bpmn:Transaction' || info.type === 'bpmn:AdHocSubProcess';
+}
+
+function setPath(target: Variables, path: string, value: unknown) {
+  const parts = path.split('.');
+  let obj: Record<string, unknown> = target;
+  for (let i = 0; i < parts.length - 1; i++) {
+    const next = obj[parts[i]];
+    if (!next || typeof next !== 'object') obj[parts[i]] = {};
+    obj = obj[parts[i]] as Record<string, unknown>;
+  }
+  obj[parts[parts.length - 1]] = value;
+}
+
+function userTaskHeaders(spec: UserTaskSpec, headers: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = { ...headers };
+  if (spec.formKey) out['io.camunda.zeebe:formKey'] = spec.formKey;
+  if (spec.assignee) out['io.camunda.zeebe:assignee'] = spec.assignee;
+  if (spec.candidateGroups.length) out['io.camunda.zeebe:candidateGroups'] = JSON.stringify(spec.candidateGroups);
+  if (spec.candidateUsers.length) out['io.camunda.zeebe:candidateUsers'] = JSON.stringify(spec.candidateUsers);
+  if (spec.dueDate) out['io.camunda.zeebe:dueDate'] = spec.dueDate;
+  if (spec.followUpDate) out['io.camunda.zeebe:followUpDate'] = spec.followUpDate;
+  return out;
+}
+
+function quietLogger() {
+  const noop = () => undefined;
+  return { debug: noop, error: noop, warn: noop, info: noop };
+}

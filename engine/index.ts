@@ -1,0 +1,17 @@
+/**
+ * createEngine: the embedded engine by default, Zeebe with ENGINE=zeebe.
+ */
+import type { Config } from '../config/index.js';
+import type { Logger } from '../config/log.js';
+import type { Db } from '../storage/db.js';
+import type { Engine } from './types.js';
+import { EmbeddedEngine } from './embedded/engine.js';
+
+export async function createEngine(config: Config, deps: { db: Db; logger: Logger }): Promise<Engine> {
+  if (config.engine === 'zeebe') {
+    const modulePath = './zeebe/index.js';
+    const zeebe = (await import(modulePath)) as { createZeebeEngine(options: { logger?: Logger }): Engine };
+    return zeebe.createZeebeEngine({ logger: deps.logger });
+  }
+  return new EmbeddedEngine({ db: deps.db, logger: deps.logger, pollInterval: config.jobPollMs });
+}

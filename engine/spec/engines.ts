@@ -1,0 +1,133 @@
+/**
+ * Engines for process tests. Each test case gets a fresh engine:
+ *
+ * - embedded (default): one in-memory PGlite, migrated once per provider (start-up is the
+ *   expensive part, ~3 s); before each case the engine tables are emptied and a new
+ *   EmbeddedEngine with a virtual clock is started on them.
+ * - zeebe (ZEEBE_ADDRESS set): the cluster is shared, so each case deploys its resources and
+ *   only touches its own instances; awaits poll. Time travel needs the cluster's clock endpoint
+ *   (the adapter exposes `engine.clock` only when it works); otherwise cases using
+ *   increase-time are skipped with the reason.
+ */
+import type { Engine, Resource } from '../types.js';
+import type { Db } from '../../storage/db.js';
+import type { CaseEngine } from './runner.js';
+
+export interface OpenCase extends CaseEngine {
+  close(): Promise<void>;
+}
+
+export interface EngineProvider {
+  readonly kind: 'embedded' | 'zeebe';
+  /** A fresh engine for one test case, with the resources deployed. */
+  openCase(resources: Resource[]): Promise<OpenCase>;
+  close(): Promise<void>;
+}
+
+export class EmbeddedProvider implements EngineProvider {
+  readonly kind = 'embedded' as const;
+  private db?: Promise<Db>;
+  private tables?: string[];
+
+  constructor(private readonly options: { db?: Db } = {}) {}
+
+  private async database(): Promise<Db> {
+    this.db ??= (async () => {
+      if (this.options.db) return this.options.db;
+      const { createDb, migrate } = await import('../../storage/db.js');
+      const db = createDb({});
+      await migrate(db);
+      return db;
+    })();
+    return this.db;
+  }
+
+  /** Cases share the database, so they run one at a time: the next waits for the last close. */
+  private turn: Promise<void> = Promise.resolve();
+
+  async openCase(resources: Resource[]): Promise<OpenCase> {
+    const previous = this.turn;
+    let release!: () => void;
+    this.turn = new Promise((resolve) => (release = resolve));
+    await previous;
+    try {
+      return await this.open(resources, release);
+    } catch (err) {
+      release();
+      throw err;
+    }
+  }
+
+  private async open(resources: Resource[], release: () => void): Promise<OpenCase> {
+    const db = await this.database();
+    this.tables ??= (
+      (await db.raw(`select tablename from pg_tables where schemaname = current_schema() and tablename like 'engine\\_%'`)) as { rows: { tablename: string }[] }
+    ).rows.map((r) => r.tablename);
+    if (this.tables.length) await db.raw(`truncate ${this.tables.map((t) => `"${t}"`).join(', ')} restart identity cascade`);
+    const { EmbeddedEngine } = await import('../embedded/engine.js');
+    const engine = new EmbeddedEngine({ db, virtualClock: true });
+    await engine.start();
+    await engine.deploy(resources);
+    return {
+      engine,
+      settle: () => engine.settle(),
+      awaitTimeout: 0,
+      pollInterval: 0,
+      isolated: true,
+      close: () => engine.stop().finally(release),
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.turn;
+    if (this.db && !this.options.db) await (await this.db).destroy();
+    this.db = undefined;
+  }
+}
+
+export class ZeebeProvider implements EngineProvider {
+  readonly kind = 'zeebe' as const;
+  private engine?: Promise<Engine>;
+
+  constructor(private readonly options: { awaitTimeout?: number } = {}) {}
+
+  private async connect(): Promise<Engine> {
+    this.engine ??= (async () => {
+      const modulePath = '../zeebe/index.js';
+      let mod: { createZeebeEngine(options: Record<string, unknown>): Engine };
+      try {
+        mod = (await import(modulePath)) as typeof mod;
+      } catch (err) {
+        throw new Error(`ZEEBE_ADDRESS is set but the Zeebe adapter (engine/zeebe) could not be loaded: ${(err as Error).message}`);
+      }
+      const engine = mod.createZeebeEngine({});
+      await engine.start();
+      return engine;
+    })();
+    return this.engine;
+  }
+
+  async openCase(resources: Resource[]): Promise<OpenCase> {
+    const engine = await this.connect();
+    await engine.deploy(resources);
+    return {
+      engine,
+      settle: async () => undefined,
+      awaitTimeout: this.options.awaitTimeout ?? 10_000,
+      pollInterval: 100,
+      isolated: false,
+      clockUnavailable: engine.clock ? undefined : 'the Zeebe cluster does not expose its clock endpoint (enable ZEEBE_CLOCK_CONTROLLED=true)',
+      close: async () => undefined,
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.engine) await (await this.engine).stop();
+    this.engine = undefined;
+  }
+}
+
+/** The embedded engine, or Zeebe when ZEEBE_ADDRESS is set. */
+export function defaultProvider(options: { awaitTimeout?: number } = {}, env: NodeJS.ProcessEnv = process.env): EngineProvider {
+  return env.ZEEBE_ADDRESS ? new ZeebeProvider(options) : new EmbeddedProvider();
+}

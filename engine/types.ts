@@ -1,0 +1,354 @@
+/**
+ * The Engine port: what Herald needs from a BPMN engine, shaped after Zeebe's own API so that
+ * nothing above it knows which engine runs. Two adapters implement it:
+ *
+ * - `embedded` (engine/embedded): bpmn-engine + zeebe-bpmn-moddle + feelin, state in Herald's database;
+ * - `zeebe` (engine/zeebe): @camunda8/sdk against a Camunda 8 cluster.
+ *
+ * Keys are decimal strings, as in Zeebe's REST API (int64 does not fit a JavaScript number).
+ * Variables are JSON documents. Durations are milliseconds unless a name says otherwise.
+ * Every adapter runs the contract suite in tests/engine/contract.
+ */
+
+export type Key = string;
+export type Variables = Record<string, unknown>;
+
+export interface Resource {
+  /** File name, e.g. `invoice-dunning.bpmn`; the extension decides the kind (.bpmn, .dmn, .form). */
+  name: string;
+  content: string | Buffer;
+}
+
+export interface DeployedProcess {
+  bpmnProcessId: string;
+  version: number;
+  processDefinitionKey: Key;
+  resourceName: string;
+  /** True when the content was identical to the latest version, so no new version was made. */
+  duplicate: boolean;
+}
+
+export interface DeployedDecision {
+  decisionId: string;
+  decisionName?: string;
+  version: number;
+  decisionKey: Key;
+  decisionRequirementsId: string;
+  resourceName: string;
+  duplicate: boolean;
+}
+
+export interface DeployedForm {
+  formId: string;
+  version: number;
+  formKey: Key;
+  resourceName: string;
+  duplicate: boolean;
+}
+
+export interface Deployment {
+  deploymentKey: Key;
+  processes: DeployedProcess[];
+  decisions: DeployedDecision[];
+  forms: DeployedForm[];
+}
+
+export interface CreateInstanceRequest {
+  bpmnProcessId: string;
+  /** A specific version; the latest when absent. */
+  version?: number;
+  variables?: Variables;
+  /** Zeebe's start instructions: start at these elements instead of the none start event. */
+  startInstructions?: { elementId: string }[];
+}
+
+export interface InstanceRef {
+  processInstanceKey: Key;
+  processDefinitionKey: Key;
+  bpmnProcessId: string;
+  version: number;
+}
+
+export interface PublishMessageRequest {
+  name: string;
+  /** Empty string for message start events without a key. */
+  correlationKey: string;
+  variables?: Variables;
+  /** How long the message is buffered for subscriptions that open later; 0 = not buffered. */
+  timeToLive?: number;
+  /** De-duplication: a second message with the same name and id inside the TTL is refused. */
+  messageId?: string;
+}
+
+export interface PublishMessageResponse {
+  messageKey: Key;
+}
+
+export interface BroadcastSignalRequest {
+  signalName: string;
+  variables?: Variables;
+}
+
+/** A job as a worker sees it (Zeebe's ActivatedJob). */
+export interface Job<V extends Variables = Variables> {
+  key: Key;
+  type: string;
+  processInstanceKey: Key;
+  processDefinitionKey: Key;
+  bpmnProcessId: string;
+  processDefinitionVersion: number;
+  elementId: string;
+  elementInstanceKey: Key;
+  customHeaders: Record<string, string>;
+  worker: string;
+  retries: number;
+  /** Epoch ms after which the job may be activated by another worker. */
+  deadline: number;
+  variables: V;
+}
+
+export interface ActivateJobsRequest {
+  type: string;
+  worker: string;
+  maxJobsToActivate: number;
+  /** Ms the job stays locked to this worker. */
+  timeout: number;
+  /** Only these variables; all when absent. */
+  fetchVariable?: string[];
+}
+
+export interface FailJobRequest {
+  retries: number;
+  errorMessage?: string;
+  /** Ms before the job may be activated again. */
+  retryBackOff?: number;
+  variables?: Variables;
+}
+
+export interface ThrowErrorRequest {
+  errorCode: string;
+  errorMessage?: string;
+  variables?: Variables;
+}
+
+/** What a job handler returns: exactly one of three outcomes (see workers/runtime.ts). */
+export type JobOutcome =
+  | { outcome: 'complete'; variables?: Variables }
+  | { outcome: 'error'; errorCode: string; errorMessage?: string; variables?: Variables }
+  | { outcome: 'fail'; errorMessage: string; retries?: number; retryBackOff?: number };
+
+export interface JobWorkerOptions {
+  type: string;
+  /** Name reported to the engine; defaults to `herald`. */
+  worker?: string;
+  /** How many jobs of this type may run at once in this process. */
+  maxJobsToActivate?: number;
+  /** Ms a job is locked to this worker; it is activated again after that (at-least-once). */
+  timeout?: number;
+  fetchVariable?: string[];
+  handler: (job: Job) => Promise<JobOutcome>;
+}
+
+export interface JobWorker {
+  readonly type: string;
+  close(): Promise<void>;
+}
+
+export interface UserTask {
+  userTaskKey: Key;
+  /** `camunda`: a zeebe:userTask; `job`: a job-worker user task (job type io.camunda.zeebe:userTask). */
+  kind: 'camunda' | 'job';
+  /** For job-based user tasks, the job key. */
+  jobKey?: Key;
+  processInstanceKey: Key;
+  processDefinitionKey: Key;
+  bpmnProcessId: string;
+  elementId: string;
+  elementName?: string;
+  elementInstanceKey: Key;
+  assignee?: string;
+  candidateGroups: string[];
+  candidateUsers: string[];
+  dueDate?: string;
+  followUpDate?: string;
+  formKey?: string;
+  /** The embedded form's JSON when the task links one (camunda-forms:bpmn:...). */
+  form?: string;
+  priority?: number;
+  variables: Variables;
+  customHeaders: Record<string, string>;
+  createdAt: string;
+}
+
+export interface UserTaskHooks {
+  created?(task: UserTask): void | Promise<void>;
+  completed?(task: UserTask, variables: Variables): void | Promise<void>;
+  /** The task's element was terminated (boundary event, cancel). */
+  canceled?(task: UserTask): void | Promise<void>;
+}
+
+export type IncidentErrorType =
+  | 'JOB_NO_RETRIES'
+  | 'EXTRACT_VALUE_ERROR'
+  | 'CONDITION_ERROR'
+  | 'IO_MAPPING_ERROR'
+  | 'CALLED_ELEMENT_ERROR'
+  | 'CALLED_DECISION_ERROR'
+  | 'DECISION_EVALUATION_ERROR'
+  | 'UNHANDLED_ERROR_EVENT'
+  | 'FORM_NOT_FOUND'
+  | 'UNKNOWN';
+
+export interface Incident {
+  incidentKey: Key;
+  processInstanceKey: Key;
+  processDefinitionKey: Key;
+  bpmnProcessId: string;
+  elementId: string;
+  elementInstanceKey: Key;
+  jobKey?: Key;
+  errorType: IncidentErrorType;
+  errorMessage: string;
+  state: 'ACTIVE' | 'RESOLVED';
+  createdAt: string;
+}
+
+export type InstanceState = 'ACTIVE' | 'COMPLETED' | 'TERMINATED';
+export type ElementState = 'ACTIVATED' | 'COMPLETED' | 'TERMINATED';
+
+/** One element instance, Operate-style. Sequence flows appear with state TAKEN in `flows`. */
+export interface ElementInstance {
+  elementInstanceKey: Key;
+  elementId: string;
+  elementName?: string;
+  elementType: string;
+  state: ElementState;
+  /** The enclosing element instance (process, sub-process, multi-instance body). */
+  flowScopeKey?: Key;
+  startedAt: string;
+  endedAt?: string;
+  incidentKey?: Key;
+}
+
+export interface InstanceDetails extends InstanceRef {
+  state: InstanceState;
+  /** Variables at the root scope. */
+  variables: Variables;
+  elements: ElementInstance[];
+  /** Sequence flow ids taken, in order (a flow taken twice appears twice). */
+  takenFlows: string[];
+  incidents: Incident[];
+  parentProcessInstanceKey?: Key;
+  startedAt: string;
+  endedAt?: string;
+}
+
+export interface InstanceFilter {
+  bpmnProcessId?: string;
+  version?: number;
+  state?: InstanceState;
+  hasIncident?: boolean;
+  limit?: number;
+}
+
+export interface EngineEvents {
+  /** An instance reached an end (completed or terminated). */
+  instanceEnded?(ref: InstanceRef & { state: InstanceState }): void;
+  incidentCreated?(incident: Incident): void;
+}
+
+/** The port. Both adapters implement all of it; see each method's doc for the Zeebe call it mirrors. */
+export interface Engine {
+  readonly kind: 'embedded' | 'zeebe';
+
+  /** Opens connections and starts schedulers. Idempotent. */
+  start(): Promise<void>;
+  /** Closes workers and connections; in-flight work settles first. */
+  stop(): Promise<void>;
+
+  /** DeployResource: a process gets a new version only when its content changed. */
+  deploy(resources: Resource[]): Promise<Deployment>;
+
+  /** CreateProcessInstance (latest version unless one is given). */
+  createInstance(request: CreateInstanceRequest): Promise<InstanceRef>;
+
+  /** PublishMessage: correlates by name and correlation key, buffers for its TTL, starts instances at message start events. */
+  publishMessage(request: PublishMessageRequest): Promise<PublishMessageResponse>;
+
+  /** BroadcastSignal: reaches every signal subscription, including signal start events. */
+  broadcastSignal(request: BroadcastSignalRequest): Promise<{ signalKey: Key }>;
+
+  /** CancelProcessInstance (and its called children). */
+  cancelInstance(processInstanceKey: Key): Promise<void>;
+
+  /** SetVariables on an element instance or the process instance (key of either). */
+  setVariables(elementInstanceKey: Key, variables: Variables, local?: boolean): Promise<void>;
+
+  /** Opens a job worker; it polls (or streams) jobs of its type until closed. */
+  createWorker(options: JobWorkerOptions): JobWorker;
+
+  /** The job primitives workers use; also handy for tests and the spec runner. */
+  activateJobs(request: ActivateJobsRequest): Promise<Job[]>;
+  completeJob(jobKey: Key, variables?: Variables): Promise<void>;
+  failJob(jobKey: Key, request: FailJobRequest): Promise<void>;
+  throwError(jobKey: Key, request: ThrowErrorRequest): Promise<void>;
+  updateJobRetries(jobKey: Key, retries: number): Promise<void>;
+
+  /** User-task hooks feed Herald's tasklist; returns an unsubscribe function. */
+  onUserTask(hooks: UserTaskHooks): () => void;
+  /** Open user tasks (both kinds), for the tasklist to rebuild itself. */
+  listUserTasks(filter?: { processInstanceKey?: Key }): Promise<UserTask[]>;
+  /** Completes a user task of either kind with variables. */
+  completeUserTask(userTaskKey: Key, variables?: Variables): Promise<void>;
+
+  listIncidents(filter?: { processInstanceKey?: Key; state?: 'ACTIVE' | 'RESOLVED' }): Promise<Incident[]>;
+  /** ResolveIncident: the element retries (a job incident needs retries > 0 first, see updateJobRetries). */
+  resolveIncident(incidentKey: Key): Promise<void>;
+
+  getInstance(processInstanceKey: Key): Promise<InstanceDetails | undefined>;
+  listInstances(filter?: InstanceFilter): Promise<(InstanceRef & { state: InstanceState; startedAt: string; endedAt?: string })[]>;
+  /** Variables of one scope (the element instance's own, not inherited). */
+  getVariables(scopeKey: Key): Promise<Variables>;
+
+  /** Evaluates a deployed decision (EvaluateDecision). */
+  evaluateDecision(request: { decisionId: string; variables: Variables }): Promise<{ output: unknown; decisionKey: Key }>;
+
+  /** Subscribes to engine events; returns an unsubscribe function. */
+  on(events: EngineEvents): () => void;
+
+  /**
+   * The engine's clock, when it can be moved (embedded always; Zeebe only with the clock
+   * endpoint enabled). Process tests use it to run a 14-day cadence in milliseconds.
+   */
+  readonly clock?: EngineClock;
+}
+
+export interface EngineClock {
+  now(): number;
+  /** Moves time forward and fires what became due; resolves when the engine settled. */
+  advance(ms: number): Promise<void>;
+}
+
+/** A failure the caller can act on: the code names the rule, the message the element or field. */
+export class EngineError extends Error {
+  constructor(
+    readonly code:
+      | 'NOT_FOUND'
+      | 'INVALID_ARGUMENT'
+      | 'INVALID_STATE'
+      | 'ALREADY_EXISTS'
+      | 'DEPLOY_REFUSED'
+      | 'UNAVAILABLE',
+    message: string,
+    readonly details?: { elementId?: string; resource?: string; field?: string; expression?: string; problems?: DeployProblem[] },
+  ) {
+    super(message);
+    this.name = 'EngineError';
+  }
+}
+
+export interface DeployProblem {
+  resource: string;
+  elementId?: string;
+  message: string;
+}

@@ -1,0 +1,476 @@
+/**
+ * The Engine port on a Camunda 8 cluster: commands over the Zeebe gRPC gateway
+ * (@camunda8/sdk's ZeebeGrpcClient, which retries UNAVAILABLE / RESOURCE_EXHAUSTED and
+ * reconnects when the gateway comes back), queries and the few REST-only commands over the
+ * Orchestration Cluster REST API (/v2). Clients are created on first use or in start(); nothing
+ * connects at import time.
+ */
+import { Zeebe } from '@camunda8/sdk';
+import { CamundaEnvironmentConfigurator, constructOAuthProvider } from '@camunda8/sdk/dist/lib/index.js';
+import { silentLogger, type Logger } from '../../config/log.js';
+import {
+  EngineError,
+  type ActivateJobsRequest,
+  type BroadcastSignalRequest,
+  type CreateInstanceRequest,
+  type DeployedDecision,
+  type DeployedForm,
+  type DeployedProcess,
+  type Deployment,
+  type Engine,
+  type EngineClock,
+  type EngineEvents,
+  type FailJobRequest,
+  type Incident,
+  type InstanceDetails,
+  type InstanceFilter,
+  type InstanceRef,
+  type InstanceState,
+  type Job,
+  type JobWorker,
+  type JobWorkerOptions,
+  type Key,
+  type PublishMessageRequest,
+  type PublishMessageResponse,
+  type Resource,
+  type ThrowErrorRequest,
+  type UserTask,
+  type UserTaskHooks,
+  type Variables,
+} from '../types.js';
+import { heraldSettings, sdkConfigFrom, type HeraldZeebeSettings, type SdkConfig } from './config.js';
+import { createSdkWorker, grpcCode, GrpcStatus, toJob } from './jobs.js';
+import { instanceState, parseValue, toElement, toIncident, toInstanceRef, type ElementInstanceRecord, type IncidentRecord, type ProcessInstanceRecord, type VariableRecord } from './records.js';
+import { RestClient, type HeadersProvider } from './rest.js';
+import { UserTaskFeed } from './user-tasks.js';
+
+export interface ZeebeEngineOptions {
+  logger?: Logger;
+  /** Where ZEEBE_* / CAMUNDA_* / HERALD_ZEEBE_* come from; process.env by default. */
+  env?: NodeJS.ProcessEnv;
+  /** The gateway's gRPC address (host:port or grpc[s]://host:port); overrides the environment. */
+  address?: string;
+}
+
+interface Clients {
+  grpc: Zeebe.ZeebeGrpcClient;
+  rest: RestClient;
+}
+
+export class ZeebeEngine implements Engine {
+  readonly kind = 'zeebe' as const;
+  readonly clock?: EngineClock;
+
+  private readonly env: NodeJS.ProcessEnv;
+  private readonly log: Logger;
+  private readonly settings: HeraldZeebeSettings;
+  private readonly sdkConfig: SdkConfig;
+  private connected?: Clients;
+  private readonly workers = new Set<JobWorker>();
+  private readonly userTasks: UserTaskFeed;
+  private readonly events = new EventFeed(() => this.clients().rest, () => this.log);
+  private started = false;
+
+  constructor(options: ZeebeEngineOptions = {}) {
+    this.env = options.env ?? process.env;
+    this.log = (options.logger ?? silentLogger).child({ component: 'engine', engine: 'zeebe' });
+    this.settings = heraldSettings(this.env);
+    this.sdkConfig = sdkConfigFrom(this.env, options.address);
+    this.userTasks = new UserTaskFeed(() => this.clients().rest, this.settings.userTaskPollMs, this.log);
+    if (this.settings.clock) this.clock = new ZeebeClock(() => this.clients().rest);
+  }
+
+  private clients(): Clients {
+    if (this.connected) return this.connected;
+    const merged = CamundaEnvironmentConfigurator.mergeConfigWithEnvironment(this.sdkConfig as never);
+    const auth = constructOAuthProvider(merged);
+    const grpc = new Zeebe.ZeebeGrpcClient({ config: this.sdkConfig as never, oAuthProvider: auth });
+    const restAddress = (merged as { ZEEBE_REST_ADDRESS?: string }).ZEEBE_REST_ADDRESS ?? 'http://localhost:8080';
+    const rest = new RestClient(restAddress, auth as unknown as HeadersProvider);
+    this.connected = { grpc, rest };
+    return this.connected;
+  }
+
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    const { grpc } = this.clients();
+    this.userTasks.start();
+    this.events.start();
+    // Not awaited: the SDK keeps retrying an absent gateway; start() must not hang on it.
+    grpc.topology().then(
+      (t) => this.log.info({ brokers: t?.brokers?.length, gatewayVersion: t?.gatewayVersion }, 'connected to Zeebe gateway'),
+      (err: Error) => this.log.warn({ err: err.message }, 'Zeebe gateway not reachable yet; the client keeps retrying'),
+    );
+  }
+
+  async stop(): Promise<void> {
+    this.started = false;
+    await Promise.all([...this.workers].map((w) => w.close().catch(() => undefined)));
+    this.workers.clear();
+    await this.userTasks.stop();
+    await this.events.stop();
+    const clients = this.connected;
+    this.connected = undefined;
+    if (clients) await clients.grpc.close().catch(() => undefined);
+  }
+
+  /** Runs one gRPC command and turns its status into an EngineError the caller can act on. */
+  private async grpc<T>(what: string, run: (grpc: Zeebe.ZeebeGrpcClient) => Promise<T>): Promise<T> {
+    try {
+      return await run(this.clients().grpc);
+    } catch (err) {
+      throw toEngineError(what, err);
+    }
+  }
+
+  async deploy(resources: Resource[]): Promise<Deployment> {
+    const sdkResources = resources.map((r) => {
+      const content = Buffer.isBuffer(r.content) ? r.content : Buffer.from(r.content, 'utf8');
+      if (r.name.endsWith('.bpmn')) return { name: r.name, process: content };
+      if (r.name.endsWith('.dmn')) return { name: r.name, decision: content };
+      if (r.name.endsWith('.form')) return { name: r.name, form: content };
+      throw new EngineError('INVALID_ARGUMENT', `cannot deploy '${r.name}': the name must end in .bpmn, .dmn or .form`, { resource: r.name });
+    });
+    let res: Awaited<ReturnType<Zeebe.ZeebeGrpcClient['deployResources']>>;
+    try {
+      res = await this.clients().grpc.deployResources(sdkResources);
+    } catch (err) {
+      if (grpcCode(err) === GrpcStatus.INVALID_ARGUMENT) {
+        const message = (err as { details?: string }).details ?? (err as Error).message;
+        throw new EngineError('DEPLOY_REFUSED', `Zeebe refused the deployment: ${message}`, {
+          resource: resources.map((r) => r.name).join(', '),
+          problems: [{ resource: resources.map((r) => r.name).join(', '), message }],
+        });
+      }
+      throw toEngineError('deploy', err);
+    }
+    const deploymentKey = String(res.key);
+    // Zeebe answers a duplicate with the existing definition, whose key predates this deployment.
+    const duplicate = (key: string) => BigInt(key) < BigInt(deploymentKey);
+    const processes: DeployedProcess[] = [];
+    const decisions: DeployedDecision[] = [];
+    const forms: DeployedForm[] = [];
+    for (const d of res.deployments as unknown as DeploymentEntry[]) {
+      if (d.process) {
+        const key = String(d.process.processDefinitionKey);
+        processes.push({ bpmnProcessId: d.process.bpmnProcessId, version: Number(d.process.version), processDefinitionKey: key, resourceName: d.process.resourceName, duplicate: duplicate(key) });
+      } else if (d.decision) {
+        const key = String(d.decision.decisionKey);
+        decisions.push({
+          decisionId: d.decision.dmnDecisionId,
+          decisionName: d.decision.dmnDecisionName || undefined,
+          version: Number(d.decision.version),
+          decisionKey: key,
+          decisionRequirementsId: d.decision.dmnDecisionRequirementsId,
+          resourceName: resourceOfDecision(d.decision, res.deployments as unknown as DeploymentEntry[]),
+          duplicate: duplicate(key),
+        });
+      } else if (d.form) {
+        const key = String(d.form.formKey);
+        forms.push({ formId: d.form.formId, version: Number(d.form.version), formKey: key, resourceName: d.form.resourceName, duplicate: duplicate(key) });
+      }
+    }
+    return { deploymentKey, processes, decisions, forms };
+  }
+
+  async createInstance(request: CreateInstanceRequest): Promise<InstanceRef> {
+    const res = await this.grpc(`create an instance of '${request.bpmnProcessId}'`, (g) =>
+      g.createProcessInstance({
+        bpmnProcessId: request.bpmnProcessId,
+        version: request.version,
+        variables: doc(request.variables),
+        startInstructions: request.startInstructions,
+      }),
+    );
+    return { processInstanceKey: String(res.processInstanceKey), processDefinitionKey: String(res.processDefinitionKey), bpmnProcessId: res.bpmnProcessId, version: Number(res.version) };
+  }
+
+  async publishMessage(request: PublishMessageRequest): Promise<PublishMessageResponse> {
+    const res = await this.grpc(`publish message '${request.name}'`, (g) =>
+      g.publishMessage({
+        name: request.name,
+        correlationKey: request.correlationKey,
+        variables: doc(request.variables),
+        timeToLive: Math.max(0, request.timeToLive ?? 0),
+        messageId: request.messageId,
+      }),
+    );
+    return { messageKey: String(res.key) };
+  }
+
+  async broadcastSignal(request: BroadcastSignalRequest): Promise<{ signalKey: Key }> {
+    const res = await this.grpc(`broadcast signal '${request.signalName}'`, (g) => g.broadcastSignal({ signalName: request.signalName, variables: doc(request.variables) }));
+    return { signalKey: String(res.key) };
+  }
+
+  async cancelInstance(processInstanceKey: Key): Promise<void> {
+    await this.grpc(`cancel instance ${processInstanceKey}`, (g) => g.cancelProcessInstance(processInstanceKey));
+  }
+
+  async setVariables(elementInstanceKey: Key, variables: Variables, local = false): Promise<void> {
+    await this.grpc(`set variables on ${elementInstanceKey}`, (g) => g.setVariables({ elementInstanceKey, variables: doc(variables), local }));
+  }
+
+  createWorker(options: JobWorkerOptions): JobWorker {
+    const inner = createSdkWorker(this.clients().grpc, options, { timeout: this.settings.jobTimeoutMs, logger: this.log });
+    const worker: JobWorker = {
+      type: inner.type,
+      close: async () => {
+        this.workers.delete(worker);
+        await inner.close();
+      },
+    };
+    this.workers.add(worker);
+    return worker;
+  }
+
+  async activateJobs(request: ActivateJobsRequest): Promise<Job[]> {
+    const jobs = await this.grpc(`activate jobs of type '${request.type}'`, (g) =>
+      g.activateJobs({
+        type: request.type,
+        worker: request.worker,
+        maxJobsToActivate: request.maxJobsToActivate,
+        timeout: request.timeout,
+        fetchVariable: request.fetchVariable ?? [],
+        // Answer at once with what is there (this is the primitive, not the long-polling worker).
+        requestTimeout: -1,
+      } as never),
+    );
+    return (jobs as unknown as Parameters<typeof toJob>[0][]).map(toJob);
+  }
+
+  async completeJob(jobKey: Key, variables: Variables = {}): Promise<void> {
+    await this.grpc(`complete job ${jobKey}`, (g) => g.completeJob({ jobKey, variables: doc(variables) }));
+  }
+
+  async failJob(jobKey: Key, request: FailJobRequest): Promise<void> {
+    await this.grpc(`fail job ${jobKey}`, (g) =>
+      g.failJob({ jobKey, retries: request.retries, errorMessage: request.errorMessage ?? '', retryBackOff: request.retryBackOff ?? 0, variables: doc(request.variables) }),
+    );
+  }
+
+  async throwError(jobKey: Key, request: ThrowErrorRequest): Promise<void> {
+    await this.grpc(`throw error '${request.errorCode}' on job ${jobKey}`, (g) =>
+      g.throwError({ jobKey, errorCode: request.errorCode, errorMessage: request.errorMessage ?? '', variables: doc(request.variables) }),
+    );
+  }
+
+  async updateJobRetries(jobKey: Key, retries: number): Promise<void> {
+    await this.grpc(`update retries of job ${jobKey}`, (g) => g.updateJobRetries({ jobKey, retries }));
+  }
+
+  onUserTask(hooks: UserTaskHooks): () => void {
+    return this.userTasks.subscribe(hooks);
+  }
+
+  listUserTasks(filter?: { processInstanceKey?: Key }): Promise<UserTask[]> {
+    return this.userTasks.list(filter);
+  }
+
+  /**
+   * Completes a Camunda user task (zeebe:userTask) through POST /v2/user-tasks/{key}/completion.
+   * Job-based user tasks (no zeebe:userTask) are jobs of type io.camunda.zeebe:userTask: Herald
+   * does not surface them on Zeebe (see docs/zeebe.md); their key is a job key, not a user-task key.
+   */
+  completeUserTask(userTaskKey: Key, variables?: Variables): Promise<void> {
+    return this.userTasks.complete(userTaskKey, variables ?? {});
+  }
+
+  async listIncidents(filter: { processInstanceKey?: Key; state?: 'ACTIVE' | 'RESOLVED' } = {}): Promise<Incident[]> {
+    const records = await this.clients().rest.search<IncidentRecord>('incidents', { processInstanceKey: filter.processInstanceKey, state: filter.state });
+    return records.map(toIncident);
+  }
+
+  async resolveIncident(incidentKey: Key): Promise<void> {
+    await this.clients().rest.request('POST', `/incidents/${encodeURIComponent(incidentKey)}/resolution`, {});
+  }
+
+  async getInstance(processInstanceKey: Key): Promise<InstanceDetails | undefined> {
+    const { rest } = this.clients();
+    let record: ProcessInstanceRecord | undefined;
+    try {
+      record = await rest.request<ProcessInstanceRecord>('GET', `/process-instances/${encodeURIComponent(processInstanceKey)}`);
+    } catch (err) {
+      if (err instanceof EngineError && err.code === 'NOT_FOUND') return undefined;
+      throw err;
+    }
+    if (!record) return undefined;
+    const [elements, flows, incidents, variables] = await Promise.all([
+      rest.search<ElementInstanceRecord>('element-instances', { processInstanceKey }, { sort: [{ field: 'elementInstanceKey', order: 'ASC' }] }),
+      rest
+        .request<{ items?: { sequenceFlowId?: string; elementId?: string }[] }>('GET', `/process-instances/${encodeURIComponent(processInstanceKey)}/sequence-flows`)
+        .then((r) => (r?.items ?? []).map((f) => f.sequenceFlowId ?? f.elementId ?? '').filter(Boolean))
+        .catch(() => [] as string[]),
+      this.listIncidents({ processInstanceKey }),
+      this.getVariables(processInstanceKey),
+    ]);
+    const ref = toInstanceRef(record);
+    return {
+      ...ref,
+      variables,
+      elements: elements.filter((e) => e.type !== 'PROCESS').map(toElement),
+      takenFlows: flows,
+      incidents,
+      parentProcessInstanceKey: record.parentProcessInstanceKey ? String(record.parentProcessInstanceKey) : undefined,
+    };
+  }
+
+  async listInstances(filter: InstanceFilter = {}): Promise<(InstanceRef & { state: InstanceState; startedAt: string; endedAt?: string })[]> {
+    const records = await this.clients().rest.search<ProcessInstanceRecord>(
+      'process-instances',
+      { processDefinitionId: filter.bpmnProcessId, processDefinitionVersion: filter.version, state: filter.state, hasIncident: filter.hasIncident },
+      { limit: filter.limit ?? 100, sort: [{ field: 'startDate', order: 'DESC' }] },
+    );
+    return records.map(toInstanceRef);
+  }
+
+  async getVariables(scopeKey: Key): Promise<Variables> {
+    const { rest } = this.clients();
+    const records = await rest.search<VariableRecord>('variables', { scopeKey });
+    const variables: Variables = {};
+    for (const v of records) {
+      if (String(v.scopeKey) !== String(scopeKey)) continue;
+      if (v.isTruncated) {
+        const full = await rest.request<VariableRecord>('GET', `/variables/${encodeURIComponent(v.variableKey)}`);
+        variables[v.name] = parseValue(full?.value ?? v.value);
+      } else variables[v.name] = parseValue(v.value);
+    }
+    return variables;
+  }
+
+  async evaluateDecision(request: { decisionId: string; variables: Variables }): Promise<{ output: unknown; decisionKey: Key }> {
+    const res = await this.grpc(`evaluate decision '${request.decisionId}'`, (g) => g.evaluateDecision({ decisionId: request.decisionId, variables: request.variables } as never));
+    if (res.failureMessage) throw new EngineError('INVALID_STATE', `decision '${request.decisionId}' failed at '${res.failedDecisionId}': ${res.failureMessage}`);
+    return { output: res.decisionOutput ? parseValue(res.decisionOutput) : null, decisionKey: String(res.decisionKey) };
+  }
+
+  on(events: EngineEvents): () => void {
+    return this.events.subscribe(events);
+  }
+}
+
+/** Herald's variables are JSON documents; the SDK types them as its own JSONDoc. */
+export const doc = (v: Variables | undefined) => (v ?? {}) as Record<string, never>;
+
+interface DeploymentEntry {
+  process?: { bpmnProcessId: string; version: number; processDefinitionKey: string; resourceName: string };
+  decision?: { dmnDecisionId: string; dmnDecisionName: string; version: number; decisionKey: string; dmnDecisionRequirementsId: string; decisionRequirementsKey: string };
+  decisionRequirements?: { dmnDecisionRequirementsId: string; decisionRequirementsKey: string; resourceName: string };
+  form?: { formId: string; version: number; formKey: string; resourceName: string };
+}
+
+function resourceOfDecision(decision: NonNullable<DeploymentEntry['decision']>, all: DeploymentEntry[]): string {
+  const drg = all.find((d) => d.decisionRequirements && String(d.decisionRequirements.decisionRequirementsKey) === String(decision.decisionRequirementsKey));
+  return drg?.decisionRequirements?.resourceName ?? '';
+}
+
+export function toEngineError(what: string, err: unknown): Error {
+  if (err instanceof EngineError) return err;
+  const code = grpcCode(err);
+  const detail = (err as { details?: string }).details || (err as Error)?.message || String(err);
+  const message = `could not ${what}: ${detail}`;
+  switch (code) {
+    case GrpcStatus.NOT_FOUND:
+      return new EngineError('NOT_FOUND', message);
+    case GrpcStatus.INVALID_ARGUMENT:
+      return new EngineError('INVALID_ARGUMENT', message);
+    case GrpcStatus.ALREADY_EXISTS:
+      return new EngineError('ALREADY_EXISTS', message);
+    case GrpcStatus.FAILED_PRECONDITION:
+      return new EngineError('INVALID_STATE', message);
+    case GrpcStatus.UNAVAILABLE:
+    case GrpcStatus.RESOURCE_EXHAUSTED:
+    case 4 /* DEADLINE_EXCEEDED */:
+      return new EngineError('UNAVAILABLE', message);
+    default:
+      return err instanceof Error ? err : new Error(message);
+  }
+}
+
+/** Zeebe's controlled clock (PUT /v2/clock), available when the cluster runs with ZEEBE_CLOCK_CONTROLLED=true. */
+class ZeebeClock implements EngineClock {
+  private pinned?: number;
+  constructor(private readonly rest: () => RestClient) {}
+  now(): number {
+    return this.pinned ?? Date.now();
+  }
+  async advance(ms: number): Promise<void> {
+    const next = this.now() + ms;
+    await this.rest().request('PUT', '/clock', { timestamp: next });
+    this.pinned = next;
+  }
+}
+
+/**
+ * EngineEvents on Zeebe: nothing is pushed to clients, so ended instances and new incidents
+ * are polled from secondary storage while someone listens (every 2 s, eventually consistent).
+ */
+class EventFeed {
+  private readonly listeners = new Set<EngineEvents>();
+  private readonly seenIncidents = new Set<string>();
+  private readonly seenEnded = new Set<string>();
+  private since = new Date().toISOString();
+  private timer?: NodeJS.Timeout;
+  private running = false;
+
+  constructor(
+    private readonly rest: () => RestClient,
+    private readonly log: () => Logger,
+  ) {}
+
+  subscribe(events: EngineEvents): () => void {
+    this.listeners.add(events);
+    if (this.running) this.schedule(0);
+    return () => {
+      this.listeners.delete(events);
+    };
+  }
+
+  start() {
+    this.running = true;
+    this.since = new Date().toISOString();
+    this.schedule(0);
+  }
+
+  async stop() {
+    this.running = false;
+    if (this.timer) clearTimeout(this.timer);
+  }
+
+  private schedule(ms: number) {
+    if (!this.running || this.listeners.size === 0) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.poll()
+        .catch((err: Error) => this.log().warn({ err: err.message }, 'engine event poll failed; retrying'))
+        .finally(() => this.schedule(2000));
+    }, ms);
+    this.timer.unref();
+  }
+
+  private async poll() {
+    const rest = this.rest();
+    const wantsIncidents = [...this.listeners].some((l) => l.incidentCreated);
+    const wantsEnded = [...this.listeners].some((l) => l.instanceEnded);
+    if (wantsIncidents) {
+      const incidents = await rest.search<IncidentRecord>('incidents', { state: 'ACTIVE' }, { limit: 1000 });
+      for (const r of incidents) {
+        if (this.seenIncidents.has(String(r.incidentKey)) || r.creationTime < this.since) continue;
+        this.seenIncidents.add(String(r.incidentKey));
+        for (const l of this.listeners) l.incidentCreated?.(toIncident(r));
+      }
+    }
+    if (wantsEnded) {
+      for (const state of ['COMPLETED', 'TERMINATED']) {
+        const ended = await rest.search<ProcessInstanceRecord>('process-instances', { state }, { limit: 200, sort: [{ field: 'endDate', order: 'DESC' }] });
+        for (const r of ended) {
+          if (this.seenEnded.has(String(r.processInstanceKey)) || !r.endDate || r.endDate < this.since) continue;
+          this.seenEnded.add(String(r.processInstanceKey));
+          const ref = toInstanceRef(r);
+          for (const l of this.listeners) l.instanceEnded?.({ ...ref, state: instanceState(r.state) });
+        }
+      }
+    }
+  }
+}

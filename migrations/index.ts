@@ -1,0 +1,30 @@
+/**
+ * Migrations are listed here, in order, so they load the same way under tsx, vitest and a build.
+ * Each file is named YYYYMMDDHHMMSS_verb_object and exports up and down.
+ */
+import type { Knex } from 'knex';
+
+interface Migration {
+  up(knex: Knex): Promise<void>;
+  down(knex: Knex): Promise<void>;
+}
+
+const files: Record<string, () => Promise<Migration>> = {
+  '20261122120000_create_engine_tables': () => import('./20261122120000_create_engine_tables.js'),
+  '20261122130000_create_customer_communication_tables': () => import('./20261122130000_create_customer_communication_tables.js'),
+  '20261122131000_add_credit_limit_and_requests': () => import('./20261122131000_add_credit_limit_and_requests.js'),
+  '20261122132000_create_template_tables': () => import('./20261122132000_create_template_tables.js'),
+  '20261123090000_extend_customer_requests': () => import('./20261123090000_extend_customer_requests.js'),
+  '20261123091000_allow_requests_without_customer': () => import('./20261123091000_allow_requests_without_customer.js'),
+  '20261124100000_create_audit_log': () => import('./20261124100000_create_audit_log.js'),
+  '20261124101000_create_identity_tables': () => import('./20261124101000_create_identity_tables.js'),
+  '20261124102000_create_tasklist_tables': () => import('./20261124102000_create_tasklist_tables.js'),
+  '20261124103000_create_event_receipts': () => import('./20261124103000_create_event_receipts.js'),
+};
+
+
+export const migrationSource: Knex.MigrationSource<string> = {
+  getMigrations: async () => Object.keys(files).sort(),
+  getMigrationName: (name) => name,
+  getMigration: (name) => files[name](),
+};

@@ -1,0 +1,230 @@
+/**
+ * Modeler: open a deployed version or a draft, edit with the Zeebe properties panel, see lint
+ * results on the canvas, save a draft, deploy a draft (engineers; the server refuses the draft's
+ * author), import and download .bpmn files, and the process's version history.
+ */
+import { ApiProblem, get, post } from '../../core/api.js';
+import { clear, explain, field, h, toast, when } from '../../core/dom.js';
+import type { Feature } from '../../core/feature.js';
+import { session } from '../../core/session.js';
+import { createHeraldModeler } from './herald-modeler.js';
+import type LintSummary from './lint-summary/LintSummary.js';
+
+interface Definition {
+  processDefinitionKey: string;
+  bpmnProcessId: string;
+  version: number;
+  resourceName?: string;
+  deployedAt?: string;
+}
+interface Draft {
+  id: string;
+  bpmnProcessId: string;
+  baseVersion?: number;
+  author: string;
+  createdAt: string;
+  status?: string;
+  deployedVersion?: number;
+  xml?: string;
+}
+
+const EMPTY = `<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI" xmlns:dc="http://www.omg.org/spec/DD/20100524/DC" xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" xmlns:modeler="http://camunda.org/schema/modeler/1.0" id="Definitions_1" targetNamespace="http://bpmn.io/schema/bpmn" modeler:executionPlatform="Camunda Cloud" modeler:executionPlatformVersion="8.8.0">
+  <bpmn:process id="new-process" name="New process" isExecutable="true">
+    <bpmn:startEvent id="start" name="Start" />
+  </bpmn:process>
+  <bpmndi:BPMNDiagram id="BPMNDiagram_1">
+    <bpmndi:BPMNPlane id="BPMNPlane_1" bpmnElement="new-process">
+      <bpmndi:BPMNShape id="start_di" bpmnElement="start"><dc:Bounds x="180" y="160" width="36" height="36" /></bpmndi:BPMNShape>
+    </bpmndi:BPMNPlane>
+  </bpmndi:BPMNDiagram>
+</bpmn:definitions>`;
+
+export const modelerFeature: Feature = {
+  id: 'modeler',
+  title: 'Modeler',
+  route: 'modeler',
+  roles: ['analyst', 'engineer', 'admin'],
+  async mount(el, params) {
+    const [processId, kind, ref] = params;
+    const state: { processId?: string; draft?: Draft; version?: number; dirty: boolean } = { processId, dirty: false };
+
+    const picker = h('select', { name: 'process', id: 'process-picker' });
+    const canvas = h('div', { class: 'canvas', id: 'modeler-canvas', tabindex: 0, 'aria-label': 'BPMN canvas' });
+    const panel = h('aside', { class: 'panel', id: 'properties-panel', 'aria-label': 'Properties' });
+    const heading = h('h1', {}, 'Modeler');
+    const where = h('p', { class: 'meta', id: 'modeler-status', 'aria-live': 'polite' });
+    const lint = h('details', { class: 'lint', id: 'lint-summary' });
+    const history = h('section', { class: 'history', id: 'version-history' });
+    const file = h('input', { type: 'file', accept: '.bpmn,.xml', id: 'import-file', class: 'visually-hidden', 'aria-label': 'Import a .bpmn file' });
+    const saveBtn = h('button', { type: 'button', class: 'primary', id: 'save-draft' }, 'Save draft');
+    const deployBtn = h('button', { type: 'button', id: 'deploy' }, 'Deploy');
+
+    const modeler = createHeraldModeler(canvas, panel);
+    const lintSummary = modeler.get('lintSummary') as LintSummary;
+    lintSummary.subscribe((issues) => {
+      const errors = issues.filter((i) => i.category === 'error').length;
+      const warnings = issues.length - errors;
+      clear(
+        lint,
+        h('summary', {}, issues.length ? `Lint: ${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}` : 'Lint: no problems'),
+        h('ul', {}, issues.map((i) => h('li', { class: i.category }, h('strong', {}, i.elementId), `: ${i.message}`))),
+      );
+    });
+    (modeler.get('eventBus') as { on(e: string, f: () => void): void }).on('commandStack.changed', () => {
+      state.dirty = true;
+      renderStatus();
+    });
+
+    const renderStatus = () => {
+      const what = state.draft ? `draft ${state.draft.id} by ${state.draft.author}` : state.version ? `deployed version ${state.version}` : 'new diagram';
+      where.textContent = `${state.processId ?? 'new-process'} · ${what}${state.dirty ? ' · unsaved changes' : ''}`;
+      deployBtn.disabled = !state.draft || state.dirty;
+      deployBtn.title = !state.draft ? 'Save a draft first; a deployment is made from a saved draft' : state.dirty ? 'Save the changes as a draft first' : '';
+    };
+
+    const open = async (xml: string) => {
+      const { warnings } = await modeler.importXML(xml);
+      (modeler.get('canvas') as { zoom(v: string): void }).zoom('fit-viewport');
+      state.dirty = false;
+      if (warnings.length) toast(`Opened with ${warnings.length} import warning(s)`);
+      renderStatus();
+    };
+
+    const processIdOf = async () => {
+      const root = (modeler.get('canvas') as { getRootElement(): { businessObject: { id: string; $type: string; processRef?: { id: string } } } }).getRootElement().businessObject;
+      return root.$type === 'bpmn:Collaboration' ? root.processRef?.id ?? root.id : root.id;
+    };
+
+    const loadHistory = async () => {
+      if (!state.processId) return clear(history);
+      const [defs, drafts] = await Promise.all([
+        get<Definition[]>(`/api/process-definitions?bpmnProcessId=${encodeURIComponent(state.processId)}`).catch(() => [] as Definition[]),
+        get<Draft[]>(`/api/drafts?bpmnProcessId=${encodeURIComponent(state.processId)}`).catch(() => [] as Draft[]),
+      ]);
+      clear(
+        history,
+        h('h2', {}, 'Version history'),
+        h(
+          'ol',
+          { reversed: true },
+          [...defs]
+            .sort((a, b) => b.version - a.version)
+            .map((d) => h('li', {}, h('a', { href: `#/modeler/${d.bpmnProcessId}/v/${d.version}` }, `version ${d.version}`), d.deployedAt ? ` deployed ${when(d.deployedAt)}` : '', state.version === d.version && !state.draft ? ' (open)' : '')),
+        ),
+        drafts.length ? h('h2', {}, 'Drafts') : null,
+        h(
+          'ul',
+          {},
+          drafts.map((d) =>
+            h('li', {}, h('a', { href: `#/modeler/${d.bpmnProcessId}/draft/${d.id}` }, `draft ${d.id}`), ` by ${d.author}, ${when(d.createdAt)}`, d.deployedVersion ? ` → deployed as version ${d.deployedVersion}` : '', state.draft?.id === d.id ? ' (open)' : ''),
+          ),
+        ),
+      );
+    };
+
+    saveBtn.addEventListener('click', async () => {
+      try {
+        const { xml } = await modeler.saveXML({ format: true });
+        const bpmnProcessId = await processIdOf();
+        const draft = await post<Draft>('/api/drafts', { bpmnProcessId, xml, baseVersion: state.version ?? state.draft?.baseVersion });
+        state.draft = draft;
+        state.processId = bpmnProcessId;
+        state.dirty = false;
+        history.replaceChildren();
+        location.hash = `#/modeler/${bpmnProcessId}/draft/${draft.id}`;
+        toast(`Draft ${draft.id} saved`);
+      } catch (err) {
+        toast(explain(err), 'error');
+      }
+    });
+
+    deployBtn.addEventListener('click', async () => {
+      if (!state.draft) return;
+      try {
+        const res = await post<{ processes?: { bpmnProcessId: string; version: number; duplicate?: boolean }[]; version?: number }>(`/api/drafts/${state.draft.id}/deployment`, {});
+        const p = res.processes?.find((x) => x.bpmnProcessId === state.processId) ?? res.processes?.[0];
+        const version = p?.version ?? res.version;
+        toast(p?.duplicate ? `Unchanged: version ${version} is already this diagram` : `Deployed ${state.processId} version ${version}`);
+        location.hash = `#/modeler/${state.processId}/v/${version}`;
+      } catch (err) {
+        const refused = err instanceof ApiProblem && err.status === 403;
+        toast(refused ? `Refused: ${explain(err)}` : explain(err), 'error');
+      }
+    });
+
+    file.addEventListener('change', async () => {
+      const f = file.files?.[0];
+      if (!f) return;
+      try {
+        await open(await f.text());
+        state.processId = await processIdOf();
+        state.draft = undefined;
+        state.version = undefined;
+        state.dirty = true;
+        renderStatus();
+        toast(`Imported ${f.name}; save a draft to keep it`);
+      } catch (err) {
+        toast(`Cannot open ${f.name}: ${explain(err)}`, 'error');
+      }
+    });
+
+    const download = async () => {
+      const { xml } = await modeler.saveXML({ format: true });
+      const a = h('a', { href: URL.createObjectURL(new Blob([xml!], { type: 'application/xml' })), download: `${await processIdOf()}.bpmn` });
+      a.click();
+      URL.revokeObjectURL(a.href);
+    };
+
+    const defs = await get<Definition[]>('/api/process-definitions').catch(() => [] as Definition[]);
+    const latest = new Map<string, Definition>();
+    for (const d of defs) if ((latest.get(d.bpmnProcessId)?.version ?? 0) < d.version) latest.set(d.bpmnProcessId, d);
+    clear(
+      picker,
+      h('option', { value: '' }, '— new diagram —'),
+      [...latest.keys()].sort().map((id) => h('option', { value: id, selected: id === processId }, id)),
+    );
+    picker.addEventListener('change', () => (location.hash = picker.value ? `#/modeler/${picker.value}` : '#/modeler'));
+
+    clear(
+      el,
+      heading,
+      h(
+        'div',
+        { class: 'toolbar' },
+        field('Process', picker),
+        h('button', { type: 'button', onclick: () => file.click() }, 'Import .bpmn'),
+        file,
+        h('button', { type: 'button', onclick: () => void download() }, 'Download .bpmn'),
+        saveBtn,
+        session.has('engineer') || session.has('admin') ? deployBtn : null,
+      ),
+      where,
+      lint,
+      h('div', { class: 'modeler' }, canvas, panel),
+      history,
+    );
+
+    try {
+      if (processId && kind === 'draft' && ref) {
+        state.draft = await get<Draft>(`/api/drafts/${ref}`);
+        state.version = state.draft.baseVersion;
+        await open(state.draft.xml!);
+      } else if (processId) {
+        const versions = defs.filter((d) => d.bpmnProcessId === processId);
+        const want = kind === 'v' && ref ? versions.find((d) => d.version === Number(ref)) : latest.get(processId);
+        if (!want) throw new Error(`${processId}${ref ? ` version ${ref}` : ''} is not deployed`);
+        state.version = want.version;
+        const xml = await get<{ xml: string } | string>(`/api/process-definitions/${want.processDefinitionKey}/xml`);
+        await open(typeof xml === 'string' ? xml : xml.xml);
+      } else {
+        await open(EMPTY);
+      }
+      heading.textContent = processId ? `Modeler · ${processId}` : 'Modeler · new diagram';
+    } catch (err) {
+      toast(explain(err), 'error');
+    }
+    void loadHistory();
+    return () => modeler.destroy();
+  },
+};

@@ -1,0 +1,6 @@
+import LintSummary from './LintSummary.js';
+
+export default {
+  __init__: ['lintSummary'],
+  lintSummary: ['type', LintSummary],
+};

@@ -1,0 +1,405 @@
+/**
+ * Customer requests: the repository (requests, the hash-chained audit trail, adjustments and
+ * credit notes, metrics) and the request service the API and inbound email call (submit a
+ * request and start its process, pass on a customer's reply, complete a request task under
+ * the segregation-of-duties policy, reopen). Factories over injected dependencies.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import type { Knex } from 'knex';
+import type { Engine, UserTask, Variables } from '../engine/types.js';
+import { requestReference, subtractAmounts, type AdjustmentKind, type ApprovalStep } from '../domain/requests/policy.js';
+import { checkDuty, type Actor, type DutyDecision } from '../domain/requests/duties.js';
+import { requestMetrics, type RequestMetrics } from '../domain/requests/metrics.js';
+
+export type IntakeChannel = 'api' | 'portal' | 'email' | 'process';
+
+export interface RequestRow {
+  id: string;
+  reference: string;
+  customerId: string | null;
+  invoiceId: string | null;
+  category: string;
+  priority: string | null;
+  status: string;
+  intakeChannel: IntakeChannel;
+  subject: string;
+  body: string | null;
+  amount: string | null;
+  requestedBy: string | null;
+  processInstanceKey: string | null;
+  team: string | null;
+  assignee: string | null;
+  communicationId: string | null;
+  customerEmail: string | null;
+  resolution: string | null;
+  resolutionNote: string | null;
+  slaConsumedMs: number;
+  slaStartedAt: Date | null;
+  slaBreachedAt: Date | null;
+  slaRemindedAt: Date | null;
+  waitingSince: Date | null;
+  resolvedAt: Date | null;
+  reopenCount: number;
+  createdAt: Date;
+}
+
+export interface RequestEvent {
+  id: number;
+  requestId: string;
+  action: string;
+  actor: string;
+  outcome: 'done' | 'allowed' | 'refused';
+  detail: Record<string, unknown>;
+  at: Date;
+  prevHash: string | null;
+  hash: string;
+}
+
+export interface Adjustment {
+  id: string;
+  requestId: string;
+  kind: AdjustmentKind;
+  amount: string;
+  currency: string;
+  invoiceId: string | null;
+  reason: string | null;
+  proposedBy: string;
+  approvalGroups: ApprovalStep[];
+  approvals: { level: number; by: string; approved: boolean; reason?: string; at: string }[];
+  status: 'proposed' | 'approved' | 'rejected' | 'applied';
+}
+
+const json = (v: unknown) => (typeof v === 'string' ? JSON.parse(v) : v);
+const date = (v: unknown) => (v == null ? null : v instanceof Date ? v : new Date(String(v)));
+
+function toRequest(r: Record<string, any>): RequestRow {
+  return {
+    id: r.id,
+    reference: r.reference,
+    customerId: r.customer_id,
+    invoiceId: r.invoice_id,
+    category: r.category,
+    priority: r.priority,
+    status: r.status,
+    intakeChannel: r.intake_channel,
+    subject: r.subject,
+    body: r.body,
+    amount: r.amount == null ? null : String(r.amount),
+    requestedBy: r.requested_by,
+    processInstanceKey: r.process_instance_key,
+    team: r.team,
+    assignee: r.assignee,
+    communicationId: r.communication_id,
+    customerEmail: r.customer_email,
+    resolution: r.resolution,
+    resolutionNote: r.resolution_note,
+    slaConsumedMs: Number(r.sla_consumed_ms ?? 0),
+    slaStartedAt: date(r.sla_started_at),
+    slaBreachedAt: date(r.sla_breached_at),
+    slaRemindedAt: date(r.sla_reminded_at),
+    waitingSince: date(r.waiting_since),
+    resolvedAt: date(r.resolved_at),
+    reopenCount: Number(r.reopen_count ?? 0),
+    createdAt: date(r.created_at)!,
+  };
+}
+
+function toAdjustment(r: Record<string, any>): Adjustment {
+  return {
+    id: r.id,
+    requestId: r.request_id,
+    kind: r.kind,
+    amount: String(r.amount),
+    currency: r.currency,
+    invoiceId: r.invoice_id,
+    reason: r.reason,
+    proposedBy: r.proposed_by,
+    approvalGroups: json(r.approval_groups),
+    approvals: json(r.approvals),
+    status: r.status,
+  };
+}
+
+/** JSON with sorted keys and no undefined members: jsonb gives keys back in its own order. */
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map((x) => (x === undefined ? 'null' : canonical(x))).join(',')}]`;
+  if (v && typeof v === 'object' && !(v instanceof Date)) {
+    const entries = Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${canonical(x)}`).join(',')}}`;
+  }
+  return JSON.stringify(v) ?? 'null';
+}
+
+function eventHash(prev: string | null, e: { requestId: string; action: string; actor: string; outcome: string; detail: unknown; at: string }): string {
+  return createHash('sha256').update(canonical([prev, e.requestId, e.action, e.actor, e.outcome, e.detail, e.at])).digest('hex');
+}
+
+export interface NewRequest {
+  id?: string;
+  customerId?: string | null;
+  invoiceId?: string | null;
+  category?: string | null;
+  subject: string;
+  body?: string | null;
+  amount?: string | null;
+  intakeChannel: IntakeChannel;
+  requestedBy?: string | null;
+  communicationId?: string | null;
+  customerEmail?: string | null;
+}
+
+export function requestRepository(db: Knex | Knex.Transaction) {
+  const repo = {
+    /** Creates the request once (an id given twice returns the first). */
+    async create(input: NewRequest, now: Date): Promise<RequestRow> {
+      const id = input.id ?? randomUUID();
+      await db('customer_requests')
+        .insert({
+          id,
+          reference: requestReference(id),
+          customer_id: input.customerId ?? null,
+          invoice_id: input.invoiceId ?? null,
+          category: input.category ?? 'unclassified',
+          status: 'open',
+          intake_channel: input.intakeChannel,
+          subject: input.subject.slice(0, 255),
+          body: input.body ?? null,
+          amount: input.amount ?? null,
+          requested_by: input.requestedBy ?? null,
+          communication_id: input.communicationId ?? null,
+          customer_email: input.customerEmail ?? null,
+          created_at: now,
+          updated_at: now,
+        })
+        .onConflict('id')
+        .ignore();
+      return (await repo.get(id))!;
+    },
+    async get(id: string): Promise<RequestRow | undefined> {
+      const r = await db('customer_requests').where({ id }).first();
+      return r ? toRequest(r) : undefined;
+    },
+    async byReference(reference: string): Promise<RequestRow | undefined> {
+      const r = await db('customer_requests').where({ reference: reference.toUpperCase() }).first();
+      return r ? toRequest(r) : undefined;
+    },
+    /** What the customer sees in the portal: their requests, newest first. */
+    async forCustomer(customerId: string): Promise<RequestRow[]> {
+      return (await db('customer_requests').where({ customer_id: customerId }).orderBy('created_at', 'desc')).map(toRequest);
+    },
+    async list(filter: { status?: string[]; team?: string; limit?: number } = {}): Promise<RequestRow[]> {
+      const q = db('customer_requests').orderBy('created_at', 'desc').limit(filter.limit ?? 200);
+      if (filter.status?.length) q.whereIn('status', filter.status);
+      if (filter.team) q.where({ team: filter.team });
+      return (await q).map(toRequest);
+    },
+    async update(id: string, patch: Record<string, unknown>, now: Date): Promise<void> {
+      await db('customer_requests').where({ id }).update({ ...patch, updated_at: now });
+    },
+
+    /** Appends to the request's audit trail; each row hashes the one before it. */
+    async record(requestId: string, e: { action: string; actor: string; outcome?: RequestEvent['outcome']; detail?: Record<string, unknown> }, now: Date): Promise<void> {
+      const write = async (tx: Knex | Knex.Transaction) => {
+        // serialise appends per request so the chain has no forks
+        await tx.raw('select id from customer_requests where id = ? for update', [requestId]);
+        const last = await tx('request_events').where({ request_id: requestId }).orderBy('id', 'desc').first('hash');
+        const at = now.toISOString();
+        const row = { requestId, action: e.action, actor: e.actor, outcome: e.outcome ?? 'done', detail: JSON.parse(JSON.stringify(e.detail ?? {})) as Record<string, unknown>, at };
+        const prev = last?.hash ?? null;
+        await tx('request_events').insert({ request_id: requestId, action: row.action, actor: row.actor, outcome: row.outcome, detail: JSON.stringify(row.detail), at, prev_hash: prev, hash: eventHash(prev, row) });
+      };
+      if ((db as Knex.Transaction).isTransaction) await write(db);
+      else await (db as Knex).transaction(write);
+    },
+    async events(requestId: string): Promise<RequestEvent[]> {
+      const rows = await db('request_events').where({ request_id: requestId }).orderBy('id');
+      return rows.map((r) => ({ id: Number(r.id), requestId: r.request_id, action: r.action, actor: r.actor, outcome: r.outcome, detail: json(r.detail), at: date(r.at)!, prevHash: r.prev_hash, hash: r.hash }));
+    },
+    /** Recomputes the chain; returns the first event that does not match, if any. */
+    async verifyTrail(requestId: string): Promise<{ ok: boolean; brokenAt?: number }> {
+      let prev: string | null = null;
+      for (const e of await repo.events(requestId)) {
+        const expected = eventHash(prev, { requestId, action: e.action, actor: e.actor, outcome: e.outcome, detail: e.detail, at: e.at.toISOString() });
+        if (e.prevHash !== prev || e.hash !== expected) return { ok: false, brokenAt: e.id };
+        prev = e.hash;
+      }
+      return { ok: true };
+    },
+
+    async proposeAdjustment(a: Omit<Adjustment, 'approvals' | 'status'>, now: Date): Promise<Adjustment> {
+      await db('request_adjustments')
+        .insert({ id: a.id, request_id: a.requestId, kind: a.kind, amount: a.amount, currency: a.currency, invoice_id: a.invoiceId, reason: a.reason, proposed_by: a.proposedBy, approval_groups: JSON.stringify(a.approvalGroups), approvals: '[]', status: 'proposed', created_at: now })
+        .onConflict('id')
+        .ignore();
+      return (await repo.adjustment(a.id))!;
+    },
+    async adjustment(id: string): Promise<Adjustment | undefined> {
+      const r = await db('request_adjustments').where({ id }).first();
+      return r ? toAdjustment(r) : undefined;
+    },
+    async adjustmentsFor(requestId: string): Promise<Adjustment[]> {
+      return (await db('request_adjustments').where({ request_id: requestId }).orderBy('created_at')).map(toAdjustment);
+    },
+    /** Records one level's decision (replacing an earlier decision at that level, e.g. after a refusal). */
+    async recordApproval(id: string, approval: { level: number; by: string; approved: boolean; reason?: string }, now: Date): Promise<Adjustment> {
+      const current = (await repo.adjustment(id))!;
+      const approvals = [...current.approvals.filter((a) => a.level !== approval.level), { ...approval, at: now.toISOString() }].sort((a, b) => a.level - b.level);
+      const status = !approval.approved ? 'rejected' : approvals.filter((a) => a.approved).length >= current.approvalGroups.length ? 'approved' : 'proposed';
+      await db('request_adjustments').where({ id }).whereNot({ status: 'applied' }).update({ approvals: JSON.stringify(approvals), status });
+      return (await repo.adjustment(id))!;
+    },
+    /** Applies a correction as a credit note against its invoice, once. */
+    async applyCorrection(adjustment: Adjustment, now: Date): Promise<{ creditNoteNumber: string; correctedAmount: string; currency: string }> {
+      const existing = await db('credit_notes').where({ adjustment_id: adjustment.id }).first();
+      if (existing) return { creditNoteNumber: existing.number, correctedAmount: String(existing.corrected_invoice_amount), currency: existing.currency };
+      const invoice = await db('invoices').where({ id: adjustment.invoiceId }).first();
+      if (!invoice) throw new Error(`adjustment ${adjustment.id}: invoice ${adjustment.invoiceId} not found`);
+      const credited = await db('credit_notes').where({ invoice_id: invoice.id }).sum({ total: 'amount' }).first();
+      const before = subtractAmounts(String(invoice.amount), String(credited?.total ?? '0'));
+      const correctedAmount = subtractAmounts(before, adjustment.amount);
+      if (correctedAmount.startsWith('-')) throw new Error(`adjustment ${adjustment.id}: credit ${adjustment.amount} exceeds the open invoice amount ${before}`);
+      const number = `CN-${invoice.number}-${adjustment.id.slice(-6).toUpperCase()}`;
+      await db('credit_notes').insert({ id: `cn-${adjustment.id}`, adjustment_id: adjustment.id, invoice_id: invoice.id, number, amount: adjustment.amount, corrected_invoice_amount: correctedAmount, currency: invoice.currency, reason: adjustment.reason, issued_at: now });
+      await db('request_adjustments').where({ id: adjustment.id }).update({ status: 'applied', applied_at: now });
+      return { creditNoteNumber: number, correctedAmount, currency: invoice.currency };
+    },
+    async markApplied(id: string, now: Date): Promise<void> {
+      await db('request_adjustments').where({ id }).update({ status: 'applied', applied_at: now });
+    },
+    async creditNotes(invoiceId: string) {
+      return db('credit_notes').where({ invoice_id: invoiceId }).orderBy('issued_at');
+    },
+
+    /** The metrics over every request (or those created since a date). */
+    async metrics(now: Date, since?: Date): Promise<RequestMetrics> {
+      const q = db('customer_requests').select('team', 'status', 'created_at', 'resolved_at', 'sla_breached_at', 'reopen_count');
+      if (since) q.where('created_at', '>=', since);
+      const rows = await q;
+      return requestMetrics(
+        rows.map((r) => ({ team: r.team, status: r.status, createdAt: date(r.created_at)!, resolvedAt: date(r.resolved_at), slaBreachedAt: date(r.sla_breached_at), reopenCount: Number(r.reopen_count) })),
+        now,
+      );
+    },
+  };
+  return repo;
+}
+
+export type RequestRepository = ReturnType<typeof requestRepository>;
+
+/** Elements of customer-request whose completion is work on the request (SoD: not the requester). */
+const APPROVAL_TASKS = new Set(['approve-adjustment-1', 'approve-adjustment-2']);
+
+export class DutyRefused extends Error {
+  constructor(readonly decision: Extract<DutyDecision, { allowed: false }>) {
+    super(decision.message);
+    this.name = 'DutyRefused';
+  }
+}
+
+export interface SubmitRequest extends Omit<NewRequest, 'intakeChannel'> {
+  intakeChannel: Exclude<IntakeChannel, 'process'>;
+  /** The channel answers go out on; email unless the request came through the portal. */
+  replyChannel?: 'email' | 'portal';
+}
+
+/**
+ * What the API, the portal and inbound email call. `now` is the engine's clock in tests.
+ */
+export function requestService(deps: { db: Knex; engine: Engine; now(): Date }) {
+  const repo = requestRepository(deps.db);
+  return {
+    repo,
+    /** Records the request, gives it a reference and starts its customer-request instance. */
+    async submit(input: SubmitRequest): Promise<{ id: string; reference: string; processInstanceKey: string }> {
+      const row = await repo.create(input, deps.now());
+      if (row.processInstanceKey) return { id: row.id, reference: row.reference, processInstanceKey: row.processInstanceKey };
+      await repo.record(row.id, { action: 'received', actor: input.requestedBy ?? input.customerEmail ?? 'customer', detail: { channel: input.intakeChannel, subject: row.subject } }, deps.now());
+      const ref = await deps.engine.createInstance({
+        bpmnProcessId: 'customer-request',
+        variables: {
+          requestId: row.id,
+          requestReference: row.reference,
+          customerId: row.customerId,
+          invoiceId: row.invoiceId,
+          statedCategory: input.category ?? null,
+          subject: row.subject,
+          body: row.body ?? '',
+          requestAmount: row.amount,
+          requestedBy: row.requestedBy,
+          intakeChannel: row.intakeChannel,
+          channel: input.replyChannel ?? (input.intakeChannel === 'portal' ? 'portal' : 'email'),
+        },
+      });
+      await repo.update(row.id, { process_instance_key: ref.processInstanceKey }, deps.now());
+      return { id: row.id, reference: row.reference, processInstanceKey: ref.processInstanceKey };
+    },
+
+    /** A customer's answer to "we need more information" (portal form or email reply). */
+    async customerReply(requestId: string, reply: { text?: string; invoiceId?: string; amount?: string; from?: string }): Promise<void> {
+      await repo.record(requestId, { action: 'customer-replied', actor: reply.from ?? 'customer', detail: { invoiceId: reply.invoiceId, amount: reply.amount, text: reply.text?.slice(0, 500) } }, deps.now());
+      const variables: Variables = { customerReply: reply.text ?? '' };
+      if (reply.invoiceId) variables.invoiceId = reply.invoiceId;
+      if (reply.amount) variables.requestAmount = reply.amount;
+      await deps.engine.publishMessage({ name: 'customer-request-reply', correlationKey: requestId, variables, timeToLive: 3_600_000, messageId: `${requestId}-${createHash('sha256').update(JSON.stringify(variables)).digest('hex').slice(0, 12)}` });
+    },
+
+    /**
+     * Completes a customer-request task as `actor`: refuses (and records the refusal) when the
+     * segregation-of-duties policy says no; otherwise records the decision and completes the
+     * task, adding who did it (`workedBy`, or the approval level's `approvedBy`).
+     */
+    async completeTask(task: UserTask, actor: Actor, variables: Variables = {}): Promise<void> {
+      const requestId = String(task.variables.requestId ?? '');
+      const request = await repo.get(requestId);
+      if (!request) throw new Error(`task ${task.userTaskKey} (${task.elementId}) belongs to no customer request`);
+      const customer = request.customerId ? await deps.db('customers').where({ id: request.customerId }).first('account_manager') : undefined;
+      const approval = APPROVAL_TASKS.has(task.elementId);
+      const adjustment = approval ? await repo.adjustment(String(task.variables.adjustmentId)) : undefined;
+      const level = approval ? Number(task.customHeaders.approvalLevel ?? 1) : undefined;
+      const decision = checkDuty({
+        action: approval ? 'approve' : 'work',
+        actor,
+        candidateGroups: task.candidateGroups,
+        request: { requestedBy: request.requestedBy, accountManager: customer?.account_manager },
+        adjustment,
+        level,
+      });
+      const now = deps.now();
+      if (!decision.allowed) {
+        await repo.record(requestId, { action: task.elementId, actor: actor.id, outcome: 'refused', detail: { rule: decision.rule, message: decision.message } }, now);
+        throw new DutyRefused(decision);
+      }
+      const out: Variables = { ...variables };
+      if (approval && adjustment) {
+        const approved = variables.approved === true;
+        await repo.recordApproval(adjustment.id, { level: level!, by: actor.id, approved, reason: typeof variables.reason === 'string' ? variables.reason : undefined }, now);
+        out.approved = approved;
+        out[`approvedBy${level}`] = actor.id;
+      } else {
+        out.workedBy = actor.id;
+        await repo.update(requestId, { assignee: actor.id }, now);
+      }
+      await repo.record(requestId, { action: task.elementId, actor: actor.id, outcome: 'allowed', detail: { variables: out } }, now);
+      await deps.engine.completeUserTask(task.userTaskKey, out);
+    },
+
+    /** A resolved request the customer says is not resolved: a new instance, same request. */
+    async reopen(requestId: string, actor: string, reason: string): Promise<{ processInstanceKey: string }> {
+      const request = await repo.get(requestId);
+      if (!request || !request.resolvedAt) throw new Error(`request ${requestId} is not resolved, so it cannot be reopened`);
+      const now = deps.now();
+      await deps.db('customer_requests').where({ id: requestId }).increment('reopen_count', 1);
+      // a breach stays on the record: the breach rate counts requests, not cycles
+      await repo.update(requestId, { status: 'open', resolved_at: null, resolution: null, sla_consumed_ms: 0, sla_started_at: null, sla_reminded_at: null }, now);
+      await repo.record(requestId, { action: 'reopened', actor, detail: { reason } }, now);
+      const ref = await deps.engine.createInstance({
+        bpmnProcessId: 'customer-request',
+        variables: { requestId, requestReference: request.reference, customerId: request.customerId, invoiceId: request.invoiceId, statedCategory: request.category === 'unclassified' ? null : request.category, subject: request.subject, body: `${request.body ?? ''}\n\nReopened: ${reason}`, requestAmount: request.amount, requestedBy: request.requestedBy, intakeChannel: request.intakeChannel, channel: 'email', reopened: true },
+      });
+      await repo.update(requestId, { process_instance_key: ref.processInstanceKey }, now);
+      return { processInstanceKey: ref.processInstanceKey };
+    },
+  };
+}
+
+export type RequestService = ReturnType<typeof requestService>;

@@ -1,0 +1,139 @@
+/**
+ * Customer communications end to end on the embedded engine with the real workers: the
+ * invoice-dunning process sends the notice and the reminders through customer-communication,
+ * over a real SMTP server, until the payment arrives; a late payer goes to escalation.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { SMTPServer } from 'smtp-server';
+import { simpleParser } from 'mailparser';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { silentLogger } from '../../config/log.js';
+import { EmbeddedEngine } from '../../engine/embedded/engine.js';
+import type { JobWorker } from '../../engine/types.js';
+import { seedDemoData } from '../../storage/demo-data.js';
+import { seedTemplateLibrary } from '../../storage/templates.js';
+import { createChannelAdapters, createDeliveryService, type DeliveryService } from '../../workers/delivery/service.js';
+import { createMemoryQueue } from '../../workers/delivery/queue.js';
+import { startWorkers } from '../../workers/index.js';
+import { openTestDb, type TestDb } from '../support/db.js';
+
+interface Arrival {
+  raw: Buffer;
+  messageId: string;
+  subject: string;
+  to: string;
+  text: string;
+  html: string;
+}
+
+describe('customer communications end to end', () => {
+  let t: TestDb;
+  let engine: EmbeddedEngine;
+  let smtp: SMTPServer;
+  let workers: JobWorker[];
+  let delivery: DeliveryService;
+  const arrivals: Arrival[] = [];
+
+  beforeAll(async () => {
+    smtp = new SMTPServer({
+      authOptional: true,
+      disabledCommands: ['STARTTLS'],
+      onData(stream, _session, callback) {
+        const chunks: Buffer[] = [];
+        stream.on('data', (c: Buffer) => chunks.push(c));
+        stream.on('end', async () => {
+          const raw = Buffer.concat(chunks);
+          const mail = await simpleParser(raw);
+          arrivals.push({ raw, messageId: mail.messageId ?? '', subject: mail.subject ?? '', to: (mail.to as { text: string }).text, text: mail.text ?? '', html: String(mail.html ?? '') });
+          callback();
+        });
+      },
+    });
+    await new Promise<void>((resolve) => smtp.listen(0, '127.0.0.1', resolve));
+    const port = (smtp.server.address() as { port: number }).port;
+
+    t = await openTestDb('pglite');
+    await seedDemoData(t.db);
+    await seedTemplateLibrary(t.db);
+    engine = new EmbeddedEngine({ db: t.db, virtualClock: true, clockStart: Date.parse('2026-12-02T09:00:00Z') });
+    await engine.start();
+    const processes = path.resolve(import.meta.dirname, '../../processes');
+    await engine.deploy(['customer-communication.bpmn', 'invoice-dunning.bpmn'].map((f) => ({ name: f, content: fs.readFileSync(path.join(processes, f)) })));
+    const settings = {
+      from: { name: 'Herald Receivables', address: 'receivables@herald.example' },
+      outboxDir: fs.mkdtempSync(path.join(os.tmpdir(), 'herald-outbox-')),
+      smtpUrl: `smtp://127.0.0.1:${port}`,
+      secret: 'test-secret',
+      baseUrl: 'https://herald.example',
+      backoffMs: 10,
+    };
+    delivery = createDeliveryService({ db: t.db, engine, queue: createMemoryQueue(), adapters: createChannelAdapters(t.db, settings), settings, now: () => new Date(engine.clock.now()), log: silentLogger });
+    delivery.start();
+    workers = startWorkers(engine, { db: t.db, engine, now: () => new Date(engine.clock.now()), delivery, baseUrl: settings.baseUrl }, silentLogger);
+  });
+
+  afterAll(async () => {
+    await Promise.all(workers.map((w) => w.close()));
+    await engine.stop();
+    await delivery.close();
+    await t.close();
+    await new Promise<void>((resolve) => smtp.close(() => resolve()));
+  });
+
+  const until = async (check: () => Promise<boolean> | boolean, ms = 20_000) => {
+    const end = Date.now() + ms;
+    while (!(await check())) {
+      if (Date.now() > end) throw new Error('timed out');
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  };
+  const waitingForPayment = async (key: string) =>
+    (await engine.getInstance(key))?.elements.some((e) => e.elementId === 'wait-for-payment' && e.state === 'ACTIVATED') ?? false;
+
+  it('sends the $19,600 invoice notice and reminders at the cadence until the payment stops it', async () => {
+    // given the invoice is issued
+    await engine.publishMessage({
+      name: 'invoice-issued',
+      correlationKey: 'INV-2026-0142',
+      variables: { invoiceId: 'INV-2026-0142', customerId: 'C-ACME', channel: 'email', amount: '19600.00', initiatedBy: 'billing-system' },
+    });
+    const [dunning] = await engine.listInstances({ bpmnProcessId: 'invoice-dunning' });
+    // when the notice went out (one approval is needed above 10,000: the approver approves)
+    await until(async () => (await engine.listUserTasks()).some((u) => u.elementId === 'approve-level-1'));
+    const approval = (await engine.listUserTasks()).find((u) => u.elementId === 'approve-level-1')!;
+    await engine.completeUserTask(approval.userTaskKey, { approved: true, approvals: [{ by: 'alice', level: 1 }] });
+    await until(() => waitingForPayment(dunning.processInstanceKey));
+    const notice = arrivals.find((a) => a.messageId === '<INV-2026-0142-notice@herald.local>');
+    expect(notice?.subject).toMatch(/^Invoice 2026-0142: \$19,600\.00 due Dec(ember)?\s1, 2026$/);
+    expect(notice?.to).toContain('accounts.payable@acme.example');
+    expect(notice?.text).toContain('Acme Industrial Supplies Ltd');
+    // then the reminders follow the low-risk cadence (14 days), each approved as policy asks
+    for (const n of [1, 2]) {
+      await engine.clock.advance(14 * 86_400_000);
+      await until(async () => (await engine.listUserTasks()).some((u) => u.elementId === 'approve-level-1'));
+      const task = (await engine.listUserTasks()).find((u) => u.elementId === 'approve-level-1')!;
+      await engine.completeUserTask(task.userTaskKey, { approved: true, approvals: [{ by: 'alice', level: 1 }] });
+      await until(() => arrivals.some((a) => a.messageId === `<INV-2026-0142-reminder-${n}@herald.local>`));
+      await until(() => waitingForPayment(dunning.processInstanceKey));
+    }
+    // when the payment arrives, the cadence stops and the invoice is closed
+    await engine.publishMessage({ name: 'payment-received', correlationKey: 'INV-2026-0142', variables: { paidAmount: '19600.00' } });
+    await until(async () => (await engine.getInstance(dunning.processInstanceKey))?.state === 'COMPLETED');
+    expect((await t.db('invoices').where({ id: 'INV-2026-0142' }).first()).status).toBe('paid');
+    const archived = await t.db('communication_archive').where('communication_id', 'like', 'INV-2026-0142-%').orderBy('communication_id');
+    expect(archived.map((a) => a.communication_id)).toEqual(['INV-2026-0142-notice', 'INV-2026-0142-reminder-1', 'INV-2026-0142-reminder-2']);
+    // the archive holds exactly the bytes the SMTP server received
+    const sent = arrivals.find((a) => a.messageId === '<INV-2026-0142-notice@herald.local>')!;
+    expect(Buffer.from(archived[0].raw, 'base64').equals(sent.raw.subarray(0, Buffer.from(archived[0].raw, 'base64').length))).toBe(true);
+    // and each communication arrived once
+    const ids = arrivals.map((a) => a.messageId).filter((id) => id.startsWith('<INV-2026-0142'));
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  it('refuses to change the archive', async () => {
+    await expect(t.db('communication_archive').update({ template_id: 'x' })).rejects.toThrow(/immutable/);
+    await expect(t.db('communication_archive').del()).rejects.toThrow(/immutable/);
+  });
+});

@@ -1,0 +1,53 @@
+/**
+ * Modeler: an analyst opens customer-communication, changes the delivery timeout timer in the
+ * Zeebe properties panel and saves a draft; the analyst cannot deploy (no Deploy button); an
+ * engineer opens the draft, deploys it and sees version n+1 in the history.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser } from 'playwright-core';
+import { launch, shot, signIn, skipReason, startUiServer, type UiServer } from './support/server.js';
+
+describe.skipIf(skipReason)('modeler (browser)', () => {
+  let server: UiServer;
+  let browser: Browser;
+  beforeAll(async () => {
+    server = await startUiServer({ processes: ['customer-communication.bpmn'] });
+    browser = await launch();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  it('analyst edits a timer and saves a draft; engineer deploys version n+1', async () => {
+    const ada = await signIn(browser, server.url, 'ada');
+    await ada.goto(`${server.url}/#/modeler/customer-communication`);
+    await ada.locator('[data-element-id="delivery-timed-out"]').waitFor();
+    await expect.poll(() => ada.locator('#lint-summary summary').textContent()).toMatch(/Lint:/);
+    await ada.locator('[data-element-id="delivery-timed-out"]').click({ force: true });
+    const timerGroup = ada.locator('[data-group-id="group-timer"]');
+    if (!(await timerGroup.locator('.bio-properties-panel-group-entries.open').count())) await timerGroup.locator('.bio-properties-panel-group-header').click();
+    const value = timerGroup.locator('[contenteditable="true"], input[type="text"], textarea').last();
+    await value.click();
+    await ada.keyboard.press('Control+A');
+    await ada.keyboard.type('PT48H');
+    await ada.keyboard.press('Tab');
+    await expect.poll(() => ada.locator('#modeler-status').textContent()).toContain('unsaved changes');
+    expect(await ada.locator('#deploy').count()).toBe(0);
+    await shot(ada, 'modeler-timer-edited');
+    await ada.locator('#save-draft').click();
+    await expect.poll(() => ada.locator('#modeler-status').textContent()).toMatch(/draft d1 by ada/);
+    await shot(ada, 'modeler-draft-saved');
+
+    const erin = await signIn(browser, server.url, 'erin');
+    await erin.goto(`${server.url}/#/modeler/customer-communication/draft/d1`);
+    await erin.locator('[data-element-id="delivery-timed-out"]').waitFor();
+    await expect.poll(() => erin.locator('#deploy').isEnabled()).toBe(true);
+    await erin.locator('#deploy').click();
+    await expect.poll(() => erin.locator('#modeler-status').textContent()).toContain('deployed version 2');
+    await erin.getByRole('link', { name: 'version 2' }).waitFor();
+    await shot(erin, 'modeler-deployed-v2');
+    const latest = await server.db('engine_resources').where({ kind: 'process', resource_id: 'customer-communication', version: 2 }).first();
+    expect(latest.content).toContain('PT48H');
+  }, 120_000);
+});

@@ -1,0 +1,96 @@
+/**
+ * The real server in-process for browser tests: buildApp on port 0 over an EmbeddedEngine on
+ * PGlite, the UI plugin serving modeler/dist (built once if missing), the processes deployed,
+ * demo data and templates seeded, and the stand-in routes where real ones are not there yet.
+ */
+import { execFileSync } from 'node:child_process';
+import os from 'node:os';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { buildApp } from '../../../api/app.js';
+import { uiPlugin } from '../../../api/plugins/ui.js';
+import { loadConfig } from '../../../config/index.js';
+import { createLogger } from '../../../config/log.js';
+import { startPlatformWorkers } from '../../../workers/start.js';
+import { EmbeddedEngine } from '../../../engine/embedded/index.js';
+import { createDb, migrate, type Db } from '../../../storage/db.js';
+import { seedDemoData } from '../../../storage/demo-data.js';
+import { seedTemplateLibrary } from '../../../storage/templates.js';
+import { registerStandins } from './standin-routes.js';
+
+export const CHROMIUM = '/usr/bin/chromium';
+export const outDir = path.resolve('test-output/ui');
+/** Why browser tests cannot run here, or undefined when they can. CI must run them. */
+export const skipReason = !fs.existsSync(CHROMIUM) && !process.env.CI ? `no ${CHROMIUM}; install Debian's chromium (apt-get install -y chromium) to run the browser tests` : undefined;
+
+export interface UiServer {
+  url: string;
+  app: FastifyInstance;
+  engine: EmbeddedEngine;
+  db: Db;
+  standins: string[];
+  close(): Promise<void>;
+}
+
+export async function startUiServer(options: { processes?: string[]; fixtures?: string[]; workers?: boolean } = {}): Promise<UiServer> {
+  const dist = path.resolve('modeler/dist/index.html');
+  if (!fs.existsSync(dist)) execFileSync('npx', ['vite', 'build', '--config', 'modeler/vite.config.ts', '--logLevel', 'error'], { stdio: 'inherit' });
+  const db = createDb({});
+  await migrate(db);
+  await seedDemoData(db);
+  await seedTemplateLibrary(db);
+  const engine = new EmbeddedEngine({ db });
+  await engine.start();
+  const resources = [
+    ...(options.processes ?? []).map((f) => path.resolve('processes', f)),
+    ...(options.fixtures ?? []).map((f) => path.resolve('tests/ui/fixtures', f)),
+  ].map((p) => ({ name: path.basename(p), content: fs.readFileSync(p) }));
+  if (resources.length) await engine.deploy(resources);
+  const logger = createLogger('warn');
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'herald-ui-'));
+  const workers = options.workers ? startPlatformWorkers(loadConfig({ HERALD_DATA_DIR: dataDir, LOG_LEVEL: 'warn' }), { engine, db, logger }) : undefined;
+  const app = await buildApp({ engine, db, logger });
+  const standins = registerStandins(app, { engine, db });
+  await app.register(uiPlugin);
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    app,
+    engine,
+    db,
+    standins,
+    close: async () => {
+      await app.close();
+      await workers?.close();
+      await engine.stop();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+      await db.destroy();
+    },
+  };
+}
+
+export async function launch(): Promise<Browser> {
+  fs.mkdirSync(outDir, { recursive: true });
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+}
+
+/** A fresh context (its own profile storage) per user, signed in through the login form. */
+export async function signIn(browser: Browser, url: string, user: string): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+  const page = await context.newPage();
+  page.on('pageerror', (err) => console.error(`[browser ${user}]`, err.message));
+  await page.goto(`${url}/#/login`);
+  await page.getByLabel('User name').fill(user);
+  await page.getByLabel('Password').fill('secret');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.locator('#who').getByText('Sign out').waitFor();
+  return page;
+}
+
+export const shot = (page: Page, name: string) => page.screenshot({ path: path.join(outDir, `${name}.png`), fullPage: true });

@@ -1,0 +1,185 @@
+/**
+ * Delivery queues, one per channel: BullMQ on Redis when REDIS_URL is set, an in-process queue
+ * with the same semantics otherwise. The contract both keep:
+ * - a job's id is the communication id, so adding the same communication twice queues it once;
+ * - a failing job is retried with exponential backoff up to `attempts`, then reported failed;
+ * - at most `limit.max` jobs start per `limit.duration` ms on a channel (provider rate limits).
+ */
+import { Queue, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+
+export type ChannelName = 'email' | 'sms' | 'portal' | 'crm';
+
+export interface DeliveryJob {
+  communicationId: string;
+}
+
+export interface ProcessOptions {
+  concurrency?: number;
+  limit?: { max: number; duration: number };
+  attempts?: number;
+  /** First retry delay (ms); doubles each attempt. */
+  backoff?: number;
+  /** Called once a job failed its last attempt. */
+  onFailed?: (job: DeliveryJob, error: Error) => Promise<void> | void;
+}
+
+export interface DeliveryQueue {
+  readonly kind: 'bullmq' | 'memory';
+  add(channel: ChannelName, job: DeliveryJob): Promise<void>;
+  process(channel: ChannelName, handler: (job: DeliveryJob, attempt: number) => Promise<void>, options?: ProcessOptions): void;
+  /** Jobs waiting or running, per channel (for dashboards and tests). */
+  counts(channel: ChannelName): Promise<{ waiting: number; active: number; failed: number; completed: number }>;
+  close(): Promise<void>;
+}
+
+const queueName = (channel: ChannelName, prefix: string) => `${prefix}-delivery-${channel}`;
+
+export function createBullQueue(redisUrl: string, prefix = 'herald'): DeliveryQueue & { queues: Map<ChannelName, Queue> } {
+  // BullMQ in native ESM takes constructed clients; workers block, so each gets its own.
+  const clients: Redis[] = [];
+  const client = () => {
+    const c = new Redis(redisUrl, { maxRetriesPerRequest: null });
+    clients.push(c);
+    return c;
+  };
+  const connection = client();
+  const queues = new Map<ChannelName, Queue>();
+  const workers: Worker[] = [];
+  const attemptsByChannel = new Map<ChannelName, ProcessOptions>();
+  const queue = (channel: ChannelName) => {
+    let q = queues.get(channel);
+    if (!q) {
+      q = new Queue(queueName(channel, prefix), { connection });
+      queues.set(channel, q);
+    }
+    return q;
+  };
+  return {
+    kind: 'bullmq',
+    queues,
+    async add(channel, job) {
+      const o = attemptsByChannel.get(channel) ?? {};
+      await queue(channel).add('deliver', job, {
+        jobId: job.communicationId,
+        attempts: o.attempts ?? 5,
+        backoff: { type: 'exponential', delay: o.backoff ?? 1000 },
+        removeOnComplete: { age: 7 * 86400 },
+        removeOnFail: false,
+      });
+    },
+    process(channel, handler, options = {}) {
+      attemptsByChannel.set(channel, options);
+      const worker = new Worker(
+        queueName(channel, prefix),
+        async (job) => handler(job.data as DeliveryJob, job.attemptsMade + 1),
+        { connection: client(), concurrency: options.concurrency ?? 4, limiter: options.limit ? { max: options.limit.max, duration: options.limit.duration } : undefined },
+      );
+      worker.on('failed', (job, err) => {
+        if (job && job.attemptsMade >= (job.opts.attempts ?? 1)) void options.onFailed?.(job.data as DeliveryJob, err);
+      });
+      workers.push(worker);
+    },
+    async counts(channel) {
+      const c = await queue(channel).getJobCounts('waiting', 'active', 'failed', 'completed', 'delayed');
+      return { waiting: (c.waiting ?? 0) + (c.delayed ?? 0), active: c.active ?? 0, failed: c.failed ?? 0, completed: c.completed ?? 0 };
+    },
+    async close() {
+      await Promise.all(workers.map((w) => w.close()));
+      await Promise.all([...queues.values()].map((q) => q.close()));
+      await Promise.all(clients.map((c) => c.quit().catch(() => undefined)));
+    },
+  };
+}
+
+/** The in-process queue: same contract, nothing survives the process (the database does). */
+export function createMemoryQueue(): DeliveryQueue {
+  interface Entry {
+    job: DeliveryJob;
+    attempts: number;
+    state: 'waiting' | 'active' | 'failed' | 'completed';
+    notBefore: number;
+  }
+  const channels = new Map<ChannelName, { entries: Map<string, Entry>; handler?: (job: DeliveryJob, attempt: number) => Promise<void>; options: ProcessOptions; starts: number[]; active: number; timer?: NodeJS.Timeout }>();
+  let closed = false;
+  const state = (channel: ChannelName) => {
+    let s = channels.get(channel);
+    if (!s) {
+      s = { entries: new Map(), options: {}, starts: [], active: 0 };
+      channels.set(channel, s);
+    }
+    return s;
+  };
+  const pump = (channel: ChannelName) => {
+    const s = state(channel);
+    if (closed || !s.handler) return;
+    const now = Date.now();
+    const limit = s.options.limit;
+    if (limit) s.starts = s.starts.filter((t) => now - t < limit.duration);
+    let nextWake = Infinity;
+    for (const entry of s.entries.values()) {
+      if (entry.state !== 'waiting') continue;
+      if (s.active >= (s.options.concurrency ?? 4)) break;
+      if (entry.notBefore > now) {
+        nextWake = Math.min(nextWake, entry.notBefore);
+        continue;
+      }
+      if (limit && s.starts.length >= limit.max) {
+        nextWake = Math.min(nextWake, s.starts[0] + limit.duration);
+        break;
+      }
+      entry.state = 'active';
+      entry.attempts++;
+      s.active++;
+      s.starts.push(now);
+      void s.handler(entry.job, entry.attempts).then(
+        () => {
+          entry.state = 'completed';
+          s.active--;
+          pump(channel);
+        },
+        async (err: Error) => {
+          s.active--;
+          if (entry.attempts >= (s.options.attempts ?? 5)) {
+            entry.state = 'failed';
+            await s.options.onFailed?.(entry.job, err);
+          } else {
+            entry.state = 'waiting';
+            entry.notBefore = Date.now() + (s.options.backoff ?? 1000) * 2 ** (entry.attempts - 1);
+          }
+          pump(channel);
+        },
+      );
+    }
+    if (nextWake !== Infinity) {
+      if (s.timer) clearTimeout(s.timer);
+      s.timer = setTimeout(() => pump(channel), Math.max(1, nextWake - Date.now()));
+      s.timer.unref?.();
+    }
+  };
+  return {
+    kind: 'memory',
+    async add(channel, job) {
+      const s = state(channel);
+      if (s.entries.has(job.communicationId)) return;
+      s.entries.set(job.communicationId, { job, attempts: 0, state: 'waiting', notBefore: 0 });
+      pump(channel);
+    },
+    process(channel, handler, options = {}) {
+      const s = state(channel);
+      s.handler = handler;
+      s.options = options;
+      pump(channel);
+    },
+    async counts(channel) {
+      const out = { waiting: 0, active: 0, failed: 0, completed: 0 };
+      for (const e of state(channel).entries.values()) out[e.state]++;
+      return out;
+    },
+    async close() {
+      closed = true;
+      for (const s of channels.values()) if (s.timer) clearTimeout(s.timer);
+      while ([...channels.values()].some((s) => s.active > 0)) await new Promise((r) => setTimeout(r, 5));
+    },
+  };
+}

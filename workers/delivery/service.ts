@@ -1,0 +1,193 @@
+/**
+ * Delivery: a communication is queued once (the deliveries row is unique per communication id),
+ * sent by its channel adapter, recorded, and its result returned to the process as the
+ * `delivery-result` message (with the communication id as correlation key and message id, so a
+ * repeated publish after a crash is de-duplicated by the engine).
+ */
+import type { Knex } from 'knex';
+import type { Logger } from '../../config/log.js';
+import type { Engine } from '../../engine/types.js';
+import {
+  buildEmail,
+  createCrmWebhookAdapter,
+  createEmailAdapter,
+  createPortalAdapter,
+  createSmsAdapter,
+  DeliveryError,
+  type ChannelAdapter,
+  type OutboundMessage,
+} from '../../domain/channels/index.js';
+import { signLink } from '../../domain/tracking/index.js';
+import { communicationRepository } from '../../storage/communications.js';
+import { customerRepository } from '../../storage/customers.js';
+import type { ChannelName, DeliveryQueue } from './queue.js';
+
+export interface DeliverySettings {
+  from: { name: string; address: string };
+  outboxDir: string;
+  smtpUrl?: string;
+  smsUrl?: string;
+  crmUrl?: string;
+  secret: string;
+  /** Public base URL for tracking links and the portal. */
+  baseUrl: string;
+  /** Per-channel starts per second. */
+  ratePerSecond?: Partial<Record<ChannelName, number>>;
+  attempts?: number;
+  backoffMs?: number;
+}
+
+export function createChannelAdapters(db: Knex, settings: DeliverySettings): Record<ChannelName, ChannelAdapter> {
+  const portal = createPortalAdapter({
+    store: {
+      async put(communicationId, message) {
+        const rows = await db('portal_messages')
+          .insert({ communication_id: communicationId, customer_id: message.recipient.customerId, subject: message.subject, html: message.html, text: message.text, created_at: new Date(message.createdAt) })
+          .onConflict('communication_id')
+          .ignore()
+          .returning('communication_id');
+        return rows.length ? 'created' : 'exists';
+      },
+    },
+  });
+  const unavailable = (channel: ChannelName): ChannelAdapter => ({
+    channel,
+    async send() {
+      throw new DeliveryError(`the ${channel} channel is not configured (set ${channel === 'sms' ? 'HERALD_SMS_URL' : 'HERALD_CRM_URL'})`, channel, false);
+    },
+  });
+  return {
+    email: createEmailAdapter({ from: settings.from, smtpUrl: settings.smtpUrl, outboxDir: settings.outboxDir }),
+    sms: settings.smsUrl ? createSmsAdapter({ url: settings.smsUrl }) : unavailable('sms'),
+    portal,
+    crm: settings.crmUrl ? createCrmWebhookAdapter({ url: settings.crmUrl, secret: settings.secret }) : unavailable('crm'),
+  };
+}
+
+export interface DeliveryService {
+  /** Queues the communication once; a second call finds the delivery row and does nothing. */
+  enqueue(communicationId: string, channel: ChannelName): Promise<'queued' | 'exists'>;
+  /** The message exactly as it goes out (the same bytes on every attempt for email). */
+  outbound(communicationId: string): Promise<OutboundMessage & { channel: ChannelName }>;
+  /** The bytes the channel sent: for email the raw RFC 5322 message, rebuilt identically. */
+  rawBytes(communicationId: string): Promise<Buffer>;
+  start(): void;
+  close(): Promise<void>;
+}
+
+export function createDeliveryService(deps: {
+  db: Knex;
+  engine: Engine;
+  queue: DeliveryQueue;
+  adapters: Record<ChannelName, ChannelAdapter>;
+  settings: DeliverySettings;
+  now(): Date;
+  log: Logger;
+}): DeliveryService {
+  const { db, engine, queue, adapters, settings, log } = deps;
+  const comms = communicationRepository(db);
+
+  const publishResult = (communicationId: string, variables: Record<string, unknown>) =>
+    engine
+      .publishMessage({ name: 'delivery-result', correlationKey: communicationId, messageId: `delivery-result-${communicationId}`, timeToLive: 86_400_000, variables })
+      .catch((err) => {
+        if ((err as { code?: string }).code !== 'ALREADY_EXISTS') throw err;
+      });
+
+  async function outbound(communicationId: string): Promise<OutboundMessage & { channel: ChannelName }> {
+    const c = await comms.get(communicationId);
+    if (!c) throw new DeliveryError(`communication ${communicationId} does not exist`, 'email', false);
+    if (!c.subject || c.html == null || c.text == null) throw new DeliveryError(`communication ${communicationId} was not rendered`, c.channel as ChannelName, false);
+    const contacts = await customerRepository(db).contacts(c.customerId);
+    const contact = contacts.find((x) => x.channel === c.channel);
+    const row = await db('communications').where({ id: communicationId }).first('created_at');
+    return {
+      channel: c.channel as ChannelName,
+      communicationId,
+      idempotencyKey: communicationId,
+      recipient: {
+        name: contact?.displayName ?? undefined,
+        email: c.channel === 'email' ? contact?.address : undefined,
+        phone: c.channel === 'sms' ? contact?.address : undefined,
+        customerId: c.customerId,
+      },
+      subject: c.subject,
+      html: c.html,
+      text: c.text,
+      kind: c.kind as OutboundMessage['kind'],
+      createdAt: new Date(row.created_at),
+      unsubscribeUrl: c.kind === 'marketing' ? `${settings.baseUrl}/unsubscribe/${signLink(settings.secret, 'unsubscribe', communicationId)}` : undefined,
+    };
+  }
+
+  async function deliver(communicationId: string, attempt: number): Promise<void> {
+    const delivery = await db('deliveries').where({ communication_id: communicationId }).first();
+    if (delivery?.state === 'sent') {
+      // sent before a crash or a retry: only the result may be missing downstream
+      await publishResult(communicationId, { deliveryStatus: 'sent', providerMessageId: delivery.provider_message_id });
+      return;
+    }
+    await db('deliveries').where({ communication_id: communicationId }).update({ state: 'sending', attempts: attempt });
+    let message;
+    try {
+      message = await outbound(communicationId);
+      const receipt = await adapters[message.channel].send(message);
+      const at = deps.now();
+      await db.transaction(async (tx) => {
+        await tx('deliveries')
+          .where({ communication_id: communicationId })
+          .update({ state: 'sent', provider_message_id: receipt.providerMessageId, raw_sha256: receipt.rawSha256 ?? null, sent_at: at, error: null });
+        await communicationRepository(tx).setStatus(communicationId, 'sent');
+        await communicationRepository(tx).addEvent(communicationId, 'sent', at, { providerMessageId: receipt.providerMessageId, attempt }, 'sent');
+      });
+      await publishResult(communicationId, { deliveryStatus: 'sent', providerMessageId: receipt.providerMessageId });
+    } catch (err) {
+      const retryable = err instanceof DeliveryError ? err.retryable : true;
+      log.warn({ communicationId, attempt, err: (err as Error).message, retryable }, 'delivery attempt failed');
+      await db('deliveries').where({ communication_id: communicationId }).update({ state: retryable ? 'queued' : 'failed', error: (err as Error).message });
+      if (retryable) throw err;
+      await failed(communicationId, err as Error);
+    }
+  }
+
+  async function failed(communicationId: string, err: Error) {
+    const at = deps.now();
+    await db('deliveries').where({ communication_id: communicationId }).update({ state: 'failed', error: err.message });
+    await comms.setStatus(communicationId, 'failed');
+    await comms.addEvent(communicationId, 'failed', at, { error: err.message }, 'failed');
+    await publishResult(communicationId, { deliveryStatus: 'failed', deliveryError: err.message });
+  }
+
+  return {
+    async enqueue(communicationId, channel) {
+      const rows = await db('deliveries').insert({ communication_id: communicationId, channel, state: 'queued' }).onConflict('communication_id').ignore().returning('communication_id');
+      // queued again even when the row exists: the queue de-duplicates by id, and a crash
+      // between the insert and the queue must not strand the communication
+      await queue.add(channel, { communicationId });
+      if (rows.length) await comms.addEvent(communicationId, 'queued', deps.now(), {}, 'queued');
+      return rows.length ? 'queued' : 'exists';
+    },
+    outbound,
+    async rawBytes(communicationId) {
+      const message = await outbound(communicationId);
+      if (message.channel === 'email') return Buffer.from((await buildEmail(message, { from: settings.from })).raw);
+      return Buffer.from(JSON.stringify({ subject: message.subject, html: message.html, text: message.text }));
+    },
+    start() {
+      for (const channel of ['email', 'sms', 'portal', 'crm'] as ChannelName[]) {
+        const rate = settings.ratePerSecond?.[channel];
+        queue.process(channel, (job, attempt) => deliver(job.communicationId, attempt), {
+          concurrency: 4,
+          attempts: settings.attempts ?? 5,
+          backoff: settings.backoffMs ?? 1000,
+          limit: rate ? { max: rate, duration: 1000 } : undefined,
+          onFailed: (job, err) => failed(job.communicationId, err),
+        });
+      }
+    },
+    async close() {
+      await queue.close();
+      for (const a of Object.values(adapters)) await a.close?.();
+    },
+  };
+}

@@ -1,0 +1,52 @@
+/**
+ * Starts the worker side of Herald: the delivery queues (BullMQ on Redis when REDIS_URL is set,
+ * in-process otherwise), the channel adapters, and one job worker per job type.
+ */
+import path from 'node:path';
+import type { Config } from '../config/index.js';
+import type { Logger } from '../config/log.js';
+import type { Engine, JobWorker } from '../engine/types.js';
+import type { Db } from '../storage/db.js';
+import { createBullQueue, createMemoryQueue, type DeliveryQueue } from './delivery/queue.js';
+import { createChannelAdapters, createDeliveryService, type DeliveryService } from './delivery/service.js';
+import { startWorkers } from './index.js';
+
+export interface RunningWorkers {
+  workers: JobWorker[];
+  delivery: DeliveryService;
+  queue: DeliveryQueue;
+  close(): Promise<void>;
+}
+
+function parseFrom(from: string): { name: string; address: string } {
+  const m = /^\s*(.*?)\s*<([^>]+)>\s*$/.exec(from);
+  return m ? { name: m[1], address: m[2] } : { name: 'Herald', address: from.trim() };
+}
+
+export function startPlatformWorkers(config: Config, deps: { engine: Engine; db: Db; logger: Logger; now?: () => Date }): RunningWorkers {
+  const now = deps.now ?? (() => new Date(deps.engine.clock?.now() ?? Date.now()));
+  const queue = config.redisUrl ? createBullQueue(config.redisUrl) : createMemoryQueue();
+  const settings = {
+    from: parseFrom(config.fromAddress),
+    outboxDir: path.join(config.dataDir, 'outbox'),
+    smtpUrl: config.smtpUrl,
+    smsUrl: config.smsUrl,
+    crmUrl: config.crmUrl,
+    secret: config.secret,
+    baseUrl: config.baseUrl,
+    ratePerSecond: { email: 20, sms: 5, crm: 10 },
+  };
+  const delivery = createDeliveryService({ db: deps.db, engine: deps.engine, queue, adapters: createChannelAdapters(deps.db, settings), settings, now, log: deps.logger.child({ component: 'delivery' }) });
+  delivery.start();
+  const workers = startWorkers(deps.engine, { db: deps.db, engine: deps.engine, now, delivery, baseUrl: config.baseUrl, demoInterval: config.demo ? config.demoInterval : undefined }, deps.logger);
+  deps.logger.info({ queue: queue.kind, email: config.smtpUrl ? 'smtp' : `outbox (${settings.outboxDir})`, workers: workers.length }, 'workers started');
+  return {
+    workers,
+    delivery,
+    queue,
+    async close() {
+      await Promise.all(workers.map((w) => w.close()));
+      await delivery.close();
+    },
+  };
+}

@@ -1,0 +1,50 @@
+import { Type } from '@sinclair/typebox';
+import { validateForCommunication } from '../domain/customers/validation.js';
+import { approvalLevels } from '../domain/communications/approval-policy.js';
+import { customerRepository } from '../storage/customers.js';
+import { communicationRepository } from '../storage/communications.js';
+import { bpmnError, complete, defineWorker } from './runtime.js';
+import type { WorkerDeps } from './deps.js';
+
+/** Checks the customer master before anything is prepared; a failure opens a data-steward task. */
+export default defineWorker({
+  type: 'validate-customer-data',
+  variables: Type.Object({
+    communicationId: Type.String({ minLength: 1 }),
+    customerId: Type.String({ minLength: 1 }),
+    templateId: Type.String({ minLength: 1 }),
+    channel: Type.Union([Type.Literal('email'), Type.Literal('sms'), Type.Literal('portal'), Type.Literal('crm')]),
+    kind: Type.Optional(Type.Union([Type.Literal('transactional'), Type.Literal('dunning'), Type.Literal('legal'), Type.Literal('marketing')])),
+    amount: Type.Optional(Type.String({ pattern: '^\\d+(\\.\\d+)?$' })),
+    initiatedBy: Type.Optional(Type.String()),
+    data: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+  }),
+  async handler({ job, variables: v }, deps: WorkerDeps) {
+    const customers = customerRepository(deps.db);
+    const customer = await customers.get(v.customerId);
+    if (!customer) return bpmnError('INVALID_CUSTOMER_DATA', `customer ${v.customerId} is not in the customer master`, { validationErrors: [{ rule: 'customer-known', message: `customer ${v.customerId} is not in the customer master` }] });
+    const kind = v.kind ?? 'transactional';
+    const suppressed = kind === 'marketing' && !!(await deps.db('suppressions').where({ customer_id: customer.id, channel: v.channel, kind: 'marketing' }).first());
+    const failures = validateForCommunication({ customer, contacts: await customers.contacts(customer.id), channel: v.channel, kind, today: deps.now().toISOString().slice(0, 10), suppressed });
+    if (failures.length) {
+      return bpmnError('INVALID_CUSTOMER_DATA', failures.map((f) => f.message).join('; '), { validationErrors: failures });
+    }
+    await communicationRepository(deps.db).ensure({
+      id: v.communicationId,
+      customerId: customer.id,
+      templateId: v.templateId,
+      channel: v.channel,
+      kind,
+      data: v.data ?? {},
+      processInstanceKey: job.processInstanceKey,
+      initiatedBy: v.initiatedBy,
+    });
+    return complete({
+      approvalLevels: approvalLevels({ kind, amount: v.amount, risk: customer.riskSegment }),
+      customerName: customer.legalName,
+      locale: customer.locale,
+      riskSegment: customer.riskSegment,
+      validationErrors: [],
+    });
+  },
+});
