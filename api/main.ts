@@ -12,6 +12,7 @@ import { openDatabase } from '../storage/db.js';
 import { buildApp } from './app.js';
 import { seedDemo } from './demo.js';
 import { seedDemoUsers } from '../storage/repositories/identity.js';
+import { demoPassword } from '../domain/identity/index.js';
 import { startPlatformWorkers } from '../workers/start.js';
 
 async function main() {
@@ -52,9 +53,12 @@ async function main() {
     await app.listen({ port: config.port, host: config.host });
     logger.info(`Herald is running at http://${config.host}:${config.port}  (API docs at /docs)`);
     if (config.demo) {
-      const people = await seedDemoUsers(db, config.secret);
-      const base = `http://${config.host}:${config.port}`;
-      console.log(`\nDemo people (tokens derive from HERALD_SECRET; act as one with the Authorization header):`);
+      // the demo people's password: HERALD_DEMO_PASSWORD, else derived from HERALD_SECRET (stable across restarts)
+      const password = process.env.HERALD_DEMO_PASSWORD || demoPassword(config.secret);
+      const people = await seedDemoUsers(db, config.secret, { password });
+      const base = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${config.port}`;
+      console.log(`\nHerald's web UI: ${base}/  Sign in as one of the demo people below with the password: ${password}`);
+      console.log(`(HERALD_DEMO_PASSWORD sets it. API tokens derive from HERALD_SECRET; act as someone with the Authorization header.)`);
       for (const { user, token } of people) console.log(`  ${user.id.padEnd(10)} ${user.roles.join(',').padEnd(13)} ${token}`);
       console.log(`  e.g. curl -H "Authorization: Bearer ${people.find((p) => p.user.id === 'sam')!.token}" ${base}/api/tasks\n`);
     }

@@ -9,5 +9,9 @@ export const Me = Type.Object({
   customerId: Type.Union([Type.String(), Type.Null()]),
 });
 
-export const SignIn = Type.Object({ token: Type.String({ minLength: 1, maxLength: 300 }) }, { additionalProperties: false });
+/** Sign in as a person (user name and password) or with an API token. */
+export const SignIn = Type.Union([
+  Type.Object({ username: Type.String({ minLength: 1, maxLength: 64 }), password: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false }),
+  Type.Object({ token: Type.String({ minLength: 1, maxLength: 300 }) }, { additionalProperties: false }),
+]);
 export type SignIn = Static<typeof SignIn>;

@@ -1,9 +1,10 @@
 /**
- * Users, API tokens and browser sessions. Tokens and session ids are stored hashed.
+ * Users, their passwords, API tokens and browser sessions. Passwords, tokens and session ids
+ * are stored hashed.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
-import { DEMO_USERS, demoToken, newToken, parseToken, secretMatches, type Role, type User } from '../../domain/identity/index.js';
+import { DEMO_USERS, demoToken, hashPassword, newToken, parseToken, secretMatches, UNMATCHABLE_HASH, verifyPassword, type Role, type User } from '../../domain/identity/index.js';
 
 interface UserRow {
   id: string;
@@ -14,6 +15,7 @@ interface UserRow {
   teams: unknown;
   customer_id: string | null;
   disabled: boolean;
+  password_hash?: string | null;
 }
 
 const json = <T>(v: unknown): T => (typeof v === 'string' ? JSON.parse(v) : v) as T;
@@ -40,6 +42,21 @@ export function createIdentityRepository(db: Knex | Knex.Transaction) {
 
     async listUsers(): Promise<User[]> {
       return ((await db('users').where({ disabled: false }).orderBy('id')) as UserRow[]).map(toUser);
+    },
+
+    async setPassword(userId: string, password: string): Promise<void> {
+      const updated = await db('users').where({ id: userId }).update({ password_hash: await hashPassword(password), password_set_at: new Date() });
+      if (!updated) throw new Error(`no user ${userId}`);
+    },
+
+    /**
+     * The user a user name and password belong to, or undefined. An unknown, disabled or
+     * password-less user costs the same scrypt run as a wrong password and gets the same answer.
+     */
+    async userForPassword(userId: string, password: string): Promise<User | undefined> {
+      const row = (await db('users').where({ id: userId, disabled: false }).first()) as UserRow | undefined;
+      const ok = await verifyPassword(password, row?.password_hash ?? UNMATCHABLE_HASH);
+      return ok && row?.password_hash ? toUser(row) : undefined;
     },
 
     /** Issues a token; the plain text is returned once and never stored. */
@@ -84,12 +101,16 @@ export function createIdentityRepository(db: Knex | Knex.Transaction) {
 
 export type IdentityRepository = ReturnType<typeof createIdentityRepository>;
 
-/** Seeds the demo's people with stable tokens derived from `key`; returns how to act as each. */
-export async function seedDemoUsers(db: Knex, key: string): Promise<{ user: User; token: string }[]> {
+/**
+ * Seeds the demo's people with stable tokens derived from `key`, and with `options.password` as
+ * everyone's password when given; returns how to act as each.
+ */
+export async function seedDemoUsers(db: Knex, key: string, options: { password?: string } = {}): Promise<{ user: User; token: string }[]> {
   const repo = createIdentityRepository(db);
   const out: { user: User; token: string }[] = [];
   for (const user of DEMO_USERS) {
     await repo.upsertUser(user);
+    if (options.password) await repo.setPassword(user.id, options.password);
     out.push({ user, token: await repo.issueToken(user.id, 'demo', demoToken(user.id, key)) });
   }
   return out;

@@ -1,6 +1,7 @@
 /**
- * Browser sessions: the UI signs in once with an API token and then carries a signed, HttpOnly
- * cookie. `GET /api/me` says who you are to Herald.
+ * Browser sessions: people sign in with their user name and password (or an API token) and then
+ * carry a signed, HttpOnly cookie. `GET /api/me` says who you are to Herald. Sign-in attempts
+ * are rate-limited per address, and a wrong password and an unknown user get the same answer.
  */
 import type { FastifyInstance } from 'fastify';
 import { groupsOf, type User } from '../../../domain/identity/index.js';
@@ -14,21 +15,47 @@ import { Type } from '@sinclair/typebox';
 
 const me = (u: User) => ({ id: u.id, name: u.name, roles: u.roles, approverLevel: u.approverLevel ?? null, groups: groupsOf(u), customerId: u.customerId ?? null });
 
-export async function sessionRoutes(app: FastifyInstance, opts: { identity: IdentityRepository; sessionTtlMs: number; secureCookies: boolean }): Promise<void> {
+export interface SessionRouteOptions {
+  identity: IdentityRepository;
+  sessionTtlMs: number;
+  secureCookies: boolean;
+  /** Sign-in attempts per address per window; 10 a minute unless told. */
+  signInLimit?: { max: number; timeWindow: number };
+}
+
+export async function sessionRoutes(app: FastifyInstance, opts: SessionRouteOptions): Promise<void> {
   const { identity } = opts;
+  const limit = opts.signInLimit ?? { max: 10, timeWindow: 60_000 };
 
   app.get('/api/me', { schema: { tags: ['session'], response: { 200: Me, ...authProblems } } }, async (request) => me(principal(request)));
 
   app.post(
     '/api/session',
-    { bodyLimit: 4096, config: { auth: 'none' }, schema: { tags: ['session'], summary: 'Sign in with an API token; sets the session cookie', security: [], body: SignIn, response: { 201: Me, 400: Problem, 401: Problem, 429: Problem } } },
+    {
+      bodyLimit: 4096,
+      config: { auth: 'none', rateLimit: { max: limit.max, timeWindow: limit.timeWindow, keyGenerator: (request) => `sign-in:${request.ip}` } },
+      schema: {
+        tags: ['session'],
+        summary: 'Sign in with user name and password, or with an API token; sets the session cookie',
+        security: [],
+        body: SignIn,
+        response: { 201: Me, 400: Problem, 401: Problem, 429: Problem },
+      },
+    },
     async (request, reply) => {
-      const found = await identity.userForToken((request.body as SignIn).token);
-      if (!found) throw new HttpProblem(401, 'the API token is unknown, revoked or expired', { field: 'body.token' });
-      const sid = await identity.createSession(found.user.id, opts.sessionTtlMs);
+      const body = request.body as SignIn;
+      let user: User | undefined;
+      if ('token' in body) {
+        user = (await identity.userForToken(body.token))?.user;
+        if (!user) throw new HttpProblem(401, 'the API token is unknown, revoked or expired', { field: 'body.token' });
+      } else {
+        user = await identity.userForPassword(body.username.trim(), body.password);
+        if (!user) throw new HttpProblem(401, 'unknown user name or wrong password');
+      }
+      const sid = await identity.createSession(user.id, opts.sessionTtlMs);
       void reply.setCookie(SESSION_COOKIE, sid, { signed: true, httpOnly: true, sameSite: 'strict', secure: opts.secureCookies, path: '/', maxAge: Math.floor(opts.sessionTtlMs / 1000) });
       reply.status(201);
-      return me(found.user);
+      return me(user);
     },
   );
 
