@@ -19,6 +19,7 @@ import { eventRoutes } from './routes/events/index.js';
 import { sessionRoutes } from './routes/session/index.js';
 import { taskRoutes } from './routes/tasks/index.js';
 import { createTasklist } from './services/tasklist.js';
+import { uiPlugin } from './plugins/ui.js';
 
 export interface AppDeps {
   engine: Engine;
@@ -73,10 +74,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     async () => ({ status: 'ok', engine: deps.engine.kind }),
   );
   await app.register(sessionRoutes, { identity, sessionTtlMs: deps.sessionTtlMs ?? 8 * 3_600_000, secureCookies: deps.secureCookies ?? false });
-  await app.register(taskRoutes, { db: deps.db, tasklist });
+  await app.register(taskRoutes, { db: deps.db, tasklist, engine: deps.engine });
   await app.register(eventRoutes, { db: deps.db, engine: deps.engine, secrets: deps.eventSecrets ?? [secret] });
   await app.register(auditRoutes, { db: deps.db });
   await app.register(customerRoutes, { db: deps.db });
   await app.register(engineRoutes, { engine: deps.engine, tasklist });
+  // the web UI at / (modeler/dist); last, so every API route is already there
+  await app.register(uiPlugin);
   return app;
 }

@@ -48,13 +48,13 @@ function renderChrome(): void {
 }
 
 async function logout(): Promise<void> {
-  await api('DELETE', '/api/sessions/current').catch(() => undefined);
+  await api('DELETE', '/api/session').catch(() => undefined);
   session.set(undefined);
   location.hash = '#/login';
 }
 
 function loginForm(): HTMLElement {
-  const user = h('input', { name: 'username', autocomplete: 'username', required: true });
+  const username = h('input', { name: 'username', autocomplete: 'username', required: true });
   const password = h('input', { name: 'password', type: 'password', autocomplete: 'current-password' });
   const error = h('p', { class: 'error', role: 'alert' });
   const form = h(
@@ -64,28 +64,26 @@ function loginForm(): HTMLElement {
       onsubmit: async (e: Event) => {
         e.preventDefault();
         try {
-          const s = await api<{ token: string; user: User }>('POST', '/api/sessions', { username: user.value, password: password.value });
-          session.set({ token: s.token, user: s.user });
+          const user = await api<User>('POST', '/api/session', { username: username.value.trim(), password: password.value });
+          session.set({ user });
         } catch (err) {
-          if (err instanceof ApiProblem && err.status === 404) {
-            // The identity routes are not deployed on this server: act as the named user (dev mode).
-            session.set({ user: { id: user.value, name: `${user.value} (dev)`, roles: ['analyst', 'engineer', 'approver', 'agent', 'customer'], groups: [] } });
-          } else {
-            error.textContent = explain(err);
-            return;
-          }
+          password.value = '';
+          error.textContent = err instanceof ApiProblem && err.status === 401 ? 'Unknown user name or wrong password.' : explain(err);
+          password.focus();
+          return;
         }
+        void loadSystem();
         const u = session.current!.user;
         location.hash = u.roles.includes('customer') && u.roles.length === 1 ? '#/portal' : '#/tasks';
       },
     },
     h('h1', {}, 'Sign in to Herald'),
-    field('User name', user),
+    field('User name', username),
     field('Password', password),
     h('button', { type: 'submit', class: 'primary' }, 'Sign in'),
     error,
   );
-  queueMicrotask(() => user.focus());
+  queueMicrotask(() => username.focus());
   return form;
 }
 
@@ -112,12 +110,22 @@ async function route(): Promise<void> {
   }
 }
 
+function loadSystem(): Promise<void> {
+  return get<{ queues?: { backend?: string; board?: string } }>('/api/system')
+    .then((s) => {
+      queueBoard = s.queues?.backend === 'redis' ? (s.queues.board ?? '/admin/queues') : undefined;
+      renderChrome();
+    })
+    .catch(() => undefined);
+}
+
 session.onChange(renderChrome);
 window.addEventListener('hashchange', () => void route());
-get<{ queues?: { backend?: string; board?: string } }>('/api/system')
-  .then((s) => {
-    if (s.queues?.backend === 'redis') queueBoard = s.queues.board ?? '/admin/queues';
-    renderChrome();
+// the session cookie is HttpOnly: ask the server who it belongs to
+get<User>('/api/me')
+  .then((user) => {
+    session.set({ user });
+    void loadSystem();
   })
-  .catch(() => undefined);
-void route();
+  .catch(() => session.set(undefined))
+  .finally(() => void route());

@@ -21,7 +21,7 @@ describe.skipIf(skipReason)('instances screen (browser)', () => {
 
   it('shows the token moving from Review to Confirm', async () => {
     const ref = await server.engine.createInstance({ bpmnProcessId: 'ui-token-moves', variables: { customerId: 'C-ACME', amount: '19600.00' } });
-    const page = await signIn(browser, server.url, 'erin');
+    const page = await signIn(browser, server.url, 'eric');
     await page.goto(`${server.url}/#/instances`);
     await page.getByRole('link', { name: ref.processInstanceKey }).click();
     const token = page.locator('.token');

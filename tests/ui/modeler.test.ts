@@ -20,6 +20,8 @@ describe.skipIf(skipReason)('modeler (browser)', () => {
   });
 
   it('analyst edits a timer and saves a draft; engineer deploys version n+1', async () => {
+    const before = await server.db('engine_resources').where({ kind: 'process', resource_id: 'customer-communication' }).max('version as v').first();
+    expect(Number(before!.v)).toBe(1);
     const ada = await signIn(browser, server.url, 'ada');
     await ada.goto(`${server.url}/#/modeler/customer-communication`);
     await ada.locator('[data-element-id="delivery-timed-out"]').waitFor();
@@ -36,17 +38,19 @@ describe.skipIf(skipReason)('modeler (browser)', () => {
     expect(await ada.locator('#deploy').count()).toBe(0);
     await shot(ada, 'modeler-timer-edited');
     await ada.locator('#save-draft').click();
-    await expect.poll(() => ada.locator('#modeler-status').textContent()).toMatch(/draft d1 by ada/);
+    await expect.poll(() => ada.locator('#modeler-status').textContent()).toMatch(/draft \S+ by ada/);
+    const draftUrl = ada.url();
+    expect(draftUrl).toMatch(/#\/modeler\/customer-communication\/draft\/[^/]+$/);
     await shot(ada, 'modeler-draft-saved');
 
-    const erin = await signIn(browser, server.url, 'erin');
-    await erin.goto(`${server.url}/#/modeler/customer-communication/draft/d1`);
-    await erin.locator('[data-element-id="delivery-timed-out"]').waitFor();
-    await expect.poll(() => erin.locator('#deploy').isEnabled()).toBe(true);
-    await erin.locator('#deploy').click();
-    await expect.poll(() => erin.locator('#modeler-status').textContent()).toContain('deployed version 2');
-    await erin.getByRole('link', { name: 'version 2' }).waitFor();
-    await shot(erin, 'modeler-deployed-v2');
+    const eric = await signIn(browser, server.url, 'eric');
+    await eric.goto(draftUrl);
+    await eric.locator('[data-element-id="delivery-timed-out"]').waitFor();
+    await expect.poll(() => eric.locator('#deploy').isEnabled()).toBe(true);
+    await eric.locator('#deploy').click();
+    await expect.poll(() => eric.locator('#modeler-status').textContent()).toContain('deployed version 2');
+    await eric.getByRole('link', { name: 'version 2' }).waitFor();
+    await shot(eric, 'modeler-deployed-v2');
     const latest = await server.db('engine_resources').where({ kind: 'process', resource_id: 'customer-communication', version: 2 }).first();
     expect(latest.content).toContain('PT48H');
   }, 120_000);

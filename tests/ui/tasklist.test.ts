@@ -1,11 +1,12 @@
 /**
- * Tasklist: given a $19,600 invoice notice initiated by ivan waiting for a level-1 approval,
- * when ivan (also an approver) tries to approve it, then he is refused with the rule named;
- * when alice opens the task, she sees the rendered preview and approves, and the task is gone.
+ * Tasklist: given a $19,600 invoice notice initiated by bob that policy sends through two
+ * approval levels, when alice (level 1) opens the task she sees the rendered preview and approves;
+ * when bob, the initiator and a level-2 approver, then tries to approve the second level, he is
+ * refused with the maker-checker rule named, the refusal is audited and the task stays open.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { launch, shot, signIn, skipReason, startUiServer, type UiServer } from './support/server.js';
+import { browserProblems, launch, shot, signIn, skipReason, startUiServer, type UiServer } from './support/server.js';
 
 describe.skipIf(skipReason)('tasklist (browser)', () => {
   let server: UiServer;
@@ -19,24 +20,20 @@ describe.skipIf(skipReason)('tasklist (browser)', () => {
     await server?.close();
   });
 
-  it('shows the preview, refuses the initiator with the rule named, lets another approver approve', async () => {
+  const openTask = async (processInstanceKey: string, elementId: string) => {
+    await expect.poll(async () => (await server.db('tasks').where({ process_instance_key: processInstanceKey, element_id: elementId, state: 'CREATED' })).length, { timeout: 15_000 }).toBe(1);
+    return (await server.db('tasks').where({ process_instance_key: processInstanceKey, element_id: elementId, state: 'CREATED' }).first()).key as string;
+  };
+
+  it('shows the preview, lets alice approve, refuses the initiator with the rule named', async () => {
     const { engine } = server;
     const ref = await engine.createInstance({
       bpmnProcessId: 'customer-communication',
-      variables: { communicationId: 'ui-c-1', customerId: 'C-ACME', invoiceId: 'INV-2026-0142', templateId: 'invoice-notice', channel: 'email', kind: 'transactional', amount: '19600.00', currency: 'USD', initiatedBy: 'ivan' },
+      variables: { communicationId: 'ui-c-1', customerId: 'C-ACME', invoiceId: 'INV-2026-0142', templateId: 'invoice-notice', channel: 'email', kind: 'transactional', amount: '19600.00', currency: 'USD', initiatedBy: 'bob' },
     });
     const [job] = await engine.activateJobs({ type: 'validate-customer-data', worker: 'ui-test', maxJobsToActivate: 1, timeout: 60_000 });
-    await engine.completeJob(job.key, { approvalLevels: 1 });
-    await expect.poll(async () => (await engine.listUserTasks({ processInstanceKey: ref.processInstanceKey })).length).toBe(1);
-    const [task] = await engine.listUserTasks({ processInstanceKey: ref.processInstanceKey });
-
-    const ivan = await signIn(browser, server.url, 'ivan');
-    await ivan.goto(`${server.url}/#/tasks/groups/${task.userTaskKey}`);
-    await ivan.getByRole('button', { name: 'Approve', exact: true }).click();
-    const refusal = ivan.getByRole('alert');
-    await expect.poll(() => refusal.textContent()).toContain('maker-checker');
-    expect(await refusal.textContent()).toContain('cannot approve');
-    await shot(ivan, 'tasklist-initiator-refused');
+    await engine.completeJob(job.key, { approvalLevels: 2 });
+    await openTask(ref.processInstanceKey, 'approve-level-1');
 
     const alice = await signIn(browser, server.url, 'alice');
     await alice.getByRole('link', { name: /Approve communication/ }).click();
@@ -44,10 +41,26 @@ describe.skipIf(skipReason)('tasklist (browser)', () => {
     expect(await alice.locator('#preview-subject').textContent()).toMatch(/INV-2026-0142|invoice/i);
     const body = await alice.frameLocator('iframe.preview').locator('body').textContent();
     expect(body).toContain('19,600.00');
+    expect(await alice.locator('.facts').textContent()).toContain('Acme');
     await shot(alice, 'tasklist-approver-preview');
     await alice.getByRole('button', { name: 'Approve', exact: true }).click();
     await alice.getByText('Approved. The process continues.').waitFor();
     await shot(alice, 'tasklist-approved');
-    await expect.poll(async () => (await engine.listUserTasks({ processInstanceKey: ref.processInstanceKey })).length).toBe(0);
+
+    const second = await openTask(ref.processInstanceKey, 'approve-level-2');
+    const bob = await signIn(browser, server.url, 'bob');
+    await bob.goto(`${server.url}/#/tasks/groups/${second}`);
+    await bob.locator('#preview-subject').waitFor();
+    await bob.getByRole('button', { name: 'Approve', exact: true }).click();
+    const refusal = bob.getByRole('alert');
+    await expect.poll(() => refusal.textContent()).toContain('maker-checker');
+    expect(await refusal.textContent()).toContain('cannot approve');
+    expect(await refusal.textContent()).toContain('whoever initiated an item cannot approve it');
+    await shot(bob, 'tasklist-initiator-refused');
+
+    const refused = await server.db('audit_log').where({ subject_type: 'task', subject_id: second, outcome: 'refused' });
+    expect(refused.map((r) => [r.actor, r.rule])).toEqual([['bob', 'maker-checker']]);
+    expect((await server.db('tasks').where({ key: second }).first()).state).toBe('CREATED');
+    expect(browserProblems).toEqual([]);
   }, 90_000);
 });

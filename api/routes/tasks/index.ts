@@ -13,11 +13,14 @@ import { authProblems, KeyParams, Problem } from '../../schemas/common.js';
 import { Comment, CommentBody, CompletedTask, CompleteTaskBody, HistoryEntry, Task, TaskQuery } from '../../schemas/tasks.js';
 import { canSee, type Tasklist } from '../../services/tasklist.js';
 import { Type } from '@sinclair/typebox';
+import type { Engine } from '../../../engine/types.js';
+import { taskContextRoutes } from './context.js';
 
 const SMALL_BODY = 64 * 1024;
 
-export async function taskRoutes(app: FastifyInstance, opts: { db: Db; tasklist: Tasklist }): Promise<void> {
+export async function taskRoutes(app: FastifyInstance, opts: { db: Db; tasklist: Tasklist; engine?: Engine }): Promise<void> {
   const { db, tasklist } = opts;
+  await taskContextRoutes(app, { db, engine: opts.engine });
   const tasks = createTaskRepository(db);
 
   const visibleTask = async (key: string, who: ReturnType<typeof principal>) => {

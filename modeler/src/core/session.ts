@@ -1,35 +1,34 @@
 /**
- * Who is using the UI. Identity lives on the server (POST /api/sessions returns a token and the
- * user's roles and groups); the token is kept for the tab's session only.
+ * Who is using the UI. Identity lives on the server: signing in sets an HttpOnly session cookie
+ * (POST /api/session), `GET /api/me` says who the cookie belongs to on every load, and
+ * DELETE /api/session signs out. Nothing about the session is kept in the browser's storage.
  */
 export interface User {
   id: string;
   name?: string;
   roles: string[];
   groups: string[];
-  customerId?: string;
+  approverLevel?: number | null;
+  customerId?: string | null;
 }
 
 export interface Session {
-  token?: string;
   user: User;
 }
 
-const KEY = 'herald.session';
+let current: Session | undefined;
 const listeners = new Set<() => void>();
 
 export const session = {
   get current(): Session | undefined {
-    const raw = sessionStorage.getItem(KEY);
-    return raw ? (JSON.parse(raw) as Session) : undefined;
+    return current;
   },
   set(s: Session | undefined): void {
-    if (s) sessionStorage.setItem(KEY, JSON.stringify(s));
-    else sessionStorage.removeItem(KEY);
+    current = s;
     for (const l of listeners) l();
   },
   has(role: string): boolean {
-    return this.current?.user.roles.includes(role) ?? false;
+    return current?.user.roles.includes(role) ?? false;
   },
   onChange(fn: () => void): void {
     listeners.add(fn);

@@ -1,7 +1,8 @@
 /**
  * The real server in-process for browser tests: buildApp on port 0 over an EmbeddedEngine on
- * PGlite, the UI plugin serving modeler/dist (built once if missing), the processes deployed,
- * demo data and templates seeded, and the stand-in routes where real ones are not there yet.
+ * PGlite (it serves modeler/dist at /, built once if missing), the processes deployed, demo data,
+ * templates and the demo people (with DEMO_PASSWORD) seeded, and the stand-in routes where real
+ * ones are not there yet. People sign in through the login form, as they would.
  */
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
@@ -10,7 +11,6 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { buildApp } from '../../../api/app.js';
-import { uiPlugin } from '../../../api/plugins/ui.js';
 import { loadConfig } from '../../../config/index.js';
 import { createLogger } from '../../../config/log.js';
 import { startPlatformWorkers } from '../../../workers/start.js';
@@ -18,10 +18,13 @@ import { EmbeddedEngine } from '../../../engine/embedded/index.js';
 import { createDb, migrate, type Db } from '../../../storage/db.js';
 import { seedDemoData } from '../../../storage/demo-data.js';
 import { seedTemplateLibrary } from '../../../storage/templates.js';
+import { seedDemoUsers } from '../../../storage/repositories/identity.js';
 import { registerStandins } from './standin-routes.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const outDir = path.resolve('test-output/ui');
+export const DEMO_PASSWORD = 'ui-test-demo-password';
+const SECRET = 'ui-test-secret';
 /** Why browser tests cannot run here, or undefined when they can. CI must run them. */
 export const skipReason = !fs.existsSync(CHROMIUM) && !process.env.CI ? `no ${CHROMIUM}; install Debian's chromium (apt-get install -y chromium) to run the browser tests` : undefined;
 
@@ -41,6 +44,7 @@ export async function startUiServer(options: { processes?: string[]; fixtures?: 
   await migrate(db);
   await seedDemoData(db);
   await seedTemplateLibrary(db);
+  await seedDemoUsers(db, SECRET, { password: DEMO_PASSWORD });
   const engine = new EmbeddedEngine({ db });
   await engine.start();
   const resources = [
@@ -51,9 +55,8 @@ export async function startUiServer(options: { processes?: string[]; fixtures?: 
   const logger = createLogger('warn');
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'herald-ui-'));
   const workers = options.workers ? startPlatformWorkers(loadConfig({ HERALD_DATA_DIR: dataDir, LOG_LEVEL: 'warn' }), { engine, db, logger }) : undefined;
-  const app = await buildApp({ engine, db, logger });
+  const app = await buildApp({ engine, db, logger, secret: SECRET });
   const standins = registerStandins(app, { engine, db });
-  await app.register(uiPlugin);
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address() as { port: number };
   return {
@@ -80,14 +83,24 @@ export async function launch(): Promise<Browser> {
   });
 }
 
-/** A fresh context (its own profile storage) per user, signed in through the login form. */
+/** What went wrong in each page: uncaught errors and Content-Security-Policy violations. */
+export const browserProblems: string[] = [];
+
+/** A fresh context (its own cookie jar) per user, signed in through the login form with the demo password. */
 export async function signIn(browser: Browser, url: string, user: string): Promise<Page> {
+  // a laptop screen
   const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
   const page = await context.newPage();
-  page.on('pageerror', (err) => console.error(`[browser ${user}]`, err.message));
+  page.on('pageerror', (err) => {
+    browserProblems.push(`[${user}] ${err.message}`);
+    console.error(`[browser ${user}]`, err.message);
+  });
+  page.on('console', (msg) => {
+    if (/Content.Security.Policy/i.test(msg.text())) browserProblems.push(`[${user}] ${msg.text()}`);
+  });
   await page.goto(`${url}/#/login`);
   await page.getByLabel('User name').fill(user);
-  await page.getByLabel('Password').fill('secret');
+  await page.getByLabel('Password').fill(DEMO_PASSWORD);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.locator('#who').getByText('Sign out').waitFor();
   return page;

@@ -4,7 +4,7 @@
  * instance is active the view refreshes, so the token moves on its own.
  */
 import NavigatedViewer from 'bpmn-js/lib/NavigatedViewer';
-import { ApiProblem, del, get, post } from '../../core/api.js';
+import { del, get, post } from '../../core/api.js';
 import { clear, explain, field, h, table, toast, when } from '../../core/dom.js';
 import type { Feature } from '../../core/feature.js';
 import { session } from '../../core/session.js';
@@ -34,7 +34,8 @@ export const instancesFeature: Feature = {
   id: 'instances',
   title: 'Instances',
   route: 'instances',
-  roles: ['engineer', 'analyst', 'approver', 'agent', 'admin'],
+  // the instance API is for those who operate or inspect the engine
+  roles: ['engineer', 'analyst', 'compliance', 'admin'],
   mount(el, params) {
     return params[0] ? instanceView(el, params[0]) : instanceList(el);
   },
@@ -223,15 +224,19 @@ async function instanceView(el: HTMLElement, key: string): Promise<() => void> {
           .map((e) => h('li', { class: e.state.toLowerCase() }, h('time', {}, when(e.startedAt)), ' ', h('strong', {}, e.elementName ?? e.elementId), ` ${e.state.toLowerCase()}`, e.incidentKey ? ' (incident)' : '')),
       ),
     );
-    get<{ at: string; actor: string; action: string; outcome?: string; detail?: unknown }[]>(`/api/audit?subject=${encodeURIComponent(`instance:${key}`)}`)
-      .then((rows) =>
-        clear(
-          audit,
-          h('h2', {}, 'Audit'),
-          rows.length ? table(['When', 'Who', 'What', 'Outcome'], rows.map((r) => [when(r.at), r.actor, r.action, r.outcome ?? ''])) : h('p', {}, 'No audit entries.'),
-        ),
-      )
-      .catch((err) => clear(audit, h('h2', {}, 'Audit'), h('p', { class: 'muted' }, err instanceof ApiProblem && err.status === 404 ? 'The audit trail is not available on this server.' : explain(err))));
+    if (session.has('compliance') || session.has('admin')) {
+      // the audit trail is keyed by subject (tasks, requests); this instance's rows name it in their detail
+      get<{ at: string; actor: string; action: string; outcome: string; rule: string | null; detail: { processInstanceKey?: string } }[]>('/api/audit?limit=1000')
+        .then((rows) => rows.filter((r) => r.detail?.processInstanceKey === key))
+        .then((rows) =>
+          clear(
+            audit,
+            h('h2', {}, 'Audit'),
+            rows.length ? table(['When', 'Who', 'What', 'Outcome'], rows.map((r) => [when(r.at), r.actor, r.action, `${r.outcome}${r.rule ? ` (${r.rule})` : ''}`])) : h('p', {}, 'No audit entries.'),
+          ),
+        )
+        .catch((err) => clear(audit, h('h2', {}, 'Audit'), h('p', { class: 'muted' }, explain(err))));
+    } else clear(audit, h('h2', {}, 'Audit'), h('p', { class: 'muted' }, 'The audit trail is open to compliance and admins.'));
     if (!stopped && d.state === 'ACTIVE') timer = setTimeout(() => void refresh(), 1500);
   };
   await refresh();

@@ -2,7 +2,8 @@
  * Tasklist: my tasks and my groups' tasks, claim, and a task view with its context (the
  * communication rendered as the customer will see it, customer, invoice, amounts, the instance's
  * history) and its form: form-js when the task links one, else approve / reject with a reason /
- * request changes. A segregation-of-duties refusal is shown in plain words with the rule named.
+ * request changes. Completing claims the task first when it is not yours yet; the server checks
+ * segregation of duties at both steps, and a refusal is shown in plain words with the rule named.
  */
 import { Form } from '@bpmn-io/form-js';
 import { ApiProblem, get, post } from '../../core/api.js';
@@ -10,60 +11,88 @@ import { clear, explain, field, h, toast, when } from '../../core/dom.js';
 import type { Feature } from '../../core/feature.js';
 import { session } from '../../core/session.js';
 
+/** The real tasklist's task (api/schemas/tasks.ts). */
 interface Task {
-  userTaskKey: string;
+  key: string;
   processInstanceKey: string;
   bpmnProcessId: string;
   elementId: string;
-  elementName?: string;
-  assignee?: string;
+  name: string | null;
   candidateGroups: string[];
-  form?: string;
-  createdAt: string;
+  candidateUsers: string[];
+  assignee: string | null;
+  dueDate: string | null;
+  priority: number;
+  form: string | null;
   variables: Record<string, unknown>;
-  context?: {
-    preview?: { subject: string; html: string; text: string };
-    customer?: Record<string, unknown>;
-    invoice?: Record<string, unknown>;
-    history?: { at: string; what: string }[];
-  };
+  headers: Record<string, string>;
+  customerId: string | null;
+  state: 'CREATED' | 'COMPLETED' | 'CANCELED';
+  createdAt: string;
 }
 
-const RULES: Record<string, string> = {
-  'maker-checker': 'the person who started an item cannot approve it',
+/** GET /api/tasks/:key/context (api/schemas/task-context.ts). */
+interface TaskContext {
+  customer: { id: string; name: string; status: string; kycStatus: string; riskSegment: string } | null;
+  invoice: { id: string; number: string; amount: string; currency: string; dueAt: string; status: string } | null;
+  preview: { templateId: string; templateVersion: number | null; subject: string; html: string; text: string } | null;
+  previewProblem: string | null;
+  history: { at: string; what: string; outcome: string | null; rule: string | null }[];
+}
+
+/** Each segregation-of-duties rule in the words of the people it stops. */
+export const RULES: Record<string, string> = {
+  'maker-checker': 'whoever initiated an item cannot approve it',
   'distinct-approvers': 'each approval level needs a different person',
   'four-eyes': 'this amount needs two different approvers',
   'candidate-group': 'the task belongs to a group you are not in',
   'proposer-not-approver': 'whoever proposed an adjustment cannot approve it',
   'author-not-deployer': "a draft's author cannot deploy it",
   'author-not-approver': "a template's author cannot approve it",
+  role: 'your role does not allow this',
 };
 
+/** A refusal as a person reads it: what was refused, the rule by name, and the server's reason. */
 export function refusal(err: unknown): HTMLElement {
   if (err instanceof ApiProblem && err.status === 403) {
     const rule = err.rule;
-    return h('div', { class: 'refusal', role: 'alert' }, h('strong', {}, `Not allowed${rule ? ` — ${rule}` : ''}`), rule && RULES[rule] ? `Segregation of duties: ${RULES[rule]}. ` : '', err.title);
+    const sod = rule && rule !== 'role' && rule !== 'assignee';
+    return h(
+      'div',
+      { class: 'refusal', role: 'alert' },
+      h('strong', {}, `Not allowed${rule ? ` — rule “${rule}”` : ''}`),
+      rule && RULES[rule] ? h('p', {}, `${sod ? 'Segregation of duties: ' : ''}${RULES[rule]}.`) : null,
+      h('p', { class: 'reason' }, capitalise(err.title.replace(/^segregation of duties: /, ''))),
+    );
   }
   return h('div', { class: 'refusal', role: 'alert' }, explain(err));
 }
+
+const capitalise = (s: string) => s.charAt(0).toUpperCase() + s.slice(1) + (/[.!?]$/.test(s) ? '' : '.');
+const str = (v: unknown) => (v === undefined || v === null || v === '' ? undefined : String(v));
 
 export const tasklistFeature: Feature = {
   id: 'tasklist',
   title: 'Tasks',
   route: 'tasks',
-  roles: ['approver', 'agent', 'analyst', 'engineer', 'admin'],
+  roles: ['approver', 'agent', 'analyst', 'engineer', 'data-steward', 'compliance', 'admin'],
   async mount(el, params) {
     const scope = params[0] === 'mine' ? 'mine' : 'groups';
-    const selected = params[1];
+    const selected = params[1]?.split('?')[0];
     const list = h('ul', { class: 'tasks', 'aria-label': 'Tasks' });
     const detail = h('section', { class: 'task', 'aria-live': 'polite' });
     clear(
       el,
       h('h1', {}, 'Tasks'),
-      h('p', {}, h('a', { href: '#/tasks/mine', 'aria-current': scope === 'mine' ? 'true' : null }, 'My tasks'), ' · ', h('a', { href: '#/tasks/groups', 'aria-current': scope === 'groups' ? 'true' : null }, "My groups' tasks")),
+      h(
+        'p',
+        { class: 'tabs' },
+        h('a', { href: '#/tasks/mine', 'aria-current': scope === 'mine' ? 'true' : null }, 'My tasks'),
+        h('a', { href: '#/tasks/groups', 'aria-current': scope === 'groups' ? 'true' : null }, "My groups' tasks"),
+      ),
       h('div', { class: 'split' }, h('nav', { 'aria-label': 'Task list' }, list), detail),
     );
-    const tasks = await get<Task[]>(`/api/tasks?scope=${scope}`);
+    const tasks = await get<Task[]>(scope === 'mine' ? '/api/tasks?assignee=me&state=CREATED' : '/api/tasks?state=CREATED&limit=200');
     clear(
       list,
       tasks.length
@@ -73,100 +102,151 @@ export const tasklistFeature: Feature = {
               {},
               h(
                 'a',
-                { href: `#/tasks/${scope}/${t.userTaskKey}`, 'aria-current': t.userTaskKey === selected ? 'true' : null },
-                h('strong', {}, t.elementName ?? t.elementId),
-                h('small', {}, `${t.bpmnProcessId} · ${String(t.variables.customerId ?? t.variables.reference ?? '')} ${t.variables.amount ? `· ${String(t.variables.amount)}` : ''}`),
-                h('small', {}, t.assignee ? `claimed by ${t.assignee}` : `for ${t.candidateGroups.join(', ')}`, ` · ${when(t.createdAt)}`),
+                { href: `#/tasks/${scope}/${t.key}`, 'aria-current': t.key === selected ? 'true' : null },
+                h('strong', {}, t.name ?? t.elementId),
+                h('small', {}, [t.bpmnProcessId, t.customerId ?? str(t.variables.customerId) ?? str(t.variables.reference), str(t.variables.amount)].filter(Boolean).join(' · ')),
+                h('small', {}, t.assignee ? `claimed by ${t.assignee}` : `for ${t.candidateGroups.join(', ') || t.candidateUsers.join(', ')}`, ` · ${when(t.createdAt)}`),
               ),
             ),
           )
-        : h('li', {}, scope === 'mine' ? 'Nothing assigned to you. Claim a task from your groups.' : 'No open tasks for your groups.'),
+        : h('li', { class: 'empty' }, scope === 'mine' ? 'Nothing assigned to you. Claim a task from your groups.' : 'No open tasks for your groups.'),
     );
     if (selected) await taskView(detail, selected, scope);
+    else clear(detail, h('p', { class: 'muted' }, tasks.length ? 'Pick a task to see it in context.' : ''));
   },
 };
 
 async function taskView(el: HTMLElement, key: string, scope: string): Promise<void> {
-  const t = await get<Task>(`/api/tasks/${key}`);
+  let t: Task;
+  try {
+    t = await get<Task>(`/api/tasks/${key}`);
+  } catch (err) {
+    clear(el, h('p', { class: 'error', role: 'alert' }, err instanceof ApiProblem && err.status === 404 ? `Task ${key} is done or not yours to see.` : explain(err)));
+    return;
+  }
+  const ctx = await get<TaskContext>(`/api/tasks/${key}/context`).catch((): TaskContext => ({ customer: null, invoice: null, preview: null, previewProblem: null, history: [] }));
   const me = session.current!.user.id;
-  const outcome = h('div', {});
-  const ctx = t.context ?? {};
+  const outcome = h('div', { class: 'outcome' });
   const v = t.variables;
+  const amount = ctx.invoice ? `${ctx.invoice.amount} ${ctx.invoice.currency}` : v.amount ? `${String(v.amount)} ${str(v.currency) ?? ''}` : undefined;
   const facts: [string, unknown][] = [
-    ['Customer', (ctx.customer?.name as string) ?? v.customerId],
-    ['Invoice', (ctx.invoice?.id as string) ?? v.invoiceId],
-    ['Amount', v.amount ? `${String(v.amount)} ${String(ctx.invoice?.currency ?? v.currency ?? '')}` : undefined],
+    ['Customer', ctx.customer ? `${ctx.customer.name} (${ctx.customer.id})` : (t.customerId ?? v.customerId)],
+    ['Customer status', ctx.customer ? `${ctx.customer.status}, KYC ${ctx.customer.kycStatus}, ${ctx.customer.riskSegment} risk` : undefined],
+    ['Invoice', ctx.invoice ? `${ctx.invoice.number} · due ${ctx.invoice.dueAt} · ${ctx.invoice.status}` : v.invoiceId],
+    ['Amount', amount],
     ['Channel', v.channel],
-    ['Template', v.templateId],
+    ['Template', ctx.preview ? `${ctx.preview.templateId} v${ctx.preview.templateVersion ?? '?'}` : v.templateId],
+    ['Approval level', t.headers.approvalLevel],
     ['Initiated by', v.initiatedBy ?? v.requestedBy],
     ['Subject', v.subject],
   ];
+
+  /** Claims the task for me unless it is mine already; a refusal is shown and false returned. */
+  const ensureClaimed = async (): Promise<boolean> => {
+    if (t.assignee === me) return true;
+    try {
+      t = await post<Task>(`/api/tasks/${key}/claim`);
+      return true;
+    } catch (err) {
+      clear(outcome, refusal(err));
+      return false;
+    }
+  };
   const claim = h(
     'button',
     {
       type: 'button',
       onclick: async () => {
-        try {
-          await post(`/api/tasks/${key}/claim`);
-          toast('Claimed');
+        if (await ensureClaimed()) {
+          toast(`Claimed: ${t.name ?? t.elementId}`);
           location.hash = `#/tasks/mine/${key}`;
-        } catch (err) {
-          clear(outcome, refusal(err));
         }
       },
     },
     'Claim',
   );
-  const complete = async (decision: 'approve' | 'reject' | 'changes', extra: Record<string, unknown> = {}) => {
+  const complete = async (decision: 'approve' | 'reject' | 'changes', variables: Record<string, unknown>) => {
+    clear(outcome);
+    if (!(await ensureClaimed())) return;
     try {
-      await post(`/api/tasks/${key}/completion`, { decision, ...extra });
-      clear(outcome, h('p', { class: 'done', role: 'status' }, decision === 'approve' ? 'Approved. The process continues.' : decision === 'reject' ? 'Rejected.' : 'Sent back for changes.'));
+      await post(`/api/tasks/${key}/completion`, { variables });
+      clear(outcome, h('p', { class: 'done', role: 'status' }, decision === 'approve' ? 'Approved. The process continues.' : decision === 'reject' ? 'Rejected. The process records why.' : 'Sent back for changes.'));
       toast('Task completed');
-      setTimeout(() => (location.hash = `#/tasks/${scope}`), 1200);
+      setTimeout(() => (location.hash = `#/tasks/${scope}`), 1500);
     } catch (err) {
       clear(outcome, refusal(err));
     }
   };
+
   const formBox = h('div', { class: 'form' });
   if (t.form) {
     const form = new Form({ container: formBox });
     await form.importSchema(JSON.parse(t.form), v);
     formBox.append(
-      h('button', {
-        type: 'button',
-        class: 'primary',
-        onclick: () => {
-          const { data, errors } = form.submit();
-          if (Object.keys(errors).length) return toast('Fix the highlighted fields', 'error');
-          void complete('approve', { variables: data });
+      h(
+        'button',
+        {
+          type: 'button',
+          class: 'primary',
+          onclick: () => {
+            const { data, errors } = form.submit();
+            if (Object.keys(errors).length) return toast('Fix the highlighted fields', 'error');
+            void complete('approve', data as Record<string, unknown>);
+          },
         },
-      }, 'Submit'),
+        'Submit',
+      ),
     );
   } else {
     const reason = h('textarea', { name: 'reason', rows: 3, id: 'reason' });
+    const needReason = (what: string, decision: 'reject' | 'changes') => () => {
+      const text = reason.value.trim();
+      if (!text) {
+        reason.focus();
+        return toast(what, 'error');
+      }
+      void complete(decision, decision === 'reject' ? { approved: false, rejectionReason: text } : { approved: false, changesRequested: true, rejectionReason: text });
+    };
     formBox.append(
       field('Reason (needed to reject or request changes)', reason),
       h(
         'div',
         { class: 'actions' },
-        h('button', { type: 'button', class: 'primary', onclick: () => void complete('approve') }, 'Approve'),
-        h('button', { type: 'button', class: 'danger', onclick: () => (reason.value.trim() ? void complete('reject', { reason: reason.value.trim() }) : (reason.focus(), toast('Give a reason to reject', 'error'))) }, 'Reject'),
-        h('button', { type: 'button', onclick: () => (reason.value.trim() ? void complete('changes', { reason: reason.value.trim() }) : (reason.focus(), toast('Say what should change', 'error'))) }, 'Request changes'),
+        h('button', { type: 'button', class: 'primary', onclick: () => void complete('approve', { approved: true }) }, 'Approve'),
+        h('button', { type: 'button', class: 'danger', onclick: needReason('Give a reason to reject', 'reject') }, 'Reject'),
+        h('button', { type: 'button', onclick: needReason('Say what should change', 'changes') }, 'Request changes'),
       ),
     );
   }
   clear(
     el,
-    h('div', { class: 'card' },
-      h('h2', {}, t.elementName ?? t.elementId),
+    h(
+      'div',
+      { class: 'card' },
+      h('h2', {}, t.name ?? t.elementId),
       h('p', { class: 'meta' }, `${t.bpmnProcessId} · `, h('a', { href: `#/instances/${t.processInstanceKey}` }, `instance ${t.processInstanceKey}`), ` · ${t.assignee ? `claimed by ${t.assignee}` : `open for ${t.candidateGroups.join(', ')}`}`),
       t.assignee !== me ? claim : null,
       h('dl', { class: 'facts' }, facts.filter(([, x]) => x !== undefined && x !== null && x !== '').flatMap(([k, x]) => [h('dt', {}, k), h('dd', {}, String(x))])),
     ),
     ctx.preview
-      ? h('div', { class: 'card' }, h('h2', {}, 'The message as the customer will see it'), h('p', {}, h('strong', {}, 'Subject: '), h('span', { id: 'preview-subject' }, ctx.preview.subject)), h('iframe', { class: 'preview', title: 'Rendered communication', sandbox: '', srcdoc: ctx.preview.html }))
-      : null,
+      ? h(
+          'div',
+          { class: 'card' },
+          h('h2', {}, 'The message as the customer will see it'),
+          h('p', {}, h('strong', {}, 'Subject: '), h('span', { id: 'preview-subject' }, ctx.preview.subject)),
+          h('iframe', { class: 'preview', title: 'Rendered communication', sandbox: '', srcdoc: ctx.preview.html }),
+        )
+      : ctx.previewProblem
+        ? h('div', { class: 'card' }, h('h2', {}, 'The message'), h('p', { class: 'error' }, `No preview: ${ctx.previewProblem}`))
+        : null,
     h('div', { class: 'card' }, h('h2', {}, 'Decision'), formBox, outcome),
-    ctx.history?.length ? h('div', { class: 'card' }, h('h2', {}, 'History'), h('ol', { class: 'timeline' }, ctx.history.map((e) => h('li', {}, h('time', {}, when(e.at)), ` ${e.what}`)))) : null,
+    ctx.history.length
+      ? h(
+          'div',
+          { class: 'card' },
+          h('h2', {}, 'History'),
+          h('ol', { class: 'timeline' }, ctx.history.map((e) => h('li', { class: e.outcome === 'refused' ? 'terminated' : e.what.endsWith('completed') ? 'completed' : 'activated' }, h('time', {}, when(e.at)), ` ${e.what}`))),
+        )
+      : null,
   );
 }
