@@ -1,6 +1,7 @@
 /**
- * Engine resources over HTTP: deployments, instances, messages, signals, jobs' user tasks and
- * incidents, for engineers (analysts and compliance may read). Every status is declared.
+ * Engine resources over HTTP: instances, messages, signals, jobs' user tasks and incidents, for
+ * engineers (analysts and compliance may read). Every status is declared. Deployments go
+ * through routes/deployments (lint, audit, drafts) and nowhere else.
  */
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
@@ -21,24 +22,6 @@ const InstanceRef = Type.Object({
 
 export async function engineRoutes(app: FastifyInstance, opts: { engine: Engine; tasklist: Tasklist }): Promise<void> {
   const { engine } = opts;
-
-  app.post(
-    '/api/deployments',
-    {
-      config: operate,
-      schema: {
-        tags: ['engine'],
-        summary: 'Deploy BPMN, DMN and form resources',
-        body: Type.Object({ resources: Type.Array(Type.Object({ name: Type.String({ minLength: 1, maxLength: 255 }), content: Type.String() }), { minItems: 1, maxItems: 50 }) }),
-        response: { ...authProblems, 201: Type.Unknown(), 400: Problem, 422: Problem },
-      },
-    },
-    async (request, reply) => {
-      const { resources } = request.body as { resources: { name: string; content: string }[] };
-      reply.status(201);
-      return engine.deploy(resources);
-    },
-  );
 
   app.post(
     '/api/instances',

@@ -1,0 +1,314 @@
+/**
+ * Process versions and how they get made: deployed process definitions (list, XML, download),
+ * drafts saved by analysts and engineers, a draft's deployment (engineers only, never by its
+ * author: segregation of duties, every decision audited), and dry runs that lint a diagram and
+ * run its process tests on a throw-away engine.
+ */
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { checkSod } from '../../../domain/sod/index.js';
+import { scanReferences } from '../../../engine/spec/model.js';
+import type { Engine } from '../../../engine/types.js';
+import type { Db } from '../../../storage/db.js';
+import { createAuditRepository } from '../../../storage/repositories/audit.js';
+import { createDraftRepository, type Draft as DraftRow } from '../../../storage/repositories/drafts.js';
+import { principal } from '../../plugins/app/auth.js';
+import { HttpProblem, notFound } from '../../plugins/problem.js';
+import { authProblems, Problem } from '../../schemas/common.js';
+import {
+  CreatedDraft,
+  DefinitionParams,
+  DefinitionQuery,
+  DefinitionXml,
+  DeploymentResult,
+  DeploymentBody,
+  Draft,
+  DraftBody,
+  DraftParams,
+  DraftQuery,
+  DraftWithXml,
+  DryRunBody,
+  DryRunReport,
+  LintProblem,
+  ProcessDefinition,
+  SMALL_BODY,
+  XML_BODY_LIMIT,
+} from '../../schemas/deployments.js';
+import { createDeployer, type Deployer } from '../../services/deployer.js';
+import { createDryRun, type DryRunService } from '../../services/dry-run.js';
+import { lintBpmn, lintResources, lintTitle } from '../../services/lint.js';
+
+const inspect = { roles: ['engineer' as const, 'admin' as const, 'analyst' as const, 'compliance' as const] };
+const author = { roles: ['analyst' as const, 'engineer' as const] };
+const test = { roles: ['analyst' as const, 'engineer' as const, 'admin' as const] };
+
+export interface DeploymentRoutesOptions {
+  engine: Engine;
+  db: Db;
+  deployer?: Deployer;
+  dryRun?: DryRunService;
+  /** Where the process tests live (processes/ by default). */
+  processesDir?: string;
+}
+
+interface Definition {
+  processDefinitionKey: string;
+  bpmnProcessId: string;
+  version: number;
+  resourceName: string;
+  deployedAt: string;
+  deployedBy?: string;
+  draftId?: string;
+}
+
+/** Drops nulls: optional fields are absent, not null. */
+const draftView = <T extends DraftRow>(d: T) => Object.fromEntries(Object.entries(d).filter(([, v]) => v !== null)) as Partial<T>;
+
+const filename = (name: string) => name.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 200) || 'process.bpmn';
+
+export async function deploymentRoutes(app: FastifyInstance, opts: DeploymentRoutesOptions): Promise<void> {
+  const { engine, db } = opts;
+  const drafts = createDraftRepository(db);
+  const deployer = opts.deployer ?? createDeployer({ engine, db });
+  const dryRun = opts.dryRun ?? createDryRun({ processesDir: opts.processesDir });
+
+  // The embedded engine's definitions are in Herald's database; with Zeebe, Herald lists the
+  // versions it deployed itself (Zeebe's own list is in Operate).
+  async function definitions(filter: { bpmnProcessId?: string; key?: string }): Promise<(Definition & { xml?: string })[]> {
+    if (engine.kind !== 'embedded') {
+      if (filter.key) {
+        const r = await drafts.deployedXml(filter.key);
+        return r ? [{ ...r, draftId: r.draftId ?? undefined }] : [];
+      }
+      return (await drafts.deployments({ bpmnProcessId: filter.bpmnProcessId })).map((r) => ({ ...r, draftId: r.draftId ?? undefined }));
+    }
+    const q = db('engine_resources').where({ kind: 'process' }).orderBy('resource_id').orderBy('version');
+    if (filter.bpmnProcessId) q.where({ resource_id: filter.bpmnProcessId });
+    if (filter.key) q.where({ key: filter.key });
+    const rows = (await q.select(['key', 'resource_id', 'version', 'resource_name', 'created_at', ...(filter.key ? ['content'] : [])])) as Record<string, unknown>[];
+    const who = new Map((await drafts.deployments({ keys: rows.map((r) => String(r.key)) })).map((r) => [r.processDefinitionKey, r]));
+    return rows.map((r) => {
+      const record = who.get(String(r.key));
+      return {
+        processDefinitionKey: String(r.key),
+        bpmnProcessId: r.resource_id as string,
+        version: Number(r.version),
+        resourceName: r.resource_name as string,
+        deployedAt: new Date(r.created_at as string).toISOString(),
+        ...(record ? { deployedBy: record.deployedBy, ...(record.draftId ? { draftId: record.draftId } : {}) } : {}),
+        ...(filter.key ? { xml: r.content as string } : {}),
+      };
+    });
+  }
+
+  async function definitionXml(key: string) {
+    const [found] = await definitions({ key });
+    if (!found?.xml) throw notFound(`process definition ${key}`);
+    return found as Definition & { xml: string };
+  }
+
+  app.get(
+    '/api/process-definitions',
+    { config: inspect, schema: { tags: ['deployments'], summary: 'Deployed process versions, oldest first', querystring: DefinitionQuery, response: { 200: Type.Array(ProcessDefinition), 400: Problem, ...authProblems } } },
+    async (request) => (await definitions({ bpmnProcessId: (request.query as { bpmnProcessId?: string }).bpmnProcessId })).map(({ xml: _xml, ...d }) => d),
+  );
+
+  app.get(
+    '/api/process-definitions/:key/xml',
+    { config: inspect, schema: { tags: ['deployments'], summary: "A deployed version's BPMN XML", params: DefinitionParams, response: { 200: DefinitionXml, 400: Problem, 404: Problem, ...authProblems } } },
+    async (request) => ({ xml: (await definitionXml((request.params as { key: string }).key)).xml }),
+  );
+
+  app.get(
+    '/api/process-definitions/:key/resource',
+    {
+      config: inspect,
+      schema: {
+        tags: ['deployments'],
+        summary: 'Download a deployed version as its .bpmn file',
+        params: DefinitionParams,
+        response: { 200: { description: 'the .bpmn file', content: { 'application/xml': { schema: Type.String() } } }, 400: Problem, 404: Problem, ...authProblems },
+      },
+    },
+    async (request, reply) => {
+      const d = await definitionXml((request.params as { key: string }).key);
+      return reply
+        .type('application/xml; charset=utf-8')
+        .header('content-disposition', `attachment; filename="${filename(d.resourceName)}"`)
+        .header('x-content-type-options', 'nosniff')
+        .send(d.xml);
+    },
+  );
+
+  app.post(
+    '/api/drafts',
+    {
+      config: author,
+      bodyLimit: XML_BODY_LIMIT,
+      schema: {
+        tags: ['deployments'],
+        summary: 'Save a draft of a process (you become its author); lint findings come back, unsafe or unreadable XML is refused',
+        body: DraftBody,
+        response: { 201: CreatedDraft, 400: Problem, 413: Problem, 422: LintProblem, ...authProblems },
+      },
+    },
+    async (request, reply) => {
+      const who = principal(request);
+      const body = request.body as DraftBody;
+      const resourceName = `${body.bpmnProcessId}.bpmn`;
+      const lint = await lintBpmn(body.xml, resourceName);
+      const unreadable = lint.errors.filter((e) => e.rule === 'xml');
+      if (unreadable.length) throw new HttpProblem(422, `the draft cannot be saved: ${lintTitle(unreadable).replace(/^.*cannot be deployed: /, '')}`, { rule: 'xml', errors: unreadable });
+      const ids = scanReferences(resourceName, body.xml).defines;
+      if (!ids.includes(body.bpmnProcessId)) {
+        throw new HttpProblem(422, `the diagram defines no process '${body.bpmnProcessId}' (it defines ${ids.join(', ') || 'none'}); save it under its process id`, { field: 'body.bpmnProcessId', errors: [] });
+      }
+      const draft = await db.transaction(async (tx) => {
+        const d = await createDraftRepository(tx).create({ bpmnProcessId: body.bpmnProcessId, xml: body.xml, author: who.id, baseVersion: body.baseVersion });
+        await createAuditRepository(tx).append({ actor: who.id, action: 'draft.create', subjectType: 'draft', subjectId: d.id, detail: { bpmnProcessId: d.bpmnProcessId, baseVersion: d.baseVersion, lintErrors: lint.errors.length, lintWarnings: lint.warnings.length } });
+        return d;
+      });
+      const { xml: _xml, ...rest } = draft;
+      reply.status(201);
+      return { ...draftView(rest), lint: { errors: lint.errors, warnings: lint.warnings } };
+    },
+  );
+
+  app.get(
+    '/api/drafts',
+    { config: inspect, schema: { tags: ['deployments'], summary: 'Drafts, newest first (without their XML)', querystring: DraftQuery, response: { 200: Type.Array(Draft), 400: Problem, ...authProblems } } },
+    async (request) => (await drafts.list(request.query as { bpmnProcessId?: string; limit?: number })).map(draftView),
+  );
+
+  const draftOf = async (id: string) => {
+    const d = await drafts.get(id);
+    if (!d) throw notFound(`draft ${id}`);
+    return d;
+  };
+
+  app.get(
+    '/api/drafts/:id',
+    { config: inspect, schema: { tags: ['deployments'], summary: 'A draft with its XML', params: DraftParams, response: { 200: DraftWithXml, 400: Problem, 404: Problem, ...authProblems } } },
+    async (request) => draftView(await draftOf((request.params as { id: string }).id)),
+  );
+
+  app.post(
+    '/api/drafts/:id/deployment',
+    {
+      bodyLimit: SMALL_BODY,
+      schema: {
+        tags: ['deployments'],
+        summary: 'Deploy a draft: engineers only, never its author (segregation of duties); lint errors refuse it',
+        params: DraftParams,
+        response: { 201: DeploymentResult, 400: Problem, 404: Problem, 409: Problem, 422: LintProblem, ...authProblems },
+      },
+    },
+    async (request, reply) => {
+      const who = principal(request);
+      const draft = await draftOf((request.params as { id: string }).id);
+      const subject = { type: 'draft', id: draft.id };
+      const facts = { bpmnProcessId: draft.bpmnProcessId, author: draft.author };
+      const refuse = async (rule: string, reason: string, status = 403): Promise<never> => {
+        await createAuditRepository(db).append({ actor: who.id, action: 'draft.deploy', subjectType: subject.type, subjectId: subject.id, outcome: 'refused', rule, detail: { ...facts, reason } });
+        throw new HttpProblem(status, reason, { rule });
+      };
+      if (!who.roles.includes('engineer')) await refuse('role', `only engineers deploy; ${who.id} has ${who.roles.join(', ')}`);
+      const decision = checkSod({ actor: { id: who.id, groups: who.groups }, duty: 'deploy', subject: { kind: 'process-version', id: draft.id }, history: [{ actor: draft.author, duty: 'author' }] });
+      if (!decision.allowed) await refuse(decision.rule, decision.reason);
+      if (draft.deployedVersion !== null) await refuse('already-deployed', `draft ${draft.id} was already deployed as ${draft.bpmnProcessId} version ${draft.deployedVersion} by ${draft.deployedBy}; save a new draft to change it`, 409);
+
+      const result = await deployer.deploy({
+        actor: who.id,
+        resources: [{ name: `${draft.bpmnProcessId}.bpmn`, content: draft.xml }],
+        subject,
+        action: 'draft.deploy',
+        draftId: draft.id,
+        detail: facts,
+        record: async (tx, deployment) => {
+          const p = deployment.processes.find((x) => x.bpmnProcessId === draft.bpmnProcessId);
+          if (p) await createDraftRepository(tx).markDeployed(draft.id, { by: who.id, version: p.version, processDefinitionKey: p.processDefinitionKey });
+        },
+      });
+      reply.status(201);
+      return result;
+    },
+  );
+
+  app.post(
+    '/api/deployments',
+    {
+      config: { roles: ['engineer' as const, 'admin' as const] },
+      bodyLimit: XML_BODY_LIMIT * 2,
+      schema: {
+        tags: ['deployments'],
+        summary: 'Deploy BPMN, DMN and form resources directly; BPMN is linted first and lint errors refuse the deployment',
+        body: DeploymentBody,
+        response: { 201: DeploymentResult, 400: Problem, 413: Problem, 422: LintProblem, ...authProblems },
+      },
+    },
+    async (request, reply) => {
+      const who = principal(request);
+      const { resources } = request.body as DeploymentBody;
+      const ids = resources.flatMap((r) => scanReferences(r.name, r.content).defines);
+      const result = await deployer.deploy({
+        actor: who.id,
+        resources,
+        subject: { type: 'process', id: (ids.join(',') || resources.map((r) => r.name).join(',')).slice(0, 128) },
+        action: 'process.deploy',
+        detail: { resources: resources.map((r) => r.name) },
+      });
+      reply.status(201);
+      return result;
+    },
+  );
+
+  const reportDryRun = async (reply: FastifyReply, bpmnProcessId: string, xml: string) => {
+    const report = await dryRun.run({ bpmnProcessId, xml });
+    return reply.status(200).send(report);
+  };
+
+  app.post(
+    '/api/drafts/:id/dry-run',
+    {
+      config: test,
+      bodyLimit: SMALL_BODY,
+      schema: {
+        tags: ['deployments'],
+        summary: "Lint the draft and run its process's tests against it on a throw-away engine; deploys nothing",
+        params: DraftParams,
+        response: { 200: DryRunReport, 400: Problem, 404: Problem, ...authProblems },
+      },
+    },
+    async (request, reply) => {
+      const draft = await draftOf((request.params as { id: string }).id);
+      return reportDryRun(reply, draft.bpmnProcessId, draft.xml);
+    },
+  );
+
+  app.post(
+    '/api/deployments/dry-run',
+    {
+      config: test,
+      bodyLimit: XML_BODY_LIMIT,
+      schema: {
+        tags: ['deployments'],
+        summary: "Lint a diagram and run its process's tests against it on a throw-away engine; deploys nothing",
+        body: Type.Union([DryRunBody, DeploymentBody]),
+        response: { 200: DryRunReport, 400: Problem, 413: Problem, 422: LintProblem, ...authProblems },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body as { bpmnProcessId?: string; xml?: string; resources?: { name: string; content: string }[] };
+      const resource = body.xml !== undefined ? { name: `${body.bpmnProcessId ?? 'process'}.bpmn`, content: body.xml } : body.resources!.find((r) => /\.bpmn$/i.test(r.name));
+      if (!resource) throw new HttpProblem(400, 'a dry run needs one .bpmn resource', { field: 'body.resources' });
+      let id = body.bpmnProcessId;
+      if (!id) {
+        const lint = await lintResources([resource]);
+        if (lint.errors.some((e) => e.rule === 'xml')) throw new HttpProblem(422, lintTitle(lint.errors), { rule: 'lint', errors: lint.errors, warnings: lint.warnings });
+        if (lint.processIds.length !== 1) throw new HttpProblem(400, `name the process to test with bpmnProcessId: the diagram defines ${lint.processIds.length ? lint.processIds.join(', ') : 'no executable process'}`, { field: 'body.bpmnProcessId' });
+        id = lint.processIds[0];
+      }
+      return reportDryRun(reply, id, resource.content);
+    },
+  );
+}

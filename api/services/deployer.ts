@@ -1,0 +1,75 @@
+/**
+ * The one door resources go through to the engine: lint first (errors refuse with 422 naming
+ * each element and rule), then deploy, then record who deployed each new process version, with
+ * the audit row in the same transaction as the record. Refusals and failures are audited too.
+ * Drafts add their checks (role, segregation of duties) in front of this.
+ */
+import type { Knex } from 'knex';
+import type { Deployment, Engine, Resource } from '../../engine/types.js';
+import type { Db } from '../../storage/db.js';
+import { createAuditRepository, type NewAuditEntry } from '../../storage/repositories/audit.js';
+import { createDraftRepository } from '../../storage/repositories/drafts.js';
+import { HttpProblem } from '../plugins/problem.js';
+import { isBpmn, lintResources, lintTitle, type LintIssue } from './lint.js';
+
+export interface DeployRequest {
+  actor: string;
+  resources: { name: string; content: string }[];
+  /** What the audit row is about: the draft, or the process for a direct deployment. */
+  subject: { type: string; id: string };
+  action: string;
+  draftId?: string;
+  /** Extra facts for the audit row (the draft's author, ...). */
+  detail?: Record<string, unknown>;
+  /** Runs inside the recording transaction, after the deployment record (draft bookkeeping). */
+  record?: (tx: Knex.Transaction, deployment: Deployment) => Promise<void>;
+}
+
+export type DeployResult = Deployment & { warnings: LintIssue[] };
+
+export function createDeployer(deps: { engine: Engine; db: Db }) {
+  const { engine, db } = deps;
+  const audit = (e: NewAuditEntry) => createAuditRepository(db).append(e);
+
+  return {
+    async deploy(req: DeployRequest): Promise<DeployResult> {
+      const lint = await lintResources(req.resources);
+      if (lint.errors.length) {
+        await audit({ actor: req.actor, action: req.action, subjectType: req.subject.type, subjectId: req.subject.id, outcome: 'refused', rule: 'lint', detail: { ...req.detail, errors: lint.errors.slice(0, 50) } });
+        throw new HttpProblem(422, lintTitle(lint.errors), { rule: 'lint', errors: lint.errors, warnings: lint.warnings });
+      }
+      let deployment: Deployment;
+      try {
+        deployment = await engine.deploy(req.resources as Resource[]);
+      } catch (err) {
+        await audit({ actor: req.actor, action: req.action, subjectType: req.subject.type, subjectId: req.subject.id, outcome: 'failed', detail: { ...req.detail, error: (err as Error).message } });
+        throw err;
+      }
+      const content = new Map(req.resources.filter((r) => isBpmn(r.name)).map((r) => [r.name, r.content]));
+      await db.transaction(async (tx) => {
+        const drafts = createDraftRepository(tx);
+        for (const p of deployment.processes.filter((x) => !x.duplicate)) {
+          await drafts.recordDeployment({ processDefinitionKey: p.processDefinitionKey, bpmnProcessId: p.bpmnProcessId, version: p.version, resourceName: p.resourceName, xml: content.get(p.resourceName) ?? '', deployedBy: req.actor, draftId: req.draftId });
+        }
+        await req.record?.(tx, deployment);
+        await createAuditRepository(tx).append({
+          actor: req.actor,
+          action: req.action,
+          subjectType: req.subject.type,
+          subjectId: req.subject.id,
+          // a draft's deployment is a decision (role, segregation of duties); a direct one is a change
+          outcome: req.draftId ? 'allowed' : 'done',
+          detail: {
+            ...req.detail,
+            deploymentKey: deployment.deploymentKey,
+            processes: deployment.processes.map((p) => ({ bpmnProcessId: p.bpmnProcessId, version: p.version, processDefinitionKey: p.processDefinitionKey, duplicate: p.duplicate })),
+            warnings: lint.warnings.length,
+          },
+        });
+      });
+      return { ...deployment, warnings: lint.warnings };
+    },
+  };
+}
+
+export type Deployer = ReturnType<typeof createDeployer>;
