@@ -6,6 +6,20 @@ import type { Knex } from 'knex';
 import { canUse, selectVersion, type TemplateVersion } from '../domain/templates/index.js';
 import { library, loadLibraryVersion } from '../domain/templates/library/index.js';
 
+/** A stored version with what the library screens show beside it. */
+export interface StoredTemplateVersion extends TemplateVersion {
+  approvedAt: Date | null;
+  createdAt: Date;
+  sampleData: Record<string, unknown>;
+}
+
+const json = (v: unknown) => (typeof v === 'string' ? JSON.parse(v) : (v ?? {})) as Record<string, unknown>;
+const date = (v: unknown) => (v == null ? null : v instanceof Date ? v : new Date(String(v)));
+
+function toStored(r: Record<string, any>): StoredTemplateVersion {
+  return { ...toVersion(r), approvedAt: date(r.approved_at), createdAt: date(r.created_at)!, sampleData: json(r.sample_data) };
+}
+
 function toVersion(r: Record<string, any>): TemplateVersion {
   return {
     templateId: r.template_id,
@@ -30,6 +44,36 @@ export function templateRepository(db: Knex | Knex.Transaction) {
     async usable(templateId: string, locale: string): Promise<TemplateVersion | undefined> {
       const versions = (await this.versions(templateId)).filter((v) => canUse(v).ok);
       return selectVersion(versions, { templateId, locale })?.version;
+    },
+    /** Every version with its approval dates and sample data, newest first. */
+    async stored(templateId: string, version?: number): Promise<StoredTemplateVersion[]> {
+      const q = db('template_versions').where({ template_id: templateId }).orderBy([{ column: 'version', order: 'desc' }, { column: 'locale' }]);
+      if (version !== undefined) q.where({ version });
+      return (await q).map(toStored);
+    },
+    /** One row per template and locale: kind, newest version and its status. */
+    async summaries(): Promise<{ templateId: string; locale: string; kind: string; latest: number; latestStatus: string }[]> {
+      const rows = await db('template_versions').select('template_id', 'locale', 'kind', 'version', 'status').orderBy([{ column: 'template_id' }, { column: 'locale' }, { column: 'version', order: 'desc' }]);
+      const seen = new Map<string, { templateId: string; locale: string; kind: string; latest: number; latestStatus: string }>();
+      for (const r of rows) {
+        const key = `${r.template_id}\u0000${r.locale}`;
+        if (!seen.has(key)) seen.set(key, { templateId: r.template_id, locale: r.locale, kind: r.kind, latest: Number(r.version), latestStatus: r.status });
+      }
+      return [...seen.values()];
+    },
+    /** The number the next version of a template gets (versions are numbered across locales). */
+    async nextVersion(templateId: string): Promise<number> {
+      const row = await db('template_versions').where({ template_id: templateId }).max({ v: 'version' }).first();
+      return Number(row?.v ?? 0) + 1;
+    },
+    /**
+     * Moves every locale of a version from one status to the next; only rows still in `from`
+     * change, so of two concurrent decisions one wins. Returns how many rows moved.
+     */
+    async transition(templateId: string, version: number, from: TemplateVersion['status'], to: TemplateVersion['status'], approvedBy?: string): Promise<number> {
+      return db('template_versions')
+        .where({ template_id: templateId, version, status: from })
+        .update({ status: to, ...(approvedBy ? { approved_by: approvedBy, approved_at: db.fn.now() } : {}) });
     },
     async insert(v: TemplateVersion, sampleData: Record<string, unknown> = {}): Promise<void> {
       await db('template_versions')

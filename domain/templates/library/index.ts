@@ -128,6 +128,14 @@ export const library: LibraryTemplate[] = [
     sampleData: { ...base, request: { reference: 'REQ-5531', type: 'billing dispute', team: 'billing', receivedDate: '2025-04-02', expectedBy: '2025-04-09' }, links: { ...links, request: 'https://portal.northwind.example/requests/REQ-5531' } },
   },
   {
+    templateId: 'request-information-needed',
+    kind: 'transactional',
+    description: 'A customer request waits on the customer: asks for the missing data (customer-request, "Ask customer for data").',
+    subjects: { en: 'Your request {{reference}}: we need more information' },
+    // the shape customer-request's ask-customer call sends: { reference, infoNeeded, question }, the rest filled in by render-communication
+    sampleData: { company, customer, links, reference: 'REQ-5531', infoNeeded: ['invoiceNumber'], question: 'Which invoice does this concern?' },
+  },
+  {
     templateId: 'request-resolution',
     kind: 'transactional',
     description: 'A customer request was closed, with its outcome.',
