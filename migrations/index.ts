@@ -21,6 +21,7 @@ const files: Record<string, () => Promise<Migration>> = {
   '20261124102000_create_tasklist_tables': () => import('./20261124102000_create_tasklist_tables.js'),
   '20261124103000_create_event_receipts': () => import('./20261124103000_create_event_receipts.js'),
   '20261205100000_create_drafts': () => import('./20261205100000_create_drafts.js'),
+  '20261205111000_add_delivery_tracking': () => import('./20261205111000_add_delivery_tracking.js'),
   '20261205112000_add_user_passwords': () => import('./20261205112000_add_user_passwords.js'),
 };
 

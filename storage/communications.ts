@@ -3,6 +3,7 @@
  * second send impossible), tracking events and the immutable archive.
  */
 import type { Knex } from 'knex';
+import { nextStatus, type TrackingKind } from '../domain/tracking/index.js';
 
 export interface CommunicationRow {
   id: string;
@@ -89,3 +90,59 @@ export function communicationRepository(db: Knex | Knex.Transaction) {
 }
 
 export type CommunicationRepository = ReturnType<typeof communicationRepository>;
+
+export interface TrackingOutcome {
+  /** false when the same event (same provider event id) was recorded before. */
+  recorded: boolean;
+  /** The delivery's tracking status after the event (monotonic, see domain/tracking nextStatus). */
+  status: string | null;
+}
+
+export interface AddressSuppression {
+  channel: string;
+  address: string;
+  reason: 'hard-bounce' | 'complaint';
+  communicationId: string | null;
+  provider: string | null;
+  detail: string | null;
+  at: string;
+}
+
+/**
+ * Tracking events and suppressions. The event row and the status change are one transaction,
+ * and the delivery row is locked while the next status is computed, so concurrent and repeated
+ * events give one monotonic status.
+ */
+export function trackingRepository(db: Knex) {
+  return {
+    async record(communicationId: string, kind: TrackingKind, at: Date, meta: Record<string, unknown>, eventId: string, options: { changesStatus?: boolean } = {}): Promise<TrackingOutcome> {
+      return db.transaction(async (tx) => {
+        const delivery = await tx('deliveries').where({ communication_id: communicationId }).forUpdate().first('tracking_status', 'state');
+        const recorded = await communicationRepository(tx).addEvent(communicationId, kind, at, meta, eventId);
+        if (!delivery) return { recorded, status: null };
+        const current = delivery.tracking_status ?? (delivery.state === 'sent' ? 'sent' : 'queued');
+        const status = recorded && options.changesStatus !== false ? nextStatus(current, kind) : current;
+        if (status !== delivery.tracking_status) await tx('deliveries').where({ communication_id: communicationId }).update({ tracking_status: status });
+        return { recorded, status };
+      });
+    },
+    async status(communicationId: string): Promise<string | null> {
+      const row = await db('deliveries').where({ communication_id: communicationId }).first('tracking_status');
+      return row?.tracking_status ?? null;
+    },
+    /** The first reason wins: a later complaint does not overwrite the bounce that came first. */
+    async suppress(s: Omit<AddressSuppression, 'at'> & { at: Date }): Promise<void> {
+      await db('address_suppressions')
+        .insert({ channel: s.channel, address: s.address.toLowerCase(), reason: s.reason, communication_id: s.communicationId, provider: s.provider, detail: s.detail, at: s.at })
+        .onConflict(['channel', 'address'])
+        .ignore();
+    },
+    async suppression(channel: string, address: string): Promise<AddressSuppression | undefined> {
+      const r = await db('address_suppressions').where({ channel, address: address.toLowerCase() }).first();
+      if (!r) return undefined;
+      return { channel: r.channel, address: r.address, reason: r.reason, communicationId: r.communication_id, provider: r.provider, detail: r.detail, at: new Date(r.at).toISOString() };
+    },
+  };
+}
+
+export type TrackingRepository = ReturnType<typeof trackingRepository>;

@@ -62,3 +62,31 @@ export function unsubscribePolicy(kind: string): { allowed: true } | { allowed: 
   if (kind === 'legal') return { allowed: false, reason: 'legal notices must be delivered by law and cannot be turned off' };
   return { allowed: false, reason: 'service messages about your account cannot be turned off' };
 }
+
+/** The public paths of a communication's tracking links (the API serves them without a session). */
+export function trackingPaths(secret: string, communicationId: string): { pixel: string; unsubscribe: string; click(target: string): string } {
+  return {
+    pixel: `/t/o/${signLink(secret, 'open', communicationId)}.gif`,
+    unsubscribe: `/u/${signLink(secret, 'unsubscribe', communicationId)}`,
+    click: (target) => `/t/c/${signLink(secret, 'click', communicationId, target)}`,
+  };
+}
+
+export type ProviderEventType = 'delivered' | 'bounced' | 'complained';
+
+/**
+ * What a provider's event does to the recipient's address: a hard bounce (the address does not
+ * exist) and a complaint (marked as spam) stop every later send to it; a soft bounce (mailbox
+ * full, greylisted) is recorded and changes nothing, because the next attempt may well arrive.
+ */
+export function suppressionFor(type: ProviderEventType, bounceType?: 'hard' | 'soft'): 'hard-bounce' | 'complaint' | undefined {
+  if (type === 'complained') return 'complaint';
+  if (type === 'bounced' && bounceType !== 'soft') return 'hard-bounce';
+  return undefined;
+}
+
+/** The communication id inside a Message-ID Herald generated (`<id@domain>`), if it is one. */
+export function communicationIdFromMessageId(messageId: string): string | undefined {
+  const m = /^<?([A-Za-z0-9][A-Za-z0-9._-]{0,199})@[^<>@\s]+>?$/.exec(messageId.trim());
+  return m?.[1];
+}

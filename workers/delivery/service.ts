@@ -9,16 +9,18 @@ import type { Logger } from '../../config/log.js';
 import type { Engine } from '../../engine/types.js';
 import {
   buildEmail,
+  checkCommunicationId,
   createCrmWebhookAdapter,
   createEmailAdapter,
   createPortalAdapter,
   createSmsAdapter,
   DeliveryError,
+  messageIdFor,
   type ChannelAdapter,
   type OutboundMessage,
 } from '../../domain/channels/index.js';
-import { signLink } from '../../domain/tracking/index.js';
-import { communicationRepository } from '../../storage/communications.js';
+import { trackingPaths } from '../../domain/tracking/index.js';
+import { communicationRepository, trackingRepository } from '../../storage/communications.js';
 import { customerRepository } from '../../storage/customers.js';
 import type { ChannelName, DeliveryQueue } from './queue.js';
 
@@ -116,10 +118,17 @@ export function createDeliveryService(deps: {
       text: c.text,
       kind: c.kind as OutboundMessage['kind'],
       createdAt: new Date(row.created_at),
-      unsubscribeUrl: c.kind === 'marketing' ? `${settings.baseUrl}/unsubscribe/${signLink(settings.secret, 'unsubscribe', communicationId)}` : undefined,
+      unsubscribeUrl: c.kind === 'marketing' ? `${settings.baseUrl}${trackingPaths(settings.secret, communicationId).unsubscribe}` : undefined,
     };
   }
 
+  /**
+   * One send attempt. The attempt row is written before the provider is called and closed after
+   * the delivery is recorded, so a restart can tell "never tried" from "may have arrived". The
+   * one window where a message can reach the server twice is SMTP accepted, then a crash before
+   * the record: the repeat carries the same Message-ID and the same bytes, which the recipient's
+   * client shows as one message.
+   */
   async function deliver(communicationId: string, attempt: number): Promise<void> {
     const delivery = await db('deliveries').where({ communication_id: communicationId }).first();
     if (delivery?.state === 'sent') {
@@ -127,16 +136,32 @@ export function createDeliveryService(deps: {
       await publishResult(communicationId, { deliveryStatus: 'sent', providerMessageId: delivery.provider_message_id });
       return;
     }
-    await db('deliveries').where({ communication_id: communicationId }).update({ state: 'sending', attempts: attempt });
-    let message;
+    if (delivery?.state === 'failed') {
+      await publishResult(communicationId, { deliveryStatus: 'failed', deliveryError: delivery.error ?? 'delivery failed' });
+      return;
+    }
+    let attemptId: number | undefined;
     try {
-      message = await outbound(communicationId);
+      const message = await outbound(communicationId);
+      const address = message.recipient.email ?? message.recipient.phone;
+      const suppressed = address ? await trackingRepository(db).suppression(message.channel, address) : undefined;
+      if (suppressed) {
+        const origin = suppressed.communicationId ? ` on communication ${suppressed.communicationId}` : '';
+        throw new DeliveryError(`${address} is suppressed after a ${suppressed.reason}${origin} (${suppressed.at}); no more ${message.channel} is sent to it until the address is fixed`, message.channel, false, { code: 'SUPPRESSED' });
+      }
+      const messageId = message.channel === 'email' ? messageIdFor(checkCommunicationId(communicationId)) : communicationId;
+      const uncertain = await db('delivery_attempts').where({ communication_id: communicationId }).whereNull('outcome').count<{ n: string | number }[]>('* as n');
+      if (Number(uncertain[0].n) > 0) log.info({ communicationId, messageId }, 'an earlier attempt may have reached the provider: repeating it with the same message id and bytes');
+      const [row] = await db('delivery_attempts').insert({ communication_id: communicationId, attempt, message_id: messageId, started_at: deps.now() }).returning('id');
+      attemptId = Number(typeof row === 'object' ? row.id : row);
+      await db('deliveries').where({ communication_id: communicationId }).update({ state: 'sending', attempts: attempt, message_id: messageId });
       const receipt = await adapters[message.channel].send(message);
       const at = deps.now();
       await db.transaction(async (tx) => {
         await tx('deliveries')
           .where({ communication_id: communicationId })
-          .update({ state: 'sent', provider_message_id: receipt.providerMessageId, raw_sha256: receipt.rawSha256 ?? null, sent_at: at, error: null });
+          .update({ state: 'sent', tracking_status: 'sent', provider_message_id: receipt.providerMessageId, raw_sha256: receipt.rawSha256 ?? null, sent_at: at, error: null });
+        await tx('delivery_attempts').where({ id: attemptId }).update({ outcome: 'sent', finished_at: at });
         await communicationRepository(tx).setStatus(communicationId, 'sent');
         await communicationRepository(tx).addEvent(communicationId, 'sent', at, { providerMessageId: receipt.providerMessageId, attempt }, 'sent');
       });
@@ -144,6 +169,7 @@ export function createDeliveryService(deps: {
     } catch (err) {
       const retryable = err instanceof DeliveryError ? err.retryable : true;
       log.warn({ communicationId, attempt, err: (err as Error).message, retryable }, 'delivery attempt failed');
+      if (attemptId !== undefined) await db('delivery_attempts').where({ id: attemptId }).update({ outcome: retryable ? 'retry' : 'failed', error: (err as Error).message, finished_at: deps.now() });
       await db('deliveries').where({ communication_id: communicationId }).update({ state: retryable ? 'queued' : 'failed', error: (err as Error).message });
       if (retryable) throw err;
       await failed(communicationId, err as Error);
@@ -152,7 +178,7 @@ export function createDeliveryService(deps: {
 
   async function failed(communicationId: string, err: Error) {
     const at = deps.now();
-    await db('deliveries').where({ communication_id: communicationId }).update({ state: 'failed', error: err.message });
+    await db('deliveries').where({ communication_id: communicationId }).update({ state: 'failed', tracking_status: 'failed', error: err.message });
     await comms.setStatus(communicationId, 'failed');
     await comms.addEvent(communicationId, 'failed', at, { error: err.message }, 'failed');
     await publishResult(communicationId, { deliveryStatus: 'failed', deliveryError: err.message });
@@ -174,6 +200,17 @@ export function createDeliveryService(deps: {
       return Buffer.from(JSON.stringify({ subject: message.subject, html: message.html, text: message.text }));
     },
     start() {
+      // the in-process queue forgets everything on a crash, and a BullMQ job can be lost between
+      // the row and the queue: whatever the database says is unfinished goes back on its queue
+      // (the queue de-duplicates by communication id, so a job still there is not doubled)
+      void db('deliveries')
+        .whereIn('state', ['queued', 'sending'])
+        .select('communication_id', 'channel')
+        .then(async (rows: { communication_id: string; channel: ChannelName }[]) => {
+          for (const r of rows) await queue.add(r.channel, { communicationId: r.communication_id });
+          if (rows.length) log.info({ deliveries: rows.length }, 'unfinished deliveries queued again');
+        })
+        .catch((err: Error) => log.error({ err: err.message }, 'could not queue unfinished deliveries again'));
       for (const channel of ['email', 'sms', 'portal', 'crm'] as ChannelName[]) {
         const rate = settings.ratePerSecond?.[channel];
         queue.process(channel, (job, attempt) => deliver(job.communicationId, attempt), {
