@@ -20,6 +20,7 @@ import { sessionRoutes } from './routes/session/index.js';
 import { taskRoutes } from './routes/tasks/index.js';
 import { createTasklist } from './services/tasklist.js';
 import { uiPlugin } from './plugins/ui.js';
+import { metricsRoutes } from './routes/metrics/index.js';
 
 export interface AppDeps {
   engine: Engine;
@@ -81,6 +82,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register((await import('./routes/tracking/index.js')).trackingRoutes, { db: deps.db, secret });
   await app.register((await import('./routes/deployments/index.js')).deploymentRoutes, { engine: deps.engine, db: deps.db });
   await app.register(engineRoutes, { engine: deps.engine, tasklist });
+  await app.register(metricsRoutes, { db: deps.db });
   // the web UI at / (modeler/dist); last, so every API route is already there
   await app.register(uiPlugin);
   return app;
