@@ -4,10 +4,16 @@
  */
 import { pathToFileURL } from 'node:url';
 import type { Command } from './command.js';
+import { deployCommand } from './commands/deploy.js';
+import { incidentsCommand } from './commands/incidents.js';
+import { instancesCommand } from './commands/instances.js';
 import { testCommand } from './commands/test.js';
 
 export const commands: Record<string, Command> = {
   test: testCommand,
+  deploy: deployCommand,
+  instances: instancesCommand,
+  incidents: incidentsCommand,
 };
 
 function usage(): string {

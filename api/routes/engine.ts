@@ -121,9 +121,23 @@ export async function engineRoutes(app: FastifyInstance, opts: { engine: Engine;
 
   app.post(
     '/api/incidents/:key/resolution',
-    { config: operate, schema: { tags: ['engine'], params: Type.Object({ key: Type.String({ pattern: '^[0-9]+$' }) }), response: { ...authProblems, 204: Type.Null(), 404: Problem, 409: Problem } } },
+    {
+      config: operate,
+      bodyLimit: 1024,
+      schema: {
+        tags: ['engine'],
+        summary: "Retry an incident's element; a job incident gets `retries` back first (1 unless given)",
+        params: Type.Object({ key: Type.String({ pattern: '^[0-9]+$' }) }),
+        body: Type.Union([Type.Object({ retries: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })) }, { additionalProperties: false }), Type.Null()]),
+        response: { ...authProblems, 204: Type.Null(), 400: Problem, 404: Problem, 409: Problem },
+      },
+    },
     async (request, reply) => {
-      await engine.resolveIncident((request.params as { key: string }).key);
+      const key = (request.params as { key: string }).key;
+      // a job out of retries would fail again at once: give it retries, then resolve
+      const incident = (await engine.listIncidents({ state: 'ACTIVE' })).find((i) => i.incidentKey === key);
+      if (incident?.jobKey) await engine.updateJobRetries(incident.jobKey, (request.body as { retries?: number } | null)?.retries ?? 1);
+      await engine.resolveIncident(key);
       return reply.status(204).send();
     },
   );

@@ -4,7 +4,9 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dbKinds } from '../support/db.js';
+import { main } from '../../cli/herald.js';
+import { rollbackAll } from '../../storage/db.js';
+import { dbKinds, openTestDb } from '../support/db.js';
 import { startApi, type Api } from './harness.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -240,7 +242,83 @@ describe.each(await dbKinds())('deployment API on %s', (kind) => {
     });
   });
 
+  describe('herald CLI', () => {
+    let url: string;
+    const saved = { url: process.env.HERALD_URL, token: process.env.HERALD_TOKEN };
+    beforeAll(async () => {
+      url = await api.app.listen({ port: 0, host: '127.0.0.1' });
+    });
+    afterAll(() => {
+      for (const [k, v] of [['HERALD_URL', saved.url], ['HERALD_TOKEN', saved.token]] as const) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    });
+    const herald = async (user: string, ...argv: string[]) => {
+      process.env.HERALD_URL = url;
+      process.env.HERALD_TOKEN = api.tokens[user];
+      let out = '';
+      let err = '';
+      const code = await main(argv, { out: (s) => (out += s), err: (s) => (err += s) });
+      return { code, out, err };
+    };
+    const file = (name: string, content: string) => {
+      const dir = fs.mkdtempSync(path.join(fs.realpathSync(process.env.TMPDIR ?? '/tmp'), 'herald-deploy-'));
+      fs.writeFileSync(path.join(dir, name), content);
+      return path.join(dir, name);
+    };
+
+    it('herald deploy prints the version made, or the lint errors with their element ids', async () => {
+      const id = uniqueId('cli');
+      const ok = await herald('eric', 'deploy', file(`${id}.bpmn`, diagram(id)));
+      expect(ok, ok.err).toMatchObject({ code: 0 });
+      expect(ok.out).toContain(`${id}  version 1`);
+      const refused = await herald('eric', 'deploy', file(`${id}.bpmn`, diagram(id, { jobType: null })));
+      expect(refused.code).toBe(1);
+      expect(refused.err).toMatch(/error +.*do-work: .*\(camunda-compat\/implementation\)/);
+      const notEngineer = await herald('ada', 'deploy', file(`${id}.bpmn`, diagram(id)));
+      expect(notEngineer.code).toBe(1);
+      expect(notEngineer.err).toContain('[role]');
+      expect((await herald('eric', 'deploy')).code).toBe(2);
+    });
+
+    it('herald instances lists instances and herald incidents retry gives a failed job another go', async () => {
+      const id = uniqueId('cli-incident');
+      const jobType = `${id}-work`;
+      expect((await herald('eric', 'deploy', file(`${id}.bpmn`, diagram(id, { jobType })))).code).toBe(0);
+      const pik = (await api.engine.createInstance({ bpmnProcessId: id })).processInstanceKey;
+      const listed = await herald('ada', 'instances', '--process', id);
+      expect(listed.code, listed.err).toBe(0);
+      expect(listed.out).toContain(`${pik}  ${id} v1  ACTIVE`);
+
+      const [job] = await api.engine.activateJobs({ type: jobType, worker: 'test', maxJobsToActivate: 1, timeout: 60_000 });
+      await api.engine.failJob(job.key, { retries: 0, errorMessage: 'the ledger was down' });
+      const [incident] = await api.engine.listIncidents({ processInstanceKey: pik });
+      expect(incident).toMatchObject({ errorType: 'JOB_NO_RETRIES', state: 'ACTIVE' });
+      expect((await herald('eric', 'incidents')).out).toContain(`${incident.incidentKey}  ${id} instance ${pik}  do-work  JOB_NO_RETRIES: the ledger was down`);
+      expect((await herald('ada', 'incidents', 'retry', incident.incidentKey)).code).toBe(1);
+      const retried = await herald('eric', 'incidents', 'retry', incident.incidentKey);
+      expect(retried, retried.err).toMatchObject({ code: 0 });
+      expect(await api.engine.listIncidents({ processInstanceKey: pik, state: 'ACTIVE' })).toEqual([]);
+      const again = await api.engine.activateJobs({ type: jobType, worker: 'test', maxJobsToActivate: 1, timeout: 60_000 });
+      expect(again.map((j) => [j.key, j.retries])).toEqual([[job.key, 1]]);
+    });
+  });
+
   it('keeps the audit chain intact', async () => {
     expect((await http().get('/api/audit/verify').set(api.as('carl'))).body).toMatchObject({ ok: true });
+  });
+});
+
+describe.each(await dbKinds())('drafts migration on %s', (kind) => {
+  it('creates the draft and deployment tables, and drops them again', async () => {
+    const t = await openTestDb(kind);
+    try {
+      for (const table of ['process_drafts', 'process_deployments']) expect(await t.db.schema.hasTable(table)).toBe(true);
+      await rollbackAll(t.db, t.schema);
+      for (const table of ['process_drafts', 'process_deployments']) expect(await t.db.schema.hasTable(table)).toBe(false);
+    } finally {
+      await t.close();
+    }
   });
 });
