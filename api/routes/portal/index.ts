@@ -1,0 +1,145 @@
+/**
+ * The customer portal: a customer's inbox, requests and invoices, raising a request and
+ * promising to pay. Customers only, and each sees only their own: another customer's invoice
+ * id is answered 404, exactly like one that does not exist.
+ */
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance } from 'fastify';
+import { EngineError, type Engine } from '../../../engine/types.js';
+import type { Db } from '../../../storage/db.js';
+import { createAuditRepository } from '../../../storage/repositories/audit.js';
+import { requestRepository, requestService } from '../../../storage/requests.js';
+import { principal, type Principal } from '../../plugins/app/auth.js';
+import { HttpProblem, notFound } from '../../plugins/problem.js';
+import { authProblems, Problem } from '../../schemas/common.js';
+import {
+  InvoiceParams,
+  NewPortalRequestBody,
+  PortalInvoice,
+  PortalMessage,
+  PortalRequest,
+  PromiseAccepted,
+  PromiseToPayBody,
+  SubmittedPortalRequest,
+} from '../../schemas/portal.js';
+
+const SMALL_BODY = 32 * 1024;
+const config = { roles: ['customer' as const] };
+/** How long a promise waits for the invoice's dunning instance to be at its catch event. */
+const PROMISE_TTL_MS = 24 * 3_600_000;
+
+type Row = Record<string, any>;
+const iso = (v: unknown) => (v == null ? null : new Date(v as string).toISOString());
+/** A `date` column as YYYY-MM-DD whichever way the driver hands it over. */
+const day = (v: unknown) => {
+  if (v == null) return null;
+  if (v instanceof Date) return `${v.getFullYear()}-${String(v.getMonth() + 1).padStart(2, '0')}-${String(v.getDate()).padStart(2, '0')}`;
+  return String(v).slice(0, 10);
+};
+
+function toInvoice(r: Row) {
+  const dueAt = day(r.due_at)!;
+  const paidAt = iso(r.paid_at);
+  return { id: r.id, number: r.number, amount: String(r.amount), currency: r.currency, issuedAt: day(r.issued_at)!, dueAt, status: r.status, promisedAt: day(r.promised_at), paidAt, due_at: dueAt, paid_at: paidAt };
+}
+
+/** The customer a portal user acts for; a customer account that names none may do nothing. */
+function customerOf(who: Principal): string {
+  if (!who.customerId) throw new HttpProblem(403, `${who.id} is not linked to a customer account`, { rule: 'role' });
+  return who.customerId;
+}
+
+const today = (now: Date) => now.toISOString().slice(0, 10);
+
+export async function portalRoutes(app: FastifyInstance, opts: { db: Db; engine: Engine; now?: () => Date }): Promise<void> {
+  const { db, engine } = opts;
+  // the engine's clock: the same time the workers and timers see (a virtual one in tests)
+  const now = opts.now ?? (() => new Date(engine.clock?.now() ?? Date.now()));
+  const requests = requestService({ db, engine, now });
+
+  const ownInvoice = async (customerId: string, invoiceId: string) => {
+    const row = (await db('invoices').where({ id: invoiceId, customer_id: customerId }).first()) as Row | undefined;
+    if (!row) throw notFound('invoice');
+    return row;
+  };
+
+  app.get('/api/portal/messages', { config, schema: { tags: ['portal'], summary: 'Your portal inbox, newest first', response: { 200: Type.Array(PortalMessage), ...authProblems } } }, async (request) => {
+    const rows = (await db('portal_messages').where({ customer_id: customerOf(principal(request)) }).orderBy('created_at', 'desc').limit(200)) as Row[];
+    return rows.map((r) => ({ communicationId: r.communication_id, subject: r.subject, html: r.html, text: r.text, createdAt: iso(r.created_at)!, readAt: iso(r.read_at), created_at: iso(r.created_at)! }));
+  });
+
+  app.get('/api/portal/requests', { config, schema: { tags: ['portal'], summary: 'Your requests, newest first', response: { 200: Type.Array(PortalRequest), ...authProblems } } }, async (request) => {
+    const rows = await requestRepository(db).forCustomer(customerOf(principal(request)));
+    return rows.map((r) => ({ id: r.id, reference: r.reference, subject: r.subject, status: r.status, category: r.category, invoiceId: r.invoiceId, amount: r.amount, resolution: r.resolution, createdAt: r.createdAt.toISOString() }));
+  });
+
+  app.post(
+    '/api/portal/requests',
+    {
+      bodyLimit: SMALL_BODY,
+      config,
+      schema: { tags: ['portal'], summary: 'Raise a request (dispute, refund, payment question); you get its reference', body: NewPortalRequestBody, response: { 201: SubmittedPortalRequest, 400: Problem, 413: Problem, 422: Problem, ...authProblems } },
+    },
+    async (request, reply) => {
+      const who = principal(request);
+      const customerId = customerOf(who);
+      const b = request.body as NewPortalRequestBody;
+      if (b.invoiceId && !(await db('invoices').where({ id: b.invoiceId, customer_id: customerId }).first('id'))) {
+        throw new HttpProblem(422, `there is no invoice ${b.invoiceId} on your account`, { field: 'body.invoiceId' });
+      }
+      const r = await requests.submit({ customerId, subject: b.subject, body: b.body ?? null, invoiceId: b.invoiceId ?? null, amount: b.amount ?? null, requestedBy: who.id, intakeChannel: 'portal' });
+      reply.status(201);
+      return { id: r.id, reference: r.reference, status: 'open' };
+    },
+  );
+
+  app.get('/api/portal/invoices', { config, schema: { tags: ['portal'], summary: 'Your invoices, newest due date first', response: { 200: Type.Array(PortalInvoice), ...authProblems } } }, async (request) => {
+    const rows = (await db('invoices').where({ customer_id: customerOf(principal(request)) }).orderBy([{ column: 'due_at', order: 'desc' }, { column: 'id' }]).limit(500)) as Row[];
+    return rows.map(toInvoice);
+  });
+
+  app.post(
+    '/api/portal/invoices/:id/promise-to-pay',
+    {
+      bodyLimit: SMALL_BODY,
+      config,
+      schema: {
+        tags: ['portal'],
+        summary: 'Promise to pay an open invoice by a future date; the dunning cadence pauses until then',
+        params: InvoiceParams,
+        body: PromiseToPayBody,
+        response: { 202: PromiseAccepted, 400: Problem, 404: Problem, 409: Problem, 413: Problem, 422: Problem, ...authProblems },
+      },
+    },
+    async (request, reply) => {
+      const who = principal(request);
+      const invoiceId = (request.params as { id: string }).id;
+      const b = request.body as PromiseToPayBody;
+      const invoice = await ownInvoice(customerOf(who), invoiceId);
+      if (invoice.status === 'paid' || invoice.paid_at) throw new HttpProblem(409, `invoice ${invoiceId} is already paid`);
+      if (b.date <= today(now())) throw new HttpProblem(422, `date ${b.date} is not in the future; promise a day after ${today(now())}`, { field: 'body.date' });
+      const amount = b.amount ?? String(invoice.amount);
+      // published first: a refused duplicate leaves no second record behind (and the engine needs
+      // its own connection, which PGlite's single one cannot give while a transaction holds it).
+      // The dunning process waits on promisedBy (end of the promised day); promisedDate as the events route sends it.
+      try {
+        await engine.publishMessage({
+          name: 'promise-to-pay',
+          correlationKey: invoiceId,
+          messageId: `promise-to-pay-${invoiceId}-${b.date}`,
+          timeToLive: PROMISE_TTL_MS,
+          variables: { promisedDate: b.date, promisedBy: `${b.date}T23:59:59Z`, promisedAmount: amount },
+        });
+      } catch (err) {
+        if (err instanceof EngineError && err.code === 'ALREADY_EXISTS') throw new HttpProblem(409, `you already promised to pay invoice ${invoiceId} by ${b.date}`);
+        throw err;
+      }
+      await db.transaction(async (tx) => {
+        await tx('invoices').where({ id: invoiceId }).whereIn('status', ['open', 'promised']).update({ status: 'promised', promised_at: b.date });
+        await createAuditRepository(tx).append({ actor: who.id, action: 'invoice.promise-to-pay', subjectType: 'invoice', subjectId: invoiceId, detail: { promisedDate: b.date, promisedAmount: amount, via: 'portal' } });
+      });
+      reply.status(202);
+      return { invoiceId, promisedDate: b.date, promisedAmount: amount };
+    },
+  );
+}

@@ -1,0 +1,64 @@
+import { Type, type Static } from '@sinclair/typebox';
+
+const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
+export const Amount = Type.String({ pattern: '^[0-9]{1,15}(\\.[0-9]{1,2})?$', description: 'decimal string, e.g. "19600.00"' });
+export const InvoiceId = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]*$' });
+const DateOnly = Type.String({ format: 'date', description: 'YYYY-MM-DD' });
+
+/** A message in the customer's portal inbox (`created_at` kept for the UI, which reads it). */
+export const PortalMessage = Type.Object({
+  communicationId: Type.String(),
+  subject: Type.String(),
+  html: Type.String(),
+  text: Type.String(),
+  createdAt: Type.String(),
+  readAt: Nullable(Type.String()),
+  created_at: Type.String(),
+});
+
+export const PortalRequest = Type.Object({
+  id: Type.String(),
+  reference: Type.String(),
+  subject: Type.String(),
+  status: Type.String(),
+  category: Type.String(),
+  invoiceId: Nullable(Type.String()),
+  amount: Nullable(Type.String()),
+  resolution: Nullable(Type.String()),
+  createdAt: Type.String(),
+});
+
+export const NewPortalRequestBody = Type.Object(
+  {
+    subject: Type.String({ minLength: 1, maxLength: 255 }),
+    body: Type.Optional(Type.String({ maxLength: 10_000 })),
+    invoiceId: Type.Optional(InvoiceId),
+    amount: Type.Optional(Amount),
+  },
+  { additionalProperties: false },
+);
+export type NewPortalRequestBody = Static<typeof NewPortalRequestBody>;
+
+export const SubmittedPortalRequest = Type.Object({ id: Type.String(), reference: Type.String(), status: Type.String() });
+
+/** An invoice as the portal shows it (`due_at` and `paid_at` kept for the UI, which reads them). */
+export const PortalInvoice = Type.Object({
+  id: Type.String(),
+  number: Type.String(),
+  amount: Type.String(),
+  currency: Type.String(),
+  issuedAt: Type.String(),
+  dueAt: Type.String(),
+  status: Type.String(),
+  promisedAt: Nullable(Type.String()),
+  paidAt: Nullable(Type.String()),
+  due_at: Type.String(),
+  paid_at: Nullable(Type.String()),
+});
+
+export const InvoiceParams = Type.Object({ id: InvoiceId });
+
+export const PromiseToPayBody = Type.Object({ date: DateOnly, amount: Type.Optional(Amount) }, { additionalProperties: false });
+export type PromiseToPayBody = Static<typeof PromiseToPayBody>;
+
+export const PromiseAccepted = Type.Object({ invoiceId: Type.String(), promisedDate: Type.String(), promisedAmount: Type.String() });
