@@ -148,6 +148,18 @@ export interface NewRequest {
   customerEmail?: string | null;
 }
 
+export interface RequestFilter {
+  status?: string[];
+  team?: string;
+  customerId?: string;
+  category?: string;
+  priority?: string;
+  intakeChannel?: string;
+  assignee?: string;
+  limit?: number;
+  offset?: number;
+}
+
 export function requestRepository(db: Knex | Knex.Transaction) {
   const repo = {
     /** Creates the request once (an id given twice returns the first). */
@@ -187,11 +199,20 @@ export function requestRepository(db: Knex | Knex.Transaction) {
     async forCustomer(customerId: string): Promise<RequestRow[]> {
       return (await db('customer_requests').where({ customer_id: customerId }).orderBy('created_at', 'desc')).map(toRequest);
     },
-    async list(filter: { status?: string[]; team?: string; limit?: number } = {}): Promise<RequestRow[]> {
-      const q = db('customer_requests').orderBy('created_at', 'desc').limit(filter.limit ?? 200);
+    async list(filter: RequestFilter = {}): Promise<RequestRow[]> {
+      const q = db('customer_requests').orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id' }]).limit(filter.limit ?? 200).offset(filter.offset ?? 0);
       if (filter.status?.length) q.whereIn('status', filter.status);
       if (filter.team) q.where({ team: filter.team });
+      if (filter.customerId) q.where({ customer_id: filter.customerId });
+      if (filter.category) q.where({ category: filter.category });
+      if (filter.priority) q.where({ priority: filter.priority });
+      if (filter.intakeChannel) q.where({ intake_channel: filter.intakeChannel });
+      if (filter.assignee) q.where({ assignee: filter.assignee });
       return (await q).map(toRequest);
+    },
+    /** By reference (REQ-…) or id: what a caller typed. */
+    async find(idOrReference: string): Promise<RequestRow | undefined> {
+      return (await repo.byReference(idOrReference)) ?? (await repo.get(idOrReference));
     },
     async update(id: string, patch: Record<string, unknown>, now: Date): Promise<void> {
       await db('customer_requests').where({ id }).update({ ...patch, updated_at: now });
