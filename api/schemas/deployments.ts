@@ -3,8 +3,6 @@ import { Problem } from './common.js';
 
 /** The XML guard's limit (engine/bpmn/guard.ts): a diagram is at most 4 MiB. */
 export const MAX_XML_CHARS = 4 * 1024 * 1024;
-/** JSON escaping of a 4 MiB diagram stays under this. */
-export const XML_BODY_LIMIT = 6 * 1024 * 1024;
 export const SMALL_BODY = 16 * 1024;
 
 export const BpmnProcessId = Type.String({ minLength: 1, maxLength: 255, pattern: '^[A-Za-z_][A-Za-z0-9_.-]*$' });

@@ -208,6 +208,17 @@ describe.each(await dbKinds())('deployment API on %s', (kind) => {
     });
   });
 
+  it('refuses a body over the deployment limit (413) and a diagram over 4 MiB (422)', async () => {
+    const id = uniqueId('big');
+    const huge = await http().post('/api/drafts').set(api.as('ada')).send({ bpmnProcessId: id, xml: diagram(id).replace('Deployments test', 'x'.repeat(5 * 1024 * 1024)) });
+    expect(huge.status).toBe(413);
+    // under the schema's 4 Mi characters, over the guard's 4 MiB of UTF-8
+    const big = diagram(id).replace('Deployments test', 'é'.repeat(2.1 * 1024 * 1024));
+    const res = await http().post('/api/deployments').set(api.as('eric')).send({ resources: [{ name: `${id}.bpmn`, content: big }] });
+    expect(res.status, JSON.stringify(res.body).slice(0, 300)).toBe(422);
+    expect(res.body.title).toMatch(/the limit is 4 MiB/);
+  });
+
   describe('dry run', () => {
     it('runs the process tests of customer-communication against the diagram and reports every case passed', { timeout: 120_000 }, async () => {
       const res = await http().post('/api/deployments/dry-run').set(api.as('ada')).send({ xml: customerCommunication });

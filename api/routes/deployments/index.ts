@@ -2,7 +2,8 @@
  * Process versions and how they get made: deployed process definitions (list, XML, download),
  * drafts saved by analysts and engineers, a draft's deployment (engineers only, never by its
  * author: segregation of duties, every decision audited), and dry runs that lint a diagram and
- * run its process tests on a throw-away engine.
+ * run its process tests on a throw-away engine. Routes carrying XML take the app's body limit
+ * (AppDeps.bodyLimit, meant for deployments); the XML guard then holds each file to 4 MiB.
  */
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply } from 'fastify';
@@ -32,7 +33,6 @@ import {
   LintProblem,
   ProcessDefinition,
   SMALL_BODY,
-  XML_BODY_LIMIT,
 } from '../../schemas/deployments.js';
 import { createDeployer, type Deployer } from '../../services/deployer.js';
 import { createDryRun, type DryRunService } from '../../services/dry-run.js';
@@ -144,7 +144,6 @@ export async function deploymentRoutes(app: FastifyInstance, opts: DeploymentRou
     '/api/drafts',
     {
       config: author,
-      bodyLimit: XML_BODY_LIMIT,
       schema: {
         tags: ['deployments'],
         summary: 'Save a draft of a process (you become its author); lint findings come back, unsafe or unreadable XML is refused',
@@ -238,7 +237,6 @@ export async function deploymentRoutes(app: FastifyInstance, opts: DeploymentRou
     '/api/deployments',
     {
       config: { roles: ['engineer' as const, 'admin' as const] },
-      bodyLimit: XML_BODY_LIMIT * 2,
       schema: {
         tags: ['deployments'],
         summary: 'Deploy BPMN, DMN and form resources directly; BPMN is linted first and lint errors refuse the deployment',
@@ -289,7 +287,6 @@ export async function deploymentRoutes(app: FastifyInstance, opts: DeploymentRou
     '/api/deployments/dry-run',
     {
       config: test,
-      bodyLimit: XML_BODY_LIMIT,
       schema: {
         tags: ['deployments'],
         summary: "Lint a diagram and run its process's tests against it on a throw-away engine; deploys nothing",
