@@ -9,6 +9,7 @@ import { Form } from '@bpmn-io/form-js';
 import { ApiProblem, get, post } from '../../core/api.js';
 import { clear, explain, field, h, toast, when } from '../../core/dom.js';
 import type { Feature } from '../../core/feature.js';
+import { refusal } from '../../core/refusal.js';
 import { session } from '../../core/session.js';
 
 /** The real tasklist's task (api/schemas/tasks.ts). */
@@ -40,35 +41,6 @@ interface TaskContext {
   history: { at: string; what: string; outcome: string | null; rule: string | null }[];
 }
 
-/** Each segregation-of-duties rule in the words of the people it stops. */
-export const RULES: Record<string, string> = {
-  'maker-checker': 'whoever initiated an item cannot approve it',
-  'distinct-approvers': 'each approval level needs a different person',
-  'four-eyes': 'this amount needs two different approvers',
-  'candidate-group': 'the task belongs to a group you are not in',
-  'proposer-not-approver': 'whoever proposed an adjustment cannot approve it',
-  'author-not-deployer': "a draft's author cannot deploy it",
-  'author-not-approver': "a template's author cannot approve it",
-  role: 'your role does not allow this',
-};
-
-/** A refusal as a person reads it: what was refused, the rule by name, and the server's reason. */
-export function refusal(err: unknown): HTMLElement {
-  if (err instanceof ApiProblem && err.status === 403) {
-    const rule = err.rule;
-    const sod = rule && rule !== 'role' && rule !== 'assignee';
-    return h(
-      'div',
-      { class: 'refusal', role: 'alert' },
-      h('strong', {}, `Not allowed${rule ? ` — rule “${rule}”` : ''}`),
-      rule && RULES[rule] ? h('p', {}, `${sod ? 'Segregation of duties: ' : ''}${RULES[rule]}.`) : null,
-      h('p', { class: 'reason' }, capitalise(err.title.replace(/^segregation of duties: /, ''))),
-    );
-  }
-  return h('div', { class: 'refusal', role: 'alert' }, explain(err));
-}
-
-const capitalise = (s: string) => s.charAt(0).toUpperCase() + s.slice(1) + (/[.!?]$/.test(s) ? '' : '.');
 const str = (v: unknown) => (v === undefined || v === null || v === '' ? undefined : String(v));
 
 export const tasklistFeature: Feature = {
