@@ -1,6 +1,7 @@
 /**
  * Delivery tracking: a monotonic tracking status per delivery (sent → delivered → opened →
- * clicked; bounces and complaints final), the Message-ID every attempt carries, one row per
+ * clicked; bounces and complaints final), the Message-ID every attempt carries, when the result
+ * went back to the process, one row per
  * send attempt written before the provider is called (so a restart knows an attempt may have
  * reached the server), and addresses suppressed after a hard bounce or a complaint.
  */
@@ -10,6 +11,8 @@ export async function up(knex: Knex): Promise<void> {
   await knex.schema.alterTable('deliveries', (t) => {
     t.string('tracking_status', 16);
     t.string('message_id', 255);
+    // when the delivery-result message went to the engine: until then a restart publishes it again
+    t.timestamp('result_at', { useTz: true });
   });
   await knex.schema.createTable('delivery_attempts', (t) => {
     t.bigIncrements('id').primary();
@@ -39,6 +42,7 @@ export async function down(knex: Knex): Promise<void> {
   await knex.schema.dropTableIfExists('address_suppressions');
   await knex.schema.dropTableIfExists('delivery_attempts');
   await knex.schema.alterTable('deliveries', (t) => {
+    t.dropColumn('result_at');
     t.dropColumn('message_id');
     t.dropColumn('tracking_status');
   });

@@ -89,12 +89,14 @@ export function createDeliveryService(deps: {
   const { db, engine, queue, adapters, settings, log } = deps;
   const comms = communicationRepository(db);
 
-  const publishResult = (communicationId: string, variables: Record<string, unknown>) =>
-    engine
+  const publishResult = async (communicationId: string, variables: Record<string, unknown>) => {
+    await engine
       .publishMessage({ name: 'delivery-result', correlationKey: communicationId, messageId: `delivery-result-${communicationId}`, timeToLive: 86_400_000, variables })
       .catch((err) => {
         if ((err as { code?: string }).code !== 'ALREADY_EXISTS') throw err;
       });
+    await db('deliveries').where({ communication_id: communicationId }).whereNull('result_at').update({ result_at: deps.now() });
+  };
 
   async function outbound(communicationId: string): Promise<OutboundMessage & { channel: ChannelName }> {
     const c = await comms.get(communicationId);
@@ -170,17 +172,19 @@ export function createDeliveryService(deps: {
       const retryable = err instanceof DeliveryError ? err.retryable : true;
       log.warn({ communicationId, attempt, err: (err as Error).message, retryable }, 'delivery attempt failed');
       if (attemptId !== undefined) await db('delivery_attempts').where({ id: attemptId }).update({ outcome: retryable ? 'retry' : 'failed', error: (err as Error).message, finished_at: deps.now() });
-      await db('deliveries').where({ communication_id: communicationId }).update({ state: retryable ? 'queued' : 'failed', error: (err as Error).message });
-      if (retryable) throw err;
-      await failed(communicationId, err as Error);
+      if (!retryable) return failed(communicationId, err as Error);
+      await db('deliveries').where({ communication_id: communicationId }).update({ state: 'queued', error: (err as Error).message });
+      throw err;
     }
   }
 
   async function failed(communicationId: string, err: Error) {
     const at = deps.now();
-    await db('deliveries').where({ communication_id: communicationId }).update({ state: 'failed', tracking_status: 'failed', error: err.message });
-    await comms.setStatus(communicationId, 'failed');
-    await comms.addEvent(communicationId, 'failed', at, { error: err.message }, 'failed');
+    await db.transaction(async (tx) => {
+      await tx('deliveries').where({ communication_id: communicationId }).update({ state: 'failed', tracking_status: 'failed', error: err.message });
+      await communicationRepository(tx).setStatus(communicationId, 'failed');
+      await communicationRepository(tx).addEvent(communicationId, 'failed', at, { error: err.message, code: err instanceof DeliveryError ? err.details.code : undefined }, 'failed');
+    });
     await publishResult(communicationId, { deliveryStatus: 'failed', deliveryError: err.message });
   }
 
@@ -202,9 +206,10 @@ export function createDeliveryService(deps: {
     start() {
       // the in-process queue forgets everything on a crash, and a BullMQ job can be lost between
       // the row and the queue: whatever the database says is unfinished goes back on its queue
-      // (the queue de-duplicates by communication id, so a job still there is not doubled)
+      // (the queue de-duplicates by communication id, so a job still there is not doubled), and so
+      // does a sent one whose result the process may never have heard
       void db('deliveries')
-        .whereIn('state', ['queued', 'sending'])
+        .where((q) => q.whereIn('state', ['queued', 'sending']).orWhereNull('result_at'))
         .select('communication_id', 'channel')
         .then(async (rows: { communication_id: string; channel: ChannelName }[]) => {
           for (const r of rows) await queue.add(r.channel, { communicationId: r.communication_id });
