@@ -146,6 +146,16 @@ export class EmbeddedEngine implements Engine {
   private stopping = false;
   private idle: Promise<void> = Promise.resolve();
   private pending = new Set<Promise<unknown>>();
+  /**
+   * Jobs this engine handed to its own workers: job key -> where it waits. Completing one of
+   * them needs no read of its row (the instance knows the wait); an unknown key falls back to it.
+   */
+  private readonly dispatched = new Map<string, { instanceKey: string; elementInstanceKey: string }>();
+  /** The latest version per process id and the version per definition key (this engine deploys). */
+  private readonly latest = new Map<string, { key: number; version: number }>();
+  private readonly versions = new Map<number, number>();
+  /** Instance keys taken from the sequence in blocks, one query per block. */
+  private keyPool: string[] = [];
 
   constructor(options: EmbeddedEngineOptions) {
     this.db = options.db;
@@ -232,6 +242,7 @@ export class EmbeddedEngine implements Engine {
     }
 
     const deployment: Deployment = { deploymentKey: '', processes: [], decisions: [], forms: [] };
+    this.latest.clear();
     const newTimerStarts: { definitionKey: number; model: ProcessModel }[] = [];
     await this.db.transaction(async (tx) => {
       const [dep] = await tx('engine_deployments').insert({ resources: JSON.stringify(resources.map((r) => r.name)) }).returning('key');
@@ -296,6 +307,8 @@ export class EmbeddedEngine implements Engine {
         }
       }
     });
+    // a lookup that ran while the transaction was open may have cached the old latest version
+    this.latest.clear();
     if (deployment.decisions.length) {
       this.decisions.invalidate();
       await this.decisions.load();
@@ -331,6 +344,10 @@ export class EmbeddedEngine implements Engine {
   }
 
   private async definition(bpmnProcessId: string, version?: number): Promise<{ key: number; version: number }> {
+    if (version === undefined) {
+      const hit = this.latest.get(bpmnProcessId);
+      if (hit) return hit;
+    }
     const q = this.db('engine_resources').where({ kind: 'process', resource_id: bpmnProcessId });
     const row = version === undefined ? await q.orderBy('version', 'desc').first() : await q.where({ version }).first();
     if (!row) {
@@ -342,7 +359,27 @@ export class EmbeddedEngine implements Engine {
         { field: 'bpmnProcessId' },
       );
     }
-    return { key: Number(row.key), version: row.version };
+    const found = { key: Number(row.key), version: row.version as number };
+    this.versions.set(found.key, found.version);
+    if (version === undefined) this.latest.set(bpmnProcessId, found);
+    return found;
+  }
+
+  private async versionOf(definitionKey: number): Promise<number> {
+    const hit = this.versions.get(definitionKey);
+    if (hit !== undefined) return hit;
+    const row = await this.db('engine_resources').where({ key: definitionKey }).first('version');
+    if (!row) throw new EngineError('NOT_FOUND', `no process definition with key ${definitionKey}`);
+    this.versions.set(definitionKey, row.version);
+    return row.version;
+  }
+
+  private async nextInstanceKey(): Promise<string> {
+    if (!this.keyPool.length) {
+      const seq = await this.db.raw(`select nextval(pg_get_serial_sequence('engine_instances', 'key')) as key from generate_series(1, 64)`);
+      this.keyPool.push(...(seq.rows ?? seq).map((r: { key: string | number }) => String(r.key)));
+    }
+    return this.keyPool.shift()!;
   }
 
   // ------------------------------------------------------------------ instances
@@ -370,11 +407,10 @@ export class EmbeddedEngine implements Engine {
       throw new EngineError('INVALID_ARGUMENT', 'variables must be a JSON object', { field: 'variables' });
     }
     const model = await this.model(definitionKey);
-    const defRow = await this.db('engine_resources').where({ key: definitionKey }).first('version');
+    const defRow = { version: await this.versionOf(definitionKey) };
     // The key is taken now, the row written with the first settled state: a crash in between
-    // leaves nothing half-made.
-    const seq = await this.db.raw(`select nextval(pg_get_serial_sequence('engine_instances', 'key')) as key`);
-    const key = String((seq.rows ?? seq)[0].key);
+    // leaves nothing half-made (only a gap in the keys).
+    const key = await this.nextInstanceKey();
     const ref: InstanceRef = { processInstanceKey: key, processDefinitionKey: String(definitionKey), bpmnProcessId: model.bpmnProcessId, version: defRow.version };
     await this.withInstance(key, async (loaded) => {
       await this.attachParent(loaded.rt, loaded.row);
@@ -573,13 +609,15 @@ export class EmbeddedEngine implements Engine {
     const jobsDone: string[] = [];
     const jobsCanceled: string[] = [];
     const newJobs: { change: Change; wait: WaitRecord; row: Record<string, unknown> }[] = [];
+    // the instances' rows first: new ones in one multi-row insert, settled ones in one update
+    const inserts: Record<string, unknown>[] = [];
+    const updates: { key: number; state: string; snapshot: string | null; variables: string; ended_at: Date | null; has_incident: boolean }[] = [];
     for (const c of changes) {
       const { row } = c.loaded;
-      const instanceKey = Number(row.key);
       const values = { state: c.state, snapshot: c.snapshot, variables: c.variables, ended_at: c.ended ? new Date(c.now) : null, has_incident: c.hasIncident };
       if (c.loaded.isNew) {
-        await tx('engine_instances').insert({
-          key: instanceKey,
+        inserts.push({
+          key: Number(row.key),
           definition_key: row.definition_key,
           bpmn_process_id: row.bpmn_process_id,
           version: row.version,
@@ -589,9 +627,23 @@ export class EmbeddedEngine implements Engine {
           rev: 1,
           ...values,
         });
-      } else {
-        await tx('engine_instances').where({ key: instanceKey }).update({ ...values, rev: tx.raw('rev + 1') });
-      }
+      } else updates.push({ key: Number(row.key), ...values });
+    }
+    if (inserts.length) await tx('engine_instances').insert(inserts);
+    if (updates.length === 1) {
+      const { key, ...values } = updates[0];
+      await tx('engine_instances').where({ key }).update({ ...values, rev: tx.raw('rev + 1') });
+    } else if (updates.length > 1) {
+      const rows = updates.map(() => '(?::bigint, ?::text, ?::jsonb, ?::jsonb, ?::timestamptz, ?::boolean)').join(', ');
+      await tx.raw(
+        `update engine_instances as i set state = v.state, snapshot = v.snapshot, variables = v.variables, ended_at = v.ended_at, has_incident = v.has_incident, rev = i.rev + 1
+         from (values ${rows}) as v(key, state, snapshot, variables, ended_at, has_incident) where i.key = v.key`,
+        updates.flatMap((u) => [u.key, u.state, u.snapshot, u.variables, u.ended_at, u.has_incident]),
+      );
+    }
+    for (const c of changes) {
+      const { row } = c.loaded;
+      const instanceKey = Number(row.key);
       for (const e of c.events) {
         events.push({
           instance_key: instanceKey,
@@ -725,19 +777,21 @@ export class EmbeddedEngine implements Engine {
     if (jobsDone.length) await tx('engine_jobs').whereIn('element_instance_key', jobsDone).whereNotIn('state', ['COMPLETED', 'CANCELED']).update({ state: 'COMPLETED' });
     if (jobsCanceled.length) await tx('engine_jobs').whereIn('element_instance_key', jobsCanceled).whereNotIn('state', ['COMPLETED', 'CANCELED']).update({ state: 'CANCELED' });
     if (events.length) await tx('engine_element_events').insert(events);
-    // an ended instance's leftovers are cancelled after its last job was marked completed
-    for (const c of changes) {
-      if (!c.ended) continue;
-      const instanceKey = Number(c.loaded.row.key);
-      await tx('engine_jobs').where({ instance_key: instanceKey }).whereIn('state', ['ACTIVATABLE', 'ACTIVATED', 'FAILED']).update({ state: 'CANCELED' });
-      await tx('engine_message_subscriptions').where({ instance_key: instanceKey }).del();
-      await tx('engine_signal_subscriptions').where({ instance_key: instanceKey }).del();
-      await tx('engine_timers').where({ instance_key: instanceKey, state: 'CREATED' }).update({ state: 'CANCELED' });
-      await tx('engine_incidents').where({ instance_key: instanceKey, state: 'ACTIVE' }).update({ state: 'RESOLVED', resolved_at: new Date(c.now) });
-      const open = await tx('engine_user_tasks').where({ instance_key: instanceKey, state: 'CREATED' });
-      for (const t of open) c.endedTasks.push({ task: parseTask(t), completed: false });
-      if (open.length) await tx('engine_user_tasks').where({ instance_key: instanceKey, state: 'CREATED' }).update({ state: 'CANCELED', ended_at: new Date(c.now) });
-      }
+    // ended instances' leftovers are cancelled after their last jobs were marked completed, for
+    // all instances of the batch at once
+    const ended = changes.filter((c) => c.ended);
+    if (ended.length) {
+      const keys = ended.map((c) => Number(c.loaded.row.key));
+      const now = new Date(ended[0].now);
+      await tx('engine_jobs').whereIn('instance_key', keys).whereIn('state', ['ACTIVATABLE', 'ACTIVATED', 'FAILED']).update({ state: 'CANCELED' });
+      await tx('engine_message_subscriptions').whereIn('instance_key', keys).del();
+      await tx('engine_signal_subscriptions').whereIn('instance_key', keys).del();
+      await tx('engine_timers').whereIn('instance_key', keys).where({ state: 'CREATED' }).update({ state: 'CANCELED' });
+      await tx('engine_incidents').whereIn('instance_key', keys).where({ state: 'ACTIVE' }).update({ state: 'RESOLVED', resolved_at: now });
+      const open = await tx('engine_user_tasks').whereIn('instance_key', keys).where({ state: 'CREATED' }).update({ state: 'CANCELED', ended_at: now }).returning('*');
+      const byKey = new Map(ended.map((c) => [Number(c.loaded.row.key), c]));
+      for (const t of open) byKey.get(Number(t.instance_key))?.endedTasks.push({ task: parseTask(t), completed: false });
+    }
 
     if (newJobs.length) {
       const keys = await tx('engine_jobs')
@@ -805,6 +859,7 @@ export class EmbeddedEngine implements Engine {
         continue;
       }
       const scope = d.wait.waitId in rt.data.scopes ? d.wait.waitId : 'root';
+      this.dispatched.set(d.jobKey, { instanceKey: String(instanceKey), elementInstanceKey: d.wait.elementInstanceKey });
       d.worker.deliver({
         key: d.jobKey,
         type: d.wait.descriptor.type,
@@ -1241,8 +1296,18 @@ export class EmbeddedEngine implements Engine {
     return row;
   }
 
+  /** Where a job waits: from the dispatch index when this engine handed it out, else its row. */
+  private async jobTarget(jobKey: Key): Promise<{ instance_key: string | number; element_instance_key: string }> {
+    const hit = this.dispatched.get(String(jobKey));
+    if (hit) {
+      this.dispatched.delete(String(jobKey));
+      return { instance_key: hit.instanceKey, element_instance_key: hit.elementInstanceKey };
+    }
+    return this.jobRow(jobKey);
+  }
+
   async completeJob(jobKey: Key, variables: Variables = {}): Promise<void> {
-    const row = await this.jobRow(jobKey);
+    const row = await this.jobTarget(jobKey);
     await this.track(
       this.withInstance(String(row.instance_key), (loaded, ctx) => {
         const wait = Object.values(loaded.rt.data.waits).find((w) => w.elementInstanceKey === row.element_instance_key && w.descriptor.kind === 'job');
@@ -1254,6 +1319,7 @@ export class EmbeddedEngine implements Engine {
   }
 
   async failJob(jobKey: Key, request: FailJobRequest): Promise<void> {
+    this.dispatched.delete(String(jobKey));
     const row = await this.jobRow(jobKey);
     const now = this.time.now();
     const retries = Math.max(0, request.retries);
@@ -1286,7 +1352,7 @@ export class EmbeddedEngine implements Engine {
   }
 
   async throwError(jobKey: Key, request: ThrowErrorRequest): Promise<void> {
-    const row = await this.jobRow(jobKey);
+    const row = await this.jobTarget(jobKey);
     if (!request.errorCode) throw new EngineError('INVALID_ARGUMENT', 'a BPMN error needs an error code', { field: 'errorCode' });
     await this.track(
       this.withInstance(String(row.instance_key), (loaded, ctx) => {

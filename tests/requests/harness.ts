@@ -37,6 +37,8 @@ export async function openRequestWorld(kind: DbKind, options: { stubDelivery?: b
   const stubbed = new Set(options.stubDelivery === false ? [] : ['render-communication', 'deliver-communication', 'archive-communication']);
   const running: JobWorker[] = startWorkers(engine, deps, silentLogger, workers.filter((d) => !stubbed.has(d.type)));
   const sent: SentMessage[] = [];
+  // delivery results still in flight when the world closes are awaited, not left to hit a closed database
+  const inFlight = new Set<Promise<unknown>>();
   if (options.stubDelivery !== false) {
     running.push(
       engine.createWorker({ type: 'render-communication', handler: async () => ({ outcome: 'complete' }) }),
@@ -46,7 +48,11 @@ export async function openRequestWorld(kind: DbKind, options: { stubDelivery?: b
           const v = job.variables as { communicationId: string; templateId: string; customerId: string; data?: Variables };
           sent.push({ communicationId: v.communicationId, templateId: v.templateId, customerId: v.customerId, data: v.data ?? {} });
           // the delivery result arrives after the job completes, as from a real channel
-          setTimeout(() => void engine.publishMessage({ name: 'delivery-result', correlationKey: v.communicationId, variables: { deliveryStatus: 'sent' }, timeToLive: 60_000 }), 0);
+          const published = new Promise((r) => setTimeout(r, 0))
+            .then(() => engine.publishMessage({ name: 'delivery-result', correlationKey: v.communicationId, variables: { deliveryStatus: 'sent' }, timeToLive: 60_000 }))
+            .catch((err: Error) => sent.push({ communicationId: v.communicationId, templateId: 'delivery-result-failed', customerId: v.customerId, data: { error: err.message } }))
+            .finally(() => inFlight.delete(published));
+          inFlight.add(published);
           return { outcome: 'complete' };
         },
       }),
@@ -91,6 +97,7 @@ export async function openRequestWorld(kind: DbKind, options: { stubDelivery?: b
     },
     async close() {
       await Promise.all(running.map((w) => w.close()));
+      await Promise.allSettled([...inFlight]);
       await engine.stop();
       await t.close();
     },
