@@ -90,3 +90,22 @@ export function communicationIdFromMessageId(messageId: string): string | undefi
   const m = /^<?([A-Za-z0-9][A-Za-z0-9._-]{0,199})@[^<>@\s]+>?$/.exec(messageId.trim());
   return m?.[1];
 }
+
+const unescapeAttr = (s: string) => s.replace(/&amp;/g, '&').replace(/&quot;/g, '"').replace(/&#39;|&#x27;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>');
+
+/**
+ * Email HTML with tracking: every http(s) link becomes a signed click redirect (links already
+ * pointing at `baseUrl`'s tracking or unsubscribe paths stay as they are), and the open pixel
+ * goes before </body>. Deterministic, so every attempt and the archive's rebuild give the same bytes.
+ */
+export function instrumentHtml(html: string, options: { secret: string; baseUrl: string; communicationId: string }): string {
+  const base = options.baseUrl.replace(/\/+$/, '');
+  const paths = trackingPaths(options.secret, options.communicationId);
+  const own = (url: string) => url.startsWith(`${base}/t/`) || url.startsWith(`${base}/u/`);
+  const linked = html.replace(/(<a\b[^>]*?\shref=)(["'])(https?:\/\/[^"']+)\2/gi, (match, start: string, quote: string, href: string) => {
+    const target = unescapeAttr(href);
+    return own(target) ? match : `${start}${quote}${base}${paths.click(target)}${quote}`;
+  });
+  const pixel = `<img src="${base}${paths.pixel}" width="1" height="1" alt="" style="display:block;border:0;width:1px;height:1px" />`;
+  return /<\/body>/i.test(linked) ? linked.replace(/<\/body>(?![\s\S]*<\/body>)/i, `${pixel}</body>`) : `${linked}${pixel}`;
+}

@@ -44,11 +44,11 @@ describe.each(await dbKinds())('tracking routes on %s', (kind) => {
   const http = () => request(api.app.server);
 
   /** A rendered communication; `sent` also records its delivery as sent. */
-  async function communication(options: { kind?: string; customerId?: string; sent?: boolean } = {}): Promise<string> {
+  async function communication(options: { kind?: string; customerId?: string; sent?: boolean; html?: string } = {}): Promise<string> {
     const id = uniqueId(options.kind ?? 'msg');
     const comms = communicationRepository(api.t.db);
     await comms.ensure({ id, customerId: options.customerId ?? 'C-ACME', templateId: 'invoice-notice', channel: 'email', kind: options.kind ?? 'transactional', data: {} });
-    await comms.saveRendered(id, { templateVersion: 1, subject: `Message ${id}`, html: '<p>Hello</p>', text: 'Hello' });
+    await comms.saveRendered(id, { templateVersion: 1, subject: `Message ${id}`, html: options.html ?? '<p>Hello</p>', text: 'Hello' });
     if (options.sent !== false) await api.t.db('deliveries').insert({ communication_id: id, channel: 'email', state: 'sent', tracking_status: 'sent', sent_at: new Date() });
     return id;
   }
@@ -179,6 +179,25 @@ describe.each(await dbKinds())('tracking routes on %s', (kind) => {
     expect(soft.body.events[0].suppressed).toBeUndefined();
     expect(await api.t.db('address_suppressions').where({ address: 'buchhaltung@northwind.example' }).first()).toBeUndefined();
     await api.t.db('address_suppressions').where({ address: 'accounts.payable@acme.example' }).del();
+  });
+
+  it('puts the open pixel and signed click links into the email, and they lead back here', async () => {
+    // given a rendered email with a link whose query has an escaped ampersand
+    const id = await communication({ sent: false, html: '<html><body><p><a href="https://pay.herald.example/i?a=1&amp;b=2" style="x">Pay</a></p></body></html>' });
+    await api.t.db('deliveries').insert({ communication_id: id, channel: 'email', state: 'sent', tracking_status: 'sent' });
+    // when the delivery service builds it (the same bytes on every attempt)
+    const raw = await delivery.rawBytes(id);
+    expect((await delivery.rawBytes(id)).equals(raw)).toBe(true);
+    const html = String((await simpleParser(raw)).html);
+    const click = /href="https:\/\/herald\.example(\/t\/c\/[^"]+)"/.exec(html)?.[1];
+    const pixel = /<img src="https:\/\/herald\.example(\/t\/o\/[^"]+\.gif)"/.exec(html)?.[1];
+    expect(html).not.toContain('href="https://pay.herald.example');
+    // then the pixel records the open and the link redirects to the original URL
+    expect((await http().get(pixel!)).status).toBe(200);
+    const res = await http().get(click!);
+    expect(res.status).toBe(302);
+    expect(res.headers.location).toBe('https://pay.herald.example/i?a=1&b=2');
+    expect(await status(id)).toBe('clicked');
   });
 
   it('unsubscribes with an RFC 8058 one-click POST without a session; the GET page only asks', async () => {

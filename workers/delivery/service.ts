@@ -19,7 +19,7 @@ import {
   type ChannelAdapter,
   type OutboundMessage,
 } from '../../domain/channels/index.js';
-import { trackingPaths } from '../../domain/tracking/index.js';
+import { instrumentHtml, trackingPaths } from '../../domain/tracking/index.js';
 import { communicationRepository, trackingRepository } from '../../storage/communications.js';
 import { customerRepository } from '../../storage/customers.js';
 import type { ChannelName, DeliveryQueue } from './queue.js';
@@ -33,6 +33,8 @@ export interface DeliverySettings {
   secret: string;
   /** Public base URL for tracking links and the portal. */
   baseUrl: string;
+  /** Open pixel and signed click links in email (on unless false). */
+  tracking?: boolean;
   /** Per-channel starts per second. */
   ratePerSecond?: Partial<Record<ChannelName, number>>;
   attempts?: number;
@@ -116,7 +118,8 @@ export function createDeliveryService(deps: {
         customerId: c.customerId,
       },
       subject: c.subject,
-      html: c.html,
+      // email carries the open pixel and signed click links; the other channels the rendered HTML
+      html: c.channel === 'email' && settings.tracking !== false ? instrumentHtml(c.html, { secret: settings.secret, baseUrl: settings.baseUrl, communicationId }) : c.html,
       text: c.text,
       kind: c.kind as OutboundMessage['kind'],
       createdAt: new Date(row.created_at),
