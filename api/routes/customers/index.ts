@@ -1,5 +1,5 @@
 /**
- * Communications and requests, scoped by who asks: a customer sees only their own (another
+ * Communications (requests live in api/routes/requests), scoped by who asks: a customer sees only their own (another
  * customer's id is 404, as if it did not exist); staff see all.
  */
 import { Type, type Static } from '@sinclair/typebox';
@@ -14,7 +14,6 @@ const ListQuery = Type.Object({ customerId: Type.Optional(Type.String({ maxLengt
 type ListQuery = Static<typeof ListQuery>;
 const Nullable = (t: ReturnType<typeof Type.String>) => Type.Union([t, Type.Null()]);
 const Communication = Type.Object({ id: Type.String(), customerId: Type.String(), channel: Type.String(), kind: Type.String(), status: Type.String(), subject: Nullable(Type.String()), createdAt: Type.String() });
-const CustomerRequest = Type.Object({ id: Type.String(), reference: Type.String(), customerId: Nullable(Type.String()), category: Type.String(), status: Type.String(), subject: Type.String(), amount: Nullable(Type.String()), createdAt: Type.String() });
 
 const STAFF = ['analyst', 'engineer', 'approver', 'agent', 'data-steward', 'compliance', 'admin'] as const;
 
@@ -27,13 +26,11 @@ function scope(who: Principal): string | null | undefined {
 type Row = Record<string, unknown>;
 const iso = (v: unknown) => new Date(v as string).toISOString();
 const toCommunication = (r: Row) => ({ id: r.id as string, customerId: r.customer_id as string, channel: r.channel as string, kind: r.kind as string, status: r.status as string, subject: (r.subject as string | null) ?? null, createdAt: iso(r.created_at) });
-const toRequest = (r: Row) => ({ id: r.id as string, reference: r.reference as string, customerId: (r.customer_id as string | null) ?? null, category: r.category as string, status: r.status as string, subject: r.subject as string, amount: r.amount === null || r.amount === undefined ? null : String(r.amount), createdAt: iso(r.created_at) });
 
 export async function customerRoutes(app: FastifyInstance, opts: { db: Db }): Promise<void> {
   const { db } = opts;
   const resources = [
     { path: '/api/communications', table: 'communications', schema: Communication, map: toCommunication, what: 'communication' },
-    { path: '/api/requests', table: 'customer_requests', schema: CustomerRequest, map: toRequest, what: 'request' },
   ] as const;
   for (const res of resources) {
     app.get(res.path, { schema: { tags: ['customers'], querystring: ListQuery, response: { 200: Type.Array(res.schema), 400: Problem, ...authProblems } } }, async (request) => {
