@@ -130,8 +130,6 @@ async function durable(db: Db, n: number, inFlight: number, label: string): Prom
   const onQuery = (q: { sql?: string; bindings?: unknown[] }) => {
     queries++;
     if (/^begin/i.test(q.sql ?? '')) transactions++;
-    // the saved snapshot is the longest string bound to the instance update
-    if (q.sql?.startsWith('update "engine_instances"')) snapshotBytes += Math.max(0, ...(q.bindings ?? []).map((b) => (typeof b === 'string' ? b.length : 0)));
   };
   db.on('query', onQuery);
   let snapshots = 0;
@@ -142,6 +140,7 @@ async function durable(db: Db, n: number, inFlight: number, label: string): Prom
     const s = await original.call(this);
     snapshotMs += performance.now() - t;
     snapshots++;
+    snapshotBytes += JSON.stringify(s).length;
     return s;
   };
   const t0 = performance.now();

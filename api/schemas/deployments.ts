@@ -99,3 +99,11 @@ export const DryRunReport = Type.Object({
   skipped: Type.Integer(),
   durationMs: Type.Integer(),
 });
+
+/** Deploying a draft: its process tests run first; a failing run blocks unless an engineer overrides it, with a reason. */
+export const DraftDeploymentBody = Type.Object(
+  { override: Type.Optional(Type.Object({ reason: Type.String({ minLength: 10, maxLength: 2000 }) }, { additionalProperties: false })) },
+  { additionalProperties: false },
+);
+export type DraftDeploymentBody = Static<typeof DraftDeploymentBody>;
+export const SpecProblem = Type.Object({ ...Problem.properties, report: DryRunReport }, { additionalProperties: true });

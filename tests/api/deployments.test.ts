@@ -243,6 +243,23 @@ describe.each(await dbKinds())('deployment API on %s', (kind) => {
       expect(failed.failure).toMatchObject({ where: expect.stringMatching(/instruction \d+/), message: expect.any(String) });
     });
 
+    it('blocks deploying a draft whose process tests fail, unless an engineer overrides with a reason, on the audit trail', { timeout: 180_000 }, async () => {
+      const broken = customerCommunication.replace('type="validate-customer-data"', 'type="validate-customer"');
+      const draft = await saveDraft('ada', 'customer-communication', broken);
+      const refused = await http().post(`/api/drafts/${draft.id}/deployment`).set(api.as('eric')).send({});
+      expect(refused.status).toBe(422);
+      expect(refused.body).toMatchObject({ rule: 'spec', report: { ok: false } });
+      expect(refused.body.title).toMatch(/process test cases? failed/);
+      expect((await http().get('/api/process-definitions').query({ bpmnProcessId: 'customer-communication' }).set(api.as('eric'))).body).toEqual([]);
+      const tooShort = await http().post(`/api/drafts/${draft.id}/deployment`).set(api.as('eric')).send({ override: { reason: 'ok' } });
+      expect(tooShort.status).toBe(400);
+      const overridden = await http().post(`/api/drafts/${draft.id}/deployment`).set(api.as('eric')).send({ override: { reason: 'hotfix: the worker was renamed in the same release' } });
+      expect(overridden.status).toBe(201);
+      const entries = (await http().get('/api/audit').query({ subjectType: 'draft', subjectId: draft.id }).set(api.as('carl'))).body as { outcome: string; rule?: string | null; detail: Record<string, unknown> }[];
+      expect(entries.some((e) => e.outcome === 'refused' && e.rule === 'spec')).toBe(true);
+      expect(entries.some((e) => e.outcome === 'allowed' && e.detail.specs === 'overridden' && e.detail.overrideReason === 'hotfix: the worker was renamed in the same release')).toBe(true);
+    });
+
     it('stops at lint errors without running the tests', async () => {
       const id = uniqueId('dry-lint');
       const res = await http().post('/api/deployments/dry-run').set(api.as('eric')).send({ bpmnProcessId: id, xml: diagram(id, { jobType: null }) });

@@ -25,6 +25,7 @@ import {
   DeploymentBody,
   Draft,
   DraftBody,
+  DraftDeploymentBody,
   DraftParams,
   DraftQuery,
   DraftWithXml,
@@ -32,6 +33,7 @@ import {
   DryRunReport,
   LintProblem,
   ProcessDefinition,
+  SpecProblem,
   SMALL_BODY,
 } from '../../schemas/deployments.js';
 import { createDeployer, type Deployer } from '../../services/deployer.js';
@@ -47,6 +49,8 @@ export interface DeploymentRoutesOptions {
   db: Db;
   deployer?: Deployer;
   dryRun?: DryRunService;
+  /** Run the draft's process tests before deploying it (on unless a test turns it off). */
+  specGate?: boolean;
   /** Where the process tests live (processes/ by default). */
   processesDir?: string;
 }
@@ -197,9 +201,11 @@ export async function deploymentRoutes(app: FastifyInstance, opts: DeploymentRou
       bodyLimit: SMALL_BODY,
       schema: {
         tags: ['deployments'],
-        summary: 'Deploy a draft: engineers only, never its author (segregation of duties); lint errors refuse it',
+        summary:
+          "Deploy a draft: engineers only, never its author (segregation of duties); lint errors refuse it; its process tests run first and a failure blocks it unless the engineer overrides with a reason (audited)",
         params: DraftParams,
-        response: { 201: DeploymentResult, 400: Problem, 404: Problem, 409: Problem, 422: LintProblem, ...authProblems },
+        body: Type.Optional(DraftDeploymentBody),
+        response: { 201: DeploymentResult, 400: Problem, 404: Problem, 409: Problem, 422: Type.Union([LintProblem, SpecProblem]), ...authProblems },
       },
     },
     async (request, reply) => {
@@ -216,13 +222,28 @@ export async function deploymentRoutes(app: FastifyInstance, opts: DeploymentRou
       if (!decision.allowed) await refuse(decision.rule, decision.reason);
       if (draft.deployedVersion !== null) await refuse('already-deployed', `draft ${draft.id} was already deployed as ${draft.bpmnProcessId} version ${draft.deployedVersion} by ${draft.deployedBy}; save a new draft to change it`, 409);
 
+      // the process tests gate the deployment; an engineer may override a failing run, on the record
+      const override = (request.body as DraftDeploymentBody | undefined)?.override;
+      let gate: Record<string, unknown> = { specs: 'passed' };
+      if (opts.specGate !== false) {
+        const report = await dryRun.run({ bpmnProcessId: draft.bpmnProcessId, xml: draft.xml });
+        const failures: { file: string; case?: string; where?: string; error?: string }[] = report.specs.flatMap((sp) => [...(sp.error ? [{ file: sp.file, error: sp.error }] : []), ...sp.cases.filter((c) => c.status === 'failed').map((c) => ({ file: sp.file, case: c.name, where: c.failure?.where }))]);
+        if (report.lint.errors.length === 0 && failures.length) {
+          if (!override) {
+            await createAuditRepository(db).append({ actor: who.id, action: 'draft.deploy', subjectType: subject.type, subjectId: subject.id, outcome: 'refused', rule: 'spec', detail: { ...facts, failures: failures.slice(0, 20) } });
+            throw new HttpProblem(422, `${report.failed} process test case${report.failed === 1 ? '' : 's'} failed against this draft (first: ${failures[0].case ?? failures[0].file}); fix the draft or deploy with an override and a reason`, { rule: 'spec', report });
+          }
+          gate = { specs: 'overridden', overrideReason: override.reason, failures: failures.slice(0, 20) };
+        } else gate = { specs: report.passed + report.skipped ? 'passed' : 'none', passed: report.passed, skipped: report.skipped };
+      }
+
       const result = await deployer.deploy({
         actor: who.id,
         resources: [{ name: `${draft.bpmnProcessId}.bpmn`, content: draft.xml }],
         subject,
         action: 'draft.deploy',
         draftId: draft.id,
-        detail: facts,
+        detail: { ...facts, ...gate },
         record: async (tx, deployment) => {
           const p = deployment.processes.find((x) => x.bpmnProcessId === draft.bpmnProcessId);
           if (p) await createDraftRepository(tx).markDeployed(draft.id, { by: who.id, version: p.version, processDefinitionKey: p.processDefinitionKey });
