@@ -1,9 +1,11 @@
 /**
- * docker-compose.yml: `docker compose config` when the compose plugin is installed; otherwise
- * (as on the build machines, which have the docker CLI without its compose plugin and no
- * engine) the file is parsed with `yaml` (merge keys resolved, as compose does) and the same
- * checks run on the result. Either way: the services exist, each has a health check, Herald's
- * API and workers are wired to the cluster, Postgres, Redis and the SMTP catcher.
+ * docker-compose.yml through a real compose implementation: `docker compose config` (the v2
+ * plugin) where it is installed, else `docker-compose config` (Debian's docker-compose 1.29,
+ * which .ci/run installs, as the build machines have the docker CLI without its compose plugin
+ * and no engine). Compose validates the file against its schema and resolves interpolation and
+ * merge keys; the same checks then run on its output: the services exist, each has a health
+ * check, Herald's API and workers are wired to the cluster, Postgres, Redis and the SMTP catcher.
+ * Outside CI, with neither installed, the file is parsed with `yaml` and the name says so.
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -22,23 +24,32 @@ interface Service {
   depends_on?: Record<string, { condition?: string }> | string[];
 }
 
-const hasComposePlugin = spawnSync('docker', ['compose', 'version'], { encoding: 'utf8' }).status === 0;
+const works = (cmd: string, args: string[]) => spawnSync(cmd, args, { encoding: 'utf8' }).status === 0;
+const compose: [string, string[]] | undefined = works('docker', ['compose', 'version'])
+  ? ['docker', ['compose']]
+  : works('docker-compose', ['version'])
+    ? ['docker-compose', []]
+    : undefined;
 
 function load(): { services: Record<string, Service>; via: string } {
-  if (hasComposePlugin) {
-    const res = spawnSync('docker', ['compose', '-f', file, 'config', '--format', 'json'], { encoding: 'utf8', cwd: root });
-    if (res.status !== 0) throw new Error(`docker compose config failed:\n${res.stderr}`);
-    return { services: (JSON.parse(res.stdout) as { services: Record<string, Service> }).services, via: 'docker compose config' };
+  if (compose) {
+    const [cmd, pre] = compose;
+    const res = spawnSync(cmd, [...pre, '-f', file, 'config'], { encoding: 'utf8', cwd: root });
+    if (res.status !== 0) throw new Error(`${cmd} ${pre.join(' ')} config refused docker-compose.yml:\n${res.stderr}`);
+    return { services: (parse(res.stdout) as { services: Record<string, Service> }).services, via: `${[cmd, ...pre].join(' ')} config` };
   }
+  if (process.env.CI) throw new Error('CI must check docker-compose.yml with compose itself: install docker-compose (apt-get install docker-compose) or the compose plugin');
   const doc = parse(fs.readFileSync(file, 'utf8'), { merge: true }) as { services: Record<string, Service> };
-  return { services: doc.services, via: 'yaml' };
+  return { services: doc.services, via: 'yaml only: no compose installed' };
 }
 
 const env = (s: Service): Record<string, string> =>
   Array.isArray(s.environment) ? Object.fromEntries(s.environment.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)])) : Object.fromEntries(Object.entries(s.environment ?? {}).map(([k, v]) => [k, String(v)]));
 
-describe(`docker-compose.yml (${hasComposePlugin ? 'docker compose config' : 'compose plugin missing: parsed with yaml'})`, () => {
-  const { services } = load();
+const loaded = load();
+
+describe(`docker-compose.yml (${loaded.via})`, () => {
+  const { services } = loaded;
 
   it('runs Camunda 8.8, its secondary storage, Postgres, Redis, an SMTP catcher, Herald API and workers', () => {
     expect(Object.keys(services)).toEqual(expect.arrayContaining(['camunda', 'elasticsearch', 'postgres', 'redis', 'mailpit', 'herald-api', 'herald-workers']));
@@ -74,6 +85,23 @@ describe(`docker-compose.yml (${hasComposePlugin ? 'docker compose config' : 'co
     for (const name of ['herald-api', 'herald-workers']) {
       const deps = services[name].depends_on as Record<string, { condition?: string }>;
       for (const dep of ['camunda', 'postgres', 'redis', 'mailpit']) expect(deps[dep]?.condition, `${name} → ${dep}`).toBe('service_healthy');
+    }
+  });
+});
+
+describe.runIf(compose)('compose itself checks the file', () => {
+  it('refuses a broken copy, so the checks above stand on its validation', () => {
+    const [cmd, pre] = compose!;
+    fs.mkdirSync(path.join(root, 'test-output'), { recursive: true });
+    const dir = fs.mkdtempSync(path.join(root, 'test-output', 'compose-'));
+    try {
+      const broken = fs.readFileSync(file, 'utf8').replace(/^services:\n/m, 'services:\n  bogus:\n    image: redis:7\n    healthcheck:\n      retries: lots\n');
+      fs.writeFileSync(path.join(dir, 'docker-compose.yml'), broken);
+      const res = spawnSync(cmd, [...pre, '-f', path.join(dir, 'docker-compose.yml'), 'config'], { encoding: 'utf8', cwd: root });
+      expect(res.status).not.toBe(0);
+      expect(res.stderr).toMatch(/retries/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 });
