@@ -21,6 +21,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
 import path from 'node:path';
+import { Redis } from 'ioredis';
 import { SMTPServer } from 'smtp-server';
 import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -139,13 +140,13 @@ describe.skipIf(!postgres)('send-path crash test', () => {
             // the sender dies while the server is reading DATA: nothing was accepted
             target.killed = true;
             cut = true;
+            aborted++;
             target.run.child.kill('SIGKILL');
           }
         });
         stream.on('data', (c: Buffer) => chunks.push(c));
         stream.on('end', async () => {
           if (cut) {
-            aborted++;
             callback(new Error('sender vanished during DATA'));
             return;
           }
@@ -161,6 +162,12 @@ describe.skipIf(!postgres)('send-path crash test', () => {
   });
 
   afterAll(async () => {
+    if (QUEUE === 'bullmq') {
+      const redis = new Redis(redisUrl);
+      const keys = await redis.keys(`bull:crash-send-${schema}-*`);
+      if (keys.length) await redis.del(...keys);
+      await redis.quit();
+    }
     await db?.raw('drop schema if exists ?? cascade', [schema]);
     await db?.destroy();
     await new Promise<void>((resolve) => (smtp ? smtp.close(() => resolve()) : resolve()));
