@@ -54,7 +54,7 @@ describe.skipIf(skipReason)('dashboards (browser)', () => {
     await eric.locator('.charts[aria-busy="false"]').waitFor();
     expect(await eric.locator('.charts canvas').count()).toBe(6);
     // every canvas has something drawn on it
-    const drawn = await eric.locator('.charts canvas').evaluateAll((cs) => cs.map((c) => (c as HTMLCanvasElement).getContext('2d')!.getImageData(0, 0, (c as HTMLCanvasElement).width, (c as HTMLCanvasElement).height).data.some((v) => v !== 0)));
+    const drawn = await eric.evaluate<boolean[]>(`[...document.querySelectorAll('.charts canvas')].map((c) => c.getContext('2d').getImageData(0, 0, c.width, c.height).data.some((v) => v !== 0))`);
     expect(drawn).toEqual([true, true, true, true, true, true]);
 
     expect(await numbers(eric, 'chart-channels')).toEqual([['email', '5'], ['sms', '2'], ['portal', '1']]);

@@ -1,7 +1,8 @@
 /**
  * Modeler: an analyst opens customer-communication, changes the delivery timeout timer in the
  * Zeebe properties panel and saves a draft; the analyst cannot deploy (no Deploy button); an
- * engineer opens the draft, deploys it and sees version n+1 in the history.
+ * engineer (eric) opens the draft and deploys it: the process tests fail against the fixed
+ * timeout and block it, he deploys anyway with a reason, and sees version n+1 in the history.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
@@ -48,7 +49,15 @@ describe.skipIf(skipReason)('modeler (browser)', () => {
     await eric.locator('[data-element-id="delivery-timed-out"]').waitFor();
     await expect.poll(() => eric.locator('#deploy').isEnabled()).toBe(true);
     await eric.locator('#deploy').click();
-    await expect.poll(() => eric.locator('#modeler-status').textContent()).toContain('deployed version 2');
+    // a fixed PT48H ignores the deliveryTimeout variable the spec sets: its process test fails and blocks the deployment
+    const blocked = eric.locator('#deploy-outcome [role="alert"]');
+    await expect.poll(() => blocked.textContent(), { timeout: 30_000 }).toContain('process tests failed');
+    expect(await blocked.textContent()).toContain('no delivery result within the timeout goes to an agent');
+    expect(await server.db('engine_resources').where({ kind: 'process', resource_id: 'customer-communication', version: 2 }).first()).toBeUndefined();
+    await shot(eric, 'modeler-deploy-blocked-by-spec');
+    await eric.locator('#override-reason').fill('Carrier SLA is now 48 hours; the spec is updated next.');
+    await eric.locator('#deploy-override').click();
+    await expect.poll(() => eric.locator('#modeler-status').textContent(), { timeout: 30_000 }).toContain('deployed version 2');
     await eric.getByRole('link', { name: 'version 2' }).waitFor();
     await shot(eric, 'modeler-deployed-v2');
     const latest = await server.db('engine_resources').where({ kind: 'process', resource_id: 'customer-communication', version: 2 }).first();

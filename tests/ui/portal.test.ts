@@ -30,14 +30,21 @@ describe.skipIf(skipReason)('customer portal (browser)', () => {
     await shot(acme, 'portal-request-raised');
 
     const sam = await signIn(browser, server.url, 'sam');
-    await expect
-      .poll(async () => {
-        await sam.goto(`${server.url}/#/tasks/groups?${Date.now()}`);
-        await sam.reload();
-        await sam.locator('.tasks').waitFor();
-        return sam.locator('.tasks').textContent();
-      }, { timeout: 30_000, interval: 1000 })
-      .toMatch(/C-ACME|REQ|Review|Triage|Answer|Assess/);
-    await shot(sam, 'portal-request-in-agent-tasklist');
+    try {
+      await expect
+        .poll(async () => {
+          await sam.goto(`${server.url}/#/tasks/groups?${Date.now()}`);
+          await sam.reload();
+          await sam.locator('.tasks').waitFor();
+          return sam.locator('.tasks').textContent();
+        }, { timeout: 30_000, interval: 1000 })
+        .toMatch(/C-ACME|REQ|Review|Triage|Answer|Assess/);
+    } catch (err) {
+      // say where the request stopped instead of only that it never arrived
+      const incidents = await server.engine.listIncidents({ state: 'ACTIVE' });
+      throw new Error(`the request never reached sam's tasklist; active incidents: ${incidents.map((i) => `${i.bpmnProcessId}/${i.elementId}: ${i.errorMessage}`).join('; ') || 'none'}`, { cause: err });
+    } finally {
+      await shot(sam, 'portal-request-in-agent-tasklist');
+    }
   }, 120_000);
 });

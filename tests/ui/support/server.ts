@@ -37,9 +37,36 @@ export interface UiServer {
   close(): Promise<void>;
 }
 
-export async function startUiServer(options: { processes?: string[]; fixtures?: string[]; workers?: boolean } = {}): Promise<UiServer> {
+/** True when modeler/dist is missing or older than a source file, so the tests never drive a stale UI. */
+function bundleIsStale(): boolean {
   const dist = path.resolve('modeler/dist/index.html');
-  if (!fs.existsSync(dist)) execFileSync('npx', ['vite', 'build', '--config', 'modeler/vite.config.ts', '--logLevel', 'error'], { stdio: 'inherit' });
+  if (!fs.existsSync(dist)) return true;
+  const built = fs.statSync(dist).mtimeMs;
+  const sources = [path.resolve('modeler/index.html'), path.resolve('modeler/vite.config.ts'), ...fs.readdirSync(path.resolve('modeler/src'), { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name))];
+  return sources.some((f) => fs.statSync(f).mtimeMs > built);
+}
+
+/** Builds the bundle when stale; one test file builds while the others (parallel workers) wait for it. */
+async function buildBundleIfStale(): Promise<void> {
+  const lock = path.resolve('modeler/.build-lock');
+  for (let waited = 0; bundleIsStale(); waited += 500) {
+    try {
+      fs.mkdirSync(lock);
+    } catch {
+      if (waited > 180_000) throw new Error(`waited 3 minutes for another UI build; remove ${lock} if it is left over`);
+      await new Promise((r) => setTimeout(r, 500));
+      continue;
+    }
+    try {
+      if (bundleIsStale()) execFileSync('npx', ['vite', 'build', '--config', 'modeler/vite.config.ts', '--logLevel', 'error'], { stdio: 'inherit' });
+    } finally {
+      fs.rmSync(lock, { recursive: true, force: true });
+    }
+  }
+}
+
+export async function startUiServer(options: { processes?: string[]; fixtures?: string[]; workers?: boolean } = {}): Promise<UiServer> {
+  await buildBundleIfStale();
   const db = createDb({});
   await migrate(db);
   await seedDemoData(db);

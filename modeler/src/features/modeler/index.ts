@@ -6,6 +6,7 @@
 import { ApiProblem, get, post } from '../../core/api.js';
 import { clear, explain, field, h, toast, when } from '../../core/dom.js';
 import type { Feature } from '../../core/feature.js';
+import { refusal } from '../../core/refusal.js';
 import { session } from '../../core/session.js';
 import { createHeraldModeler } from './herald-modeler.js';
 import type LintSummary from './lint-summary/LintSummary.js';
@@ -59,6 +60,7 @@ export const modelerFeature: Feature = {
     const file = h('input', { type: 'file', accept: '.bpmn,.xml', id: 'import-file', class: 'visually-hidden', 'aria-label': 'Import a .bpmn file' });
     const saveBtn = h('button', { type: 'button', class: 'primary', id: 'save-draft' }, 'Save draft');
     const deployBtn = h('button', { type: 'button', id: 'deploy' }, 'Deploy');
+    const deployOutcome = h('div', { id: 'deploy-outcome', 'aria-live': 'polite' });
 
     const modeler = createHeraldModeler(canvas, panel);
     const lintSummary = modeler.get('lintSummary') as LintSummary;
@@ -139,19 +141,40 @@ export const modelerFeature: Feature = {
       }
     });
 
-    deployBtn.addEventListener('click', async () => {
+    interface SpecReport { failed: number; specs: { file: string; error?: string; cases: { name: string; status: string; failure?: { where: string; message: string } }[] }[] }
+    const deploy = async (override?: { reason: string }) => {
       if (!state.draft) return;
+      clear(deployOutcome);
       try {
-        const res = await post<{ processes?: { bpmnProcessId: string; version: number; duplicate?: boolean }[]; version?: number }>(`/api/drafts/${state.draft.id}/deployment`, {});
+        const res = await post<{ processes?: { bpmnProcessId: string; version: number; duplicate?: boolean }[]; version?: number }>(`/api/drafts/${state.draft.id}/deployment`, override ? { override } : {});
         const p = res.processes?.find((x) => x.bpmnProcessId === state.processId) ?? res.processes?.[0];
         const version = p?.version ?? res.version;
         toast(p?.duplicate ? `Unchanged: version ${version} is already this diagram` : `Deployed ${state.processId} version ${version}`);
         location.hash = `#/modeler/${state.processId}/v/${version}`;
       } catch (err) {
-        const refused = err instanceof ApiProblem && err.status === 403;
-        toast(refused ? `Refused: ${explain(err)}` : explain(err), 'error');
+        if (err instanceof ApiProblem && err.status === 422 && err.rule === 'spec') {
+          // the process tests failed against this draft: say which, and let an engineer deploy anyway, on the record
+          const report = err.body.report as SpecReport | undefined;
+          const failures = (report?.specs ?? []).flatMap((sp) => [...(sp.error ? [`${sp.file}: ${sp.error}`] : []), ...sp.cases.filter((c) => c.status === 'failed').map((c) => `${sp.file} › ${c.name}${c.failure ? ` — ${c.failure.where}: ${c.failure.message}` : ''}`)]);
+          const reason = h('textarea', { id: 'override-reason', rows: 2, minlength: 10 });
+          clear(
+            deployOutcome,
+            h(
+              'div',
+              { class: 'refusal', role: 'alert' },
+              h('strong', {}, 'Not deployed — process tests failed against this draft'),
+              h('ul', {}, failures.map((f) => h('li', {}, f))),
+              field('Deploy anyway? Say why (at least 10 characters; audited)', reason),
+              h('button', { type: 'button', class: 'danger', id: 'deploy-override', onclick: () => (reason.value.trim().length >= 10 ? void deploy({ reason: reason.value.trim() }) : (reason.focus(), toast('Give a reason of at least 10 characters', 'error'))) }, 'Deploy anyway'),
+            ),
+          );
+        } else if (err instanceof ApiProblem && err.status === 422 && Array.isArray(err.body.errors)) {
+          const errors = err.body.errors as { elementId: string | null; message: string }[];
+          clear(deployOutcome, h('div', { class: 'refusal', role: 'alert' }, h('strong', {}, `Not deployed — ${err.title}`), h('ul', {}, errors.map((e) => h('li', {}, `${e.elementId ?? 'diagram'}: ${e.message}`)))));
+        } else clear(deployOutcome, refusal(err));
       }
-    });
+    };
+    deployBtn.addEventListener('click', () => void deploy());
 
     file.addEventListener('change', async () => {
       const f = file.files?.[0];
@@ -200,6 +223,7 @@ export const modelerFeature: Feature = {
         session.has('engineer') || session.has('admin') ? deployBtn : null,
       ),
       where,
+      deployOutcome,
       lint,
       h('div', { class: 'modeler' }, canvas, panel),
       history,
