@@ -46,6 +46,10 @@ async function main() {
     }
   }
   const running = config.role !== 'api' ? startPlatformWorkers(config, { engine, db, logger }) : undefined;
+  // the demo people exist before the demo's approvers act through the tasklist; their password is
+  // HERALD_DEMO_PASSWORD, else derived from HERALD_SECRET (stable across restarts)
+  const password = process.env.HERALD_DEMO_PASSWORD || demoPassword(config.secret);
+  const people = config.demo && config.role !== 'workers' ? await seedDemoUsers(db, config.secret, { password }) : [];
   if (config.demo && config.role === 'all') await seedDemo({ engine, db, logger, interval: config.demoInterval });
   let app: Awaited<ReturnType<typeof buildApp>> | undefined;
   if (config.role !== 'workers') {
@@ -53,9 +57,6 @@ async function main() {
     await app.listen({ port: config.port, host: config.host });
     logger.info(`Herald is running at http://${config.host}:${config.port}  (API docs at /docs)`);
     if (config.demo) {
-      // the demo people's password: HERALD_DEMO_PASSWORD, else derived from HERALD_SECRET (stable across restarts)
-      const password = process.env.HERALD_DEMO_PASSWORD || demoPassword(config.secret);
-      const people = await seedDemoUsers(db, config.secret, { password });
       const base = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${config.port}`;
       console.log(`\nHerald's web UI: ${base}/  Sign in as one of the demo people below with the password: ${password}`);
       console.log(`(HERALD_DEMO_PASSWORD sets it. API tokens derive from HERALD_SECRET; act as someone with the Authorization header.)`);
