@@ -2,6 +2,7 @@ import { Type } from '@sinclair/typebox';
 import { compileTemplate, MissingPlaceholderError, renderMessage, TemplateDataError } from '../domain/templates/index.js';
 import { communicationRepository } from '../storage/communications.js';
 import { customerRepository } from '../storage/customers.js';
+import { requestRepository } from '../storage/requests.js';
 import { templateRepository } from '../storage/templates.js';
 import { complete, defineWorker, fail } from './runtime.js';
 import type { WorkerDeps } from './deps.js';
@@ -18,6 +19,24 @@ function merge(a: Record<string, unknown>, b: Record<string, unknown>): Record<s
  * Fills the approved template version (compiled once per version) with the customer, invoice
  * and process data; HTML-escaped, plain-text part included. A missing placeholder is named.
  */
+const REQUEST_TYPES: Record<string, string> = {
+  'billing-dispute': 'billing dispute',
+  'payment-clarification': 'payment clarification',
+  'refund-adjustment': 'refund or contract adjustment',
+  'credit-restructuring': 'credit restructuring',
+  unclassified: 'customer',
+};
+const RESOLUTIONS: Record<string, string> = {
+  corrected: 'we corrected the invoice',
+  answered: 'we answered your question',
+  refunded: 'we refunded the amount',
+  adjusted: 'we adjusted your contract',
+  restructured: 'we agreed new payment terms',
+  declined: 'we could not grant it',
+  'no-response': 'we closed it after we did not hear back',
+  rejected: 'we could not accept it',
+};
+
 export default defineWorker({
   type: 'render-communication',
   variables: Type.Object({
@@ -54,6 +73,24 @@ export default defineWorker({
         data = merge(data, {
           invoice: { number: invoice.number, amount: invoice.amount, openAmount: invoice.amount, currency: invoice.currency, issueDate: invoice.issuedAt, dueDate: invoice.dueAt, terms: 'net 30 days', daysOverdue },
           links: { invoice: `${base}/portal/invoices/${encodeURIComponent(invoice.id)}`, pay: `${base}/portal/pay/${encodeURIComponent(invoice.id)}` },
+        });
+      }
+    }
+    // a message about a customer request (acknowledgement, resolution, ...) names it by reference
+    const reference = (v.data?.reference ?? communication.data.reference) as unknown;
+    if (typeof reference === 'string' && reference) {
+      const request = await requestRepository(deps.db).byReference(reference);
+      if (request && request.customerId === communication.customerId) {
+        data = merge(data, {
+          request: {
+            reference: request.reference,
+            subject: request.subject,
+            type: REQUEST_TYPES[request.category] ?? request.category.replace(/-/g, ' '),
+            receivedDate: request.createdAt.toISOString().slice(0, 10),
+            ...(request.team ? { team: request.team } : {}),
+            ...(request.resolutionNote || request.resolution ? { resolution: request.resolutionNote ?? RESOLUTIONS[request.resolution!] ?? request.resolution } : {}),
+          },
+          links: { request: `${base}/#/portal` },
         });
       }
     }

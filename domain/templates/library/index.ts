@@ -125,7 +125,8 @@ export const library: LibraryTemplate[] = [
     kind: 'transactional',
     description: 'A customer request (dispute, refund, clarification) was received and routed.',
     subjects: { en: 'We received your request {{request.reference}}' },
-    sampleData: { ...base, request: { reference: 'REQ-5531', type: 'billing dispute', team: 'billing', receivedDate: '2025-04-02', expectedBy: '2025-04-09' }, links: { ...links, request: 'https://portal.northwind.example/requests/REQ-5531' } },
+    // sent before classification: what is known then (render-communication fills `request` from the request's row)
+    sampleData: { ...base, request: { reference: 'REQ-5531', subject: 'Freight charged twice on INV-2025-0142', receivedDate: '2025-04-02' }, links: { ...links, request: 'https://portal.northwind.example/requests/REQ-5531' } },
   },
   {
     templateId: 'request-information-needed',
