@@ -1117,7 +1117,9 @@ export class InstanceRuntime implements ElementHost {
 
   chooseFlows(activity: any, executeMessage: any): { failure: Failure } | { outbound: { id: string; action: 'take' | 'discard' }[] } {
     const info = this.info(activity.id)!;
-    const scopeId = this.parentScope(executeMessage.content);
+    // conditions read the gateway's flow scope; a gateway's execute message names its parent
+    // without an execution id, so take the scope activity.start registered for it
+    const scopeId = this.data.scopes[executeMessage.content.executionId]?.parent ?? this.parentScope(executeMessage.content);
     const flows = info.outgoing.map((id) => this.model.flows.get(id)!);
     const inclusive = info.type === 'bpmn:InclusiveGateway';
     const taken = new Set<string>();

@@ -177,6 +177,18 @@ for (const backend of await backends()) {
       await run.expectNoVariables('counter', 'raw');
     });
 
+    it('given local variables of a sub-process that shadow the root\'s (gateway-condition-scope.bpmn), then its exclusive and inclusive gateways read the local values', async () => {
+      await d.deploy('fixtures/gateway-condition-scope.bpmn');
+      const run = await d.start('gateway-condition-scope', { approved: false, score: 0 });
+      const decide = await run.job('gws-decide');
+      expect(decide.variables).toMatchObject({ approved: null, score: 0 });
+      await d.engine.completeJob(decide.key, { approved: true, score: 7 });
+      await d.settle();
+      await run.expectState('COMPLETED');
+      await run.expectCompleted(['start', 'sub', 'subStart', 'decide', 'approvedXor', 'scoreOr', 'highEnd', 'positiveEnd', 'end']);
+      await run.expectVariables({ approved: false, score: 0 });
+    });
+
     it('given a correlation key that evaluates to a number (numeric-correlation-key.bpmn), then a message with its string form correlates', async () => {
       await d.deploy('fixtures/numeric-correlation-key.bpmn');
       const orderId = 100_000 + Math.floor(Math.random() * 800_000);
