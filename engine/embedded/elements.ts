@@ -32,6 +32,7 @@ type AnyActivity = any;
 const { Activity } = Elements as any;
 const kFlows = Symbol.for('flows');
 const kMessageHandlers = Symbol.for('messageHandlers');
+const kCompleted = Symbol.for('completed');
 
 function clone(content: any, extra?: any) {
   return { ...content, ...extra };
@@ -449,6 +450,30 @@ function compensateEventDefinition(this: any, activity: AnyActivity, eventDefini
   return self;
 }
 
+/**
+ * Link catch events: bpmn-elements runs them from the start of their scope, waiting for their
+ * throw, and only a discarded throw (dead-path elimination, which Zeebe does not have) releases
+ * them, so a scope whose link was never thrown never completed. In Zeebe a link catch is no
+ * element instance until its throw is reached: a waiting catch is detached like a boundary event,
+ * so the scope completes (discarding it) once nothing else is left.
+ */
+function linkEventDefinition(this: any, activity: AnyActivity, eventDefinition: any, ...rest: any[]) {
+  const inner = new (Elements as any).LinkEventDefinition(activity, eventDefinition, ...rest);
+  if (inner.isThrowing) return inner;
+  const self = Object.create(inner);
+  self.execute = (executeMessage: Msg) => {
+    const result = inner.execute(executeMessage);
+    if (inner[kCompleted]) return result;
+    // as the stock catch's own `activity.wait`: in the name of the activity's execution and its parent
+    const parent = executeMessage.content.parent;
+    const [up, ...path] = parent.path ?? [];
+    const detached = clone(executeMessage.content, { executionId: parent.executionId, parent: up && { ...up, ...(path.length && { path }) } });
+    activity.broker.publish('event', 'activity.detach', detached);
+    return result;
+  };
+  return self;
+}
+
 /** Start events: only the one that started the instance (or a start event of an event sub-process) runs. */
 function startEvent(activityDef: any, context: any) {
   const activity = zeebe((Elements as any).StartEvent(activityDef, context));
@@ -551,6 +576,7 @@ export const heraldElements = {
   MessageEventDefinition: CatchEventDefinition,
   TimerEventDefinition: CatchEventDefinition,
   SignalEventDefinition,
+  LinkEventDefinition: linkEventDefinition,
   CompensateEventDefinition: compensateEventDefinition,
   ErrorEventDefinition: guardedThrow((Elements as any).ErrorEventDefinition),
 };

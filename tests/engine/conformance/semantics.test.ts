@@ -189,6 +189,26 @@ for (const backend of await backends()) {
       await run.expectVariables({ approved: false, score: 0 });
     });
 
+    describe('link events (link-catch-unthrown.bpmn)', () => {
+      it('given a link catch whose throw is never reached, then its sub-process and the instance complete without it', async () => {
+        await d.deploy('fixtures/link-catch-unthrown.bpmn');
+        const run = await d.start('link-catch-unthrown');
+        await run.completeJob('link-work', { retry: false });
+        await run.expectState('COMPLETED');
+        await run.expectPath(['start', 'sub', 'subStart', 'work', 'again', 'subEnd', 'end']);
+        await run.expectTerminated([]);
+      });
+
+      it('given the link thrown once, then the catch continues the loop and the instance completes after the second pass', async () => {
+        await d.deploy('fixtures/link-catch-unthrown.bpmn');
+        const run = await d.start('link-catch-unthrown');
+        await run.completeJob('link-work', { retry: true });
+        await run.completeJob('link-work', { retry: false });
+        await run.expectState('COMPLETED');
+        await run.expectPath(['start', 'sub', 'subStart', 'work', 'again', 'throwBack', 'catchBack', 'work', 'again', 'subEnd', 'end']);
+      });
+    });
+
     it('given a correlation key that evaluates to a number (numeric-correlation-key.bpmn), then a message with its string form correlates', async () => {
       await d.deploy('fixtures/numeric-correlation-key.bpmn');
       const orderId = 100_000 + Math.floor(Math.random() * 800_000);
