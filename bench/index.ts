@@ -14,6 +14,7 @@ const MODULES: { file: string; fn: string }[] = [
   { file: 'dmn.ts', fn: 'benchDmn' },
   { file: 'communications.ts', fn: 'benchCommunications' },
   { file: 'requests.ts', fn: 'benchRequests' },
+  { file: 'api.ts', fn: 'benchApi' },
 ];
 const only = process.argv.slice(2);
 
