@@ -1260,15 +1260,9 @@ export class InstanceRuntime implements ElementHost {
     if (eventDefinitionType !== 'bpmn:ErrorEventDefinition') return undefined;
     const info = this.info(activity.id)!;
     const code = info.errorCode ?? '';
-    // an error end event is caught from its enclosing scope outwards
-    const scope = this.info(info.parentId);
-    if (scope && this.errorCatcher(scope, code)) return undefined;
-    if (!scope) {
-      const eventSub = [...this.model.elements.values()].find(
-        (e) => e.type === 'bpmn:StartEvent' && e.eventKind === 'error' && (!e.errorCode || e.errorCode === code) && this.info(e.parentId)?.triggeredByEvent && this.info(e.parentId)?.parentId === info.parentId,
-      );
-      if (eventSub) return undefined;
-    }
+    // an error end event is caught from its own flow scope outwards: first by an error event
+    // sub-process of that scope (also inside a sub-process), then by the scope's boundary events
+    if (this.errorCatcher(info, code)) return undefined;
     if (this.parentCatchesError?.(code)) return this.propagateError({ errorCode: code });
     return {
       errorType: 'UNHANDLED_ERROR_EVENT',

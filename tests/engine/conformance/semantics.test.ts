@@ -209,6 +209,28 @@ for (const backend of await backends()) {
       });
     });
 
+    it('given an error end event inside a sub-process (error-end-in-subprocess.bpmn), then the error event sub-process inside it catches the error before the sub-process\'s boundary', async () => {
+      await d.deploy('fixtures/error-end-in-subprocess.bpmn');
+      const run = await d.start('error-end-in-subprocess');
+      await run.completeJob('eeis-inside');
+      await run.expectState('COMPLETED');
+      await run.expectIncidents([]);
+      const done = (await run.details()).elements.filter((e) => e.state === 'COMPLETED').map((e) => e.elementId);
+      // the error end event itself: Zeebe terminates it with the scope the event sub-process interrupts
+      expect(done.filter((id) => id !== 'failed')).toEqual(['start', 'sub', 'subStart', 'onFailure', 'failureStart', 'handleInside', 'handledEnd', 'end']);
+      expect(await jobsOf('eeis-outside', run.key)).toEqual([]);
+    });
+
+    it('given an error end event inside a sub-process with no boundary (error-end-in-subprocess.bpmn), then the error event sub-process inside it catches it: no UNHANDLED_ERROR_EVENT incident', async () => {
+      await d.deploy('fixtures/error-end-in-subprocess.bpmn');
+      const run = await d.start('error-end-in-subprocess-no-boundary');
+      await run.expectIncidents([]);
+      await run.completeJob('eeis-no-boundary');
+      await run.expectState('COMPLETED');
+      const done = (await run.details()).elements.filter((e) => e.state === 'COMPLETED').map((e) => e.elementId);
+      expect(done.filter((id) => id !== 'nbFailed')).toEqual(['nbStart', 'nbSub', 'nbSubStart', 'nbOnFailure', 'nbFailureStart', 'nbHandle', 'nbHandledEnd', 'nbEnd']);
+    });
+
     it('given a correlation key that evaluates to a number (numeric-correlation-key.bpmn), then a message with its string form correlates', async () => {
       await d.deploy('fixtures/numeric-correlation-key.bpmn');
       const orderId = 100_000 + Math.floor(Math.random() * 800_000);
