@@ -775,6 +775,18 @@ for (const backend of await backends()) {
         expect((await d.engine.listUserTasks({ processInstanceKey: run.key }))[0]).toMatchObject({ candidateGroups: ['accounting', 'sales'] });
       });
 
+      it('invoice-dmn: {amount:500, Misc} → budget → approverGroups management → user task → completed', async (ctx) => {
+        const d = driver();
+        await deployWithDmn(d, ctx, 'invoice-business-decisions.dmn', 'invoice-dmn.bpmn');
+        const run = await d.start('invoice', { amount: 500, invoiceCategory: 'Misc' });
+        await run.expectVariables({ approverGroups: ['management'] });
+        const [task] = await d.engine.listUserTasks({ processInstanceKey: run.key });
+        expect(task).toMatchObject({ kind: 'job', candidateGroups: ['management'] });
+        await run.completeUserTask(task.elementId, { approved: true });
+        await run.expectState('COMPLETED');
+        await run.expectIncidents([]);
+      });
+
       it('invoice-dmn: without amount the DMN assert fails → incident on the business rule task', async (ctx) => {
         const d = driver();
         await deployWithDmn(d, ctx, 'invoice-business-decisions.dmn', 'invoice-dmn.bpmn');
