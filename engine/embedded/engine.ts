@@ -385,6 +385,9 @@ export class EmbeddedEngine implements Engine {
   // ------------------------------------------------------------------ instances
 
   async createInstance(request: CreateInstanceRequest): Promise<InstanceRef> {
+    if (request.startInstructions?.length) {
+      throw new EngineError('INVALID_ARGUMENT', `start instructions (start at ${request.startInstructions.map((i) => i.elementId).join(', ')}) are not supported by the embedded engine yet; start at the none start event, or use ENGINE=zeebe`, { field: 'startInstructions' });
+    }
     const def = await this.definition(request.bpmnProcessId, request.version);
     const model = await this.model(def.key);
     if (!model.startEvents.some((s) => !s.eventKind)) {

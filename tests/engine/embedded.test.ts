@@ -53,6 +53,13 @@ for (const kind of await dbKinds()) {
       await expect(engine.createInstance({ bpmnProcessId: 'no-such-process' })).rejects.toThrow(/no-such-process/);
     });
 
+    it('refuses start instructions it cannot honour instead of starting at the start event', async () => {
+      await engine.deploy([{ name: 'order-process.bpmn', content: corpus('order-process.bpmn') }]);
+      const before = (await engine.listInstances({ bpmnProcessId: 'order-process' })).length;
+      await expect(engine.createInstance({ bpmnProcessId: 'order-process', startInstructions: [{ elementId: 'ship-parcel' }] })).rejects.toThrow(/start instructions .*ship-parcel.* not supported/);
+      expect((await engine.listInstances({ bpmnProcessId: 'order-process' })).length).toBe(before);
+    });
+
     it('runs jobs with io mappings, waits for a message, and opens a user task with its assignment', async () => {
       // given
       await engine.deploy([{ name: 'wait-states.bpmn', content: fixture('wait-states.bpmn') }]);
