@@ -339,7 +339,7 @@ describe.each(await dbKinds())('deployment API on %s', (kind) => {
 });
 
 describe.each(await dbKinds())('drafts migration on %s', (kind) => {
-  it('creates the draft and deployment tables, and drops them again', async () => {
+  it('creates the draft and deployment tables, and drops them again', { timeout: 120_000 }, async () => {
     const t = await openTestDb(kind);
     try {
       for (const table of ['process_drafts', 'process_deployments']) expect(await t.db.schema.hasTable(table)).toBe(true);
