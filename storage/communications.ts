@@ -4,6 +4,7 @@
  */
 import type { Knex } from 'knex';
 import { nextStatus, type TrackingKind } from '../domain/tracking/index.js';
+import type { TimelineSources } from '../domain/tracking/timeline.js';
 
 export interface CommunicationRow {
   id: string;
@@ -69,7 +70,7 @@ export function communicationRepository(db: Knex | Knex.Transaction) {
     async saveRendered(id: string, r: { templateVersion: number; subject: string; html: string; text: string }): Promise<void> {
       await db('communications')
         .where({ id })
-        .update({ template_version: r.templateVersion, subject: r.subject, html: r.html, text: r.text, status: 'rendered', updated_at: db.fn.now() });
+        .update({ template_version: r.templateVersion, subject: r.subject, html: r.html, text: r.text, status: 'rendered', rendered_at: db.fn.now(), updated_at: db.fn.now() });
     },
     async listForCustomer(customerId: string, limit = 100): Promise<CommunicationRow[]> {
       return (await db('communications').where({ customer_id: customerId }).orderBy('created_at', 'desc').limit(limit)).map(toRow);
@@ -146,3 +147,49 @@ export function trackingRepository(db: Knex) {
 }
 
 export type TrackingRepository = ReturnType<typeof trackingRepository>;
+
+const json = <T>(v: unknown, fallback: T): T => (v == null ? fallback : typeof v === 'string' ? (JSON.parse(v) as T) : (v as T));
+const date = (v: unknown) => new Date(v as string);
+const dateOrNull = (v: unknown) => (v == null ? null : new Date(v as string));
+
+/**
+ * Everything the timeline of one communication is built from (domain/tracking/timeline), or
+ * undefined when there is no such communication.
+ */
+export async function timelineSources(db: Knex, communicationId: string): Promise<(TimelineSources & { customerId: string; channel: string; kind: string; status: string; trackingStatus: string | null }) | undefined> {
+  const c = await db('communications').where({ id: communicationId }).first();
+  if (!c) return undefined;
+  const tasks = c.process_instance_key ? await db('tasks').where({ process_instance_key: c.process_instance_key }).orderBy('created_at') : [];
+  const keys = tasks.map((t: { key: string }) => t.key);
+  const [audit, delivery, attempts, events, replies, archive] = await Promise.all([
+    keys.length ? db('audit_log').where({ subject_type: 'task', action: 'task.complete' }).whereIn('subject_id', keys).orderBy('id') : Promise.resolve([]),
+    db('deliveries').where({ communication_id: communicationId }).first(),
+    db('delivery_attempts').where({ communication_id: communicationId }).orderBy('id'),
+    db('tracking_events').where({ communication_id: communicationId }).orderBy([{ column: 'at' }, { column: 'id' }]),
+    db('customer_requests').where({ communication_id: communicationId }).orderBy('created_at').select('id', 'reference', 'created_at'),
+    db('communication_archive').where({ communication_id: communicationId }).first('archived_at', 'content_sha256', 'template_version', 'approvals'),
+  ]);
+  return {
+    customerId: c.customer_id,
+    channel: c.channel,
+    kind: c.kind,
+    status: c.status,
+    trackingStatus: delivery?.tracking_status ?? null,
+    communication: { id: c.id, createdAt: date(c.created_at), renderedAt: dateOrNull(c.rendered_at), initiatedBy: c.initiated_by ?? null, templateId: c.template_id, templateVersion: c.template_version ?? null },
+    tasks: tasks.map((t: Record<string, unknown>) => ({
+      key: t.key as string,
+      elementId: t.element_id as string,
+      name: (t.name as string | null) ?? null,
+      state: t.state as string,
+      completedAt: dateOrNull(t.completed_at),
+      completedBy: (t.completed_by as string | null) ?? null,
+      completionVariables: json<Record<string, unknown> | null>(t.completion_variables, null),
+    })),
+    audit: (audit as Record<string, unknown>[]).map((a) => ({ id: Number(a.id), at: date(a.at), actor: a.actor as string, subjectId: a.subject_id as string, outcome: a.outcome as string, rule: (a.rule as string | null) ?? null, detail: json(a.detail, {}) })),
+    delivery: delivery ? { queuedAt: date(delivery.queued_at), sentAt: dateOrNull(delivery.sent_at), state: delivery.state, messageId: delivery.message_id ?? null } : null,
+    attempts: (attempts as Record<string, unknown>[]).map((a) => ({ attempt: Number(a.attempt), messageId: (a.message_id as string | null) ?? null, startedAt: date(a.started_at), outcome: (a.outcome as string | null) ?? null, error: (a.error as string | null) ?? null, finishedAt: dateOrNull(a.finished_at) })),
+    events: (events as Record<string, unknown>[]).map((e) => ({ id: Number(e.id), kind: e.kind as string, at: date(e.at), meta: json(e.meta, {}) })),
+    replies: (replies as Record<string, unknown>[]).map((r) => ({ id: r.id as string, reference: r.reference as string, createdAt: date(r.created_at) })),
+    archive: archive ? { archivedAt: date(archive.archived_at), contentSha256: archive.content_sha256, templateVersion: archive.template_version ?? null, approvals: json<unknown[]>(archive.approvals, []) } : null,
+  };
+}

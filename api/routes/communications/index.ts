@@ -1,0 +1,11 @@
+/**
+ * Communications beyond the list and the detail (api/routes/customers): the timeline of each.
+ * (The delivery queue board, bull-board at /admin/queues, is mounted by api/routes/system.)
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Db } from '../../../storage/db.js';
+import { timelineRoutes } from './timeline.js';
+
+export async function communicationRoutes(app: FastifyInstance, opts: { db: Db }): Promise<void> {
+  await app.register(timelineRoutes, { db: opts.db });
+}
