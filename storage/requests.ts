@@ -7,7 +7,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Engine, UserTask, Variables } from '../engine/types.js';
-import { requestReference, subtractAmounts, type AdjustmentKind, type ApprovalStep } from '../domain/requests/policy.js';
+import { addAmounts, requestReference, subtractAmounts, type AdjustmentKind, type ApprovalStep } from '../domain/requests/policy.js';
 import { checkDuty, type Actor, type DutyDecision } from '../domain/requests/duties.js';
 import { requestMetrics, type RequestMetrics } from '../domain/requests/metrics.js';
 
@@ -132,6 +132,25 @@ function canonical(v: unknown): string {
 
 function eventHash(prev: string | null, e: { requestId: string; action: string; actor: string; outcome: string; detail: unknown; at: string }): string {
   return createHash('sha256').update(canonical([prev, e.requestId, e.action, e.actor, e.outcome, e.detail, e.at])).digest('hex');
+}
+
+export interface CorrectionApplied {
+  creditNoteNumber: string;
+  creditAmount: string;
+  originalNumber: string;
+  originalAmount: string;
+  correctedNumber: string;
+  correctedAmount: string;
+  currency: string;
+}
+
+/** An approval as the process variable `approvals` carries it. */
+export interface CarriedApproval {
+  by: string;
+  level: number;
+  approved?: boolean;
+  reason?: string | null;
+  at?: string | null;
 }
 
 export interface NewRequest {
@@ -269,20 +288,54 @@ export function requestRepository(db: Knex | Knex.Transaction) {
       await db('request_adjustments').where({ id }).whereNot({ status: 'applied' }).update({ approvals: JSON.stringify(approvals), status });
       return (await repo.adjustment(id))!;
     },
-    /** Applies a correction as a credit note against its invoice, once. */
-    async applyCorrection(adjustment: Adjustment, now: Date): Promise<{ creditNoteNumber: string; correctedAmount: string; currency: string }> {
-      const existing = await db('credit_notes').where({ adjustment_id: adjustment.id }).first();
-      if (existing) return { creditNoteNumber: existing.number, correctedAmount: String(existing.corrected_invoice_amount), currency: existing.currency };
-      const invoice = await db('invoices').where({ id: adjustment.invoiceId }).first();
-      if (!invoice) throw new Error(`adjustment ${adjustment.id}: invoice ${adjustment.invoiceId} not found`);
-      const credited = await db('credit_notes').where({ invoice_id: invoice.id }).sum({ total: 'amount' }).first();
-      const before = subtractAmounts(String(invoice.amount), String(credited?.total ?? '0'));
-      const correctedAmount = subtractAmounts(before, adjustment.amount);
-      if (correctedAmount.startsWith('-')) throw new Error(`adjustment ${adjustment.id}: credit ${adjustment.amount} exceeds the open invoice amount ${before}`);
-      const number = `CN-${invoice.number}-${adjustment.id.slice(-6).toUpperCase()}`;
-      await db('credit_notes').insert({ id: `cn-${adjustment.id}`, adjustment_id: adjustment.id, invoice_id: invoice.id, number, amount: adjustment.amount, corrected_invoice_amount: correctedAmount, currency: invoice.currency, reason: adjustment.reason, issued_at: now });
-      await db('request_adjustments').where({ id: adjustment.id }).update({ status: 'applied', applied_at: now });
-      return { creditNoteNumber: number, correctedAmount, currency: invoice.currency };
+    /**
+     * Applies a correction, once: a credit note for the difference, and the invoice record
+     * re-issued at the corrected amount under a revised number (`2026-0199-C1`). The invoice
+     * keeps its id, so its payments and its dunning carry over to the corrected invoice and
+     * every later reminder states the corrected amount.
+     */
+    async applyCorrection(adjustment: Adjustment, now: Date): Promise<CorrectionApplied> {
+      const apply = async (tx: Knex | Knex.Transaction): Promise<CorrectionApplied> => {
+        const existing = await tx('credit_notes').where({ adjustment_id: adjustment.id }).first();
+        const invoice = await tx('invoices').where({ id: adjustment.invoiceId }).forUpdate().first();
+        if (!invoice) throw new Error(`adjustment ${adjustment.id}: invoice ${adjustment.invoiceId} not found`);
+        if (existing) {
+          // replayed: the revision this note made, read back from the notes before it
+          const earlier = Number((await tx('credit_notes').where({ invoice_id: invoice.id }).where('issued_at', '<', existing.issued_at).count({ n: '*' }).first())?.n ?? 0);
+          const base = String(invoice.number).replace(/-C\d+$/, '');
+          return { creditNoteNumber: existing.number, creditAmount: String(existing.amount), originalNumber: earlier ? `${base}-C${earlier}` : base, originalAmount: addAmounts(String(existing.corrected_invoice_amount), String(existing.amount)), correctedNumber: `${base}-C${earlier + 1}`, correctedAmount: String(existing.corrected_invoice_amount), currency: existing.currency };
+        }
+        const before = String(invoice.amount);
+        const correctedAmount = subtractAmounts(before, adjustment.amount);
+        if (correctedAmount.startsWith('-')) throw new Error(`adjustment ${adjustment.id}: credit ${adjustment.amount} exceeds the invoice amount ${before}`);
+        const revisions = Number((await tx('credit_notes').where({ invoice_id: invoice.id }).count({ n: '*' }).first())?.n ?? 0);
+        const baseNumber = String(invoice.number).replace(/-C\d+$/, '');
+        const correctedNumber = `${baseNumber}-C${revisions + 1}`;
+        const number = `CN-${baseNumber}-${adjustment.id.slice(-6).toUpperCase()}`;
+        await tx('credit_notes').insert({ id: `cn-${adjustment.id}`, adjustment_id: adjustment.id, invoice_id: invoice.id, number, amount: adjustment.amount, corrected_invoice_amount: correctedAmount, currency: invoice.currency, reason: adjustment.reason, issued_at: now });
+        await tx('invoices').where({ id: invoice.id }).update({ amount: correctedAmount, number: correctedNumber });
+        await tx('request_adjustments').where({ id: adjustment.id }).update({ status: 'applied', applied_at: now });
+        return { creditNoteNumber: number, creditAmount: adjustment.amount, originalNumber: invoice.number, originalAmount: before, correctedNumber, correctedAmount, currency: invoice.currency };
+      };
+      return (db as Knex.Transaction).isTransaction ? apply(db) : (db as Knex).transaction(apply);
+    },
+    /**
+     * Takes over approvals the process carries (`approvals`, set by whichever door completed the
+     * approval task: the tasklist or this service) that the adjustment does not hold yet, and
+     * puts each on the request's trail under its approver. Returns the adjustment as it now is.
+     */
+    async adoptApprovals(requestId: string, adjustmentId: string, carried: CarriedApproval[] | null | undefined, now: Date): Promise<Adjustment | undefined> {
+      let adjustment = await repo.adjustment(adjustmentId);
+      if (!adjustment) return undefined;
+      for (const a of carried ?? []) {
+        const level = Number(a.level);
+        if (!a.by || !Number.isInteger(level) || level < 1) continue;
+        const held = adjustment.approvals.find((x) => x.level === level);
+        if (held && held.by === a.by && held.approved === (a.approved !== false)) continue;
+        adjustment = await repo.recordApproval(adjustmentId, { level, by: a.by, approved: a.approved !== false, reason: a.reason ?? undefined }, now);
+        await repo.record(requestId, { action: `approve-adjustment-${level}`, actor: a.by, outcome: 'allowed', detail: { adjustmentId, approved: a.approved !== false, via: 'tasklist', at: a.at ?? null } }, now);
+      }
+      return adjustment;
     },
     async markApplied(id: string, now: Date): Promise<void> {
       await db('request_adjustments').where({ id }).update({ status: 'applied', applied_at: now });
@@ -393,9 +446,13 @@ export function requestService(deps: { db: Knex; engine: Engine; now(): Date }) 
       const out: Variables = { ...variables };
       if (approval && adjustment) {
         const approved = variables.approved === true;
-        await repo.recordApproval(adjustment.id, { level: level!, by: actor.id, approved, reason: typeof variables.reason === 'string' ? variables.reason : undefined }, now);
+        const reason = typeof variables.reason === 'string' ? variables.reason : undefined;
+        await repo.recordApproval(adjustment.id, { level: level!, by: actor.id, approved, reason }, now);
         out.approved = approved;
         out[`approvedBy${level}`] = actor.id;
+        // the process carries the chain in the shape the tasklist gives it, whichever door was used
+        const earlier = Array.isArray(task.variables.approvals) ? (task.variables.approvals as CarriedApproval[]).filter((a) => Number(a.level) !== level) : [];
+        out.approvals = [...earlier, { by: actor.id, level: level!, approved, reason: reason ?? null, at: now.toISOString() }];
       } else {
         out.workedBy = actor.id;
         await repo.update(requestId, { assignee: actor.id }, now);

@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import { informationQuestion } from '../domain/requests/policy.js';
 import { requestRepository } from '../storage/requests.js';
 import { complete, defineWorker } from './runtime.js';
 import type { WorkerDeps } from './deps.js';
@@ -19,7 +20,8 @@ export default defineWorker({
     const running = request?.slaStartedAt ? now.getTime() - request.slaStartedAt.getTime() : 0;
     const consumed = (request?.slaConsumedMs ?? 0) + Math.max(0, running);
     await repo.update(v.requestId, { status: 'waiting_customer', waiting_since: now, sla_started_at: null, sla_consumed_ms: consumed }, now);
-    await repo.record(v.requestId, { action: 'waiting-on-customer', actor: 'herald', detail: { slaConsumedMs: consumed, missingData: v.missingData ?? [], infoNeeded: v.infoNeeded ?? null } }, now);
-    return complete({ infoRequests: (v.infoRequests ?? 0) + 1 });
+    const question = informationQuestion(v.missingData ?? [], v.infoNeeded);
+    await repo.record(v.requestId, { action: 'waiting-on-customer', actor: 'herald', detail: { slaConsumedMs: consumed, missingData: v.missingData ?? [], infoNeeded: v.infoNeeded ?? null, question } }, now);
+    return complete({ infoRequests: (v.infoRequests ?? 0) + 1, infoQuestion: question });
   },
 });

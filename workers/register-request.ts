@@ -47,6 +47,14 @@ export default defineWorker({
       resolution: null,
       creditNoteNumber: null,
       correctedAmount: null,
+      approvals: [],
+      proposedBy: null,
+      adjustmentId: null,
+      resultData: null,
+      infoQuestion: null,
+      answer: null,
+      resolutionNote: null,
+      dunningPausedFrom: null,
     });
   },
 });

@@ -64,6 +64,10 @@ export function checkDuty(input: {
 /** The same policy over a finished chain, for the worker that applies the adjustment. */
 export function checkApprovedChain(input: { request: RequestPeople; adjustment: AdjustmentPeople; levels: number }): DutyDecision {
   const approved = input.adjustment.approvals.filter((a) => a.approved);
+  // the door a task came through may not know the requester; the proposal is checked here again
+  if (input.request.requestedBy && input.adjustment.proposedBy === input.request.requestedBy) {
+    return { allowed: false, rule: 'requester-not-resolver', message: `${input.adjustment.proposedBy} raised this request and cannot propose its ${input.adjustment.kind}` };
+  }
   if (approved.length < input.levels) return { allowed: false, rule: 'four-eyes', message: `${approved.length} of ${input.levels} approvals recorded` };
   const people = new Set<string>();
   for (const a of approved) {

@@ -82,14 +82,37 @@ export function slaDeadlines(input: { now: Date; consumedMs: number; reminderAft
   return { reminderAt: at(input.reminderAfter), escalateAt: at(input.escalateAfter) };
 }
 
+const cents = (x: string) => {
+  const [i, f = ''] = x.trim().split('.');
+  return BigInt(i + f.padEnd(2, '0').slice(0, 2));
+};
+const amount = (c: bigint) => {
+  const abs = c < 0n ? -c : c;
+  return `${c < 0n ? '-' : ''}${abs / 100n}.${String(abs % 100n).padStart(2, '0')}`;
+};
+
 /** Subtracts exactly: an invoice amount less a credit note. */
 export function subtractAmounts(a: string, b: string): string {
-  const scale = (x: string) => {
-    const [i, f = ''] = x.trim().split('.');
-    return BigInt(i + f.padEnd(2, '0').slice(0, 2));
-  };
-  const cents = scale(a) - scale(b);
-  const sign = cents < 0n ? '-' : '';
-  const abs = cents < 0n ? -cents : cents;
-  return `${sign}${abs / 100n}.${String(abs % 100n).padStart(2, '0')}`;
+  return amount(cents(a) - cents(b));
+}
+
+/** Adds exactly: a corrected amount and its credit note give the original. */
+export function addAmounts(a: string, b: string): string {
+  return amount(cents(a) + cents(b));
+}
+
+const MISSING_DATA: Record<string, string> = {
+  invoiceNumber: 'the number of the invoice your request concerns',
+  amount: 'the amount in question',
+};
+
+/**
+ * What the customer is asked for, in one sentence: the data classification found missing and
+ * the agent's own question. Templates show text, not lists.
+ */
+export function informationQuestion(missingData: readonly string[], agentQuestion?: string | null): string {
+  const parts = missingData.map((m) => MISSING_DATA[m] ?? m.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase());
+  const asked = parts.length ? `Please tell us ${parts.join(' and ')}.` : '';
+  const question = agentQuestion?.trim() ?? '';
+  return [asked, question].filter(Boolean).join(' ') || 'Please tell us more about your request.';
 }

@@ -48,16 +48,28 @@ for (const kind of kinds) {
       await expect(w.service.completeTask(second, { id: 'lena', roles: ['finance-lead', 'finance-controller'] }, { approved: true })).rejects.toThrow(/different person/);
       await w.service.completeTask(second, { id: 'carl', roles: ['finance-controller'] }, { approved: true });
       const done = await w.ended(r.processInstanceKey);
-      // then: applied as a credit note, the corrected invoice communicated, dunning resumed at the corrected amount
+      // then: a credit note for the difference, the invoice re-issued at the corrected amount under a revised number
       expect(done.state).toBe('COMPLETED');
       const notes = await w.service.repo.creditNotes('INV-2026-0199');
       expect(notes).toHaveLength(1);
       expect(String(notes[0].amount)).toBe('12500.00');
       expect(String(notes[0].corrected_invoice_amount)).toBe('12500.00');
+      const invoice = await w.db('invoices').where({ id: 'INV-2026-0199' }).first();
+      expect({ number: invoice.number, amount: String(invoice.amount), status: invoice.status }).toEqual({ number: '2026-0199-C1', amount: '12500.00', status: 'open' });
+      // the corrected invoice communicated with what its template shows: the original and the corrected invoice, the reason
       const corrected = w.sent.find((s) => s.communicationId === `${r.id}-result-0`);
-      expect(corrected).toMatchObject({ templateId: 'corrected-invoice', customerId: 'C-ACME', data: { reference: r.reference, creditNoteNumber: notes[0].number, correctedAmount: '12500.00', resolution: 'corrected' } });
+      expect(corrected).toMatchObject({
+        templateId: 'corrected-invoice',
+        customerId: 'C-ACME',
+        data: {
+          reference: r.reference,
+          invoice: { number: '2026-0199-C1', amount: '12500.00' },
+          originalInvoice: { number: '2026-0199', amount: '25000.00' },
+          correction: { reason: 'one unit ordered at the 2026 contract price of 12,500' },
+          creditNote: { number: notes[0].number, amount: '12500.00' },
+        },
+      });
       expect(w.sent.some((s) => s.communicationId === `${r.id}-ack-0` && s.templateId === 'request-acknowledgement')).toBe(true);
-      expect((await w.db('invoices').where({ id: 'INV-2026-0199' }).first()).status).toBe('open');
       const closed = await w.service.repo.get(r.id);
       expect(closed).toMatchObject({ status: 'resolved', resolution: 'corrected' });
       // and the audit trail shows every step and actor, refusals included, in an unbroken chain
@@ -172,7 +184,7 @@ for (const kind of kinds) {
       // a dispute without an invoice number
       const r = await w.service.submit({ customerId: 'C-ACME', intakeChannel: 'portal', category: 'billing-dispute', subject: 'Wrong invoice amount', body: 'One of your invoices is wrong.', requestedBy: 'acme' });
       await w.reached(r.processInstanceKey, 'await-customer-reply');
-      expect(w.sent.find((s) => s.communicationId === `${r.id}-info-0-1`)).toMatchObject({ templateId: 'request-information-needed', data: { infoNeeded: ['invoiceNumber'] } });
+      expect(w.sent.find((s) => s.communicationId === `${r.id}-info-0-1`)).toMatchObject({ templateId: 'request-information-needed', data: { infoNeeded: ['invoiceNumber'], question: 'Please tell us the number of the invoice your request concerns.' } });
       expect((await w.service.repo.get(r.id))?.status).toBe('waiting_customer');
       // three days pass waiting: no SLA timer is running
       await w.engine.clock.advance(72 * HOUR);
@@ -184,6 +196,8 @@ for (const kind of kinds) {
       await w.engine.clock.advance(10 * HOUR);
       await w.service.completeTask(review, { id: 'fiona', roles: ['finance'] }, { needCustomerInfo: true, infoNeeded: 'Which order does this relate to?' });
       await w.reached(r.processInstanceKey, 'await-customer-reply');
+      // the second question is finance's own, in the words the template can show
+      expect(w.sent.find((s) => s.communicationId === `${r.id}-info-0-2`)?.data.question).toBe('Which order does this relate to?');
       const paused = await w.service.repo.get(r.id);
       expect(paused?.slaConsumedMs).toBe(10 * HOUR);
       // 5 days of waiting do not count: the reminder (P1D) has not fired

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { evaluateDecision, parseDmn } from '../../engine/embedded/dmn/index.js';
-import { approvalChain, slaDeadlines, subtractAmounts } from '../../domain/requests/policy.js';
+import { addAmounts, approvalChain, informationQuestion, slaDeadlines, subtractAmounts } from '../../domain/requests/policy.js';
 import { checkApprovedChain, checkDuty } from '../../domain/requests/duties.js';
 import { requestMetrics } from '../../domain/requests/metrics.js';
 
@@ -88,6 +88,8 @@ describe('segregation of duties', () => {
     const adjustment = { kind: 'correction', proposedBy: 'fiona', approvals: [{ level: 1, by: 'lena', approved: true }, { level: 2, by: 'fiona', approved: true }] };
     expect(checkApprovedChain({ request, adjustment, levels: 2 })).toMatchObject({ allowed: false, rule: 'proposer-not-approver' });
     expect(checkApprovedChain({ request, adjustment: { ...adjustment, approvals: [{ level: 1, by: 'lena', approved: true }] }, levels: 2 })).toMatchObject({ allowed: false, rule: 'four-eyes' });
+    // a requester who proposed the adjustment for their own request (a door that did not know them)
+    expect(checkApprovedChain({ request, adjustment: { ...adjustment, proposedBy: 'agent-a', approvals: [{ level: 1, by: 'lena', approved: true }, { level: 2, by: 'carl', approved: true }] }, levels: 2 })).toMatchObject({ allowed: false, rule: 'requester-not-resolver' });
     expect(checkApprovedChain({ request, adjustment: { ...adjustment, approvals: [{ level: 1, by: 'lena', approved: true }, { level: 2, by: 'carl', approved: true }] }, levels: 2 })).toEqual({ allowed: true });
   });
 });
@@ -98,10 +100,18 @@ describe('SLA arithmetic, amounts and metrics', () => {
     expect(slaDeadlines({ now, consumedMs: 10 * 3_600_000, reminderAfter: 'P1D', escalateAfter: 'P2D' })).toEqual({ reminderAt: '2026-12-01T14:00:00.000Z', escalateAt: '2026-12-02T14:00:00.000Z' });
     expect(slaDeadlines({ now, consumedMs: 30 * 3_600_000, reminderAfter: 'P1D', escalateAfter: 'P2D' }).reminderAt).toBe(now.toISOString());
   });
+  it('asks the customer in one sentence the template can show', () => {
+    expect(informationQuestion(['invoiceNumber'])).toBe('Please tell us the number of the invoice your request concerns.');
+    expect(informationQuestion(['invoiceNumber', 'amount'], 'Which order?')).toBe('Please tell us the number of the invoice your request concerns and the amount in question. Which order?');
+    expect(informationQuestion([], '  Which order?  ')).toBe('Which order?');
+    expect(informationQuestion([], null)).toBe('Please tell us more about your request.');
+  });
   it('subtracts money exactly', () => {
     expect(subtractAmounts('25000.00', '12500.00')).toBe('12500.00');
     expect(subtractAmounts('0.3', '0.1')).toBe('0.20');
     expect(subtractAmounts('100', '100.01')).toBe('-0.01');
+    expect(addAmounts('12500.00', '12500.00')).toBe('25000.00');
+    expect(addAmounts('0.1', '0.2')).toBe('0.30');
   });
   it('computes resolution time, backlog by team and age, breach and reopen rates', () => {
     const now = new Date('2026-12-10T00:00:00Z');

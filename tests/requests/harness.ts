@@ -10,6 +10,7 @@ import { EmbeddedEngine } from '../../engine/embedded/engine.js';
 import type { JobWorker, UserTask, Variables } from '../../engine/types.js';
 import { silentLogger } from '../../config/log.js';
 import { seedDemoData } from '../../storage/demo-data.js';
+import { seedTemplateLibrary } from '../../storage/templates.js';
 import { requestService } from '../../storage/requests.js';
 import { startWorkers, workers } from '../../workers/index.js';
 import type { DbKind } from '../../storage/db.js';
@@ -26,22 +27,24 @@ export interface SentMessage {
   data: Variables;
 }
 
-export async function openRequestWorld(kind: DbKind, options: { stubDelivery?: boolean } = {}) {
+export async function openRequestWorld(kind: DbKind, options: { stubDelivery?: boolean; realRender?: boolean; resources?: string[] } = {}) {
   const t: TestDb = await openTestDb(kind);
   await seedDemoData(t.db);
+  // the real render-communication renders the approved library templates with the process's data
+  if (options.realRender) await seedTemplateLibrary(t.db);
   const engine = new EmbeddedEngine({ db: t.db, virtualClock: true, clockStart: Date.parse('2026-12-01T09:00:00Z'), pollInterval: 20 });
   await engine.start();
-  await engine.deploy(REQUEST_RESOURCES.map(resource));
+  await engine.deploy([...REQUEST_RESOURCES, ...(options.resources ?? [])].map(resource));
   const now = () => new Date(engine.clock.now());
   const deps = { db: t.db, engine, now };
-  const stubbed = new Set(options.stubDelivery === false ? [] : ['render-communication', 'deliver-communication', 'archive-communication']);
+  const stubbed = new Set(options.stubDelivery === false ? [] : options.realRender ? ['deliver-communication', 'archive-communication'] : ['render-communication', 'deliver-communication', 'archive-communication']);
   const running: JobWorker[] = startWorkers(engine, deps, silentLogger, workers.filter((d) => !stubbed.has(d.type)));
   const sent: SentMessage[] = [];
   // delivery results still in flight when the world closes are awaited, not left to hit a closed database
   const inFlight = new Set<Promise<unknown>>();
   if (options.stubDelivery !== false) {
     running.push(
-      engine.createWorker({ type: 'render-communication', handler: async () => ({ outcome: 'complete' }) }),
+      ...(options.realRender ? [] : [engine.createWorker({ type: 'render-communication', handler: async () => ({ outcome: 'complete' }) })]),
       engine.createWorker({
         type: 'deliver-communication',
         handler: async (job) => {
