@@ -52,6 +52,7 @@ export async function seedDemo(deps: { engine: Engine; db: Db; logger: Logger; i
       }, 1500).unref();
     },
   });
+  await (await import('./demo-requests.js')).seedRequestDemo({ ...deps, fresh }).catch((err: Error) => log.warn({ err: err.message }, 'demo: the request example could not start'));
   if (!fresh) {
     log.info('demo data already present');
     return stop;

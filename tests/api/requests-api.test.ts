@@ -200,5 +200,27 @@ describe.each(await dbKinds())('requests API on %s', (kind) => {
       expect(m.body.resolutionHours).toHaveProperty('median');
       expect((await http().get('/api/requests/metrics').set(api.as('acme'))).status).toBe(403);
     });
+
+    it('deploys an edited priority table like a diagram: the next request is prioritised by the new version', async () => {
+      // given an analyst's edit: payment questions from 1,000 are high, not medium
+      const original = resource('customer-request-priority.dmn').content;
+      const rule = /(<rule id="customer-request-priority-r6">[\s\S]*?<outputEntry id="customer-request-priority-r6-o0"><text>)"medium"(<\/text>)/;
+      expect(original).toMatch(rule);
+      const edited = original.replace(rule, '$1"high"$2');
+      const raise = async () => {
+        const created = await http().post('/api/requests').set(fiona).send({ customerId: 'C-ACME', subject: 'Did you receive our payment?', body: 'Please confirm the balance.', amount: '2000.00' });
+        expect(created.status).toBe(201);
+        return waitFor('the request to be prioritised', async () => (await requestRepository(api.t.db).get(created.body.id))?.priority);
+      };
+      expect(await raise()).toBe('medium');
+      // when an engineer deploys it through the deployments API
+      const deployed = await http().post('/api/deployments').set(api.as('eric')).send({ resources: [{ name: 'customer-request-priority.dmn', content: edited }] });
+      expect(deployed.status).toBe(201);
+      // then the next request takes the new version's answer
+      expect(await raise()).toBe('high');
+      // and the table goes back the same way
+      expect((await http().post('/api/deployments').set(api.as('eric')).send({ resources: [{ name: 'customer-request-priority.dmn', content: original }] })).status).toBe(201);
+      expect(await raise()).toBe('medium');
+    });
   });
 });
