@@ -58,11 +58,24 @@ export const RequestEventView = Type.Object({
   hash: Type.String(),
 });
 
+/** A message the request's process sent the customer (acknowledgement, questions, outcome). */
+export const RequestMessageView = Type.Object({
+  communicationId: Type.String(),
+  purpose: Type.Union([Type.Literal('acknowledgement'), Type.Literal('information-request'), Type.Literal('outcome')]),
+  templateId: Type.String(),
+  channel: Type.String(),
+  status: Type.String(),
+  subject: Nullable(Type.String()),
+  createdAt: Type.String(),
+});
+
 export const CustomerRequestDetail = Type.Composite([
   CustomerRequest,
   Type.Object({
     body: Nullable(Type.String()),
     resolutionNote: Nullable(Type.String()),
+    /** What the process told the customer, oldest first (the communications hold the exact bytes). */
+    messages: Type.Array(RequestMessageView),
     /** The request's own hash-chained trail; staff only. */
     events: Type.Optional(Type.Array(RequestEventView)),
     trailIntact: Type.Optional(Type.Boolean()),

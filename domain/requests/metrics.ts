@@ -20,7 +20,7 @@ export interface RequestMetrics {
   backlog: { team: string; open: number; age: Record<AgeBucket, number> }[];
   /** Breached requests over requests whose SLA has run (resolved or breached). */
   slaBreachRate: number | null;
-  /** Reopened requests over resolved ones. */
+  /** Requests reopened at least once over requests resolved at least once (a reopened one counts while it runs again). */
   reopenRate: number | null;
 }
 
@@ -48,11 +48,13 @@ export function requestMetrics(rows: RequestFacts[], now: Date): RequestMetrics 
     backlog.set(team, entry);
   }
   const slaRun = rows.filter((r) => r.resolvedAt || r.slaBreachedAt);
+  // reopening clears resolvedAt: a reopened request was resolved once all the same
+  const everResolved = rows.filter((r) => r.resolvedAt || r.reopenCount > 0);
   return {
     resolved: resolved.length,
     resolutionHours: { mean: hours.length ? round(hours.reduce((a, b) => a + b, 0) / hours.length) : null, median: pct(0.5), p90: pct(0.9) },
     backlog: [...backlog.values()].sort((a, b) => a.team.localeCompare(b.team)),
     slaBreachRate: slaRun.length ? round(slaRun.filter((r) => r.slaBreachedAt).length / slaRun.length) : null,
-    reopenRate: resolved.length ? round(resolved.filter((r) => r.reopenCount > 0).length / resolved.length) : null,
+    reopenRate: everResolved.length ? round(everResolved.filter((r) => r.reopenCount > 0).length / everResolved.length) : null,
   };
 }

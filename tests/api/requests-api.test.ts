@@ -127,6 +127,15 @@ describe.each(await dbKinds())('requests API on %s', (kind) => {
       expect(done.status).toBe(200);
       expect(done.body).toMatchObject({ elementId: 'review-invoice', completedBy: 'fiona' });
       await waitFor('resolved', async () => (await statusOf(raised.reference)) === 'resolved');
+      // the detail lists what the customer was told: the acknowledgement, then the outcome
+      const told = await waitFor('the outcome message', async () => {
+        const body = (await http().get(`/api/requests/${raised.reference}`).set(api.as('acme'))).body;
+        return body.messages?.length === 2 ? body : undefined;
+      });
+      expect(told.messages.map((m: { purpose: string; templateId: string; communicationId: string }) => [m.purpose, m.templateId, m.communicationId])).toEqual([
+        ['acknowledgement', 'request-acknowledgement', `${raised.id}-ack-0`],
+        ['outcome', 'request-resolution', `${raised.id}-result-0`],
+      ]);
       // reopening: not by another customer, not twice while open
       expect((await http().post(`/api/requests/${raised.reference}/reopening`).set(api.as('northwind')).send({ reason: 'mine?' })).status).toBe(404);
       const reopened = await http().post(`/api/requests/${raised.reference}/reopening`).set(api.as('acme')).send({ reason: 'The freight is still on the invoice.' });

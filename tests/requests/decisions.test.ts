@@ -133,5 +133,9 @@ describe('SLA arithmetic, amounts and metrics', () => {
     ]);
     expect(m.slaBreachRate).toBe(0.5);
     expect(m.reopenRate).toBe(0.5);
+    // a request reopened and running again still counts as reopened
+    const again = requestMetrics([{ team: 'finance', status: 'resolved', createdAt: d('2026-12-01T00:00:00Z'), resolvedAt: d('2026-12-02T00:00:00Z'), slaBreachedAt: null, reopenCount: 0 }, { team: 'finance', status: 'in_progress', createdAt: d('2026-12-01T00:00:00Z'), resolvedAt: null, slaBreachedAt: null, reopenCount: 1 }], now);
+    expect(again.reopenRate).toBe(0.5);
+    expect(again.resolved).toBe(1);
   });
 });

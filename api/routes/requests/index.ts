@@ -90,6 +90,17 @@ export async function requestRoutes(app: FastifyInstance, opts: { db: Db; engine
     return r;
   };
 
+  /** The customer-communication instances the request's process started: <requestId>-ack|info|result-<cycle>[-<n>]. */
+  const PURPOSE = { ack: 'acknowledgement', info: 'information-request', result: 'outcome' } as const;
+  const messagesOf = async (r: RequestRow) => {
+    const rows = await db('communications').where('id', 'like', `${r.id.replace(/[\\%_]/g, '\\$&')}-%`).orderBy([{ column: 'created_at' }, { column: 'id' }]).select('id', 'template_id', 'channel', 'status', 'subject', 'created_at');
+    return rows.flatMap((c) => {
+      const m = /^-(ack|info|result)-\d+(-\d+)?$/.exec(String(c.id).slice(r.id.length));
+      if (!m) return [];
+      return [{ communicationId: c.id, purpose: PURPOSE[m[1] as keyof typeof PURPOSE], templateId: c.template_id, channel: c.channel, status: c.status, subject: c.subject ?? null, createdAt: new Date(c.created_at).toISOString() }];
+    });
+  };
+
   // customerRoutes served a first cut of these two reads; while it still does, its versions stay
   // (the router refuses a second route on a path), and this says so once at start-up
   const route = (options: RouteOptions) => {
@@ -138,7 +149,7 @@ export async function requestRoutes(app: FastifyInstance, opts: { db: Db; engine
     handler: async (request) => {
       const who = principal(request);
       const r = await visible((request.params as { id: string }).id, who);
-      const detail = { ...view(r), body: r.body, resolutionNote: r.resolutionNote };
+      const detail = { ...view(r), body: r.body, resolutionNote: r.resolutionNote, messages: await messagesOf(r) };
       // the trail names staff and refusals: internal, not for the customer
       if (scope(who) !== undefined) return detail;
       const events = await repo.events(r.id);
