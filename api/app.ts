@@ -87,6 +87,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register((await import('./routes/deployments/index.js')).deploymentRoutes, { engine: deps.engine, db: deps.db });
   await app.register(engineRoutes, { engine: deps.engine, tasklist });
   await app.register(metricsRoutes, { db: deps.db });
+  await app.register((await import('./routes/system/index.js')).systemRoutes, { engine: deps.engine });
   // the web UI at / (modeler/dist); last, so every API route is already there
   await app.register(uiPlugin);
   return app;

@@ -1,8 +1,8 @@
 /**
  * The real server in-process for browser tests: buildApp on port 0 over an EmbeddedEngine on
  * PGlite (it serves modeler/dist at /, built once if missing), the processes deployed, demo data,
- * templates and the demo people (with DEMO_PASSWORD) seeded, and the stand-in routes where real
- * ones are not there yet. People sign in through the login form, as they would.
+ * templates and the demo people (with DEMO_PASSWORD) seeded. Every route the UI calls is the real
+ * one. People sign in through the login form, as they would.
  */
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
@@ -19,7 +19,6 @@ import { createDb, migrate, type Db } from '../../../storage/db.js';
 import { seedDemoData } from '../../../storage/demo-data.js';
 import { seedTemplateLibrary } from '../../../storage/templates.js';
 import { seedDemoUsers } from '../../../storage/repositories/identity.js';
-import { registerStandins } from './standin-routes.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const outDir = path.resolve('test-output/ui');
@@ -33,7 +32,6 @@ export interface UiServer {
   app: FastifyInstance;
   engine: EmbeddedEngine;
   db: Db;
-  standins: string[];
   close(): Promise<void>;
 }
 
@@ -83,7 +81,6 @@ export async function startUiServer(options: { processes?: string[]; fixtures?: 
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'herald-ui-'));
   const workers = options.workers ? startPlatformWorkers(loadConfig({ HERALD_DATA_DIR: dataDir, LOG_LEVEL: 'warn' }), { engine, db, logger }) : undefined;
   const app = await buildApp({ engine, db, logger, secret: SECRET });
-  const standins = registerStandins(app, { engine, db });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address() as { port: number };
   return {
@@ -91,7 +88,6 @@ export async function startUiServer(options: { processes?: string[]; fixtures?: 
     app,
     engine,
     db,
-    standins,
     close: async () => {
       await app.close();
       await workers?.close();
