@@ -255,6 +255,8 @@ for (const kind of kinds) {
       expect(m.slaBreachRate).toBeGreaterThan(0);
       expect(m.backlog.reduce((n, b) => n + b.open, 0)).toBeGreaterThanOrEqual(1);
       expect((await w.service.repo.get(resolved.id))?.reopenCount).toBe(1);
+      // the reopened request counts while it runs again
+      expect(m.reopenRate).toBeGreaterThan(0);
       await w.engine.cancelInstance(processInstanceKey);
     });
   });
