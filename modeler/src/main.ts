@@ -37,7 +37,8 @@ function renderChrome(): void {
           'ul',
           {},
           features.filter(visible).map((f) => h('li', {}, h('a', { href: `#/${f.route}`, 'aria-current': f.route === current ? 'page' : null }, f.title))),
-          queueBoard ? h('li', {}, h('a', { href: queueBoard, target: '_blank', rel: 'noopener' }, 'Queues')) : null,
+          // bull-board, when the delivery queues run on Redis (the server names it for engineers only)
+          queueBoard ? h('li', {}, h('a', { href: queueBoard, target: '_blank', rel: 'noopener', id: 'queue-board', title: 'Delivery queues (bull-board), in a new tab' }, 'Queues ↗')) : null,
         )
       : null,
   );
@@ -49,6 +50,7 @@ function renderChrome(): void {
 
 async function logout(): Promise<void> {
   await api('DELETE', '/api/session').catch(() => undefined);
+  queueBoard = undefined;
   session.set(undefined);
   location.hash = '#/login';
 }
@@ -113,7 +115,7 @@ async function route(): Promise<void> {
 function loadSystem(): Promise<void> {
   return get<{ queues?: { backend?: string; board?: string } }>('/api/system')
     .then((s) => {
-      queueBoard = s.queues?.backend === 'redis' ? (s.queues.board ?? '/admin/queues') : undefined;
+      queueBoard = s.queues?.backend === 'redis' ? s.queues.board : undefined;
       renderChrome();
     })
     .catch(() => undefined);

@@ -1,16 +1,22 @@
 /**
- * Modeler: an analyst opens customer-communication, changes the delivery timeout timer in the
- * Zeebe properties panel and saves a draft; the analyst cannot deploy (no Deploy button); an
- * engineer (eric) opens the draft and deploys it: the process tests fail against the fixed
- * timeout and block it, he deploys anyway with a reason, and sees version n+1 in the history.
+ * Modeler: an analyst opens customer-communication; emptying the delivery timeout timer in the
+ * Zeebe properties panel shows a lint error on the canvas at once, a fixed PT48H clears it; she
+ * downloads the .bpmn, saves a draft and runs the process tests against it (they fail: the spec
+ * sets its own timeout), and cannot deploy (no Deploy button); importing a .bpmn opens it unsaved.
+ * An engineer (eric) cannot deploy a draft he authored himself (author-not-deployer); he deploys
+ * ada's draft: the process tests block it, he deploys anyway with a reason, and sees version n+1.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
-import { launch, shot, signIn, skipReason, startUiServer, type UiServer } from './support/server.js';
+import { browserProblems, launch, shot, signIn, skipReason, startUiServer, type UiServer } from './support/server.js';
 
 describe.skipIf(skipReason)('modeler (browser)', () => {
   let server: UiServer;
   let browser: Browser;
+  // the draft ada saves in the first test, deployed by eric in the second
+  let draftUrl = '';
   beforeAll(async () => {
     server = await startUiServer({ processes: ['customer-communication.bpmn'] });
     browser = await launch();
@@ -20,47 +26,109 @@ describe.skipIf(skipReason)('modeler (browser)', () => {
     await server?.close();
   });
 
-  it('analyst edits a timer and saves a draft; engineer deploys version n+1', async () => {
+  it('analyst edits a timer with lint on the canvas, downloads, saves a draft and runs its process tests', async () => {
     const before = await server.db('engine_resources').where({ kind: 'process', resource_id: 'customer-communication' }).max('version as v').first();
     expect(Number(before!.v)).toBe(1);
     const ada = await signIn(browser, server.url, 'ada');
     await ada.goto(`${server.url}/#/modeler/customer-communication`);
     await ada.locator('[data-element-id="delivery-timed-out"]').waitFor();
-    await expect.poll(() => ada.locator('#lint-summary summary').textContent()).toMatch(/Lint:/);
-    await ada.locator('[data-element-id="delivery-timed-out"]').click({ force: true });
+    const lint = ada.locator('#lint-summary summary');
+    await expect.poll(() => lint.textContent()).toMatch(/^Lint: 0 errors/);
+    // the diagram opens at its start; find the timer as an analyst would, with the search (Ctrl+F)
+    await ada.locator('#modeler-canvas').click({ position: { x: 400, y: 300 } });
+    await ada.keyboard.press('Control+f');
+    await ada.keyboard.type('No result in time');
+    await ada.locator('.djs-search-container .djs-search-result').first().waitFor();
+    await ada.keyboard.press('Enter');
     const timerGroup = ada.locator('[data-group-id="group-timer"]');
     if (!(await timerGroup.locator('.bio-properties-panel-group-entries.open').count())) await timerGroup.locator('.bio-properties-panel-group-header').click();
     const value = timerGroup.locator('[contenteditable="true"], input[type="text"], textarea').last();
+
+    // an empty timer is an error on the canvas while she types, not at deploy time
+    await value.click();
+    await ada.keyboard.press('Control+A');
+    await ada.keyboard.press('Delete');
+    await ada.keyboard.press('Tab');
+    await expect.poll(() => lint.textContent(), { timeout: 10_000 }).toMatch(/^Lint: [1-9]\d* errors?/);
+    expect(await ada.locator('#lint-summary li.error').first().textContent()).toContain('delivery-timed-out');
+    expect(await ada.locator('.bjsl-overlay .bjsl-icon-error, .bjsl-overlay.bjsl-issues-bottom-right .bjsl-icon-error').count()).toBeGreaterThan(0);
+    await shot(ada, 'modeler-lint-error-on-canvas');
+
     await value.click();
     await ada.keyboard.press('Control+A');
     await ada.keyboard.type('PT48H');
     await ada.keyboard.press('Tab');
+    await expect.poll(() => lint.textContent(), { timeout: 10_000 }).toMatch(/^Lint: 0 errors/);
     await expect.poll(() => ada.locator('#modeler-status').textContent()).toContain('unsaved changes');
     expect(await ada.locator('#deploy').count()).toBe(0);
     await shot(ada, 'modeler-timer-edited');
+
+    const [download] = await Promise.all([ada.waitForEvent('download'), ada.getByRole('button', { name: 'Download .bpmn' }).click()]);
+    expect(download.suggestedFilename()).toBe('customer-communication.bpmn');
+    const downloaded = fs.readFileSync((await download.path())!, 'utf8');
+    expect(downloaded).toContain('PT48H');
+    expect(downloaded).toContain('xmlns:zeebe="http://camunda.org/schema/zeebe/1.0"');
+
     await ada.locator('#save-draft').click();
     await expect.poll(() => ada.locator('#modeler-status').textContent()).toMatch(/draft \S+ by ada/);
-    const draftUrl = ada.url();
+    draftUrl = ada.url();
     expect(draftUrl).toMatch(/#\/modeler\/customer-communication\/draft\/[^/]+$/);
     await shot(ada, 'modeler-draft-saved');
 
+    // the dry run: the spec's own deliveryTimeout no longer applies, so its timeout case fails; nothing is deployed
+    await expect.poll(() => ada.locator('#dry-run').isEnabled()).toBe(true);
+    await ada.locator('#dry-run').click();
+    const report = ada.locator('#dry-run-report');
+    await expect.poll(() => report.textContent(), { timeout: 40_000 }).toMatch(/Process tests: 1 of \d+ failed/);
+    expect(await report.textContent()).toContain('no delivery result within the timeout goes to an agent');
+    expect(await report.textContent()).toContain('nothing was deployed');
+    await shot(ada, 'modeler-dry-run-report');
+
+    // importing a .bpmn opens it as an unsaved new diagram
+    await ada.locator('#import-file').setInputFiles(path.resolve('tests/ui/fixtures/ui-token-moves.bpmn'));
+    await ada.locator('[data-element-id="review"]').waitFor();
+    await expect.poll(() => ada.locator('#modeler-status').textContent()).toBe('ui-token-moves · new diagram · unsaved changes');
+    expect(browserProblems).toEqual([]);
+  }, 60_000);
+
+  it("engineer cannot deploy his own draft; deploys the analyst's draft past failing tests with a reason", async () => {
+    expect(draftUrl).not.toBe('');
     const eric = await signIn(browser, server.url, 'eric');
-    await eric.goto(draftUrl);
+
+    // his own draft: refused before anything runs, with the rule named
+    await eric.goto(`${server.url}/#/modeler/customer-communication`);
     await eric.locator('[data-element-id="delivery-timed-out"]').waitFor();
+    await eric.locator('#save-draft').click();
+    await expect.poll(() => eric.locator('#modeler-status').textContent()).toMatch(/draft \S+ by eric/);
+    await expect.poll(() => eric.locator('#deploy').isEnabled()).toBe(true);
+    await eric.locator('#deploy').click();
+    const outcome = eric.locator('#deploy-outcome [role="alert"]');
+    await expect.poll(() => outcome.textContent(), { timeout: 10_000 }).toContain('author-not-deployer');
+    expect(await outcome.textContent()).toContain("a draft's author cannot deploy it");
+    await shot(eric, 'modeler-author-refused');
+
+    await eric.goto(draftUrl);
+    await expect.poll(() => eric.locator('#modeler-status').textContent()).toMatch(/draft \S+ by ada/);
     await expect.poll(() => eric.locator('#deploy').isEnabled()).toBe(true);
     await eric.locator('#deploy').click();
     // a fixed PT48H ignores the deliveryTimeout variable the spec sets: its process test fails and blocks the deployment
-    const blocked = eric.locator('#deploy-outcome [role="alert"]');
-    await expect.poll(() => blocked.textContent(), { timeout: 30_000 }).toContain('process tests failed');
-    expect(await blocked.textContent()).toContain('no delivery result within the timeout goes to an agent');
+    await expect.poll(() => outcome.textContent(), { timeout: 40_000 }).toContain('process tests failed');
+    expect(await outcome.textContent()).toContain('no delivery result within the timeout goes to an agent');
     expect(await server.db('engine_resources').where({ kind: 'process', resource_id: 'customer-communication', version: 2 }).first()).toBeUndefined();
     await shot(eric, 'modeler-deploy-blocked-by-spec');
     await eric.locator('#override-reason').fill('Carrier SLA is now 48 hours; the spec is updated next.');
     await eric.locator('#deploy-override').click();
-    await expect.poll(() => eric.locator('#modeler-status').textContent(), { timeout: 30_000 }).toContain('deployed version 2');
+    await expect.poll(() => eric.locator('#modeler-status').textContent(), { timeout: 40_000 }).toContain('deployed version 2');
     await eric.getByRole('link', { name: 'version 2' }).waitFor();
     await shot(eric, 'modeler-deployed-v2');
     const latest = await server.db('engine_resources').where({ kind: 'process', resource_id: 'customer-communication', version: 2 }).first();
     expect(latest.content).toContain('PT48H');
-  }, 120_000);
+    const audit = await server.db('audit_log').where({ action: 'draft.deploy' }).orderBy('id');
+    expect(audit.map((r) => [r.actor, r.outcome, r.rule])).toEqual([
+      ['eric', 'refused', 'author-not-deployer'],
+      ['eric', 'refused', 'spec'],
+      ['eric', 'allowed', null],
+    ]);
+    expect(browserProblems).toEqual([]);
+  }, 90_000);
 });

@@ -1,6 +1,8 @@
 /**
  * Tasklist: given a $19,600 invoice notice initiated by bob that policy sends through two
- * approval levels, when alice (level 1) opens the task she sees the rendered preview and approves;
+ * approval levels, when alice (level 1) opens the task from her groups' tasks she sees the
+ * rendered preview, claims it (it moves to her tasks), is asked for a reason when she rejects
+ * without one (the decision form is form-js), and approves;
  * when bob, the initiator and a level-2 approver, then tries to approve the second level, he is
  * refused with the maker-checker rule named, the refusal is audited and the task stays open.
  */
@@ -43,6 +45,18 @@ describe.skipIf(skipReason)('tasklist (browser)', () => {
     expect(body).toContain('19,600.00');
     expect(await alice.locator('.facts').textContent()).toContain('Acme');
     await shot(alice, 'tasklist-approver-preview');
+
+    // claim: the task moves from her groups' tasks to her own
+    await alice.getByRole('button', { name: 'Claim' }).click();
+    await expect.poll(() => alice.url()).toContain('#/tasks/mine/');
+    await expect.poll(() => alice.locator('.tasks').textContent()).toContain('claimed by alice');
+    expect((await server.db('tasks').where({ process_instance_key: ref.processInstanceKey, element_id: 'approve-level-1' }).first()).assignee).toBe('alice');
+
+    // the decision form is rendered by form-js; rejecting needs a reason
+    await alice.locator('.decision .fjs-form textarea').waitFor();
+    await alice.getByRole('button', { name: 'Reject' }).click();
+    await expect.poll(() => alice.locator('.outcome [role="alert"]').textContent()).toContain('Give a reason to reject');
+    expect((await server.db('tasks').where({ process_instance_key: ref.processInstanceKey, element_id: 'approve-level-1' }).first()).state).toBe('CREATED');
     await alice.getByRole('button', { name: 'Approve', exact: true }).click();
     await alice.getByText('Approved. The process continues.').waitFor();
     await shot(alice, 'tasklist-approved');

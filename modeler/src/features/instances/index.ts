@@ -7,6 +7,7 @@ import NavigatedViewer from 'bpmn-js/lib/NavigatedViewer';
 import { del, get, post } from '../../core/api.js';
 import { clear, explain, field, h, table, toast, when } from '../../core/dom.js';
 import type { Feature } from '../../core/feature.js';
+import { readableZoom, type ZoomableCanvas } from '../../core/diagram.js';
 import { session } from '../../core/session.js';
 import executionOverlaysModule from './execution-overlays/index.js';
 import type ExecutionOverlays from './execution-overlays/ExecutionOverlays.js';
@@ -27,7 +28,7 @@ interface InstanceDetails extends InstanceSummary {
   variables: Record<string, unknown>;
   elements: { elementInstanceKey: string; elementId: string; elementName?: string; elementType: string; state: 'ACTIVATED' | 'COMPLETED' | 'TERMINATED'; startedAt: string; endedAt?: string; incidentKey?: string }[];
   takenFlows: string[];
-  incidents: { incidentKey: string; elementId: string; errorType: string; errorMessage: string; createdAt: string }[];
+  incidents: { incidentKey: string; elementId: string; errorType: string; errorMessage: string; createdAt: string; state?: 'ACTIVE' | 'RESOLVED' }[];
 }
 
 export const instancesFeature: Feature = {
@@ -45,7 +46,11 @@ const fromQuery = () => new URLSearchParams(location.hash.split('?')[1] ?? '');
 
 function instanceList(el: HTMLElement): () => void {
   const q = fromQuery();
-  const process = h('input', { name: 'process', value: q.get('process') ?? '', placeholder: 'e.g. customer-communication' });
+  const process = h('input', { name: 'process', value: q.get('process') ?? '', placeholder: 'any process', list: 'process-ids', autocomplete: 'off' });
+  const processIds = h('datalist', { id: 'process-ids' });
+  void get<{ bpmnProcessId: string }[]>('/api/process-definitions')
+    .then((defs) => clear(processIds, [...new Set(defs.map((d) => d.bpmnProcessId))].sort().map((id) => h('option', { value: id }))))
+    .catch(() => undefined);
   const version = h('input', { name: 'version', type: 'number', min: 1, value: q.get('version') ?? '' });
   const state = h('select', { name: 'state' }, ['', 'ACTIVE', 'COMPLETED', 'TERMINATED'].map((s) => h('option', { value: s, selected: q.get('state') === s }, s || 'any')));
   const customer = h('input', { name: 'customer', value: q.get('customer') ?? '', placeholder: 'C-ACME' });
@@ -55,16 +60,16 @@ function instanceList(el: HTMLElement): () => void {
     const params = new URLSearchParams();
     if (process.value) params.set('bpmnProcessId', process.value.trim());
     if (state.value) params.set('state', state.value);
-    if (version.value) params.set('version', version.value);
     if (customer.value) params.set('customerId', customer.value.trim());
-    if (incident.checked) params.set('hasIncident', 'true');
     params.set('limit', '200');
     try {
       let rows = await get<InstanceSummary[]>(`/api/instances?${params}`);
-      // the server may not filter on every field yet; narrow here as well
+      // the list route filters by process and state; version, customer and incidents are narrowed here
       if (version.value) rows = rows.filter((r) => r.version === Number(version.value));
       if (state.value) rows = rows.filter((r) => r.state === state.value);
-      if (customer.value) rows = rows.filter((r) => r.customerId === undefined || r.customerId === customer.value.trim());
+      // the list carries no variables: match the customer on each instance's customerId variable
+      const wanted = customer.value.trim();
+      if (wanted) rows = await withCustomer(rows, wanted);
       if (incident.checked) {
         const incidents = await get<{ processInstanceKey: string }[]>('/api/incidents');
         const withIncident = new Set(incidents.map((i) => i.processInstanceKey));
@@ -95,6 +100,7 @@ function instanceList(el: HTMLElement): () => void {
     'form',
     { class: 'filters', onsubmit: (e: Event) => (e.preventDefault(), void load()) },
     field('Process', process),
+    processIds,
     field('Version', version),
     field('State', state),
     field('Customer', customer),
@@ -106,6 +112,23 @@ function instanceList(el: HTMLElement): () => void {
   return () => undefined;
 }
 
+/** The rows whose instance has `customerId` = wanted (or carries it as `customer.id`), asked a few at a time. */
+async function withCustomer(rows: InstanceSummary[], wanted: string): Promise<InstanceSummary[]> {
+  const out: InstanceSummary[] = [];
+  const queue = rows.slice(0, 200);
+  const next = async (): Promise<void> => {
+    const r = queue.shift();
+    if (!r) return;
+    const d = await get<InstanceDetails>(`/api/instances/${r.processInstanceKey}`).catch(() => undefined);
+    const v = d?.variables ?? {};
+    const id = v.customerId ?? (v.customer as { id?: unknown } | undefined)?.id;
+    if (id === wanted) out.push({ ...r, customerId: wanted });
+    return next();
+  };
+  await Promise.all(Array.from({ length: 6 }, next));
+  return rows.filter((r) => out.some((o) => o.processInstanceKey === r.processInstanceKey));
+}
+
 async function instanceView(el: HTMLElement, key: string): Promise<() => void> {
   const title = h('h1', {}, `Instance ${key}`);
   const status = h('p', { class: 'meta', 'aria-live': 'polite' });
@@ -114,7 +137,7 @@ async function instanceView(el: HTMLElement, key: string): Promise<() => void> {
   const incidentsBox = h('section', { class: 'incidents' });
   const vars = h('section', {});
   const timeline = h('section', {});
-  const audit = h('section', {});
+  const audit = h('section', { id: 'instance-audit' });
   clear(el, h('p', {}, h('a', { href: '#/instances' }, '← All instances')), title, status, actions, canvas, incidentsBox, h('div', { class: 'columns' }, vars, timeline), audit);
 
   const viewer = new NavigatedViewer({ container: canvas, additionalModules: [executionOverlaysModule] });
@@ -134,9 +157,11 @@ async function instanceView(el: HTMLElement, key: string): Promise<() => void> {
     if (shownDefinition !== d.processDefinitionKey) {
       const xml = await get<{ xml: string } | string>(`/api/process-definitions/${d.processDefinitionKey}/xml`);
       await viewer.importXML(typeof xml === 'string' ? xml : xml.xml);
-      (viewer.get('canvas') as { zoom(v: string): void }).zoom('fit-viewport');
+      readableZoom(viewer.get('canvas') as ZoomableCanvas, 0.6);
       shownDefinition = d.processDefinitionKey;
     }
+    // resolved incidents stay in the instance's history; only open ones are painted and retried
+    d.incidents = d.incidents.filter((i) => i.state !== 'RESOLVED');
     (viewer.get('executionOverlays') as ExecutionOverlays).show(d);
     const active = d.elements.filter((e) => e.state === 'ACTIVATED').map((e) => e.elementName ?? e.elementId);
     title.textContent = `${d.bpmnProcessId} v${d.version} · instance ${d.processInstanceKey}`;
@@ -227,7 +252,7 @@ async function instanceView(el: HTMLElement, key: string): Promise<() => void> {
     if (session.has('compliance') || session.has('admin')) {
       // the audit trail is keyed by subject (tasks, requests); this instance's rows name it in their detail
       get<{ at: string; actor: string; action: string; outcome: string; rule: string | null; detail: { processInstanceKey?: string } }[]>('/api/audit?limit=1000')
-        .then((rows) => rows.filter((r) => r.detail?.processInstanceKey === key))
+        .then((rows) => rows.filter((r) => r.detail?.processInstanceKey === key).sort((a, b) => a.at.localeCompare(b.at)))
         .then((rows) =>
           clear(
             audit,

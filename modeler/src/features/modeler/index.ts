@@ -8,6 +8,7 @@ import { clear, explain, field, h, toast, when } from '../../core/dom.js';
 import type { Feature } from '../../core/feature.js';
 import { refusal } from '../../core/refusal.js';
 import { session } from '../../core/session.js';
+import { readableZoom, type ZoomableCanvas } from '../../core/diagram.js';
 import { createHeraldModeler } from './herald-modeler.js';
 import type LintSummary from './lint-summary/LintSummary.js';
 
@@ -60,6 +61,7 @@ export const modelerFeature: Feature = {
     const file = h('input', { type: 'file', accept: '.bpmn,.xml', id: 'import-file', class: 'visually-hidden', 'aria-label': 'Import a .bpmn file' });
     const saveBtn = h('button', { type: 'button', class: 'primary', id: 'save-draft' }, 'Save draft');
     const deployBtn = h('button', { type: 'button', id: 'deploy' }, 'Deploy');
+    const testBtn = h('button', { type: 'button', id: 'dry-run' }, 'Run process tests');
     const deployOutcome = h('div', { id: 'deploy-outcome', 'aria-live': 'polite' });
 
     const modeler = createHeraldModeler(canvas, panel);
@@ -81,13 +83,13 @@ export const modelerFeature: Feature = {
     const renderStatus = () => {
       const what = state.draft ? `draft ${state.draft.id} by ${state.draft.author}` : state.version ? `deployed version ${state.version}` : 'new diagram';
       where.textContent = `${state.processId ?? 'new-process'} · ${what}${state.dirty ? ' · unsaved changes' : ''}`;
-      deployBtn.disabled = !state.draft || state.dirty;
-      deployBtn.title = !state.draft ? 'Save a draft first; a deployment is made from a saved draft' : state.dirty ? 'Save the changes as a draft first' : '';
+      deployBtn.disabled = testBtn.disabled = !state.draft || state.dirty;
+      deployBtn.title = testBtn.title = !state.draft ? 'Save a draft first; tests and deployments work on a saved draft' : state.dirty ? 'Save the changes as a draft first' : '';
     };
 
     const open = async (xml: string) => {
       const { warnings } = await modeler.importXML(xml);
-      (modeler.get('canvas') as { zoom(v: string): void }).zoom('fit-viewport');
+      readableZoom(modeler.get('canvas') as ZoomableCanvas);
       state.dirty = false;
       if (warnings.length) toast(`Opened with ${warnings.length} import warning(s)`);
       renderStatus();
@@ -141,7 +143,38 @@ export const modelerFeature: Feature = {
       }
     });
 
-    interface SpecReport { failed: number; specs: { file: string; error?: string; cases: { name: string; status: string; failure?: { where: string; message: string } }[] }[] }
+    interface SpecReport { ok?: boolean; passed?: number; failed: number; skipped?: number; durationMs?: number; lint?: { errors: { elementId: string | null; message: string }[] }; specs: { file: string; error?: string; cases: { name: string; status: string; failure?: { where: string; message: string } }[] }[] }
+    const failuresOf = (report?: SpecReport) =>
+      (report?.specs ?? []).flatMap((sp) => [...(sp.error ? [`${sp.file}: ${sp.error}`] : []), ...sp.cases.filter((c) => c.status === 'failed').map((c) => `${sp.file} › ${c.name}${c.failure ? ` — ${c.failure.where}: ${c.failure.message}` : ''}`)]);
+
+    // the dry run: lint and the process's tests against the saved draft on a throw-away engine; deploys nothing
+    testBtn.addEventListener('click', async () => {
+      if (!state.draft) return;
+      testBtn.disabled = true;
+      testBtn.setAttribute('aria-busy', 'true');
+      clear(deployOutcome, h('p', { class: 'meta', role: 'status' }, 'Running the process tests against this draft…'));
+      try {
+        const report = await post<SpecReport>(`/api/drafts/${state.draft.id}/dry-run`);
+        const failures = [...(report.lint?.errors ?? []).map((e) => `${e.elementId ?? 'diagram'}: ${e.message}`), ...failuresOf(report)];
+        const cases = report.specs.flatMap((sp) => sp.cases);
+        clear(
+          deployOutcome,
+          h(
+            'div',
+            { class: failures.length ? 'report bad' : 'report good', id: 'dry-run-report', role: 'status' },
+            h('strong', {}, failures.length ? `Process tests: ${report.failed} of ${cases.length} failed` : cases.length ? `Process tests: all ${report.passed ?? cases.length} passed` : 'No process tests for this process'),
+            report.durationMs !== undefined ? h('span', { class: 'meta' }, ` · ${(report.durationMs / 1000).toFixed(1)} s · nothing was deployed`) : null,
+            failures.length ? h('ul', {}, failures.map((f) => h('li', {}, f))) : null,
+            h('details', {}, h('summary', {}, 'Every case'), h('ul', { class: 'cases' }, cases.map((c) => h('li', { class: c.status }, `${c.status === 'passed' ? '✓' : c.status === 'failed' ? '✗' : '–'} ${c.name}`)))),
+          ),
+        );
+      } catch (err) {
+        clear(deployOutcome, refusal(err));
+      } finally {
+        testBtn.removeAttribute('aria-busy');
+        renderStatus();
+      }
+    });
     const deploy = async (override?: { reason: string }) => {
       if (!state.draft) return;
       clear(deployOutcome);
@@ -154,8 +187,7 @@ export const modelerFeature: Feature = {
       } catch (err) {
         if (err instanceof ApiProblem && err.status === 422 && err.rule === 'spec') {
           // the process tests failed against this draft: say which, and let an engineer deploy anyway, on the record
-          const report = err.body.report as SpecReport | undefined;
-          const failures = (report?.specs ?? []).flatMap((sp) => [...(sp.error ? [`${sp.file}: ${sp.error}`] : []), ...sp.cases.filter((c) => c.status === 'failed').map((c) => `${sp.file} › ${c.name}${c.failure ? ` — ${c.failure.where}: ${c.failure.message}` : ''}`)]);
+          const failures = failuresOf(err.body.report as SpecReport | undefined);
           const reason = h('textarea', { id: 'override-reason', rows: 2, minlength: 10 });
           clear(
             deployOutcome,
@@ -174,7 +206,14 @@ export const modelerFeature: Feature = {
         } else clear(deployOutcome, refusal(err));
       }
     };
-    deployBtn.addEventListener('click', () => void deploy());
+    deployBtn.addEventListener('click', async () => {
+      deployBtn.disabled = true;
+      deployBtn.setAttribute('aria-busy', 'true');
+      clear(deployOutcome, h('p', { class: 'meta', role: 'status' }, 'Running the process tests, then deploying…'));
+      await deploy();
+      deployBtn.removeAttribute('aria-busy');
+      renderStatus();
+    });
 
     file.addEventListener('change', async () => {
       const f = file.files?.[0];
@@ -220,7 +259,8 @@ export const modelerFeature: Feature = {
         file,
         h('button', { type: 'button', onclick: () => void download() }, 'Download .bpmn'),
         saveBtn,
-        session.has('engineer') || session.has('admin') ? deployBtn : null,
+        testBtn,
+        session.has('engineer') || session.has('admin') ? deployBtn : h('span', { class: 'meta' }, 'An engineer deploys saved drafts.'),
       ),
       where,
       deployOutcome,

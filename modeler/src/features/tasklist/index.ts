@@ -41,6 +41,14 @@ interface TaskContext {
   history: { at: string; what: string; outcome: string | null; rule: string | null }[];
 }
 
+/** The approval form when a task links none of its own: a reason, needed to reject or request changes. */
+const DECISION_FORM = {
+  type: 'default',
+  id: 'herald-decision',
+  schemaVersion: 16,
+  components: [{ type: 'textarea', key: 'reason', id: 'reason', label: 'Reason (needed to reject or request changes)', description: 'Shown to the initiator and kept in the audit trail.' }],
+};
+
 const str = (v: unknown) => (v === undefined || v === null || v === '' ? undefined : String(v));
 
 export const tasklistFeature: Feature = {
@@ -170,55 +178,58 @@ async function taskView(el: HTMLElement, key: string, scope: string): Promise<vo
       ),
     );
   } else {
-    const reason = h('textarea', { name: 'reason', rows: 3, id: 'reason' });
+    // the decision form is a form-js form too, so a linked form and the built-in one render alike
+    const form = new Form({ container: formBox });
+    await form.importSchema(DECISION_FORM, {});
+    const reasonOf = () => String((form.submit().data as { reason?: string }).reason ?? '').trim();
+    const focusReason = () => formBox.querySelector<HTMLTextAreaElement>('textarea')?.focus();
     const needReason = (what: string, decision: 'reject' | 'changes') => () => {
-      const text = reason.value.trim();
+      const text = reasonOf();
       if (!text) {
-        reason.focus();
-        return toast(what, 'error');
+        focusReason();
+        clear(outcome, h('p', { class: 'error', role: 'alert' }, what));
+        return;
       }
       void complete(decision, decision === 'reject' ? { approved: false, rejectionReason: text } : { approved: false, changesRequested: true, rejectionReason: text });
     };
     formBox.append(
-      field('Reason (needed to reject or request changes)', reason),
       h(
         'div',
         { class: 'actions' },
         h('button', { type: 'button', class: 'primary', onclick: () => void complete('approve', { approved: true }) }, 'Approve'),
-        h('button', { type: 'button', class: 'danger', onclick: needReason('Give a reason to reject', 'reject') }, 'Reject'),
-        h('button', { type: 'button', onclick: needReason('Say what should change', 'changes') }, 'Request changes'),
+        h('button', { type: 'button', class: 'danger', onclick: needReason('Give a reason to reject.', 'reject') }, 'Reject'),
+        h('button', { type: 'button', onclick: needReason('Say what should change.', 'changes') }, 'Request changes'),
       ),
     );
   }
-  clear(
-    el,
-    h(
-      'div',
-      { class: 'card' },
-      h('h2', {}, t.name ?? t.elementId),
-      h('p', { class: 'meta' }, `${t.bpmnProcessId} · `, h('a', { href: `#/instances/${t.processInstanceKey}` }, `instance ${t.processInstanceKey}`), ` · ${t.assignee ? `claimed by ${t.assignee}` : `open for ${t.candidateGroups.join(', ')}`}`),
-      t.assignee !== me ? claim : null,
-      h('dl', { class: 'facts' }, facts.filter(([, x]) => x !== undefined && x !== null && x !== '').flatMap(([k, x]) => [h('dt', {}, k), h('dd', {}, String(x))])),
-    ),
-    ctx.preview
-      ? h(
-          'div',
-          { class: 'card' },
-          h('h2', {}, 'The message as the customer will see it'),
-          h('p', {}, h('strong', {}, 'Subject: '), h('span', { id: 'preview-subject' }, ctx.preview.subject)),
-          h('iframe', { class: 'preview', title: 'Rendered communication', sandbox: '', srcdoc: ctx.preview.html }),
-        )
-      : ctx.previewProblem
-        ? h('div', { class: 'card' }, h('h2', {}, 'The message'), h('p', { class: 'error' }, `No preview: ${ctx.previewProblem}`))
-        : null,
-    h('div', { class: 'card' }, h('h2', {}, 'Decision'), formBox, outcome),
-    ctx.history.length
-      ? h(
-          'div',
-          { class: 'card' },
-          h('h2', {}, 'History'),
-          h('ol', { class: 'timeline' }, ctx.history.map((e) => h('li', { class: e.outcome === 'refused' ? 'terminated' : e.what.endsWith('completed') ? 'completed' : 'activated' }, h('time', {}, when(e.at)), ` ${e.what}`))),
-        )
-      : null,
+  const header = h(
+    'div',
+    { class: 'card' },
+    h('h2', {}, t.name ?? t.elementId),
+    h('p', { class: 'meta' }, `${t.bpmnProcessId} · `, h('a', { href: `#/instances/${t.processInstanceKey}` }, `instance ${t.processInstanceKey}`), ` · ${t.assignee ? `claimed by ${t.assignee}` : `open for ${t.candidateGroups.join(', ')}`}`),
+    t.assignee !== me ? h('div', { class: 'actions' }, claim) : null,
+    h('dl', { class: 'facts' }, facts.filter(([, x]) => x !== undefined && x !== null && x !== '').flatMap(([k, x]) => [h('dt', {}, k), h('dd', {}, String(x))])),
   );
+  const preview = ctx.preview
+    ? h(
+        'div',
+        { class: 'card' },
+        h('h2', {}, 'The message as the customer will see it'),
+        h('p', {}, h('strong', {}, 'Subject: '), h('span', { id: 'preview-subject' }, ctx.preview.subject)),
+        h('iframe', { class: 'preview', title: 'Rendered communication', sandbox: '', srcdoc: ctx.preview.html }),
+      )
+    : ctx.previewProblem
+      ? h('div', { class: 'card' }, h('h2', {}, 'The message'), h('p', { class: 'error' }, `No preview: ${ctx.previewProblem}`))
+      : null;
+  const history = ctx.history.length
+    ? h(
+        'div',
+        { class: 'card' },
+        h('h2', {}, 'History'),
+        h('ol', { class: 'timeline' }, ctx.history.map((e) => h('li', { class: e.outcome === 'refused' ? 'terminated' : e.what.endsWith('completed') ? 'completed' : 'activated' }, h('time', {}, when(e.at)), ` ${e.what}`))),
+      )
+    : null;
+  const decision = h('div', { class: 'card decision' }, h('h2', {}, 'Decision'), formBox, outcome);
+  // with a preview, the message and the decision sit side by side so the approver reads and decides without scrolling
+  clear(el, preview ? h('div', { class: 'task-grid' }, h('div', {}, preview, history), h('div', {}, header, decision)) : [header, decision, history]);
 }

@@ -1,0 +1,13 @@
+/** Shared by the modeler and the instance view: how a diagram first appears. */
+export interface ZoomableCanvas {
+  zoom(v: string | number): number;
+  viewbox(box?: { x: number; y: number; width: number; height: number }): { x: number; y: number; width: number; height: number; inner: { x: number; y: number; width: number; height: number }; outer: { width: number; height: number } };
+}
+
+/** Fits the diagram, but a long lifecycle is shown from its start at a zoom where labels read, not shrunk to a strip. */
+export function readableZoom(canvas: ZoomableCanvas, min = 0.75): void {
+  const scale = canvas.zoom('fit-viewport');
+  if (scale >= min) return;
+  const { inner, outer } = canvas.viewbox();
+  canvas.viewbox({ x: inner.x - 40, y: inner.y - 60, width: outer.width / min, height: outer.height / min });
+}
