@@ -371,7 +371,8 @@ export class DutyRefused extends Error {
 }
 
 export interface SubmitRequest extends Omit<NewRequest, 'intakeChannel'> {
-  intakeChannel: Exclude<IntakeChannel, 'process'>;
+  /** `process`: raised by another process (a dispute in invoice-dunning). */
+  intakeChannel: IntakeChannel;
   /** The channel answers go out on; email unless the request came through the portal. */
   replyChannel?: 'email' | 'portal';
 }

@@ -1,9 +1,12 @@
-import { createHash } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
+import { requestService } from '../storage/requests.js';
 import { complete, defineWorker } from './runtime.js';
 import type { WorkerDeps } from './deps.js';
 
-/** A disputed invoice becomes a customer request (once per invoice, however often this runs). */
+/**
+ * A dispute raised in invoice-dunning becomes a customer request worked by customer-request
+ * (once per invoice, however often this runs): finance reviews it like any other dispute.
+ */
 export default defineWorker({
   type: 'open-customer-request',
   variables: Type.Object({
@@ -11,28 +14,22 @@ export default defineWorker({
     customerId: Type.String({ minLength: 1 }),
     disputeReason: Type.Optional(Type.String({ maxLength: 2000 })),
   }),
-  async handler({ job, variables: v }, deps: WorkerDeps) {
+  async handler({ variables: v }, deps: WorkerDeps) {
     // a dispute already worked as a customer request is not opened twice
     const open = await deps.db('customer_requests').where({ invoice_id: v.invoiceId }).whereNotIn('status', ['resolved', 'closed']).first('id', 'reference');
     if (open) return complete({ requestId: open.id, requestReference: open.reference });
-    const id = `dispute-${v.invoiceId}`;
-    const reference = `REQ-${createHash('sha256').update(id).digest('hex').slice(0, 8).toUpperCase()}`;
-    await deps.db('customer_requests')
-      .insert({
-        id,
-        reference,
-        customer_id: v.customerId,
-        invoice_id: v.invoiceId,
-        category: 'billing-dispute',
-        status: 'open',
-        intake_channel: 'process',
-        subject: `Dispute of invoice ${v.invoiceId}`,
-        body: v.disputeReason ?? null,
-        process_instance_key: job.processInstanceKey,
-      })
-      .onConflict('id')
-      .ignore();
-    await deps.db('invoices').where({ id: v.invoiceId }).whereNot({ status: 'paid' }).update({ status: 'disputed' });
-    return complete({ requestId: id, requestReference: reference });
+    const invoice = await deps.db('invoices').where({ id: v.invoiceId, customer_id: v.customerId }).first('number');
+    const submitted = await requestService({ db: deps.db, engine: deps.engine, now: deps.now }).submit({
+      id: `dispute-${v.invoiceId}`,
+      customerId: v.customerId,
+      invoiceId: invoice ? v.invoiceId : null,
+      category: 'billing-dispute',
+      intakeChannel: 'process',
+      replyChannel: 'email',
+      subject: `Dispute of invoice ${invoice?.number ?? v.invoiceId}`,
+      body: v.disputeReason ?? null,
+      requestedBy: null,
+    });
+    return complete({ requestId: submitted.id, requestReference: submitted.reference });
   },
 });

@@ -210,6 +210,17 @@ for (const kind of kinds) {
       expect(await w.service.repo.get(r.id)).toMatchObject({ status: 'resolved', resolution: 'refunded' });
     });
 
+    it('a dispute raised in invoice-dunning becomes a request finance works', async () => {
+      // given an invoice under dunning, disputed through the dunning process itself
+      await issue('INV-2026-0303', '2026-0303', '2500.00');
+      await w.engine.publishMessage({ name: 'invoice-disputed', correlationKey: 'INV-2026-0303', variables: { disputeReason: 'quantity billed twice' }, timeToLive: 60_000 });
+      // then a request is opened and its customer-request instance routes it to finance's review
+      const review = await w.task('dispute-INV-2026-0303', 'review-invoice');
+      expect(review.candidateGroups).toEqual(['finance']);
+      expect(await w.service.repo.get('dispute-INV-2026-0303')).toMatchObject({ intakeChannel: 'process', category: 'billing-dispute', invoiceId: 'INV-2026-0303', subject: 'Dispute of invoice 2026-0303', body: 'quantity billed twice' });
+      await w.engine.cancelInstance(review.processInstanceKey);
+    });
+
     it('asking the customer renders the information request; the question travels with it', async () => {
       const r = await w.service.submit({ customerId: 'C-ACME', intakeChannel: 'portal', category: 'billing-dispute', subject: 'Wrong amount', body: 'One invoice is wrong.', requestedBy: 'acme' });
       await w.reached(r.processInstanceKey, 'await-customer-reply').catch(async (err) => {
