@@ -1,8 +1,12 @@
 /**
  * Customer communications end to end on the embedded engine with the real workers: the
  * invoice-dunning process sends the notice and the reminders through customer-communication,
- * over a real SMTP server, until the payment arrives; a late payer goes to escalation.
+ * over a real SMTP server, until the payment arrives. Once with the in-process delivery queue and
+ * once with BullMQ on the real Redis (TEST_REDIS_URL; CI always has it).
  */
+import { randomUUID } from 'node:crypto';
+import net from 'node:net';
+import { Redis } from 'ioredis';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,7 +19,7 @@ import type { JobWorker } from '../../engine/types.js';
 import { seedDemoData } from '../../storage/demo-data.js';
 import { seedTemplateLibrary } from '../../storage/templates.js';
 import { createChannelAdapters, createDeliveryService, type DeliveryService } from '../../workers/delivery/service.js';
-import { createMemoryQueue } from '../../workers/delivery/queue.js';
+import { createBullQueue, createMemoryQueue, type DeliveryQueue } from '../../workers/delivery/queue.js';
 import { startWorkers } from '../../workers/index.js';
 import { openTestDb, type TestDb } from '../support/db.js';
 
@@ -23,18 +27,31 @@ interface Arrival {
   raw: Buffer;
   messageId: string;
   subject: string;
+  from: string;
   to: string;
   text: string;
   html: string;
+  headers: Map<string, unknown>;
 }
 
-describe('customer communications end to end', () => {
+const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const redisUp = await new Promise<boolean>((resolve) => {
+  const u = new URL(redisUrl);
+  const s = net.connect({ host: u.hostname, port: Number(u.port || 6379) });
+  s.once('connect', () => (s.destroy(), resolve(true)));
+  s.once('error', () => resolve(false));
+});
+if (!redisUp && process.env.CI) throw new Error(`CI needs Redis at ${redisUrl}`);
+const queues: string[] = redisUp ? ['memory', 'bullmq'] : ['memory'];
+
+describe.each(queues)('customer communications end to end (%s queue)', (queueKind) => {
   let t: TestDb;
   let engine: EmbeddedEngine;
   let smtp: SMTPServer;
   let workers: JobWorker[];
   let delivery: DeliveryService;
   const arrivals: Arrival[] = [];
+  const prefix = `herald-e2e-${randomUUID().slice(0, 8)}`;
 
   beforeAll(async () => {
     smtp = new SMTPServer({
@@ -46,7 +63,7 @@ describe('customer communications end to end', () => {
         stream.on('end', async () => {
           const raw = Buffer.concat(chunks);
           const mail = await simpleParser(raw);
-          arrivals.push({ raw, messageId: mail.messageId ?? '', subject: mail.subject ?? '', to: (mail.to as { text: string }).text, text: mail.text ?? '', html: String(mail.html ?? '') });
+          arrivals.push({ raw, messageId: mail.messageId ?? '', subject: mail.subject ?? '', from: mail.from?.text ?? '', to: (mail.to as { text: string }).text, text: mail.text ?? '', html: String(mail.html ?? ''), headers: mail.headers });
           callback();
         });
       },
@@ -69,7 +86,8 @@ describe('customer communications end to end', () => {
       baseUrl: 'https://herald.example',
       backoffMs: 10,
     };
-    delivery = createDeliveryService({ db: t.db, engine, queue: createMemoryQueue(), adapters: createChannelAdapters(t.db, settings), settings, now: () => new Date(engine.clock.now()), log: silentLogger });
+    const queue: DeliveryQueue = queueKind === 'bullmq' ? createBullQueue(redisUrl, prefix) : createMemoryQueue();
+    delivery = createDeliveryService({ db: t.db, engine, queue, adapters: createChannelAdapters(t.db, settings), settings, now: () => new Date(engine.clock.now()), log: silentLogger });
     delivery.start();
     workers = startWorkers(engine, { db: t.db, engine, now: () => new Date(engine.clock.now()), delivery, baseUrl: settings.baseUrl }, silentLogger);
   });
@@ -80,6 +98,12 @@ describe('customer communications end to end', () => {
     await delivery.close();
     await t.close();
     await new Promise<void>((resolve) => smtp.close(() => resolve()));
+    if (queueKind === 'bullmq') {
+      const redis = new Redis(redisUrl);
+      const keys = await redis.keys(`bull:${prefix}-*`);
+      if (keys.length) await redis.del(...keys);
+      await redis.quit();
+    }
   });
 
   const until = async (check: () => Promise<boolean> | boolean, ms = 20_000) => {
@@ -109,6 +133,11 @@ describe('customer communications end to end', () => {
     expect(notice?.subject).toMatch(/^Invoice 2026-0142: \$19,600\.00 due Dec(ember)?\s1, 2026$/);
     expect(notice?.to).toContain('accounts.payable@acme.example');
     expect(notice?.text).toContain('Acme Industrial Supplies Ltd');
+    // and its headers: Herald's sender, a multipart text + HTML body, no unsubscribe on a payment notice
+    expect(notice?.from).toBe('"Herald Receivables" <receivables@herald.example>');
+    expect(String((notice?.headers.get('content-type') as { value: string }).value)).toBe('multipart/alternative');
+    expect(notice?.headers.has('list-unsubscribe')).toBe(false);
+    expect(notice?.html).toContain('Acme');
     // then the reminders follow the low-risk cadence (14 days), each approved as policy asks
     for (const n of [1, 2]) {
       await engine.clock.advance(14 * 86_400_000);
