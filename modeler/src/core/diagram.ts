@@ -9,5 +9,6 @@ export function readableZoom(canvas: ZoomableCanvas, min = 0.75): void {
   const scale = canvas.zoom('fit-viewport');
   if (scale >= min) return;
   const { inner, outer } = canvas.viewbox();
-  canvas.viewbox({ x: inner.x - 40, y: inner.y - 60, width: outer.width / min, height: outer.height / min });
+  // leave room for the modeler's palette (about 130 px at the left) before the start event
+  canvas.viewbox({ x: inner.x - 130 / min, y: inner.y - 60 / min, width: outer.width / min, height: outer.height / min });
 }
