@@ -22,6 +22,8 @@ export interface ProcessOptions {
   backoff?: number;
   /** Called once a job failed its last attempt. */
   onFailed?: (job: DeliveryJob, error: Error) => Promise<void> | void;
+  /** Called once the queue recorded a job as completed (after the handler returned). */
+  onCompleted?: (job: DeliveryJob) => void;
 }
 
 export interface DeliveryQueue {
@@ -75,6 +77,7 @@ export function createBullQueue(redisUrl: string, prefix = 'herald'): DeliveryQu
         async (job) => handler(job.data as DeliveryJob, job.attemptsMade + 1),
         { connection: client(), concurrency: options.concurrency ?? 4, limiter: options.limit ? { max: options.limit.max, duration: options.limit.duration } : undefined },
       );
+      worker.on('completed', (job) => options.onCompleted?.(job.data as DeliveryJob));
       worker.on('failed', (job, err) => {
         if (job && job.attemptsMade >= (job.opts.attempts ?? 1)) void options.onFailed?.(job.data as DeliveryJob, err);
       });
@@ -136,6 +139,7 @@ export function createMemoryQueue(): DeliveryQueue {
         () => {
           entry.state = 'completed';
           s.active--;
+          s.options.onCompleted?.(entry.job);
           pump(channel);
         },
         async (err: Error) => {

@@ -6,7 +6,13 @@
  * The child SIGKILLs itself the `killOn`-th time it reaches `killAt` (see KillPoint); the
  * parent kills it for 'during-data' while the SMTP server is reading the message. Before dying it
  * writes `dying <point>` to stdout (synchronously, so the parent always sees it). stdout also
- * carries `ready` and, once every expected communication was sent and its instance completed, `done`.
+ * carries `loaded` (modules imported, nothing opened), `ready` and, once every expected
+ * communication was sent and its instance completed, `done`.
+ *
+ * With `waitForGo` the child loads its modules and then waits for a `go` line on stdin before it
+ * touches the database: the parent starts the next child while the current one still runs, so
+ * loading (most of a start) overlaps the round before. Only the communication workers are loaded,
+ * and the schema is the one the parent migrated.
  *
  * Usage: node --import tsx send-child.ts '<json config>' (see SendChildConfig).
  */
@@ -16,11 +22,16 @@ import path from 'node:path';
 import { silentLogger } from '../../../config/log.js';
 import { EmbeddedEngine } from '../../../engine/embedded/engine.js';
 import type { Engine } from '../../../engine/types.js';
-import { createDb, migrate } from '../../../storage/db.js';
+import { createDb } from '../../../storage/db.js';
 import type { DeliveryService } from '../../../workers/delivery/service.js';
 import { createBullQueue, createMemoryQueue } from '../../../workers/delivery/queue.js';
 import { createChannelAdapters, createDeliveryService } from '../../../workers/delivery/service.js';
-import { startWorkers, workers } from '../../../workers/index.js';
+import archiveCommunication from '../../../workers/archive-communication.js';
+import deliverCommunication from '../../../workers/deliver-communication.js';
+import recordCommunicationRejection from '../../../workers/record-communication-rejection.js';
+import renderCommunication from '../../../workers/render-communication.js';
+import validateCustomerData from '../../../workers/validate-customer-data.js';
+import { runWorker, type WorkerDefinition } from '../../../workers/runtime.js';
 import type { WorkerDeps } from '../../../workers/deps.js';
 import type { KillPoint } from './kill-points.js';
 
@@ -37,6 +48,10 @@ export interface SendChildConfig {
   expected: string[];
   killAt?: KillPoint;
   killOn?: number;
+  /** Load, print `loaded`, and wait for `go` on stdin before starting. */
+  waitForGo?: boolean;
+  /** Where the .bpmn files are (the parent may run this file bundled, away from the repository). */
+  processesDir?: string;
 }
 
 const cfg = JSON.parse(process.argv[2]) as SendChildConfig;
@@ -50,11 +65,22 @@ function point(p: KillPoint) {
   }
 }
 
+process.stdout.write('loaded\n');
+if (cfg.waitForGo) {
+  await new Promise<void>((resolve) => {
+    let input = '';
+    process.stdin.on('data', (d: Buffer) => {
+      input += d.toString();
+      if (input.includes('go\n')) resolve();
+    });
+  });
+}
+
+// the parent migrated the schema once; every child uses it as it is
 const db = createDb({ url: cfg.db.url, schema: cfg.db.schema, pool: { min: 0, max: 8 } });
-await migrate(db, cfg.db.schema);
 const engine = new EmbeddedEngine({ db, pollInterval: 20 });
 await engine.start();
-const processes = path.resolve(import.meta.dirname, '../../../processes');
+const processes = cfg.processesDir ?? path.resolve(import.meta.dirname, '../../../processes');
 await engine.deploy([{ name: 'customer-communication.bpmn', content: fs.readFileSync(path.join(processes, 'customer-communication.bpmn'), 'utf8') }]);
 
 // Each communication is started once: a run killed after createInstance but before the next
@@ -105,7 +131,12 @@ adapters.email = {
   },
   close: () => email.close?.() ?? Promise.resolve(),
 };
-const queue = cfg.redis ? createBullQueue(cfg.redis.url, cfg.redis.prefix) : createMemoryQueue();
+const backing = cfg.redis ? createBullQueue(cfg.redis.url, cfg.redis.prefix) : createMemoryQueue();
+// the queue tells when it recorded a delivery job as completed: the last point of the send path
+const queue: typeof backing = {
+  ...backing,
+  process: (channel, handler, options = {}) => backing.process(channel, handler, { ...options, onCompleted: () => point('after-completed') }),
+};
 const delivery = createDeliveryService({ db, engine: engineForDelivery, queue, adapters, settings, now: () => new Date(), log: silentLogger });
 delivery.start();
 
@@ -118,7 +149,9 @@ const watched: DeliveryService = {
     return result;
   },
 };
-const definitions = workers.map((d) =>
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const communicationWorkers: WorkerDefinition<any, WorkerDeps>[] = [validateCustomerData, renderCommunication, deliverCommunication, archiveCommunication, recordCommunicationRejection];
+const definitions = communicationWorkers.map((d) =>
   d.type !== 'render-communication'
     ? d
     : {
@@ -131,7 +164,7 @@ const definitions = workers.map((d) =>
         },
       },
 );
-startWorkers(engine, { db, engine, now: () => new Date(), delivery: watched, baseUrl: settings.baseUrl }, silentLogger, definitions);
+for (const d of definitions) runWorker(engine, d, { db, engine, now: () => new Date(), delivery: watched, baseUrl: settings.baseUrl }, silentLogger);
 process.stdout.write('ready\n');
 
 for (;;) {
