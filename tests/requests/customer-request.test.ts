@@ -214,13 +214,15 @@ for (const kind of kinds) {
       expect((await w.service.repo.get(r.id))?.status).toBe('resolved');
     });
 
-    it('no reply in time closes the request', async () => {
+    it('no reply in time closes the request and tells the customer', async () => {
       const r = await w.service.submit({ customerId: 'C-ACME', intakeChannel: 'portal', subject: 'Refund please', body: 'Refund the fee.', requestedBy: 'acme' });
       await w.reached(r.processInstanceKey, 'await-customer-reply');
       await w.engine.clock.advance(15 * 24 * HOUR);
       const ended = await w.ended(r.processInstanceKey);
       expect(ended.elements.find((e) => e.elementId === 'request-closed-unanswered')?.state).toBe('COMPLETED');
       expect(await w.service.repo.get(r.id)).toMatchObject({ status: 'closed', resolution: 'no-response' });
+      // and the customer is told it was closed
+      expect(w.sent.find((s) => s.communicationId === `${r.id}-result-0`)).toMatchObject({ templateId: 'request-resolution', data: { reference: r.reference } });
     });
 
     it('SLA: a reminder to the assignee, then escalation to the team lead; closing ends the lead task', async () => {

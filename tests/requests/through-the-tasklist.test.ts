@@ -221,7 +221,7 @@ for (const kind of kinds) {
       await w.engine.cancelInstance(review.processInstanceKey);
     });
 
-    it('asking the customer renders the information request; the question travels with it', async () => {
+    it('asking the customer renders the information request; no answer closes it and says so', async () => {
       const r = await w.service.submit({ customerId: 'C-ACME', intakeChannel: 'portal', category: 'billing-dispute', subject: 'Wrong amount', body: 'One invoice is wrong.', requestedBy: 'acme' });
       await w.reached(r.processInstanceKey, 'await-customer-reply').catch(async (err) => {
         throw new Error(`${err.message}; incidents: ${JSON.stringify(await w.engine.listIncidents())}`);
@@ -230,7 +230,11 @@ for (const kind of kinds) {
       expect(asked.subject).toBe(`Your request ${r.reference}: we need more information`);
       const data = typeof asked.data === 'string' ? JSON.parse(asked.data) : asked.data;
       expect(data).toMatchObject({ reference: r.reference, question: 'Please tell us the number of the invoice your request concerns.' });
-      await w.engine.cancelInstance(r.processInstanceKey);
+      // no answer in 14 days: closed, and the customer is told so
+      await w.engine.clock.advance(15 * DAY);
+      await w.ended(r.processInstanceKey);
+      const closed = await w.waitFor('the closure notice', async () => (await rendered(`${r.id}-result-0`))?.text);
+      expect(closed).toContain('Outcome: we closed it after we did not hear back');
     });
   });
 }
