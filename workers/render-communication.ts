@@ -42,7 +42,8 @@ export default defineWorker({
   variables: Type.Object({
     communicationId: Type.String({ minLength: 1 }),
     templateId: Type.String({ minLength: 1 }),
-    invoiceId: Type.Optional(Type.String()),
+    // null or "" when the message concerns no invoice (a request without one)
+    invoiceId: Type.Optional(Type.Union([Type.String(), Type.Null()])),
     locale: Type.Optional(Type.String()),
     data: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
   }),
@@ -65,7 +66,7 @@ export default defineWorker({
       links: { portal: `${base}/portal/` },
       reminder: { payBy: new Date(now.getTime() + 10 * 86_400_000).toISOString().slice(0, 10) },
     };
-    const invoiceId = v.invoiceId ?? (communication.data.invoiceId as string | undefined);
+    const invoiceId = v.invoiceId || (communication.data.invoiceId as string | undefined);
     if (invoiceId) {
       const invoice = await customers.invoice(invoiceId);
       if (invoice) {

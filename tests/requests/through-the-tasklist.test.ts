@@ -230,6 +230,8 @@ for (const kind of kinds) {
       expect(asked.subject).toBe(`Your request ${r.reference}: we need more information`);
       const data = typeof asked.data === 'string' ? JSON.parse(asked.data) : asked.data;
       expect(data).toMatchObject({ reference: r.reference, question: 'Please tell us the number of the invoice your request concerns.' });
+      // the customer reads the question itself, not a generic list of what might be missing
+      expect((await rendered(`${r.id}-info-0-1`))?.text).toContain('Please tell us the number of the invoice your request concerns.');
       // no answer in 14 days: closed, and the customer is told so
       await w.engine.clock.advance(15 * DAY);
       await w.ended(r.processInstanceKey);
