@@ -9,7 +9,7 @@ export type Duty = 'initiate' | 'propose' | 'author' | 'work' | 'approve' | 'dep
 
 export type SubjectKind = 'communication' | 'request' | 'adjustment' | 'credit-change' | 'process-version' | 'template-version';
 
-export type SodRule = 'candidate-group' | 'maker-checker' | 'distinct-approvers' | 'proposer-not-approver' | 'author-not-deployer' | 'author-not-approver' | 'four-eyes';
+export type SodRule = 'candidate-group' | 'maker-checker' | 'distinct-approvers' | 'proposer-not-approver' | 'requester-not-resolver' | 'author-not-deployer' | 'author-not-approver' | 'four-eyes';
 
 /** Whoever did `first` on a subject of these kinds may not do `second` on the same subject. */
 export interface ConflictingDuties {
@@ -42,6 +42,7 @@ export const defaultSodPolicy: SodPolicy = {
     { rule: 'maker-checker', subjects: '*', first: 'initiate', second: 'approve', did: 'initiated', must: 'approve' },
     { rule: 'maker-checker', subjects: '*', first: 'initiate', second: 'release', did: 'initiated', must: 'release' },
     { rule: 'proposer-not-approver', subjects: ['adjustment'], first: 'propose', second: 'approve', did: 'proposed', must: 'approve' },
+    { rule: 'requester-not-resolver', subjects: ['request'], first: 'initiate', second: 'work', did: 'raised', must: 'work on' },
     { rule: 'author-not-deployer', subjects: ['process-version', 'template-version'], first: 'author', second: 'deploy', did: 'authored', must: 'deploy' },
     { rule: 'author-not-approver', subjects: ['template-version'], first: 'author', second: 'approve', did: 'authored', must: 'approve' },
   ],

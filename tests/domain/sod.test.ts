@@ -29,6 +29,19 @@ describe('segregation of duties', () => {
     if (!d.allowed) expect(d.reason).toContain('ada initiated communication c-1');
   });
 
+  it('refuses the person who raised a request as the one who works it; a colleague may', () => {
+    const sam = { id: 'sam', groups: ['agent', 'finance'] };
+    const kim = { id: 'kim', groups: ['agent', 'finance'] };
+    const request = { kind: 'request' as const, id: 'REQ-7' };
+    const history = [{ actor: 'sam', duty: 'initiate' as const }];
+    const refused = checkSod({ actor: sam, duty: 'work', subject: request, history, task: { candidateGroups: ['finance'] } });
+    expect(refused).toMatchObject({ allowed: false, rule: 'requester-not-resolver' });
+    if (!refused.allowed) expect(refused.reason).toContain('sam raised request REQ-7');
+    expect(checkSod({ actor: kim, duty: 'work', subject: request, history, task: { candidateGroups: ['finance'] } })).toEqual({ allowed: true });
+    // working a communication someone initiated is not a conflict
+    expect(checkSod({ actor: sam, duty: 'work', subject: { kind: 'communication', id: 'c-9' }, history, task: { candidateGroups: ['finance'] } })).toEqual({ allowed: true });
+  });
+
   it('refuses the same person at two levels', () => {
     const d = checkSod(check({ actor: { id: 'alice', groups: ['approver-l1', 'approver-l2'] }, level: 2, history: [{ actor: 'alice', duty: 'approve', level: 1 }] }));
     expect(d).toMatchObject({ allowed: false, rule: 'distinct-approvers' });

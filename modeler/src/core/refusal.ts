@@ -14,6 +14,7 @@ export const RULES: Record<string, string> = {
   'proposer-not-approver': 'whoever proposed an adjustment cannot approve it',
   'author-not-deployer': "a draft's author cannot deploy it",
   'author-not-approver': "a template's author cannot approve it",
+  'requester-not-resolver': 'whoever raised a request cannot work on it',
   role: 'your role does not allow this',
 };
 
