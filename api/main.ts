@@ -14,6 +14,8 @@ import { seedDemo } from './demo.js';
 import { seedDemoUsers } from '../storage/repositories/identity.js';
 import { demoPassword } from '../domain/identity/index.js';
 import { startPlatformWorkers } from '../workers/start.js';
+import { startInboundEmail } from '../workers/inbound-email/index.js';
+import { requestService } from '../storage/requests.js';
 
 async function main() {
   let config;
@@ -46,6 +48,12 @@ async function main() {
     }
   }
   const running = config.role !== 'api' ? startPlatformWorkers(config, { engine, db, logger }) : undefined;
+  // customer email in: replies to Herald's messages and new requests, over SMTP
+  const inbound =
+    config.role !== 'api' && config.inboundSmtpPort
+      ? await startInboundEmail({ db, service: requestService({ db, engine, now: () => new Date() }), log: logger.child({ component: 'inbound-email' }), host: config.host, port: config.inboundSmtpPort })
+      : undefined;
+  if (inbound) logger.info({ port: inbound.port }, 'inbound email: SMTP listener started');
   // the demo people exist before the demo's approvers act through the tasklist; their password is
   // HERALD_DEMO_PASSWORD, else derived from HERALD_SECRET (stable across restarts)
   const password = process.env.HERALD_DEMO_PASSWORD || demoPassword(config.secret);
@@ -68,6 +76,7 @@ async function main() {
     logger.info({ signal }, 'shutting down');
     await app?.close();
     await running?.close();
+    await inbound?.close();
     await engine.stop();
     await db.destroy();
     process.exit(0);

@@ -81,6 +81,7 @@ const settings = {
     if (raw !== '' && !/^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?$/.test(raw)) throw new ConfigError(name, `"${raw}" is not an ISO 8601 duration such as PT10S`);
     return raw || undefined;
   } },
+  inboundSmtpPort: { env: 'HERALD_INBOUND_SMTP_PORT', description: 'port of the SMTP listener for customer email (replies and new requests); off when unset', default: undefined as number | undefined, parse: int(1, 65535) },
   zeebeAddress: { env: 'ZEEBE_ADDRESS', description: 'Zeebe gateway address (host:port), for ENGINE=zeebe', default: undefined, parse: (raw) => raw || undefined },
 } satisfies Record<string, Setting<unknown>>;
 
