@@ -253,7 +253,8 @@ describe.skipIf(!postgres)('send-path crash test', () => {
     last.go();
     const end = await last.waitFor(['done'], 60_000);
     await kill(last);
-    expect(end, `the last run did not finish:\n${last.stderr()}`).toBe('done');
+    const unfinished = end === 'done' ? [] : await db('deliveries').whereIn('communication_id', expected).whereNot({ state: 'sent' }).select('communication_id', 'state', 'attempts', 'error');
+    expect(end, `the last run did not finish; deliveries not sent: ${JSON.stringify(unfinished)}\n${last.stderr()}`).toBe('done');
     const seconds = (performance.now() - started) / 1000;
 
     // ---- every communication was sent, its instance completed, and it was archived

@@ -3,7 +3,10 @@
  * with the same semantics otherwise. The contract both keep:
  * - a job's id is the communication id, so adding the same communication twice queues it once;
  * - a failing job is retried with exponential backoff up to `attempts`, then reported failed;
- * - at most `limit.max` jobs start per `limit.duration` ms on a channel (provider rate limits).
+ * - at most `limit.max` jobs start per `limit.duration` ms on a channel (provider rate limits);
+ * - a job whose process died runs again (BullMQ: once its lock expires, however often that
+ *   happens), and adding a job the queue had given up on starts it again: the database, not the
+ *   queue, says what is unfinished, and the handler is idempotent.
  */
 import { Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -24,6 +27,8 @@ export interface ProcessOptions {
   onFailed?: (job: DeliveryJob, error: Error) => Promise<void> | void;
   /** Called once the queue recorded a job as completed (after the handler returned). */
   onCompleted?: (job: DeliveryJob) => void;
+  /** BullMQ: a running job whose worker stopped renewing its lock (a crash) runs again after this long; 30 s unless told. */
+  stalledAfterMs?: number;
 }
 
 export interface DeliveryQueue {
@@ -62,20 +67,30 @@ export function createBullQueue(redisUrl: string, prefix = 'herald'): DeliveryQu
     queues,
     async add(channel, job) {
       const o = attemptsByChannel.get(channel) ?? {};
-      await queue(channel).add('deliver', job, {
+      const added = await queue(channel).add('deliver', job, {
         jobId: job.communicationId,
         attempts: o.attempts ?? 5,
         backoff: { type: 'exponential', delay: o.backoff ?? 1000 },
         removeOnComplete: { age: 7 * 86400 },
         removeOnFail: false,
       });
+      // the same id is the job already there; one the queue gave up on (e.g. stalled by crash after
+      // crash) is started again, since whoever adds it knows the delivery is unfinished
+      if (await added.isFailed()) await added.retry('failed');
     },
     process(channel, handler, options = {}) {
       attemptsByChannel.set(channel, options);
       const worker = new Worker(
         queueName(channel, prefix),
         async (job) => handler(job.data as DeliveryJob, job.attemptsMade + 1),
-        { connection: client(), concurrency: options.concurrency ?? 4, limiter: options.limit ? { max: options.limit.max, duration: options.limit.duration } : undefined },
+        {
+          connection: client(),
+          concurrency: options.concurrency ?? 4,
+          limiter: options.limit ? { max: options.limit.max, duration: options.limit.duration } : undefined,
+          // a job stalls each time its process dies mid-send; it must run again every time, not be failed after the first
+          maxStalledCount: 1_000,
+          ...(options.stalledAfterMs ? { lockDuration: options.stalledAfterMs, stalledInterval: Math.max(500, Math.floor(options.stalledAfterMs / 2)) } : {}),
+        },
       );
       worker.on('completed', (job) => options.onCompleted?.(job.data as DeliveryJob));
       worker.on('failed', (job, err) => {

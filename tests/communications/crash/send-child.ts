@@ -135,7 +135,8 @@ const backing = cfg.redis ? createBullQueue(cfg.redis.url, cfg.redis.prefix) : c
 // the queue tells when it recorded a delivery job as completed: the last point of the send path
 const queue: typeof backing = {
   ...backing,
-  process: (channel, handler, options = {}) => backing.process(channel, handler, { ...options, onCompleted: () => point('after-completed') }),
+  // a killed child's BullMQ jobs run again once their lock expires: seconds here, not the default 30
+  process: (channel, handler, options = {}) => backing.process(channel, handler, { ...options, stalledAfterMs: 3_000, onCompleted: () => point('after-completed') }),
 };
 const delivery = createDeliveryService({ db, engine: engineForDelivery, queue, adapters, settings, now: () => new Date(), log: silentLogger });
 delivery.start();
