@@ -76,7 +76,6 @@ describe.each(await dbKinds())('communication timeline on %s', (kind) => {
     delivery.start();
     // the communication workers only: the request a reply opens waits at its first job
     workers = [validateCustomerData, renderCommunication, deliverCommunication, archiveCommunication, recordCommunicationRejection].map((d) =>
-      // eslint-disable-next-line @typescript-eslint/no-explicit-any
       runWorker(api.engine, d as any, { db: api.t.db, engine: api.engine, now, delivery, baseUrl: settings.baseUrl }, silentLogger),
     );
     inbound = await startInboundEmail({ db: api.t.db, service: requestService({ db: api.t.db, engine: api.engine, now }), log: silentLogger, port: 0 });

@@ -150,7 +150,6 @@ const watched: DeliveryService = {
     return result;
   },
 };
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 const communicationWorkers: WorkerDefinition<any, WorkerDeps>[] = [validateCustomerData, renderCommunication, deliverCommunication, archiveCommunication, recordCommunicationRejection];
 const definitions = communicationWorkers.map((d) =>
   d.type !== 'render-communication'
