@@ -100,7 +100,7 @@ describe.each(await dbKinds())('templates API on %s', (kind) => {
       expect(link.body.title).toMatch(/only http\(s\) links/);
     });
 
-    it('renders request-information-needed with the data customer-request sends (a list and a null among it)', async () => {
+    it('renders request-information-needed with the data customer-request sends (the list of missing data and the question in words)', async () => {
       const [version] = await templateRepository(api.t.db).versions('request-information-needed');
       const res = await http()
         .post('/api/templates/preview')
@@ -110,11 +110,12 @@ describe.each(await dbKinds())('templates API on %s', (kind) => {
           subject: version.subject,
           mjml: version.mjml,
           // ask-customer's data, merged by render-communication with company, customer and links
-          data: { reference: 'REQ-0A1B2C3D', infoNeeded: ['invoiceNumber'], question: null, company: { name: 'Herald Finance', email: 'ar@herald.example', phone: '+1 555 0100' }, customer: { name: 'Acme', contactName: 'Dana' }, links: { portal: 'https://portal.example/' } },
+          data: { reference: 'REQ-0A1B2C3D', infoNeeded: ['invoiceNumber'], question: 'Please tell us the number of the invoice your request concerns.', company: { name: 'Herald Finance', email: 'ar@herald.example', phone: '+1 555 0100' }, customer: { name: 'Acme', contactName: 'Dana' }, links: { portal: 'https://portal.example/' } },
         });
       expect(res.status).toBe(200);
       expect(res.body.subject).toBe('Your request REQ-0A1B2C3D: we need more information');
       expect(res.body.text).toContain('REQ-0A1B2C3D');
+      expect(res.body.text).toContain('Please tell us the number of the invoice your request concerns.');
       expect(res.body.html).toContain('href="https://portal.example/"');
     });
 
