@@ -221,6 +221,21 @@ for (const kind of kinds) {
       await w.engine.cancelInstance(review.processInstanceKey);
     });
 
+    it('the SLA reminder reaches whoever works the request: a comment by Herald on its open task', async () => {
+      const r = await w.service.submit({ customerId: 'C-NORTHWIND', invoiceId: 'INV-2026-0157', intakeChannel: 'portal', subject: 'Invoice 2026-0157 discrepancy', body: 'Discount missing.', requestedBy: 'northwind' });
+      const review = await w.task(r.id, 'review-invoice');
+      await w.waitFor('the review task in the tasklist', async () => (await w.db('tasks').where({ key: review.userTaskKey }).first('key')) ?? false);
+      await tasklist.claim(review.userTaskKey, person('sam'));
+      const reminderAfterMs = { P1D: DAY, P2D: 2 * DAY, PT4H: 4 * 3_600_000, PT8H: 8 * 3_600_000 }[(review.variables.sla as { reminderAfter: string }).reminderAfter] ?? DAY;
+      await w.engine.clock.advance(reminderAfterMs + 3_600_000);
+      const comments = await w.waitFor('the reminder comment', async () => {
+        const c = await w.db('task_comments').where({ task_key: review.userTaskKey });
+        return c.length ? c : undefined;
+      });
+      expect(comments).toMatchObject([{ author: 'herald', body: expect.stringMatching(new RegExp(`SLA reminder: request ${r.reference} is due for a reply \\(sam\\)`)) }]);
+      await w.engine.cancelInstance(review.processInstanceKey);
+    });
+
     it('asking the customer renders the information request; no answer closes it and says so', async () => {
       const r = await w.service.submit({ customerId: 'C-ACME', intakeChannel: 'portal', category: 'billing-dispute', subject: 'Wrong amount', body: 'One invoice is wrong.', requestedBy: 'acme' });
       await w.reached(r.processInstanceKey, 'await-customer-reply').catch(async (err) => {
