@@ -57,6 +57,12 @@ describe.skipIf(skipReason)('tasklist (browser)', () => {
     await alice.getByRole('button', { name: 'Reject' }).click();
     await expect.poll(() => alice.locator('.outcome [role="alert"]').textContent()).toContain('Give a reason to reject');
     expect((await server.db('tasks').where({ process_instance_key: ref.processInstanceKey, element_id: 'approve-level-1' }).first()).state).toBe('CREATED');
+    // a comment on the task is kept with it, under her name
+    await alice.getByLabel('Comment', { exact: true }).fill('Checked the amount against the invoice.');
+    await alice.getByRole('button', { name: 'Add comment' }).click();
+    await expect.poll(() => alice.locator('.task-comments').textContent()).toContain('Checked the amount against the invoice.');
+    const task = await server.db('tasks').where({ process_instance_key: ref.processInstanceKey, element_id: 'approve-level-1' }).first();
+    expect(await server.db('task_comments').where({ task_key: task.key })).toMatchObject([{ author: 'alice', body: 'Checked the amount against the invoice.' }]);
     await alice.getByRole('button', { name: 'Approve', exact: true }).click();
     await alice.getByText('Approved. The process continues.').waitFor();
     await shot(alice, 'tasklist-approved');

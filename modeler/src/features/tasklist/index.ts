@@ -229,7 +229,41 @@ async function taskView(el: HTMLElement, key: string, scope: string): Promise<vo
         h('ol', { class: 'timeline' }, ctx.history.map((e) => h('li', { class: e.outcome === 'refused' ? 'terminated' : e.what.endsWith('completed') ? 'completed' : 'activated' }, h('time', {}, when(e.at)), ` ${e.what}`))),
       )
     : null;
-  const decision = h('div', { class: 'card decision' }, h('h2', {}, 'Decision'), formBox, outcome);
+  const comments = await commentsCard(key);
+  const decision = h('div', { class: 'card decision' }, h('h2', {}, 'Decision'), formBox, outcome, comments);
   // with a preview, the message and the decision sit side by side so the approver reads and decides without scrolling
   clear(el, preview ? h('div', { class: 'task-grid' }, h('div', {}, preview, history), h('div', {}, header, decision)) : [header, decision, history]);
+}
+
+interface TaskComment {
+  id: number;
+  author: string;
+  body: string;
+  createdAt: string;
+}
+
+/** The task's comments (Herald's SLA reminders among them) and a box to add one. */
+async function commentsCard(key: string): Promise<HTMLElement> {
+  const list = h('ol', { class: 'comments', 'aria-live': 'polite' });
+  const render = (items: TaskComment[]) =>
+    clear(list, items.length ? items.map((c) => h('li', { class: c.author === 'herald' ? 'from-herald' : '' }, h('strong', {}, c.author), ' ', h('time', {}, when(c.createdAt)), h('p', {}, c.body))) : h('li', { class: 'muted' }, 'No comments yet.'));
+  render(await get<TaskComment[]>(`/api/tasks/${key}/comments`).catch(() => []));
+  const input = h('textarea', { id: 'comment-body', rows: '2', maxlength: '4000' }) as HTMLTextAreaElement;
+  // an alert only once it says something, so it never stands beside the decision's own
+  const problem = h('p', { class: 'error' });
+  const add = h('button', { type: 'button' }, 'Add comment');
+  add.addEventListener('click', async () => {
+    if (!input.value.trim()) return;
+    try {
+      await post(`/api/tasks/${key}/comments`, { body: input.value.trim() });
+      input.value = '';
+      problem.removeAttribute('role');
+      clear(problem);
+      render(await get<TaskComment[]>(`/api/tasks/${key}/comments`));
+    } catch (err) {
+      problem.setAttribute('role', 'alert');
+      clear(problem, explain(err));
+    }
+  });
+  return h('section', { class: 'task-comments', 'aria-label': 'Comments' }, h('h3', {}, 'Comments'), list, field('Comment', input), add, problem);
 }
