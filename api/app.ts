@@ -85,6 +85,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register((await import('./routes/tracking/index.js')).trackingRoutes, { db: deps.db, secret });
   await app.register((await import('./routes/communications/index.js')).communicationRoutes, { db: deps.db });
   await app.register((await import('./routes/deployments/index.js')).deploymentRoutes, { engine: deps.engine, db: deps.db });
+  await app.register((await import('./routes/decisions/index.js')).decisionRoutes, { engine: deps.engine, db: deps.db });
   await app.register(engineRoutes, { engine: deps.engine, tasklist });
   await app.register(metricsRoutes, { db: deps.db });
   await app.register((await import('./routes/system/index.js')).systemRoutes, { engine: deps.engine });

@@ -24,6 +24,7 @@ const files: Record<string, () => Promise<Migration>> = {
   '20261205111000_add_delivery_tracking': () => import('./20261205111000_add_delivery_tracking.js'),
   '20261205112000_add_user_passwords': () => import('./20261205112000_add_user_passwords.js'),
   '20261205120000_add_communication_rendered_at': () => import('./20261205120000_add_communication_rendered_at.js'),
+  '20261205130000_add_draft_kind': () => import('./20261205130000_add_draft_kind.js'),
 };
 
 

@@ -1,9 +1,14 @@
 /**
  * Process drafts and Herald's record of who deployed which process definition. Both take an
- * optional transaction, so a deployment's record and its audit row commit together.
+ * optional transaction, so a deployment's record and its audit row commit together. Decision
+ * tables (DMN) keep theirs in the same tables under kind 'drg'; every call works on processes
+ * unless it names the kind, so the process routes never see a decision table.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
+
+/** What a draft or deployment record is of: a process, or a decision requirements graph (a .dmn file). */
+export type DraftKind = 'process' | 'drg';
 
 export interface Draft {
   id: string;
@@ -65,8 +70,9 @@ const DRAFT_COLUMNS = ['id', 'bpmn_process_id', 'author', 'base_version', 'creat
 
 export function createDraftRepository(db: Knex | Knex.Transaction) {
   return {
-    async create(d: { bpmnProcessId: string; xml: string; author: string; baseVersion?: number | null; at?: Date }): Promise<DraftWithXml> {
+    async create(d: { bpmnProcessId: string; xml: string; author: string; baseVersion?: number | null; at?: Date; kind?: DraftKind }): Promise<DraftWithXml> {
       const row = {
+        kind: d.kind ?? 'process',
         id: randomUUID(),
         bpmn_process_id: d.bpmnProcessId,
         xml: d.xml,
@@ -79,14 +85,14 @@ export function createDraftRepository(db: Knex | Knex.Transaction) {
       return { ...toDraft(row), xml: d.xml };
     },
 
-    async get(id: string): Promise<DraftWithXml | undefined> {
-      const row = (await db('process_drafts').where({ id }).first()) as Row | undefined;
+    async get(id: string, kind: DraftKind = 'process'): Promise<DraftWithXml | undefined> {
+      const row = (await db('process_drafts').where({ id, kind }).first()) as Row | undefined;
       return row ? { ...toDraft(row), xml: row.xml as string } : undefined;
     },
 
     /** Newest first; without the XML. */
-    async list(filter: { bpmnProcessId?: string; limit?: number } = {}): Promise<Draft[]> {
-      const q = db('process_drafts').select(DRAFT_COLUMNS).orderBy('created_at', 'desc').orderBy('id').limit(Math.min(filter.limit ?? 200, 1000));
+    async list(filter: { bpmnProcessId?: string; limit?: number; kind?: DraftKind } = {}): Promise<Draft[]> {
+      const q = db('process_drafts').select(DRAFT_COLUMNS).where('kind', filter.kind ?? 'process').orderBy('created_at', 'desc').orderBy('id').limit(Math.min(filter.limit ?? 200, 1000));
       if (filter.bpmnProcessId) q.where('bpmn_process_id', filter.bpmnProcessId);
       return ((await q) as Row[]).map(toDraft);
     },
@@ -101,9 +107,10 @@ export function createDraftRepository(db: Knex | Knex.Transaction) {
     },
 
     /** Records who deployed a new process definition; a definition already recorded keeps its first record. */
-    async recordDeployment(r: Omit<DeploymentRecord, 'deployedAt' | 'draftId'> & { xml: string; draftId?: string | null; at?: Date }): Promise<void> {
+    async recordDeployment(r: Omit<DeploymentRecord, 'deployedAt' | 'draftId'> & { xml: string; draftId?: string | null; at?: Date; kind?: DraftKind }): Promise<void> {
       await db('process_deployments')
         .insert({
+          kind: r.kind ?? 'process',
           process_definition_key: r.processDefinitionKey,
           bpmn_process_id: r.bpmnProcessId,
           version: r.version,
@@ -117,15 +124,19 @@ export function createDraftRepository(db: Knex | Knex.Transaction) {
         .ignore();
     },
 
-    async deployments(filter: { bpmnProcessId?: string; keys?: string[] } = {}): Promise<DeploymentRecord[]> {
-      const q = db('process_deployments').select('process_definition_key', 'bpmn_process_id', 'version', 'resource_name', 'deployed_by', 'draft_id', 'deployed_at').orderBy('bpmn_process_id').orderBy('version');
+    async deployments(filter: { bpmnProcessId?: string; keys?: string[]; kind?: DraftKind } = {}): Promise<DeploymentRecord[]> {
+      const q = db('process_deployments')
+        .select('process_definition_key', 'bpmn_process_id', 'version', 'resource_name', 'deployed_by', 'draft_id', 'deployed_at')
+        .where('kind', filter.kind ?? 'process')
+        .orderBy('bpmn_process_id')
+        .orderBy('version');
       if (filter.bpmnProcessId) q.where('bpmn_process_id', filter.bpmnProcessId);
       if (filter.keys) q.whereIn('process_definition_key', filter.keys);
       return ((await q) as Row[]).map(toRecord);
     },
 
-    async deployedXml(processDefinitionKey: string): Promise<(DeploymentRecord & { xml: string }) | undefined> {
-      const row = (await db('process_deployments').where({ process_definition_key: processDefinitionKey }).first()) as Row | undefined;
+    async deployedXml(processDefinitionKey: string, kind: DraftKind = 'process'): Promise<(DeploymentRecord & { xml: string }) | undefined> {
+      const row = (await db('process_deployments').where({ process_definition_key: processDefinitionKey, kind }).first()) as Row | undefined;
       return row ? { ...toRecord(row), xml: row.xml as string } : undefined;
     },
   };
