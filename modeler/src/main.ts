@@ -9,12 +9,13 @@ import type { Feature } from './core/feature.js';
 import { session, type User } from './core/session.js';
 import { instancesFeature } from './features/instances/index.js';
 import { modelerFeature } from './features/modeler/index.js';
+import { decisionsFeature } from './features/decisions/index.js';
 import { tasklistFeature } from './features/tasklist/index.js';
 import { templatesFeature } from './features/templates/index.js';
 import { dashboardsFeature } from './features/dashboards/index.js';
 import { portalFeature } from './features/portal/index.js';
 
-const features: Feature[] = [tasklistFeature, instancesFeature, modelerFeature, templatesFeature, dashboardsFeature, portalFeature];
+const features: Feature[] = [tasklistFeature, instancesFeature, modelerFeature, decisionsFeature, templatesFeature, dashboardsFeature, portalFeature];
 
 const main = document.getElementById('main')!;
 const nav = document.getElementById('nav')!;

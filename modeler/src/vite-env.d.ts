@@ -8,3 +8,4 @@ declare module 'bpmn-js-properties-panel';
 declare module 'camunda-bpmn-js-behaviors/lib/camunda-cloud';
 declare module 'bpmn-js-bpmnlint';
 declare module 'zeebe-bpmn-moddle/resources/zeebe.json';
+declare module 'dmn-js/lib/*';
