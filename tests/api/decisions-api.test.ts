@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EngineError } from '../../engine/types.js';
 import { migrationSource } from '../../migrations/index.js';
 import { dbKinds, openTestDb } from '../support/db.js';
 import { startApi, type Api } from './harness.js';
@@ -167,6 +168,23 @@ describe.each(await dbKinds())('decisions API on %s', (kind) => {
     expect(wrongId.body).toMatchObject({ field: 'body.decisionRequirementsId', title: expect.stringContaining(`'${PRIORITY}'`) });
 
     expect((await list(PRIORITY)).map((d) => d.version)).toEqual([1, 2]);
+  });
+
+  it("answers an engine refusal Herald's reader did not foresee (as Zeebe may) with the same problem", async () => {
+    const draft = await saveDraft('ada', dmn('customer-request-priority.dmn').replace('"PT8H"', '"PT6H"'));
+    const deploy = api.engine.deploy;
+    api.engine.deploy = async () => {
+      throw new EngineError('DEPLOY_REFUSED', `${PRIORITY}.dmn: the cluster refuses it`, { resource: `${PRIORITY}.dmn`, problems: [{ resource: `${PRIORITY}.dmn`, elementId: 'customer-request-sla-r1-o1', message: 'the cluster refuses it' }] });
+    };
+    try {
+      const refused = await http().post(`/api/decision-drafts/${draft.id}/deployment`).set(api.as('eric')).send({});
+      expect(refused.status, JSON.stringify(refused.body)).toBe(422);
+      expect(refused.body).toMatchObject({ rule: 'dmn', title: `the decision table cannot be deployed: ${PRIORITY}.dmn: the cluster refuses it`, errors: [{ elementId: 'customer-request-sla-r1-o1', rule: 'dmn' }] });
+    } finally {
+      api.engine.deploy = deploy;
+    }
+    expect((await auditOf(draft.id)).at(-1)).toMatchObject({ actor: 'eric', action: 'decision-draft.deploy', outcome: 'failed' });
+    expect((await http().get(`/api/decision-drafts/${draft.id}`).set(api.as('eric'))).body.deployedVersion).toBeUndefined();
   });
 
   it('keeps the audit chain intact', async () => {

@@ -236,23 +236,30 @@ export async function decisionRoutes(app: FastifyInstance, opts: DecisionRoutesO
       const resourceName = `${draft.bpmnProcessId}.dmn`;
       checkDmn(draft.xml, resourceName, 'deployed');
       let outcome: { key: string; version: number; duplicate: boolean } | undefined;
-      const result = await deployer.deploy({
-        actor: who.id,
-        resources: [{ name: resourceName, content: draft.xml }],
-        subject,
-        action: 'decision-draft.deploy',
-        draftId: draft.id,
-        detail: facts,
-        record: async (tx, deployment) => {
-          const mine = deployment.decisions.filter((d) => d.decisionRequirementsId === draft.bpmnProcessId);
-          if (!mine.length) return;
-          // the embedded engine's decision keys are `<DRG key>:<decision id>`; Zeebe's port gives no DRG key, so its first decision's key stands in
-          outcome = { key: mine[0].decisionKey.split(':')[0], version: mine[0].version, duplicate: mine.every((d) => d.duplicate) };
-          const repo = createDraftRepository(tx);
-          if (!outcome.duplicate) await repo.recordDeployment({ kind: 'drg', processDefinitionKey: outcome.key, bpmnProcessId: draft.bpmnProcessId, version: outcome.version, resourceName, xml: draft.xml, deployedBy: who.id, draftId: draft.id });
-          await repo.markDeployed(draft.id, { by: who.id, version: outcome.version, processDefinitionKey: outcome.key });
-        },
-      });
+      const result = await deployer
+        .deploy({
+          actor: who.id,
+          resources: [{ name: resourceName, content: draft.xml }],
+          subject,
+          action: 'decision-draft.deploy',
+          draftId: draft.id,
+          detail: facts,
+          record: async (tx, deployment) => {
+            const mine = deployment.decisions.filter((d) => d.decisionRequirementsId === draft.bpmnProcessId);
+            if (!mine.length) return;
+            // the embedded engine's decision keys are `<DRG key>:<decision id>`; Zeebe's port gives no DRG key, so its first decision's key stands in
+            outcome = { key: mine[0].decisionKey.split(':')[0], version: mine[0].version, duplicate: mine.every((d) => d.duplicate) };
+            const repo = createDraftRepository(tx);
+            if (!outcome.duplicate) await repo.recordDeployment({ kind: 'drg', processDefinitionKey: outcome.key, bpmnProcessId: draft.bpmnProcessId, version: outcome.version, resourceName, xml: draft.xml, deployedBy: who.id, draftId: draft.id });
+            await repo.markDeployed(draft.id, { by: who.id, version: outcome.version, processDefinitionKey: outcome.key });
+          },
+        })
+        .catch((err: unknown) => {
+          // an engine that refuses what Herald's reader accepted (Zeebe) answers in the same shape (the deployer audited it)
+          if (!(err instanceof EngineError) || err.code !== 'DEPLOY_REFUSED') throw err;
+          const errors = (err.details?.problems ?? [{ resource: resourceName, message: err.message }]).map((p) => ({ resource: p.resource, elementId: p.elementId ?? null, rule: 'dmn', message: p.message }));
+          throw new HttpProblem(422, `the decision table cannot be deployed: ${err.message}`, { rule: 'dmn', errors });
+        });
       if (!outcome) throw new HttpProblem(422, `the deployment defined no decisions of '${draft.bpmnProcessId}'`, { rule: 'dmn', errors: [] });
       reply.status(201);
       return {
