@@ -50,6 +50,11 @@ describe.skipIf(skipReason)('decisions (browser)', () => {
     expect(await ada.locator('#decisions-status').textContent()).toBe('customer-request-priority-definitions · deployed version 1');
     expect(await ada.locator('.decision-views a[aria-current="true"]').textContent()).toBe('Prioritise customer request');
     expect(await ada.locator('#deploy-decision').count()).toBe(0);
+    // the file's other views: the requirements diagram, and back to the table
+    await ada.getByRole('link', { name: 'Requirements diagram' }).click();
+    await ada.locator('.dmn-drd-container [data-element-id="customer-request-sla"]').waitFor();
+    await ada.getByRole('link', { name: 'Prioritise customer request' }).click();
+    await ada.locator(RULE6_OUTPUT).waitFor();
 
     await editCell(ada, RULE6_OUTPUT, '"high"');
     await expect.poll(() => ada.locator('#decisions-status').textContent()).toContain('unsaved changes');
