@@ -5,7 +5,7 @@
  * Drafts add their checks (role, segregation of duties) in front of this.
  */
 import type { Knex } from 'knex';
-import type { Deployment, Engine, Resource } from '../../engine/types.js';
+import { EngineError, type Deployment, type Engine, type Resource } from '../../engine/types.js';
 import type { Db } from '../../storage/db.js';
 import { createAuditRepository, type NewAuditEntry } from '../../storage/repositories/audit.js';
 import { createDraftRepository } from '../../storage/repositories/drafts.js';
@@ -43,6 +43,13 @@ export function createDeployer(deps: { engine: Engine; db: Db }) {
         deployment = await engine.deploy(req.resources as Resource[]);
       } catch (err) {
         await audit({ actor: req.actor, action: req.action, subjectType: req.subject.type, subjectId: req.subject.id, outcome: 'failed', detail: { ...req.detail, error: (err as Error).message } });
+        // the engine's own refusal (a DMN file, a form, what lint does not see) as the same 422 lint gives
+        if (err instanceof EngineError && (err.code === 'DEPLOY_REFUSED' || err.code === 'INVALID_ARGUMENT')) {
+          const d = err.details ?? {};
+          const problems = d.problems?.length ? d.problems : [{ elementId: d.elementId, message: err.message }];
+          const errors = problems.map((p) => ({ resource: d.resource ?? req.resources.map((r) => r.name).join(', '), elementId: p.elementId ?? null, rule: 'engine', message: p.message }));
+          throw new HttpProblem(422, err.message, { rule: 'engine', errors, warnings: lint.warnings });
+        }
         throw err;
       }
       const content = new Map(req.resources.filter((r) => isBpmn(r.name)).map((r) => [r.name, r.content]));

@@ -154,6 +154,22 @@ describe.each(await dbKinds())('deployment API on %s', (kind) => {
   });
 
   describe('lint before deploy', () => {
+    it('answers an engine refusal of a direct deployment (a malformed DMN table) with 422 naming the problem, not 500', async () => {
+      const dmn = `<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="broken-drg" name="Broken" namespace="http://herald.example">
+  <decision id="broken-decision" name="Broken"><decisionTable id="t" hitPolicy="FIRST">
+    <input id="i1"><inputExpression id="ie1" typeRef="number"><text>amount</text></inputExpression></input>
+    <output id="o1" name="level" typeRef="string" />
+    <rule id="r1"><inputEntry id="r1-i1"><text>&gt; 1000</text></inputEntry><outputEntry id="r1-o1"><text>"high" +</text></outputEntry></rule>
+  </decisionTable></decision>
+</definitions>`;
+      const res = await http().post('/api/deployments').set(api.as('eric')).send({ resources: [{ name: 'broken.dmn', content: dmn }] });
+      expect(res.status).toBe(422);
+      expect(res.headers['content-type']).toContain('application/problem+json');
+      expect(res.body).toMatchObject({ rule: 'engine', errors: [expect.objectContaining({ rule: 'engine', message: expect.any(String) })] });
+      expect(res.body.title).toMatch(/broken\.dmn|r1|FEEL|"high" \+/);
+    });
+
     it('refuses a draft whose service task has no zeebe:taskDefinition, naming the element and the rule', async () => {
       const id = uniqueId('lint');
       const draft = await saveDraft('ada', id, diagram(id, { jobType: null }));
