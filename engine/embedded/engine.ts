@@ -637,7 +637,7 @@ export class EmbeddedEngine implements Engine {
       const { key, ...values } = updates[0];
       await tx('engine_instances').where({ key }).update({ ...values, rev: tx.raw('rev + 1') });
     } else if (updates.length > 1) {
-      const rows = updates.map(() => '(?::bigint, ?::text, ?::jsonb, ?::jsonb, ?::timestamptz, ?::boolean)').join(', ');
+      const rows = updates.map(() => '(?::bigint, ?::text, ?::text, ?::text, ?::timestamptz, ?::boolean)').join(', ');
       await tx.raw(
         `update engine_instances as i set state = v.state, snapshot = v.snapshot, variables = v.variables, ended_at = v.ended_at, has_incident = v.has_incident, rev = i.rev + 1
          from (values ${rows}) as v(key, state, snapshot, variables, ended_at, has_incident) where i.key = v.key`,
