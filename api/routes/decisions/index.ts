@@ -255,7 +255,12 @@ export async function decisionRoutes(app: FastifyInstance, opts: DecisionRoutesO
           },
         })
         .catch((err: unknown) => {
-          // an engine that refuses what Herald's reader accepted (Zeebe) answers in the same shape (the deployer audited it)
+          // an engine that refuses what Herald's reader accepted (Zeebe) answers in the same shape (the deployer audited it
+          // and turns the engine's refusal into a 422 of rule 'engine'; here it is the decision table's)
+          if (err instanceof HttpProblem && err.extra.rule === 'engine') {
+            const errors = ((err.extra.errors as { resource: string; elementId: string | null; message: string }[] | undefined) ?? []).map((e) => ({ ...e, rule: 'dmn' }));
+            throw new HttpProblem(422, `the decision table cannot be deployed: ${err.message}`, { rule: 'dmn', errors });
+          }
           if (!(err instanceof EngineError) || err.code !== 'DEPLOY_REFUSED') throw err;
           const errors = (err.details?.problems ?? [{ resource: resourceName, message: err.message }]).map((p) => ({ resource: p.resource, elementId: p.elementId ?? null, rule: 'dmn', message: p.message }));
           throw new HttpProblem(422, `the decision table cannot be deployed: ${err.message}`, { rule: 'dmn', errors });
