@@ -33,7 +33,6 @@ import remindRequestAssignee from './remind-request-assignee.js';
 import resumeRequest from './resume-request.js';
 import startSlaClock from './start-sla-clock.js';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const workers: WorkerDefinition<any, WorkerDeps>[] = [
   applyCreditChange,
   archiveCommunication,

@@ -25,7 +25,6 @@
 import * as Elements from 'bpmn-elements';
 import type { ElementHost, Failure, WaitDescriptor } from './runtime-types.js';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 type Msg = { content: any; fields?: any; properties?: any };
 type AnyActivity = any;
 

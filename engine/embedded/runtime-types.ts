@@ -27,7 +27,6 @@ export type WaitDescriptor =
   | { kind: 'call'; processId: string; variables: Variables }
   | { kind: 'incident'; failure: Failure };
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 export type Activated =
   | { failure: Failure }
   | { immediate: true; variables?: Variables; wait?: undefined }

@@ -16,7 +16,6 @@ import type { Activated, ElementHost, Failure, PreparedEvent, UserTaskSpec, Wait
 import { durationMs, parseCycle, parseDate, timerText, TimerValueError } from './timer-values.js';
 import { heraldElements } from './elements.js';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 
 export interface RuntimeServices {
   now(): number;
