@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Problem } from './common.js';
-import { LintIssue, MAX_XML_CHARS, SMALL_BODY } from './deployments.js';
+import { DefinitionParams, DefinitionXml, LintIssue, MAX_XML_CHARS, SMALL_BODY } from './deployments.js';
 
 export { SMALL_BODY };
 
@@ -20,8 +20,9 @@ export const DecisionDefinition = Type.Object({
   draftId: Type.Optional(Type.String()),
 });
 export const DecisionDefinitionQuery = Type.Object({ decisionRequirementsId: Type.Optional(DecisionRequirementsId) }, { additionalProperties: false });
-export const DecisionDefinitionParams = Type.Object({ key: Type.String({ pattern: '^[0-9]{1,30}$' }) });
-export const DecisionDefinitionXml = Type.Object({ xml: Type.String() });
+// a deployed version's key and XML are shaped as for processes
+export const DecisionDefinitionParams = DefinitionParams;
+export const DecisionDefinitionXml = DefinitionXml;
 
 export const DecisionDraft = Type.Object({
   id: Type.String(),

@@ -5,7 +5,7 @@
  * segregation of duties, every decision audited). DMN is checked with the embedded engine's
  * own reader before it is saved or deployed, so both engines get only tables Herald can run.
  */
-import { Type } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { checkSod } from '../../../domain/sod/index.js';
 import { guardXml } from '../../../engine/bpmn/guard.js';
@@ -44,18 +44,8 @@ export interface DecisionRoutesOptions {
   deployer?: Deployer;
 }
 
-interface Definition {
-  decisionRequirementsKey: string;
-  decisionRequirementsId: string;
-  name?: string;
-  version: number;
-  resourceName: string;
-  deployedAt: string;
-  decisionIds: string[];
-  deployedBy?: string;
-  draftId?: string;
-  xml?: string;
-}
+/** A deployed version as the list answers it, with its XML when one version was asked for. */
+type Definition = Static<typeof DecisionDefinition> & { xml?: string };
 
 const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
 
