@@ -8,7 +8,9 @@ import type { Knex } from 'knex';
 import { EngineError, type Deployment, type Engine, type Resource } from '../../engine/types.js';
 import type { Db } from '../../storage/db.js';
 import { createAuditRepository, type NewAuditEntry } from '../../storage/repositories/audit.js';
-import { createDraftRepository } from '../../storage/repositories/drafts.js';
+import { createDraftRepository, type Draft } from '../../storage/repositories/drafts.js';
+import { checkSod } from '../../domain/sod/index.js';
+import type { Principal } from '../plugins/app/auth.js';
 import { HttpProblem } from '../plugins/problem.js';
 import { isBpmn, lintResources, lintTitle, type LintIssue } from './lint.js';
 
@@ -80,3 +82,25 @@ export function createDeployer(deps: { engine: Engine; db: Db }) {
 }
 
 export type Deployer = ReturnType<typeof createDeployer>;
+
+/**
+ * Who may deploy a draft (of a process or a decision table): an engineer, never its author
+ * (segregation of duties), and only once. A refusal is audited under `action` and thrown as a
+ * problem naming the rule; the allowed decision is audited with the deployment itself.
+ */
+export async function guardDraftDeployment(
+  db: Db,
+  who: Principal,
+  draft: Draft,
+  audit: { action: string; subjectType: string; label: string; facts: Record<string, unknown> },
+): Promise<void> {
+  const refuse = async (rule: string, reason: string, status = 403): Promise<never> => {
+    await createAuditRepository(db).append({ actor: who.id, action: audit.action, subjectType: audit.subjectType, subjectId: draft.id, outcome: 'refused', rule, detail: { ...audit.facts, reason } });
+    throw new HttpProblem(status, reason, { rule });
+  };
+  if (!who.roles.includes('engineer')) await refuse('role', `only engineers deploy; ${who.id} has ${who.roles.join(', ')}`);
+  // a decision table version counts as a process version here: its author does not deploy it
+  const decision = checkSod({ actor: { id: who.id, groups: who.groups }, duty: 'deploy', subject: { kind: 'process-version', id: draft.id }, history: [{ actor: draft.author, duty: 'author' }] });
+  if (!decision.allowed) await refuse(decision.rule, decision.reason);
+  if (draft.deployedVersion !== null) await refuse('already-deployed', `${audit.label} ${draft.id} was already deployed as ${draft.bpmnProcessId} version ${draft.deployedVersion} by ${draft.deployedBy}; save a new draft to change it`, 409);
+}

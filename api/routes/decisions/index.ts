@@ -7,7 +7,6 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { checkSod } from '../../../domain/sod/index.js';
 import { guardXml } from '../../../engine/bpmn/guard.js';
 import { DmnError, parseDmn } from '../../../engine/embedded/dmn/index.js';
 import { scanReferences } from '../../../engine/spec/model.js';
@@ -33,7 +32,7 @@ import {
   DmnProblem,
   SMALL_BODY,
 } from '../../schemas/decisions.js';
-import { createDeployer, type Deployer } from '../../services/deployer.js';
+import { createDeployer, guardDraftDeployment, type Deployer } from '../../services/deployer.js';
 
 const inspect = { roles: ['engineer' as const, 'admin' as const, 'analyst' as const, 'compliance' as const] };
 const author = { roles: ['analyst' as const, 'engineer' as const] };
@@ -213,15 +212,7 @@ export async function decisionRoutes(app: FastifyInstance, opts: DecisionRoutesO
       const draft = await draftOf((request.params as { id: string }).id);
       const subject = { type: 'decision-draft', id: draft.id };
       const facts = { decisionRequirementsId: draft.bpmnProcessId, author: draft.author };
-      const refuse = async (rule: string, reason: string, status = 403): Promise<never> => {
-        await createAuditRepository(db).append({ actor: who.id, action: 'decision-draft.deploy', subjectType: subject.type, subjectId: subject.id, outcome: 'refused', rule, detail: { ...facts, reason } });
-        throw new HttpProblem(status, reason, { rule });
-      };
-      if (!who.roles.includes('engineer')) await refuse('role', `only engineers deploy; ${who.id} has ${who.roles.join(', ')}`);
-      // a decision table version is a process version for segregation of duties: its author does not deploy it
-      const decision = checkSod({ actor: { id: who.id, groups: who.groups }, duty: 'deploy', subject: { kind: 'process-version', id: draft.id }, history: [{ actor: draft.author, duty: 'author' }] });
-      if (!decision.allowed) await refuse(decision.rule, decision.reason);
-      if (draft.deployedVersion !== null) await refuse('already-deployed', `decision draft ${draft.id} was already deployed as ${draft.bpmnProcessId} version ${draft.deployedVersion} by ${draft.deployedBy}; save a new draft to change it`, 409);
+      await guardDraftDeployment(db, who, draft, { action: 'decision-draft.deploy', subjectType: subject.type, label: 'decision draft', facts });
 
       const resourceName = `${draft.bpmnProcessId}.dmn`;
       checkDmn(draft.xml, resourceName, 'deployed');

@@ -7,7 +7,6 @@
  */
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { checkSod } from '../../../domain/sod/index.js';
 import { scanReferences } from '../../../engine/spec/model.js';
 import type { Engine } from '../../../engine/types.js';
 import type { Db } from '../../../storage/db.js';
@@ -36,7 +35,7 @@ import {
   SpecProblem,
   SMALL_BODY,
 } from '../../schemas/deployments.js';
-import { createDeployer, type Deployer } from '../../services/deployer.js';
+import { createDeployer, guardDraftDeployment, type Deployer } from '../../services/deployer.js';
 import { createDryRun, type DryRunService } from '../../services/dry-run.js';
 import { lintBpmn, lintResources, lintTitle } from '../../services/lint.js';
 
@@ -213,14 +212,7 @@ export async function deploymentRoutes(app: FastifyInstance, opts: DeploymentRou
       const draft = await draftOf((request.params as { id: string }).id);
       const subject = { type: 'draft', id: draft.id };
       const facts = { bpmnProcessId: draft.bpmnProcessId, author: draft.author };
-      const refuse = async (rule: string, reason: string, status = 403): Promise<never> => {
-        await createAuditRepository(db).append({ actor: who.id, action: 'draft.deploy', subjectType: subject.type, subjectId: subject.id, outcome: 'refused', rule, detail: { ...facts, reason } });
-        throw new HttpProblem(status, reason, { rule });
-      };
-      if (!who.roles.includes('engineer')) await refuse('role', `only engineers deploy; ${who.id} has ${who.roles.join(', ')}`);
-      const decision = checkSod({ actor: { id: who.id, groups: who.groups }, duty: 'deploy', subject: { kind: 'process-version', id: draft.id }, history: [{ actor: draft.author, duty: 'author' }] });
-      if (!decision.allowed) await refuse(decision.rule, decision.reason);
-      if (draft.deployedVersion !== null) await refuse('already-deployed', `draft ${draft.id} was already deployed as ${draft.bpmnProcessId} version ${draft.deployedVersion} by ${draft.deployedBy}; save a new draft to change it`, 409);
+      await guardDraftDeployment(db, who, draft, { action: 'draft.deploy', subjectType: subject.type, label: 'draft', facts });
 
       // the process tests gate the deployment; an engineer may override a failing run, on the record
       const override = (request.body as DraftDeploymentBody | undefined)?.override;
