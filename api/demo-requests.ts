@@ -12,10 +12,8 @@
 import type { Logger } from '../config/log.js';
 import type { Engine, UserTask, Variables } from '../engine/types.js';
 import type { Db } from '../storage/db.js';
-import { groupsOf } from '../domain/identity/index.js';
-import { createIdentityRepository } from '../storage/repositories/identity.js';
 import { requestService } from '../storage/requests.js';
-import { createTasklist } from './services/tasklist.js';
+import { demoActor } from './demo-actor.js';
 
 export const DEMO_REQUEST_ID = 'demo-invoice-2026-0199-discrepancy';
 const INVOICE = { id: 'INV-2026-0199', number: '2026-0199', amount: '25000.00' };
@@ -43,25 +41,10 @@ export async function seedRequestDemo(deps: {
   const log = deps.logger.child({ component: 'demo-requests' });
   if (!deps.fresh) return () => {};
   const now = () => new Date(deps.engine.clock?.now() ?? Date.now());
-  const tasklist = createTasklist({ db: deps.db, engine: deps.engine });
-  const identity = createIdentityRepository(deps.db);
-
+  const actAs = demoActor(deps);
   const act = async (task: UserTask) => {
     const step = SCRIPT[task.elementId];
-    const user = await identity.getUser(step.by);
-    if (!user) throw new Error(`demo person ${step.by} is not seeded`);
-    const who = { ...user, groups: groupsOf(user), via: 'token' as const };
-    // the tasks table follows the engine's hooks; give it a moment if the row is not there yet
-    for (let i = 0; ; i++) {
-      try {
-        await tasklist.claim(task.userTaskKey, who);
-        break;
-      } catch (err) {
-        if (i >= 20 || (err as { status?: number }).status !== 404) throw err;
-        await new Promise((r) => setTimeout(r, 250));
-      }
-    }
-    await tasklist.complete(task.userTaskKey, who, step.variables);
+    await actAs(step.by, task.userTaskKey, step.variables);
     return step.by;
   };
 

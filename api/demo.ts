@@ -13,32 +13,13 @@ import type { Db } from '../storage/db.js';
 import { seedDemoData } from '../storage/demo-data.js';
 import { seedTemplateLibrary } from '../storage/templates.js';
 import { durationMs } from '../engine/embedded/timer-values.js';
-import { groupsOf } from '../domain/identity/index.js';
-import { createIdentityRepository } from '../storage/repositories/identity.js';
-import { createTasklist } from './services/tasklist.js';
+import { demoActor } from './demo-actor.js';
 
 export async function seedDemo(deps: { engine: Engine; db: Db; logger: Logger; interval?: string }): Promise<() => void> {
   const log = deps.logger.child({ component: 'demo' });
   await seedTemplateLibrary(deps.db);
   const fresh = await seedDemoData(deps.db);
-  const tasklist = createTasklist({ db: deps.db, engine: deps.engine });
-  const identity = createIdentityRepository(deps.db);
-  const approveAs = async (userId: string, taskKey: string) => {
-    const user = await identity.getUser(userId);
-    if (!user) throw new Error(`demo approver ${userId} is not seeded`);
-    const who = { ...user, groups: groupsOf(user), via: 'token' as const };
-    // the tasks table follows the engine's hooks; give it a moment if the row is not there yet
-    for (let i = 0; ; i++) {
-      try {
-        await tasklist.claim(taskKey, who);
-        break;
-      } catch (err) {
-        if (i >= 20 || (err as { status?: number }).status !== 404) throw err;
-        await new Promise((r) => setTimeout(r, 250));
-      }
-    }
-    await tasklist.complete(taskKey, who, { approved: true });
-  };
+  const act = demoActor(deps);
   const stop = deps.engine.onUserTask({
     created: (task) => {
       if (!task.bpmnProcessId.startsWith('customer-communication')) return;
@@ -46,7 +27,7 @@ export async function seedDemo(deps: { engine: Engine; db: Db; logger: Logger; i
       if (!level) return;
       const by = level === 1 ? 'alice' : 'bob';
       setTimeout(() => {
-        approveAs(by, task.userTaskKey)
+        act(by, task.userTaskKey, { approved: true })
           .then(() => log.info({ task: task.elementId, by }, 'demo approver approved'))
           .catch((err) => log.warn({ err: (err as Error).message, rule: (err as { extra?: { rule?: string } }).extra?.rule }, 'demo approval failed'));
       }, 1500).unref();
