@@ -47,6 +47,8 @@ async function cannon(opts: autocannon.Options): Promise<Run> {
 async function openDb(): Promise<{ db: Db; label: string; cleanup: () => Promise<void> }> {
   if (await reachable(POSTGRES_URL)) {
     const schema = `bench_api_${process.pid}`;
+    // the schema is dropped from a second connection after the bench's own pool has closed: the
+    // API's background work may still hold locks on it until then (dropping from the pool deadlocks)
     const admin = createDb({ url: POSTGRES_URL });
     await admin.raw(`create schema if not exists ${schema}`);
     const db = createDb({ url: POSTGRES_URL, schema });
