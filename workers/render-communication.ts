@@ -2,6 +2,7 @@ import { Type } from '@sinclair/typebox';
 import { compileTemplate, MissingPlaceholderError, renderMessage, TemplateDataError } from '../domain/templates/index.js';
 import { communicationRepository } from '../storage/communications.js';
 import { customerRepository } from '../storage/customers.js';
+import { CATEGORY_LABELS, type Category } from '../domain/requests/policy.js';
 import { requestRepository } from '../storage/requests.js';
 import { templateRepository } from '../storage/templates.js';
 import { complete, defineWorker, fail } from './runtime.js';
@@ -15,17 +16,7 @@ function merge(a: Record<string, unknown>, b: Record<string, unknown>): Record<s
   return out;
 }
 
-/**
- * Fills the approved template version (compiled once per version) with the customer, invoice
- * and process data; HTML-escaped, plain-text part included. A missing placeholder is named.
- */
-const REQUEST_TYPES: Record<string, string> = {
-  'billing-dispute': 'billing dispute',
-  'payment-clarification': 'payment clarification',
-  'refund-adjustment': 'refund or contract adjustment',
-  'credit-restructuring': 'credit restructuring',
-  unclassified: 'customer',
-};
+/** A request's resolution code as the customer reads it in the outcome message. */
 const RESOLUTIONS: Record<string, string> = {
   corrected: 'we corrected the invoice',
   answered: 'we answered your question',
@@ -37,6 +28,10 @@ const RESOLUTIONS: Record<string, string> = {
   rejected: 'we could not accept it',
 };
 
+/**
+ * Fills the approved template version (compiled once per version) with the customer, invoice
+ * and process data; HTML-escaped, plain-text part included. A missing placeholder is named.
+ */
 export default defineWorker({
   type: 'render-communication',
   variables: Type.Object({
@@ -86,7 +81,7 @@ export default defineWorker({
           request: {
             reference: request.reference,
             subject: request.subject,
-            type: REQUEST_TYPES[request.category] ?? request.category.replace(/-/g, ' '),
+            type: CATEGORY_LABELS[request.category as Category] ?? request.category.replace(/-/g, ' '),
             receivedDate: request.createdAt.toISOString().slice(0, 10),
             ...(request.team ? { team: request.team } : {}),
             ...(request.resolutionNote || request.resolution ? { resolution: request.resolutionNote ?? RESOLUTIONS[request.resolution!] ?? request.resolution } : {}),

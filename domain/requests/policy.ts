@@ -19,6 +19,15 @@ export const TEAMS: Record<Category, string> = {
   unclassified: 'triage',
 };
 
+/** Each category in the customer's words (messages about a request name its type so). */
+export const CATEGORY_LABELS: Record<Category, string> = {
+  'billing-dispute': 'billing dispute',
+  'payment-clarification': 'payment clarification',
+  'refund-adjustment': 'refund or contract adjustment',
+  'credit-restructuring': 'credit restructuring',
+  unclassified: 'customer',
+};
+
 export function teamFor(category: string): string {
   return TEAMS[category as Category] ?? TEAMS.unclassified;
 }
