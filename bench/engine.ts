@@ -5,7 +5,8 @@
  *     serialized once and every instance gets it as `sourceContext`; service tasks complete at once
  *     (bpmn-elements' dummy service). Instances run one after another. Instances/s.
  * (b) the durable embedded engine straight through, same diagram, in-process workers completing
- *     at once, many instances in flight: on PGlite (temp folder) and on Postgres (when reachable).
+ *     at once, IN_FLIGHT instances running throughout (a new one starts as one ends): on PGlite (temp
+ *     folder) and on Postgres (when reachable).
  *     Instances/s, with the ratio to (a) (target >= 0.6x), and what one instance costs: queries,
  *     transactions, snapshots taken and their size.
  * (c) memory: 10,000 instances parked on a message catch, in a child process run with
@@ -102,6 +103,8 @@ async function durable(db: Db, n: number, inFlight: number, label: string): Prom
   await engine.deploy([{ name: 'five-tasks.bpmn', content: fs.readFileSync(FIVE_TASKS_BPMN, 'utf8') }]);
   for (let i = 1; i <= 5; i++) engine.createWorker({ type: `bench-${i}`, maxJobsToActivate: inFlight, timeout: 60_000, handler: async () => ({ outcome: 'complete' }) });
 
+  // `count` instances with `inFlight` of them running at any time: a new one starts as one ends
+  let done = 0;
   const runBatch = async (count: number) => {
     let ended = 0;
     let started = 0;
@@ -109,6 +112,7 @@ async function durable(db: Db, n: number, inFlight: number, label: string): Prom
       const off = engine.on({
         instanceEnded: () => {
           ended++;
+          done++;
           if (ended === count) {
             off();
             resolve();
@@ -145,15 +149,10 @@ async function durable(db: Db, n: number, inFlight: number, label: string): Prom
     return s;
   };
   const t0 = performance.now();
-  let done = 0;
+  done = 0;
   const tick = setInterval(() => progress(`${label}: ${done}/${n}`), 5000);
   try {
-    for (let left = n; left > 0; ) {
-      const batch = Math.min(left, 100);
-      await runBatch(batch);
-      left -= batch;
-      done += batch;
-    }
+    await runBatch(n);
   } finally {
     clearInterval(tick);
     InstanceRuntime.prototype.snapshot = original;

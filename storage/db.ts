@@ -64,3 +64,26 @@ export async function openDatabase(config: { databaseUrl?: string; dataDir: stri
   await migrate(db);
   return db;
 }
+
+/**
+ * Runs one statement on a connection of its own, with bindings passed to the driver as they are:
+ * a JavaScript array becomes one Postgres array parameter (`?::text[]`), where `db.raw` would
+ * spread it into a list. Returns the rows.
+ */
+export async function queryWithArrays<T = Record<string, unknown>>(db: Db, sql: string, bindings: unknown[]): Promise<T[]> {
+  const client = db.client as {
+    acquireConnection(): Promise<unknown>;
+    releaseConnection(c: unknown): Promise<void>;
+    query(c: unknown, q: { sql: string; bindings: unknown[] }): Promise<{ sql: string; response: { rows: T[] } }>;
+    emit(event: string, ...args: unknown[]): void;
+  };
+  const connection = await client.acquireConnection();
+  try {
+    const result = await client.query(connection, { sql, bindings });
+    // as knex's own runner does, so listeners see this statement like any other
+    client.emit('query-response', result.response, { sql: result.sql, bindings });
+    return result.response.rows;
+  } finally {
+    await client.releaseConnection(connection);
+  }
+}

@@ -9,7 +9,7 @@
  * (jobs are at-least-once, timers fire once per committed state).
  */
 import { createHash } from 'node:crypto';
-import type { Db } from '../../storage/db.js';
+import { queryWithArrays, type Db } from '../../storage/db.js';
 import type { Logger } from '../../config/log.js';
 import { silentLogger } from '../../config/log.js';
 import {
@@ -116,6 +116,19 @@ type PreparedResource =
   | { kind: 'form'; name: string; content: string; formId: string };
 
 const TERMINAL: InstanceState[] = ['COMPLETED', 'TERMINATED'];
+
+/**
+ * A change the one-statement group commit (`applyPlain`) can write: its waits, created and
+ * removed, are plain jobs (no user task behind them), and no job is removed and created again
+ * for the same element instance.
+ */
+function plainChange(c: Change): boolean {
+  const plain = (w: WaitRecord) => w.descriptor.kind === 'job' && !w.descriptor.userTask;
+  if (!c.added.every(plain) || !c.removed.every(plain)) return false;
+  if (!c.added.length || !c.removed.length) return true;
+  const removed = new Set(c.removed.map((w) => w.elementInstanceKey));
+  return !c.added.some((w) => removed.has(w.elementInstanceKey));
+}
 
 function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
@@ -579,7 +592,9 @@ export class EmbeddedEngine implements Engine {
       while (this.commitQueue.length) {
         const batch = this.commitQueue.splice(0, 200);
         try {
-          await this.db.transaction((tx) => this.apply(tx, batch.map((b) => b.change)));
+          const changes = batch.map((b) => b.change);
+          if (!process.env.NOFAST && changes.every(plainChange)) await this.applyPlain(changes);
+          else await this.db.transaction((tx) => this.apply(tx, changes));
           for (const b of batch) b.resolve();
         } catch (err) {
           if (batch.length === 1) {
@@ -604,6 +619,146 @@ export class EmbeddedEngine implements Engine {
       }
     } finally {
       this.committing = false;
+    }
+  }
+
+  /**
+   * The common group commit in one SQL statement (no transaction, one round trip): instance rows
+   * inserted and updated, history appended, jobs completed, cancelled and created, and what ended
+   * instances leave behind closed, each a data-modifying CTE over `unnest`ed arrays. Only for
+   * changes whose waits are plain jobs (`plainChange`): those touch each row at most once, which
+   * one statement needs (its CTEs all see the same snapshot). Everything else goes through
+   * `apply` in a transaction.
+   */
+  private async applyPlain(changes: Change[]): Promise<void> {
+    const ins = { key: [] as number[], definition: [] as number[], processId: [] as string[], version: [] as number[], parent: [] as (number | null)[], parentElement: [] as (string | null)[], startedAt: [] as string[] };
+    const row = { key: [] as number[], state: [] as string[], snapshot: [] as (string | null)[], variables: [] as string[], endedAt: [] as (string | null)[], incident: [] as boolean[] };
+    const upd = { key: [] as number[], state: [] as string[], snapshot: [] as (string | null)[], variables: [] as string[], endedAt: [] as (string | null)[], incident: [] as boolean[] };
+    const ev = { instance: [] as number[], element: [] as string[], elementId: [] as string[], name: [] as (string | null)[], type: [] as string[], state: [] as string[], scope: [] as (string | null)[], at: [] as string[] };
+    const done: string[] = [];
+    const canceled: string[] = [];
+    const ended: number[] = [];
+    const job = { instance: [] as number[], element: [] as string[], elementId: [] as string[], type: [] as string[], retries: [] as number[], headers: [] as string[], createdAt: [] as string[], variables: [] as string[], state: [] as string[], worker: [] as (string | null)[], deadline: [] as (number | null)[] };
+    for (const c of changes) {
+      const r = c.loaded.row;
+      const key = Number(r.key);
+      const target = c.loaded.isNew ? row : upd;
+      if (c.loaded.isNew) {
+        ins.key.push(key);
+        ins.definition.push(Number(r.definition_key));
+        ins.processId.push(r.bpmn_process_id);
+        ins.version.push(r.version);
+        ins.parent.push(r.parent_instance_key == null ? null : Number(r.parent_instance_key));
+        ins.parentElement.push(r.parent_element_instance_key ?? null);
+        ins.startedAt.push(new Date(c.loaded.isNew.startedAt).toISOString());
+      } else upd.key.push(key);
+      target.state.push(c.state);
+      target.snapshot.push(c.snapshot);
+      target.variables.push(c.variables);
+      target.endedAt.push(c.ended ? new Date(c.now).toISOString() : null);
+      target.incident.push(c.hasIncident);
+      if (c.ended) ended.push(key);
+      const at = new Date(c.now).toISOString();
+      for (const e of c.events) {
+        ev.instance.push(key);
+        ev.element.push(e.elementInstanceKey);
+        ev.elementId.push(e.elementId);
+        ev.name.push(e.elementName ?? null);
+        ev.type.push(e.elementType);
+        ev.state.push(e.state);
+        ev.scope.push(e.flowScopeKey ?? null);
+        ev.at.push(e.at === c.now ? at : new Date(e.at).toISOString());
+      }
+      for (const w of c.removed) (c.ctx.completedJobs.has(w.elementInstanceKey) ? done : canceled).push(w.elementInstanceKey);
+      const rt = c.loaded.rt;
+      for (const w of c.added) {
+        const d = w.descriptor as Extract<WaitRecord['descriptor'], { kind: 'job' }>;
+        const worker = this.reserveWorker(d.type);
+        if (worker) c.dispatch.push({ worker, wait: w });
+        job.instance.push(key);
+        job.element.push(w.elementInstanceKey);
+        job.elementId.push(w.elementId);
+        job.type.push(d.type);
+        job.retries.push(d.retries);
+        job.headers.push(JSON.stringify(d.headers));
+        job.createdAt.push(at);
+        job.variables.push(JSON.stringify(rt.visibleVariables(w.waitId in rt.data.scopes ? w.waitId : 'root')));
+        job.state.push(worker ? 'ACTIVATED' : 'ACTIVATABLE');
+        job.worker.push(worker ? worker.name : null);
+        job.deadline.push(worker ? c.now + worker.timeout : null);
+      }
+    }
+    const ctes: string[] = [];
+    const bindings: unknown[] = [];
+    const cte = (sql: string, ...values: unknown[]) => {
+      ctes.push(`c${ctes.length} as (${sql})`);
+      bindings.push(...values);
+    };
+    // instance rows as VALUES lists: snapshots are large, and as array elements they would be escaped (and parsed) once more
+    if (ins.key.length) {
+      cte(
+        `insert into engine_instances (key, definition_key, bpmn_process_id, version, parent_instance_key, parent_element_instance_key, started_at, rev, state, snapshot, variables, ended_at, has_incident)
+         values ${ins.key.map(() => '(?::bigint, ?::bigint, ?, ?::int, ?::bigint, ?, ?::timestamptz, 1, ?, ?, ?, ?::timestamptz, ?::boolean)').join(', ')}`,
+        ...ins.key.flatMap((key, i) => [key, ins.definition[i], ins.processId[i], ins.version[i], ins.parent[i], ins.parentElement[i], ins.startedAt[i], row.state[i], row.snapshot[i], row.variables[i], row.endedAt[i], row.incident[i]]),
+      );
+    }
+    if (upd.key.length) {
+      cte(
+        `update engine_instances as i set state = v.state, snapshot = v.snapshot, variables = v.variables, ended_at = v.ended_at, has_incident = v.has_incident, rev = i.rev + 1
+         from (values ${upd.key.map(() => '(?::bigint, ?::text, ?::text, ?::text, ?::timestamptz, ?::boolean)').join(', ')}) as v(key, state, snapshot, variables, ended_at, has_incident)
+         where i.key = v.key`,
+        ...upd.key.flatMap((key, i) => [key, upd.state[i], upd.snapshot[i], upd.variables[i], upd.endedAt[i], upd.incident[i]]),
+      );
+    }
+    if (done.length) cte(`update engine_jobs set state = 'COMPLETED' where element_instance_key = any(?::text[]) and state not in ('COMPLETED', 'CANCELED')`, done);
+    if (canceled.length) cte(`update engine_jobs set state = 'CANCELED' where element_instance_key = any(?::text[]) and state not in ('COMPLETED', 'CANCELED')`, canceled);
+    if (ev.instance.length) {
+      cte(
+        `insert into engine_element_events (instance_key, element_instance_key, element_id, element_name, element_type, state, flow_scope_key, at)
+         select * from unnest(?::bigint[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::text[], ?::timestamptz[])`,
+        ev.instance, ev.element, ev.elementId, ev.name, ev.type, ev.state, ev.scope, ev.at,
+      );
+    }
+    if (ended.length) {
+      // what ended instances leave behind; the jobs just completed or cancelled above are theirs to change
+      const now = new Date(changes.find((c) => c.ended)!.now).toISOString();
+      cte(`update engine_jobs set state = 'CANCELED' where instance_key = any(?::bigint[]) and state in ('ACTIVATABLE', 'ACTIVATED', 'FAILED') and not (element_instance_key = any(?::text[]))`, ended, [...done, ...canceled]);
+      cte(`delete from engine_message_subscriptions where instance_key = any(?::bigint[])`, ended);
+      cte(`delete from engine_signal_subscriptions where instance_key = any(?::bigint[])`, ended);
+      cte(`update engine_timers set state = 'CANCELED' where instance_key = any(?::bigint[]) and state = 'CREATED'`, ended);
+      cte(`update engine_incidents set state = 'RESOLVED', resolved_at = ?::timestamptz where instance_key = any(?::bigint[]) and state = 'ACTIVE'`, now, ended);
+      cte(`update engine_user_tasks set state = 'CANCELED', ended_at = ?::timestamptz where instance_key = any(?::bigint[]) and state = 'CREATED' returning *`, now, ended);
+    }
+    const tasks = ended.length ? `c${ctes.length - 1}` : undefined;
+    if (job.instance.length) {
+      cte(
+        `insert into engine_jobs (instance_key, element_instance_key, element_id, type, retries, custom_headers, created_at, variables, state, worker, deadline, retry_at)
+         select v.*, null from unnest(?::bigint[], ?::text[], ?::text[], ?::text[], ?::int[], ?::jsonb[], ?::timestamptz[], ?::text[], ?::text[], ?::text[], ?::bigint[])
+           as v(instance_key, element_instance_key, element_id, type, retries, custom_headers, created_at, variables, state, worker, deadline)
+         on conflict (element_instance_key) do update set type = excluded.type, retries = excluded.retries, state = excluded.state, custom_headers = excluded.custom_headers,
+           variables = excluded.variables, worker = excluded.worker, deadline = excluded.deadline, retry_at = excluded.retry_at
+         returning key, element_instance_key`,
+        job.instance, job.element, job.elementId, job.type, job.retries, job.headers, job.createdAt, job.variables, job.state, job.worker, job.deadline,
+      );
+    }
+    const jobs = job.instance.length ? `c${ctes.length - 1}` : undefined;
+    const selects = [
+      jobs && `select key, element_instance_key, null::bigint as task_key from ${jobs}`,
+      tasks && `select null::bigint, null::text, key from ${tasks}`,
+    ].filter(Boolean);
+    const sql = `with ${ctes.join(',\n')}\n${selects.length ? selects.join(' union all ') : 'select null::bigint as key, null::text as element_instance_key, null::bigint as task_key where false'}`;
+    const rows = await queryWithArrays<{ key: number | null; element_instance_key: string | null; task_key: number | null }>(this.db, sql, bindings);
+    const byElement = new Map<string, string>();
+    const taskKeys: number[] = [];
+    for (const r of rows) {
+      if (r.element_instance_key !== null) byElement.set(r.element_instance_key, String(r.key));
+      else if (r.task_key !== null) taskKeys.push(Number(r.task_key));
+    }
+    for (const c of changes) for (const d of c.dispatch) d.jobKey = byElement.get(d.wait.elementInstanceKey);
+    if (taskKeys.length) {
+      // user tasks an ended instance left open (none, when its waits were plain jobs; kept for safety)
+      const byKey = new Map(changes.map((c) => [Number(c.loaded.row.key), c]));
+      for (const t of await this.db('engine_user_tasks').whereIn('key', taskKeys)) byKey.get(Number(t.instance_key))?.endedTasks.push({ task: parseTask(t), completed: false });
     }
   }
 
@@ -1246,22 +1401,20 @@ export class EmbeddedEngine implements Engine {
 
   async activateJobs(request: ActivateJobsRequest): Promise<Job[]> {
     const now = this.time.now();
-    const rows = await this.db.transaction(async (tx) => {
-      const candidates = await tx('engine_jobs')
-        .where({ type: request.type })
-        .where((q) => q.where({ state: 'ACTIVATABLE' }).orWhere((q2) => q2.where({ state: 'ACTIVATED' }).where('deadline', '<', now)))
-        .where((q) => q.whereNull('retry_at').orWhere('retry_at', '<=', now))
-        .orderBy('key')
-        .limit(Math.max(1, request.maxJobsToActivate))
-        .forUpdate()
-        .skipLocked()
-        .select('key');
-      if (!candidates.length) return [];
-      return tx('engine_jobs')
-        .whereIn('key', candidates.map((c) => c.key))
-        .update({ state: 'ACTIVATED', worker: request.worker, deadline: now + request.timeout })
-        .returning('*');
-    });
+    // one statement (no transaction to hold open): the rows are locked and claimed together
+    const candidates = this.db('engine_jobs')
+      .where({ type: request.type })
+      .where((q) => q.where({ state: 'ACTIVATABLE' }).orWhere((q2) => q2.where({ state: 'ACTIVATED' }).where('deadline', '<', now)))
+      .where((q) => q.whereNull('retry_at').orWhere('retry_at', '<=', now))
+      .orderBy('key')
+      .limit(Math.max(1, request.maxJobsToActivate))
+      .forUpdate()
+      .skipLocked()
+      .select('key');
+    const rows = await this.db('engine_jobs')
+      .whereIn('key', candidates)
+      .update({ state: 'ACTIVATED', worker: request.worker, deadline: now + request.timeout })
+      .returning('*');
     const jobs: Job[] = [];
     for (const row of rows) {
       const inst = await this.db('engine_instances').where({ key: row.instance_key }).first('definition_key', 'bpmn_process_id', 'version');
@@ -1608,6 +1761,8 @@ class EmbeddedWorker implements JobWorker {
   private closed = false;
   private timer?: NodeJS.Timeout;
   private polling = false;
+  /** The last poll took as many jobs as it asked for: more may be waiting. */
+  private backlog = false;
   private readonly running = new Set<Promise<void>>();
 
   constructor(
@@ -1648,10 +1803,14 @@ class EmbeddedWorker implements JobWorker {
     this.handle(job);
   }
 
+  /** Polls after `delay` (at once by default), replacing the poll that was due. */
   poke(delay = 0) {
     if (this.closed) return;
     if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.poll(), delay);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.poll();
+    }, delay);
     this.timer.unref?.();
   }
 
@@ -1659,8 +1818,10 @@ class EmbeddedWorker implements JobWorker {
     if (this.closed || this.polling) return;
     this.polling = true;
     let got = 0;
+    let capacityAsked = 0;
     try {
       const capacity = (this.options.maxJobsToActivate ?? 32) - this.active;
+      capacityAsked = capacity;
       if (capacity > 0) {
         const jobs = await this.engine.activateJobs({
           type: this.options.type,
@@ -1676,6 +1837,7 @@ class EmbeddedWorker implements JobWorker {
       if (!this.closed) this.log.error({ err, type: this.type }, 'job activation failed');
     } finally {
       this.polling = false;
+      this.backlog = got > 0 && got >= capacityAsked;
       if (!this.closed) this.poke(got > 0 ? 0 : this.interval);
     }
   }
@@ -1700,7 +1862,9 @@ class EmbeddedWorker implements JobWorker {
     })().finally(() => {
       this.active--;
       this.running.delete(run);
-      if (!this.closed) this.poke();
+      // a freed slot matters when jobs may be waiting: the last poll filled every slot (the engine
+      // pokes by itself when it stores a job no worker took); otherwise the next periodic poll
+      if (!this.closed && (this.backlog || !this.timer) && !this.polling) this.poke(this.backlog ? 0 : this.interval);
     });
     this.running.add(run);
   }

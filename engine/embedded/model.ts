@@ -143,6 +143,9 @@ export function compile(moddleContext: { rootElement: ModdleEl } & Record<string
     if (root.$type === 'bpmn:Collaboration') root.messageFlows = [];
   }
   const serialized = serializer(moddleContext as never, typeResolver) as unknown as SerializedContext;
+  // bpmn-engine serializes the whole definition again at every getState(); it never changes
+  const text = (serialized as unknown as { serialize(): string }).serialize();
+  (serialized as unknown as { serialize(): string }).serialize = () => text;
   const definitions = moddleContext.rootElement;
   const rootElements = (definitions.rootElements as ModdleEl[] | undefined) ?? [];
   const processes: ProcessModel[] = [];

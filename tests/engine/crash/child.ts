@@ -43,7 +43,8 @@ const db = 'url' in cfg.db ? createDb({ url: cfg.db.url, schema: cfg.db.schema, 
 await migrate(db, 'url' in cfg.db ? cfg.db.schema : undefined);
 if (cfg.killAfterInstanceInsert) {
   db.on('query-response', (_r: unknown, q: { sql?: string }) => {
-    if (q.sql?.startsWith('insert into "engine_instances"')) process.kill(process.pid, 'SIGKILL');
+    // the row alone (knex) or inside the one-statement group commit (engine.ts applyPlain)
+    if (/^(with c0 as \()?insert into "?engine_instances"?/.test(q.sql ?? '')) process.kill(process.pid, 'SIGKILL');
   });
 }
 

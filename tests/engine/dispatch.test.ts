@@ -1,0 +1,54 @@
+/**
+ * Jobs handed straight to in-process workers (engine.ts `reserveWorker` / `EmbeddedWorker.deliver`):
+ * a straight-through process runs to the end without the workers polling the database after
+ * every job (they poll when a job was stored for no worker, and on their interval), and each
+ * settle is written by the one-statement group commit, on PGlite and on Postgres.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { EmbeddedEngine } from '../../engine/embedded/engine.js';
+import { dbKinds, openTestDb } from '../support/db.js';
+
+const xml = fs.readFileSync(path.join(import.meta.dirname, '../../bench/fixtures/five-tasks.bpmn'), 'utf8');
+
+describe.each(await dbKinds())('jobs handed to in-process workers on %s', (kind) => {
+  it('run 20 instances to the end with one activation poll per worker, and keep the history', { timeout: 120_000 }, async () => {
+    const t = await openTestDb(kind);
+    const engine = new EmbeddedEngine({ db: t.db, pollInterval: 60_000 });
+    const sql: string[] = [];
+    const onQuery = (q: { sql?: string }) => sql.push(q.sql ?? '');
+    try {
+      await engine.start();
+      await engine.deploy([{ name: 'five-tasks.bpmn', content: xml }]);
+      const handled: string[] = [];
+      for (let i = 1; i <= 5; i++) {
+        engine.createWorker({ type: `bench-${i}`, maxJobsToActivate: 32, timeout: 60_000, handler: async (job) => (handled.push(`${job.processInstanceKey}:${job.elementId}`), { outcome: 'complete', variables: { [`t${i}`]: true } }) });
+      }
+      await new Promise((r) => setTimeout(r, 200)); // the workers' first polls (nothing to take yet)
+      t.db.on('query', onQuery);
+      const ended = new Set<string>();
+      const all = new Promise<void>((resolve) => engine.on({ instanceEnded: (ref) => (ended.add(ref.processInstanceKey), ended.size === 20 && resolve()) }));
+      const refs = await Promise.all(Array.from({ length: 20 }, (_, i) => engine.createInstance({ bpmnProcessId: 'bench-five-tasks', variables: { i } })));
+      await all;
+      t.db.removeListener('query', onQuery);
+
+      expect(handled).toHaveLength(100);
+      expect(new Set(handled).size).toBe(100);
+      const activations = sql.filter((s) => /update "engine_jobs" set "state" = \?, "worker"/.test(s));
+      expect(activations.length).toBeLessThanOrEqual(5);
+      for (const ref of refs) {
+        const details = await engine.getInstance(ref.processInstanceKey);
+        expect(details?.state).toBe('COMPLETED');
+        expect(details?.variables).toEqual({ i: expect.any(Number), t1: true, t2: true, t3: true, t4: true, t5: true });
+        expect(details?.elements.filter((e) => e.state === 'COMPLETED').map((e) => e.elementId).sort()).toEqual(['end', 'start', 't1', 't2', 't3', 't4', 't5']);
+      }
+      const jobs = await t.db('engine_jobs').whereIn('instance_key', refs.map((r) => Number(r.processInstanceKey))).select('state');
+      expect(jobs).toHaveLength(100);
+      expect(jobs.every((j) => j.state === 'COMPLETED')).toBe(true);
+    } finally {
+      await engine.stop();
+      await t.close();
+    }
+  });
+});
