@@ -13,7 +13,7 @@ import { dbKinds, openTestDb } from '../support/db.js';
 const xml = fs.readFileSync(path.join(import.meta.dirname, '../../bench/fixtures/five-tasks.bpmn'), 'utf8');
 
 describe.each(await dbKinds())('jobs handed to in-process workers on %s', (kind) => {
-  it('run 20 instances to the end with one activation poll per worker, and keep the history', { timeout: 120_000 }, async () => {
+  it('run 20 instances to the end without one activation poll, and keep the history', { timeout: 120_000 }, async () => {
     const t = await openTestDb(kind);
     const engine = new EmbeddedEngine({ db: t.db, pollInterval: 60_000 });
     const sql: string[] = [];
@@ -35,8 +35,8 @@ describe.each(await dbKinds())('jobs handed to in-process workers on %s', (kind)
 
       expect(handled).toHaveLength(100);
       expect(new Set(handled).size).toBe(100);
-      const activations = sql.filter((s) => /update "engine_jobs" set "state" = \?, "worker"/.test(s));
-      expect(activations.length).toBeLessThanOrEqual(5);
+      const activations = sql.filter((s) => /update "engine_jobs" set "state" = (\?|\$1), "worker"/.test(s));
+      expect(activations).toEqual([]); // (polling after every job made 13 or more here)
       for (const ref of refs) {
         const details = await engine.getInstance(ref.processInstanceKey);
         expect(details?.state).toBe('COMPLETED');
