@@ -1837,7 +1837,8 @@ class EmbeddedWorker implements JobWorker {
       if (!this.closed) this.log.error({ err, type: this.type }, 'job activation failed');
     } finally {
       this.polling = false;
-      this.backlog = got > 0 && got >= capacityAsked;
+      // a poll with no free slot learns nothing about the backlog
+      if (capacityAsked > 0) this.backlog = got >= capacityAsked;
       if (!this.closed) this.poke(got > 0 ? 0 : this.interval);
     }
   }

@@ -11,6 +11,14 @@ import { EmbeddedEngine } from '../../engine/embedded/engine.js';
 import { dbKinds, openTestDb } from '../support/db.js';
 
 const xml = fs.readFileSync(path.join(import.meta.dirname, '../../bench/fixtures/five-tasks.bpmn'), 'utf8');
+// one job, then the end: completing it stores no other job (which would poke every worker)
+const oneTask = `<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" id="d" targetNamespace="t">
+  <bpmn:process id="one-task" isExecutable="true"><bpmn:startEvent id="s" /><bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="work" />
+    <bpmn:serviceTask id="work"><bpmn:extensionElements><zeebe:taskDefinition type="one-task-work" /></bpmn:extensionElements></bpmn:serviceTask>
+    <bpmn:sequenceFlow id="f2" sourceRef="work" targetRef="e" /><bpmn:endEvent id="e" />
+  </bpmn:process>
+</bpmn:definitions>`;
 
 describe.each(await dbKinds())('jobs handed to in-process workers on %s', (kind) => {
   it('run 20 instances to the end without one activation poll, and keep the history', { timeout: 120_000 }, async () => {
@@ -46,6 +54,27 @@ describe.each(await dbKinds())('jobs handed to in-process workers on %s', (kind)
       const jobs = await t.db('engine_jobs').whereIn('instance_key', refs.map((r) => Number(r.processInstanceKey))).select('state');
       expect(jobs).toHaveLength(100);
       expect(jobs.every((j) => j.state === 'COMPLETED')).toBe(true);
+    } finally {
+      await engine.stop();
+      await t.close();
+    }
+  });
+
+  it('drains a backlog of stored jobs through a worker with few slots, without waiting for its interval', { timeout: 120_000 }, async () => {
+    const t = await openTestDb(kind);
+    const engine = new EmbeddedEngine({ db: t.db, pollInterval: 60_000 });
+    try {
+      await engine.start();
+      await engine.deploy([{ name: 'one-task.bpmn', content: oneTask }]);
+      // 30 jobs stored with no worker to take them
+      const refs = await Promise.all(Array.from({ length: 30 }, (_, i) => engine.createInstance({ bpmnProcessId: 'one-task', variables: { i } })));
+      expect(await t.db('engine_jobs').where({ type: 'one-task-work', state: 'ACTIVATABLE' }).count({ n: '*' }).first()).toEqual({ n: 30 });
+      const taken: string[] = [];
+      engine.createWorker({ type: 'one-task-work', maxJobsToActivate: 4, timeout: 60_000, handler: async (job) => (taken.push(job.processInstanceKey), { outcome: 'complete' }) });
+      // then every one is taken long before the worker's next interval poll (60 s)
+      const deadline = Date.now() + 20_000;
+      while (taken.length < 30 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(new Set(taken)).toEqual(new Set(refs.map((r) => r.processInstanceKey)));
     } finally {
       await engine.stop();
       await t.close();
