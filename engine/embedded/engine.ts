@@ -2,7 +2,8 @@
  * The embedded engine: the Engine port over bpmn-engine, with its state in Herald's database.
  *
  * Durability: an instance is saved when it settles (every token waits on a job, message, timer,
- * signal, user task, call or incident), in one transaction with the rows of its wait states.
+ * signal, user task, call or incident), atomically with the rows of its wait states: in one SQL
+ * statement when its waits are plain jobs (the common case), else in one transaction.
  * Jobs, timers and subscriptions are rows, so commands find their instance without loading
  * every instance; waiting instances are evicted from memory (LRU) and restored on demand.
  * After a crash nothing half-done is visible: a command either committed or runs again
@@ -532,7 +533,8 @@ export class EmbeddedEngine implements Engine {
 
   /**
    * Saves a settled instance and the rows of its wait states. Changes of instances that settle
-   * at the same time are written in one transaction (group commit): one commit, multi-row inserts.
+   * at the same time are written together (group commit): one statement (`applyPlain`) or one
+   * transaction (`apply`), multi-row either way.
    */
   private async flush(loaded: Loaded, ctx: CommandContext, followups: Followup[]): Promise<void> {
     const { rt } = loaded;

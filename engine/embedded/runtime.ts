@@ -6,7 +6,7 @@
  *
  * The runtime is synchronous between commands: a command (start, trigger a wait, resolve an
  * incident, cancel) runs the instance until every token waits again ("settles"); the engine
- * then persists `snapshot()` together with the wait states in one transaction.
+ * then persists `snapshot()` together with the wait states, atomically.
  */
 import { Engine as BpmnEngine } from 'bpmn-engine';
 import type { ElementState, IncidentErrorType, InstanceState, Variables } from '../types.js';
