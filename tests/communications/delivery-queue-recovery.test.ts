@@ -4,19 +4,11 @@
  * start for every unfinished delivery). Real Redis (TEST_REDIS_URL; CI always has it).
  */
 import { randomUUID } from 'node:crypto';
-import net from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createBullQueue } from '../../workers/delivery/queue.js';
+import { redisUp, redisUrl } from '../support/redis.js';
 
-const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-const redisUp = await new Promise<boolean>((resolve) => {
-  const u = new URL(redisUrl);
-  const s = net.connect({ host: u.hostname, port: Number(u.port || 6379) });
-  s.once('connect', () => (s.destroy(), resolve(true)));
-  s.once('error', () => resolve(false));
-});
-if (!redisUp && process.env.CI) throw new Error(`CI needs Redis at ${redisUrl}`);
 
 describe.skipIf(!redisUp)('BullMQ delivery queue recovery', () => {
   const prefix = `herald-recovery-${randomUUID().slice(0, 8)}`;

@@ -6,7 +6,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import net from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { SMTPServer } from 'smtp-server';
@@ -18,15 +17,8 @@ import { seedDemoData } from '../../storage/demo-data.js';
 import { createBullQueue, createMemoryQueue, type DeliveryQueue } from '../../workers/delivery/queue.js';
 import { createChannelAdapters, createDeliveryService, type DeliveryService } from '../../workers/delivery/service.js';
 import { openTestDb, type TestDb } from '../support/db.js';
+import { redisUp, redisUrl } from '../support/redis.js';
 
-const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-const redisUp = await new Promise<boolean>((resolve) => {
-  const u = new URL(redisUrl);
-  const s = net.connect({ host: u.hostname, port: Number(u.port || 6379) });
-  s.once('connect', () => (s.destroy(), resolve(true)));
-  s.once('error', () => resolve(false));
-});
-if (!redisUp && process.env.CI) throw new Error(`CI needs Redis at ${redisUrl}`);
 
 describe.each(redisUp ? ['memory', 'bullmq'] : ['memory'])('per-channel rate limits (%s queue)', (queueKind) => {
   let t: TestDb;

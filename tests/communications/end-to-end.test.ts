@@ -5,7 +5,6 @@
  * once with BullMQ on the real Redis (TEST_REDIS_URL; CI always has it).
  */
 import { randomUUID } from 'node:crypto';
-import net from 'node:net';
 import { Redis } from 'ioredis';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -22,6 +21,7 @@ import { createChannelAdapters, createDeliveryService, type DeliveryService } fr
 import { createBullQueue, createMemoryQueue, type DeliveryQueue } from '../../workers/delivery/queue.js';
 import { startWorkers } from '../../workers/index.js';
 import { openTestDb, type TestDb } from '../support/db.js';
+import { redisUp, redisUrl } from '../support/redis.js';
 
 interface Arrival {
   raw: Buffer;
@@ -34,14 +34,6 @@ interface Arrival {
   headers: Map<string, unknown>;
 }
 
-const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-const redisUp = await new Promise<boolean>((resolve) => {
-  const u = new URL(redisUrl);
-  const s = net.connect({ host: u.hostname, port: Number(u.port || 6379) });
-  s.once('connect', () => (s.destroy(), resolve(true)));
-  s.once('error', () => resolve(false));
-});
-if (!redisUp && process.env.CI) throw new Error(`CI needs Redis at ${redisUrl}`);
 const queues: string[] = redisUp ? ['memory', 'bullmq'] : ['memory'];
 
 describe.each(queues)('customer communications end to end (%s queue)', (queueKind) => {
