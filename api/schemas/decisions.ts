@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Problem } from './common.js';
-import { DefinitionParams, DefinitionXml, LintIssue, MAX_XML_CHARS, SMALL_BODY } from './deployments.js';
+import { DefinitionParams, DefinitionXml, draftLifecycle, LintIssue, MAX_XML_CHARS, SMALL_BODY } from './deployments.js';
 
 export { SMALL_BODY };
 
@@ -27,12 +27,7 @@ export const DecisionDefinitionXml = DefinitionXml;
 export const DecisionDraft = Type.Object({
   id: Type.String(),
   decisionRequirementsId: Type.String(),
-  author: Type.String(),
-  baseVersion: Type.Optional(Type.Integer()),
-  createdAt: Type.String({ format: 'date-time' }),
-  deployedBy: Type.Optional(Type.String()),
-  deployedAt: Type.Optional(Type.String({ format: 'date-time' })),
-  deployedVersion: Type.Optional(Type.Integer()),
+  ...draftLifecycle,
   decisionRequirementsKey: Type.Optional(Type.String()),
 });
 export const DecisionDraftWithXml = Type.Object({ ...DecisionDraft.properties, xml: Type.String() });

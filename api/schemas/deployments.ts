@@ -31,15 +31,20 @@ export const DefinitionQuery = Type.Object({ bpmnProcessId: Type.Optional(BpmnPr
 export const DefinitionParams = Type.Object({ key: Type.String({ pattern: '^[0-9]{1,30}$' }) });
 export const DefinitionXml = Type.Object({ xml: Type.String() });
 
-export const Draft = Type.Object({
-  id: Type.String(),
-  bpmnProcessId: Type.String(),
+/** What every draft records of its life, process or decision: who wrote it on which version, and its deployment. */
+export const draftLifecycle = {
   author: Type.String(),
   baseVersion: Type.Optional(Type.Integer()),
   createdAt: Type.String({ format: 'date-time' }),
   deployedBy: Type.Optional(Type.String()),
   deployedAt: Type.Optional(Type.String({ format: 'date-time' })),
   deployedVersion: Type.Optional(Type.Integer()),
+};
+
+export const Draft = Type.Object({
+  id: Type.String(),
+  bpmnProcessId: Type.String(),
+  ...draftLifecycle,
   processDefinitionKey: Type.Optional(Type.String()),
 });
 export const DraftWithXml = Type.Object({ ...Draft.properties, xml: Type.String() });
