@@ -1820,10 +1820,8 @@ class EmbeddedWorker implements JobWorker {
     if (this.closed || this.polling) return;
     this.polling = true;
     let got = 0;
-    let capacityAsked = 0;
+    const capacity = (this.options.maxJobsToActivate ?? 32) - this.active;
     try {
-      const capacity = (this.options.maxJobsToActivate ?? 32) - this.active;
-      capacityAsked = capacity;
       if (capacity > 0) {
         const jobs = await this.engine.activateJobs({
           type: this.options.type,
@@ -1840,7 +1838,7 @@ class EmbeddedWorker implements JobWorker {
     } finally {
       this.polling = false;
       // a poll with no free slot learns nothing about the backlog
-      if (capacityAsked > 0) this.backlog = got >= capacityAsked;
+      if (capacity > 0) this.backlog = got >= capacity;
       if (!this.closed) this.poke(got > 0 ? 0 : this.interval);
     }
   }
