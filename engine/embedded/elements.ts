@@ -286,8 +286,31 @@ class CallBehaviour extends JobBehaviour {}
 
 function define(Behaviour: any) {
   return function factory(activityDef: any, context: any) {
-    return new ZeebeActivity(Behaviour, activityDef, context);
+    return followInnerInstances(new ZeebeActivity(Behaviour, activityDef, context));
   };
+}
+
+/**
+ * A multi-instance activity tells the runtime when its inner instances start, end and are
+ * discarded (history, output collection, loop counters). Subscribed when the activity is built,
+ * not when its body begins: an activity rebuilt to resume a saved instance follows the inner
+ * instances of the body it resumes too (subscribing at the body's start lost them after a reload).
+ */
+function followInnerInstances(activity: AnyActivity): AnyActivity {
+  if (!activity.behaviour?.loopCharacteristics) return activity;
+  const on = (routingKey: string, priority: number, handle: (host: ElementHost, content: any) => void) =>
+    activity.broker.subscribeTmp(
+      'execution',
+      routingKey,
+      (_: string, message: Msg) => {
+        if (message.content.isMultiInstance) handle(heraldOf(activity), message.content);
+      },
+      { noAck: true, consumerTag: `_herald-mi-${routingKey}`, priority },
+    );
+  on('execute.start', 600, (host, c) => host.innerInstanceStarted(activity, c));
+  on('execute.discard', 600, (host, c) => host.innerInstanceDiscarded(activity, c));
+  on('execute.completed', 500, (host, c) => host.innerInstanceCompleted(activity, c));
+  return activity;
 }
 
 /** Gateways with FEEL conditions: exclusive takes the first true flow, inclusive every true flow. */
@@ -535,6 +558,7 @@ function subProcess(activityDef: any, context: any) {
     };
   }
   if (!activityDef.behaviour?.loopCharacteristics) return activity;
+  followInnerInstances(activity);
   activity.broker.subscribeTmp(
     'execution',
     'execute.start',

@@ -484,6 +484,7 @@ export class EmbeddedEngine implements Engine {
     } finally {
       release();
       if (this.locks.get(key) === chained) this.locks.delete(key);
+      if (this.cache.size > this.cacheSize) this.trimCache();
       for (const f of followups) this.track(f().catch((err) => this.log.error({ err, instance: key }, 'follow-up failed')));
     }
   }
@@ -516,11 +517,11 @@ export class EmbeddedEngine implements Engine {
     return loaded;
   }
 
+  /** Evicts the least recently used instances no command holds, down to `cacheSize`. */
   private trimCache() {
-    while (this.cache.size > this.cacheSize) {
-      const oldest = this.cache.keys().next().value as string;
-      if (this.locks.has(oldest)) break;
-      this.evict(oldest);
+    for (const key of this.cache.keys()) {
+      if (this.cache.size <= this.cacheSize) return;
+      if (!this.locks.has(key)) this.evict(key);
     }
   }
 

@@ -36,6 +36,9 @@ export type PreparedEvent = Activated | { discard: true; immediate?: undefined; 
 
 export interface ElementHost {
   beginMultiInstance(activity: any, executeMessage: any): Failure | undefined;
+  innerInstanceStarted(activity: any, content: any): void;
+  innerInstanceDiscarded(activity: any, content: any): void;
+  innerInstanceCompleted(activity: any, content: any): void;
   activate(activity: any, executeMessage: any): Activated;
   completeElement(activity: any, executeMessage: any, variables: Variables | undefined): Failure | undefined;
   /** undefined: caught here; a Failure: an incident; 'propagated': handed to the parent instance's call activity (this instance ends). */

@@ -884,6 +884,7 @@ export class InstanceRuntime implements ElementHost {
     const info = this.info(activity.id)!;
     const loop = info.loop!;
     const bodyId = this.ensureScope(executeMessage.content);
+    if (this.data.scopes[bodyId].vars.numberOfInstances !== undefined) return undefined; // begun before a reload
     const r = this.value(loop.inputCollection.startsWith('=') ? loop.inputCollection : `=${loop.inputCollection}`, bodyId);
     if (!r.ok) return { errorType: 'EXTRACT_VALUE_ERROR', message: r.message };
     if (!Array.isArray(r.value)) {
@@ -897,57 +898,48 @@ export class InstanceRuntime implements ElementHost {
     body.numberOfInstances = r.value.length;
     body.numberOfCompletedInstances = 0;
     body.numberOfActiveInstances = loop.isSequential ? Math.min(1, r.value.length) : r.value.length;
-    // Zeebe records every inner instance as an element instance whose flow scope is the body;
-    // bpmn-elements publishes no activity events for them, only their executions.
-    const bodyKey = this.elementInstanceKey(bodyId);
-    activity.broker.subscribeTmp(
-      'execution',
-      'execute.start',
-      (_: string, message: any) => {
-        const c = message.content;
-        if (!c.isMultiInstance || c.parent?.executionId !== bodyId || this.data.active[c.executionId]) return;
-        this.data.active[c.executionId] = { elementId: info.id, flowScopeKey: bodyKey, startedAt: this.services.now() };
-        this.record(c.executionId, info.id, 'ACTIVATED', bodyKey);
-      },
-      { noAck: true, consumerTag: `_herald-mi-start-${bodyId}`, priority: 600 },
-    );
-    activity.broker.subscribeTmp(
-      'execution',
-      'execute.discard',
-      (_: string, message: any) => {
-        const c = message.content;
-        if (!c.isMultiInstance || c.parent?.executionId !== bodyId || !this.data.active[c.executionId]) return;
-        delete this.data.active[c.executionId];
-        this.record(c.executionId, info.id, 'TERMINATED', bodyKey);
-        this.terminateChildren(c.executionId);
-      },
-      { noAck: true, consumerTag: `_herald-mi-discard-${bodyId}`, priority: 600 },
-    );
-    // Collect each inner instance's output element before the loop decides what comes next.
-    activity.broker.subscribeTmp(
-      'execution',
-      'execute.completed',
-      (_: string, message: any) => {
-        const c = message.content;
-        if (!c.isMultiInstance || c.parent?.executionId !== bodyId) return;
-        if (this.data.active[c.executionId]) {
-          delete this.data.active[c.executionId];
-          this.record(c.executionId, info.id, 'COMPLETED', bodyKey);
-        }
-        const inner = this.data.scopes[c.executionId];
-        const bodyScope = this.data.scopes[bodyId];
-        if (!bodyScope) return;
-        if (loop.outputCollection && loop.outputElement && inner) {
-          const out = this.value(loop.outputElement.startsWith('=') ? loop.outputElement : `=${loop.outputElement}`, c.executionId);
-          const list = bodyScope.vars[loop.outputCollection] as unknown[];
-          if (out.ok && Array.isArray(list)) list[c.index] = out.value ?? null;
-        }
-        bodyScope.vars.numberOfCompletedInstances = Number(bodyScope.vars.numberOfCompletedInstances ?? 0) + 1;
-        delete this.data.scopes[c.executionId];
-      },
-      { noAck: true, consumerTag: `_herald-mi-${bodyId}`, priority: 500 },
-    );
     return undefined;
+  }
+
+  /**
+   * The inner instances of a multi-instance activity, followed from its executions (bpmn-elements
+   * publishes no activity events for them): Zeebe records each as an element instance whose flow
+   * scope is the body. elements.ts subscribes these for every multi-instance activity it builds,
+   * so they also follow the inner instances of a body resumed from a snapshot.
+   */
+  innerInstanceStarted(activity: any, c: any): void {
+    const bodyId: string | undefined = c.parent?.executionId;
+    if (!bodyId || !this.data.scopes[bodyId] || this.data.active[c.executionId]) return;
+    this.data.active[c.executionId] = { elementId: activity.id, flowScopeKey: this.elementInstanceKey(bodyId), startedAt: this.services.now() };
+    this.record(c.executionId, activity.id, 'ACTIVATED', this.elementInstanceKey(bodyId));
+  }
+
+  innerInstanceDiscarded(activity: any, c: any): void {
+    const bodyId: string | undefined = c.parent?.executionId;
+    if (!bodyId || !this.data.active[c.executionId]) return;
+    delete this.data.active[c.executionId];
+    this.record(c.executionId, activity.id, 'TERMINATED', this.elementInstanceKey(bodyId));
+    this.terminateChildren(c.executionId);
+  }
+
+  /** Collects an inner instance's output element before the loop decides what comes next. */
+  innerInstanceCompleted(activity: any, c: any): void {
+    const bodyId: string | undefined = c.parent?.executionId;
+    const bodyScope = bodyId ? this.data.scopes[bodyId] : undefined;
+    if (!bodyId || !bodyScope) return;
+    const loop = this.info(activity.id)!.loop!;
+    if (this.data.active[c.executionId]) {
+      delete this.data.active[c.executionId];
+      this.record(c.executionId, activity.id, 'COMPLETED', this.elementInstanceKey(bodyId));
+    }
+    const inner = this.data.scopes[c.executionId];
+    if (loop.outputCollection && loop.outputElement && inner) {
+      const out = this.value(loop.outputElement.startsWith('=') ? loop.outputElement : `=${loop.outputElement}`, c.executionId);
+      const list = bodyScope.vars[loop.outputCollection] as unknown[];
+      if (out.ok && Array.isArray(list)) list[c.index] = out.value ?? null;
+    }
+    bodyScope.vars.numberOfCompletedInstances = Number(bodyScope.vars.numberOfCompletedInstances ?? 0) + 1;
+    delete this.data.scopes[c.executionId];
   }
 
   /** An inner instance of a multi-instance sub-process (see elements.ts `subProcess`): its scope with the input element. */

@@ -3,6 +3,7 @@
  * Engine port (engine/types.ts), so the same cases run on every backend:
  *
  * - embedded on PGlite (always) and on Postgres (when reachable, always in CI), virtual clock;
+ * - embedded on PGlite with no instance kept in memory, so each command reloads it (see below);
  * - zeebe when ZEEBE_ADDRESS is set and engine/zeebe/index.ts exports `createZeebeEngine`.
  *
  * A backend also says how to wait until the engine is quiet (`settle`): the embedded engine
@@ -35,12 +36,17 @@ export const repoRoot = path.resolve(import.meta.dirname, '../../..');
 export const corpusDir = path.resolve(repoRoot, '../shared/bpmn-corpus');
 export const fixturesDir = path.resolve(import.meta.dirname, 'fixtures');
 
-function embedded(kind: 'pglite' | 'postgres'): Backend {
+/**
+ * `reloaded`: no instance stays in memory between commands (cache size 0), so every command
+ * loads its instance from the database, its snapshot resumed and its journal replayed: the whole
+ * suite then shows that what is saved at each settle carries the instance on exactly.
+ */
+function embedded(kind: 'pglite' | 'postgres', reloaded = false): Backend {
   return {
-    name: `embedded/${kind}`,
+    name: `embedded/${kind}${reloaded ? ', reloaded at every command' : ''}`,
     async create() {
       const t = await openTestDb(kind);
-      const engine = new EmbeddedEngine({ db: t.db, virtualClock: true });
+      const engine = new EmbeddedEngine({ db: t.db, virtualClock: true, ...(reloaded && { cacheSize: 0 }) });
       await engine.start();
       return {
         engine,
@@ -91,7 +97,7 @@ function zeebe(): Backend {
 /** Every backend, runnable or not (skipped ones carry their reason). */
 export async function backends(): Promise<Backend[]> {
   const kinds = await dbKinds();
-  const list: Backend[] = [embedded('pglite')];
+  const list: Backend[] = [embedded('pglite'), embedded('pglite', true)];
   list.push(kinds.includes('postgres') ? embedded('postgres') : { ...embedded('postgres'), skip: 'Postgres is not reachable' });
   list.push(zeebe());
   return list;
