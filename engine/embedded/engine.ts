@@ -45,7 +45,7 @@ import {
 } from '../types.js';
 import { Clock } from './clock.js';
 import { compile, parseModdle, type ProcessModel } from './model.js';
-import { canCatchError, InstanceRuntime, type Snapshot, type WaitRecord } from './runtime.js';
+import { canCatchError, InstanceRuntime, type JournalEntry, type Snapshot, type WaitRecord } from './runtime.js';
 import { durationMs, parseCycle, parseDate } from './timer-values.js';
 import { prepareBpmn, prepareDmn, type DecisionRequirements, type DecisionService } from './deploy.js';
 
@@ -70,6 +70,8 @@ interface InstanceRow {
   parent_instance_key: number | null;
   parent_element_instance_key: string | null;
   snapshot: Snapshot | null;
+  /** Job completions since the snapshot, one JSON entry per line (see `flush`). */
+  journal: string | null;
   variables: Variables;
   started_at: Date;
   ended_at: Date | null;
@@ -82,12 +84,23 @@ interface Loaded {
   persisted: Map<string, WaitRecord>;
   /** Not in the database yet: its row is inserted with its first settled state, in one transaction. */
   isNew?: { startedAt: Date };
+  /** Job completions saved as journal entries since the saved snapshot. */
+  journal: number;
 }
 
 interface CommandContext {
   completedJobs: Set<string>;
   completedUserTasks: Set<string>;
+  /** Set by a job completion: what the journal keeps of it. */
+  journal?: JournalEntry;
 }
+
+/** How a settled instance's row takes its new state: a new snapshot (the journal emptied), or one more journal line. */
+const SNAPSHOT_OR_JOURNAL = `snapshot = case when v.journal is null then v.snapshot else i.snapshot end,
+  journal = case when v.journal is null then null else coalesce(i.journal, '') || v.journal end`;
+
+/** Journal entries an instance may gather before its next settle saves a snapshot again. */
+const JOURNAL_LIMIT = 16;
 
 type Followup = () => Promise<void>;
 
@@ -101,6 +114,8 @@ interface Change {
   ended: boolean;
   state: InstanceState;
   snapshot: string | null;
+  /** Set instead of `snapshot` when this step is saved as a journal entry: the line to append. */
+  journal?: string;
   variables: string;
   hasIncident: boolean;
   now: number;
@@ -123,7 +138,7 @@ const TERMINAL: InstanceState[] = ['COMPLETED', 'TERMINATED'];
  * removed, are plain jobs (no user task behind them), and no job is removed and created again
  * for the same element instance.
  */
-function plainChange(c: Change): boolean {
+function plainChange(c: Pick<Change, 'added' | 'removed'>): boolean {
   const plain = (w: WaitRecord) => w.descriptor.kind === 'job' && !w.descriptor.userTask;
   if (!c.added.every(plain) || !c.removed.every(plain)) return false;
   if (!c.added.length || !c.removed.length) return true;
@@ -437,6 +452,7 @@ export class EmbeddedEngine implements Engine {
         rt: new InstanceRuntime(model, this.runtimeServices(), key),
         row: { key: Number(key), definition_key: definitionKey, bpmn_process_id: model.bpmnProcessId, version: defRow.version, parent_instance_key: parent?.instanceKey ?? null, parent_element_instance_key: parent?.elementInstanceKey ?? null },
         persisted: new Map(),
+        journal: 0,
         isNew: { startedAt: new Date(this.time.now()) },
       },
     });
@@ -511,7 +527,20 @@ export class EmbeddedEngine implements Engine {
     const live = new Map<string, WaitRecord>();
     for (const [id, rec] of Object.entries(rt.data.waits)) if (persisted.has(id)) live.set(id, rec);
     rt.drain();
-    const loaded: Loaded = { rt, row, persisted: live };
+    // then the job completions saved after the snapshot, as they happened (their rows are written)
+    const entries = row.journal ? row.journal.split('\n').filter(Boolean).map((line) => JSON.parse(line) as JournalEntry & { x: string[] }) : [];
+    for (const entry of entries) {
+      const applied = rt.applyCompletion(entry);
+      rt.drain();
+      const waits = Object.keys(rt.data.waits);
+      if (!applied || waits.length !== entry.x.length || !entry.x.every((id) => id in rt.data.waits)) {
+        rt.stop();
+        throw new EngineError('INVALID_STATE', `process instance ${key} could not be restored: replaying its journal did not reach the saved wait states (at wait ${entry.w})`);
+      }
+      live.clear();
+      for (const [id, rec] of Object.entries(rt.data.waits)) live.set(id, rec);
+    }
+    const loaded: Loaded = { rt, row, persisted: live, journal: entries.length };
     this.cache.set(key, loaded);
     this.trimCache();
     return loaded;
@@ -546,6 +575,13 @@ export class EmbeddedEngine implements Engine {
     for (const [id, rec] of current) if (loaded.persisted.get(id) !== rec) added.push(rec);
     for (const [id, rec] of loaded.persisted) if (current.get(id) !== rec) removed.push(rec);
     const ended = TERMINAL.includes(rt.data.state);
+    // A job completion whose step only completed and created plain jobs is saved as a journal
+    // entry of a few hundred bytes instead of a new snapshot (what a straight-through instance
+    // mostly does); every other step, and every JOURNAL_LIMIT-th, saves a snapshot.
+    const journal =
+      ctx.journal && !ended && !loaded.isNew && loaded.journal < JOURNAL_LIMIT && !signals.length && !propagatedError && plainChange({ added, removed })
+        ? `${JSON.stringify({ ...ctx.journal, x: Object.keys(rt.data.waits) })}\n`
+        : undefined;
     const change: Change = {
       loaded,
       ctx,
@@ -554,7 +590,8 @@ export class EmbeddedEngine implements Engine {
       removed,
       ended,
       state: rt.data.state,
-      snapshot: ended ? null : JSON.stringify(await rt.snapshot()),
+      snapshot: ended || journal ? null : JSON.stringify(await rt.snapshot()),
+      journal,
       variables: JSON.stringify(rt.rootVariables()),
       hasIncident: Object.values(rt.data.waits).some((w) => w.descriptor.kind === 'incident'),
       now: this.time.now(),
@@ -566,6 +603,7 @@ export class EmbeddedEngine implements Engine {
     try {
       await this.commit(change);
       loaded.isNew = undefined;
+      loaded.journal = journal ? loaded.journal + 1 : 0;
       if (propagatedError && loaded.row.parent_instance_key) {
         const parentKey = String(loaded.row.parent_instance_key);
         const elementInstanceKey = loaded.row.parent_element_instance_key!;
@@ -596,7 +634,7 @@ export class EmbeddedEngine implements Engine {
         const batch = this.commitQueue.splice(0, 200);
         try {
           const changes = batch.map((b) => b.change);
-          if (!process.env.NOFAST && changes.every(plainChange)) await this.applyPlain(changes);
+          if (changes.every(plainChange)) await this.applyPlain(changes);
           else await this.db.transaction((tx) => this.apply(tx, changes));
           for (const b of batch) b.resolve();
         } catch (err) {
@@ -636,7 +674,7 @@ export class EmbeddedEngine implements Engine {
   private async applyPlain(changes: Change[]): Promise<void> {
     const ins = { key: [] as number[], definition: [] as number[], processId: [] as string[], version: [] as number[], parent: [] as (number | null)[], parentElement: [] as (string | null)[], startedAt: [] as string[] };
     const row = { key: [] as number[], state: [] as string[], snapshot: [] as (string | null)[], variables: [] as string[], endedAt: [] as (string | null)[], incident: [] as boolean[] };
-    const upd = { key: [] as number[], state: [] as string[], snapshot: [] as (string | null)[], variables: [] as string[], endedAt: [] as (string | null)[], incident: [] as boolean[] };
+    const upd = { key: [] as number[], state: [] as string[], snapshot: [] as (string | null)[], journal: [] as (string | null)[], variables: [] as string[], endedAt: [] as (string | null)[], incident: [] as boolean[] };
     const ev = { instance: [] as number[], element: [] as string[], elementId: [] as string[], name: [] as (string | null)[], type: [] as string[], state: [] as string[], scope: [] as (string | null)[], at: [] as string[] };
     const done: string[] = [];
     const canceled: string[] = [];
@@ -654,7 +692,10 @@ export class EmbeddedEngine implements Engine {
         ins.parent.push(r.parent_instance_key == null ? null : Number(r.parent_instance_key));
         ins.parentElement.push(r.parent_element_instance_key ?? null);
         ins.startedAt.push(new Date(c.loaded.isNew.startedAt).toISOString());
-      } else upd.key.push(key);
+      } else {
+        upd.key.push(key);
+        upd.journal.push(c.journal ?? null);
+      }
       target.state.push(c.state);
       target.snapshot.push(c.snapshot);
       target.variables.push(c.variables);
@@ -707,10 +748,10 @@ export class EmbeddedEngine implements Engine {
     }
     if (upd.key.length) {
       cte(
-        `update engine_instances as i set state = v.state, snapshot = v.snapshot, variables = v.variables, ended_at = v.ended_at, has_incident = v.has_incident, rev = i.rev + 1
-         from (values ${upd.key.map(() => '(?::bigint, ?::text, ?::text, ?::text, ?::timestamptz, ?::boolean)').join(', ')}) as v(key, state, snapshot, variables, ended_at, has_incident)
+        `update engine_instances as i set state = v.state, ${SNAPSHOT_OR_JOURNAL}, variables = v.variables, ended_at = v.ended_at, has_incident = v.has_incident, rev = i.rev + 1
+         from (values ${upd.key.map(() => '(?::bigint, ?::text, ?::text, ?::text, ?::text, ?::timestamptz, ?::boolean)').join(', ')}) as v(key, state, snapshot, journal, variables, ended_at, has_incident)
          where i.key = v.key`,
-        ...upd.key.flatMap((key, i) => [key, upd.state[i], upd.snapshot[i], upd.variables[i], upd.endedAt[i], upd.incident[i]]),
+        ...upd.key.flatMap((key, i) => [key, upd.state[i], upd.snapshot[i], upd.journal[i], upd.variables[i], upd.endedAt[i], upd.incident[i]]),
       );
     }
     if (done.length) cte(`update engine_jobs set state = 'COMPLETED' where element_instance_key = any(?::text[]) and state not in ('COMPLETED', 'CANCELED')`, done);
@@ -772,7 +813,7 @@ export class EmbeddedEngine implements Engine {
     const newJobs: { change: Change; wait: WaitRecord; row: Record<string, unknown> }[] = [];
     // the instances' rows first: new ones in one multi-row insert, settled ones in one update
     const inserts: Record<string, unknown>[] = [];
-    const updates: { key: number; state: string; snapshot: string | null; variables: string; ended_at: Date | null; has_incident: boolean }[] = [];
+    const updates: { key: number; state: string; snapshot: string | null; journal: string | null; variables: string; ended_at: Date | null; has_incident: boolean }[] = [];
     for (const c of changes) {
       const { row } = c.loaded;
       const values = { state: c.state, snapshot: c.snapshot, variables: c.variables, ended_at: c.ended ? new Date(c.now) : null, has_incident: c.hasIncident };
@@ -788,18 +829,15 @@ export class EmbeddedEngine implements Engine {
           rev: 1,
           ...values,
         });
-      } else updates.push({ key: Number(row.key), ...values });
+      } else updates.push({ key: Number(row.key), ...values, journal: c.journal ?? null });
     }
     if (inserts.length) await tx('engine_instances').insert(inserts);
-    if (updates.length === 1) {
-      const { key, ...values } = updates[0];
-      await tx('engine_instances').where({ key }).update({ ...values, rev: tx.raw('rev + 1') });
-    } else if (updates.length > 1) {
-      const rows = updates.map(() => '(?::bigint, ?::text, ?::text, ?::text, ?::timestamptz, ?::boolean)').join(', ');
+    if (updates.length) {
+      const rows = updates.map(() => '(?::bigint, ?::text, ?::text, ?::text, ?::text, ?::timestamptz, ?::boolean)').join(', ');
       await tx.raw(
-        `update engine_instances as i set state = v.state, snapshot = v.snapshot, variables = v.variables, ended_at = v.ended_at, has_incident = v.has_incident, rev = i.rev + 1
-         from (values ${rows}) as v(key, state, snapshot, variables, ended_at, has_incident) where i.key = v.key`,
-        updates.flatMap((u) => [u.key, u.state, u.snapshot, u.variables, u.ended_at, u.has_incident]),
+        `update engine_instances as i set state = v.state, ${SNAPSHOT_OR_JOURNAL}, variables = v.variables, ended_at = v.ended_at, has_incident = v.has_incident, rev = i.rev + 1
+         from (values ${rows}) as v(key, state, snapshot, journal, variables, ended_at, has_incident) where i.key = v.key`,
+        updates.flatMap((u) => [u.key, u.state, u.snapshot, u.journal, u.variables, u.ended_at, u.has_incident]),
       );
     }
     for (const c of changes) {
@@ -1472,7 +1510,10 @@ export class EmbeddedEngine implements Engine {
         const wait = Object.values(loaded.rt.data.waits).find((w) => w.elementInstanceKey === row.element_instance_key && w.descriptor.kind === 'job');
         if (!wait) throw new EngineError('NOT_FOUND', `Expected to find job with key '${jobKey}', but its element is no longer waiting`);
         ctx.completedJobs.add(row.element_instance_key);
-        loaded.rt.trigger(wait.waitId, 'signal', { variables: structuredClone(variables) });
+        // as JSON (as Zeebe keeps variables), and kept for the journal: replayed, it does the same
+        const json = JSON.stringify(variables ?? {});
+        ctx.journal = { w: wait.waitId, v: JSON.parse(json) as Variables, t: this.time.now() };
+        loaded.rt.applyCompletion({ ...ctx.journal, v: JSON.parse(json) as Variables });
       }),
     );
   }

@@ -74,6 +74,40 @@ export interface RuntimeData {
   compensations?: Record<string, string[]>;
   /** Handler job waits the runtime started: wait id -> the throw's execution. */
   compensationHandlers?: Record<string, string>;
+  /** Triggers delivered so far: with the instance key, the seed of each trigger's ids. */
+  triggers?: number;
+}
+
+/** A job completion applied after the last snapshot: the wait, the variables, the time. */
+export interface JournalEntry {
+  w: string;
+  v: Variables;
+  t: number;
+}
+
+/**
+ * Runs `fn` with Math.random drawing from a generator seeded by `seed` (mulberry32 over an FNV-1a
+ * hash). bpmn-engine and smqp take their ids from Math.random and run synchronously, so nothing
+ * else draws from it meanwhile.
+ */
+function seeded<T>(seed: string, fn: () => T): T {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < seed.length; i++) h = Math.imul(h ^ seed.charCodeAt(i), 0x01000193);
+  let state = h >>> 0;
+  const next = () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return (t ^ (t >>> 14)) >>> 0;
+  };
+  const random = Math.random;
+  Math.random = () => (next() * 2 ** 21 + (next() >>> 11)) / 2 ** 53;
+  try {
+    return fn();
+  } finally {
+    Math.random = random;
+  }
 }
 
 export interface Snapshot {
@@ -208,8 +242,33 @@ export class InstanceRuntime implements ElementHost {
     if (this.data.state === 'ACTIVE' && this.execution?.state === 'completed') this.data.state = 'COMPLETED';
   }
 
-  /** Delivers a trigger to a wait: `signal` (complete, with variables), `error`, `retry`, `discard`. */
+  /**
+   * Delivers a trigger to a wait: `signal` (complete, with variables), `error`, `retry`, `discard`.
+   * The identifiers bpmn-engine draws meanwhile (execution ids, hence element instance keys) come
+   * from a generator seeded by the instance key and the trigger's number, so a trigger replayed on
+   * the instance resumed from the same snapshot draws the same ones (`replay`, the journal).
+   */
   trigger(waitId: string, type: 'signal' | 'error' | 'retry' | 'discard', payload?: unknown): boolean {
+    this.data.triggers = (this.data.triggers ?? 0) + 1;
+    return seeded(`${this.data.instanceKey}#${this.data.triggers}`, () => this.deliver(waitId, type, payload));
+  }
+
+  /**
+   * Completes a job wait at a fixed time: the engine's job completions, and their replay from the
+   * journal. Resumed from the same snapshot and given the same completions in order, the instance
+   * reaches the same state with the same keys. False when the entry's wait is not there.
+   */
+  applyCompletion(entry: JournalEntry): boolean {
+    const services = this.services;
+    (this as { services: RuntimeServices }).services = { ...services, now: () => entry.t };
+    try {
+      return this.trigger(entry.w, 'signal', { variables: entry.v });
+    } finally {
+      (this as { services: RuntimeServices }).services = services;
+    }
+  }
+
+  private deliver(waitId: string, type: 'signal' | 'error' | 'retry' | 'discard', payload?: unknown): boolean {
     const eventSubWait = this.data.waits[waitId];
     if (this.data.compensationHandlers?.[waitId] && eventSubWait) {
       delete this.data.waits[waitId];

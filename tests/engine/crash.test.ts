@@ -177,6 +177,7 @@ describe('embedded engine crash test', () => {
           // ---- read the journal and the database (the child is dead: PGlite's folder is free)
           const lines = fs.readFileSync(journalPath, 'utf8').split('\n').filter(Boolean);
           const runs = lines.filter((l) => l.startsWith('run ')).map((l) => l.split(' ')[1]);
+          const resumedFromJournal = lines.filter((l) => l.startsWith('run ')).reduce((n, l) => n + Number(l.split(' ')[2] ?? 0), 0);
           const createdKey = new Map<string, string>();
           for (const l of lines.filter((l) => l.startsWith('created '))) {
             const [, cid, key] = l.split(' ');
@@ -224,6 +225,7 @@ describe('embedded engine crash test', () => {
             wallSeconds: Math.round(wall / 100) / 10,
             kills,
             runs: runs.length,
+            resumedFromJournal,
             finalRunStalls: stalls,
             instancesPlanned: Object.values(PLAN).reduce((a, b) => a + b, 0),
             instanceRows: instances.length,
@@ -240,6 +242,8 @@ describe('embedded engine crash test', () => {
           console.log(`crash test ${JSON.stringify(report)}`);
 
           const problems: string[] = [];
+          // the kills came while instances had job completions journaled, not only snapshots
+          if (resumedFromJournal === 0) problems.push('no run found an instance to resume from its journal');
           // every instance completes (every cid was acknowledged; every committed instance ran to the end)
           for (const [proc, n] of Object.entries(PLAN)) {
             for (let i = 0; i < n; i++) if (!createdKey.has(`${proc}-${i}`)) problems.push(`${proc}-${i} was never created`);

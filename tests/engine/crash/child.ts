@@ -3,7 +3,8 @@
  * parent kills it (SIGKILL) or, in the last run, until every planned instance has completed.
  *
  * Everything the parent needs to judge a run goes to an append-only journal, fsynced line by line:
- *   run <pid>                          a run started (after engine.start())
+ *   run <pid> <journaled>              a run started (after engine.start()); <journaled> instances
+ *                                      it found with a journal to replay (engine.ts `flush`)
  *   created <cid> <instanceKey>        createInstance resolved (the client got its ack)
  *   exec <jobKey> <elementInstanceKey> <pid>   a worker began a job, BEFORE completing it
  * stdout carries `ready` (engine started, workers open) and `done` (nothing left to do); the
@@ -48,10 +49,12 @@ if (cfg.killAfterInstanceInsert) {
   });
 }
 
+// instances left with job completions journaled after their snapshot: this run resumes them by replay
+const [{ n: journaled }] = await db('engine_instances').where({ state: 'ACTIVE' }).whereNotNull('journal').count('* as n');
 const engine = new EmbeddedEngine({ db, pollInterval: 50 });
 await engine.start();
 await engine.deploy(fs.readdirSync(fixtures).filter((f) => f.endsWith('.bpmn')).map((name) => ({ name, content: fs.readFileSync(path.join(fixtures, name), 'utf8') })));
-journal(`run ${process.pid}`);
+journal(`run ${process.pid} ${Number(journaled)}`);
 
 for (const type of ['crash-a', 'crash-b', 'crash-c']) {
   engine.createWorker({
