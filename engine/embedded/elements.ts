@@ -157,6 +157,32 @@ export function heraldOf(activity: AnyActivity): ElementHost {
   return host;
 }
 
+const kWaitHandlers = Symbol('herald wait handlers');
+
+/**
+ * The activity's wait handlers by execution id, behind one api subscription made at its first wait.
+ * Its binding priority (300) puts it before bpmn-elements' own api subscriptions (200, 100), as
+ * the per-wait subscriptions it replaces were.
+ */
+function waitRouter(activity: AnyActivity): Map<string, (type: string, message: any) => void> {
+  let handlers = activity[kWaitHandlers] as Map<string, (type: string, message: any) => void> | undefined;
+  if (handlers) return handlers;
+  handlers = new Map();
+  activity[kWaitHandlers] = handlers;
+  const routed = handlers;
+  activity.broker.subscribeTmp(
+    'api',
+    'activity.*.#',
+    (routingKey: string, message: Msg) => {
+      // activity.<type>.<execution id>
+      const handler = routed.get(routingKey.slice(routingKey.indexOf('.', 9) + 1));
+      if (handler) handler(message.properties.type, message.content.message);
+    },
+    { noAck: true, consumerTag: '_herald-waits', priority: 300 },
+  );
+  return handlers;
+}
+
 /**
  * The waiting machinery shared by every behaviour here: publish `activity.wait` with a
  * descriptor the runtime records, and react to the runtime's api messages:
@@ -223,18 +249,19 @@ abstract class WaitingBehaviour {
     this.broker.publish('event', 'activity.wait', clone(executeMessage.content, { state: 'wait', herald: descriptor }));
   }
 
+  /**
+   * Routes the triggers of one execution's wait to `handler`: `signal` and `retry` come straight
+   * from the runtime (`onWaitTrigger`); `error`, `discard` and `stop` come over the activity's api
+   * exchange, through one subscription per activity (`waitRouter`) rather than a queue per wait.
+   */
   protected listen(executionId: string, handler: (type: string, message: any) => void) {
-    this.unlisten(executionId);
-    this.broker.subscribeTmp(
-      'api',
-      `activity.*.${executionId}`,
-      (_: string, message: Msg) => handler(message.properties.type, message.content.message),
-      { noAck: true, consumerTag: `_herald-${executionId}`, priority: 300 },
-    );
+    waitRouter(this.activity).set(executionId, handler);
+    heraldOf(this.activity).onWaitTrigger(executionId, handler);
   }
 
   protected unlisten(executionId: string) {
-    this.broker.cancel(`_herald-${executionId}`);
+    this.activity[kWaitHandlers]?.delete(executionId);
+    heraldOf(this.activity).onWaitTrigger(executionId);
   }
 
   /** Completes this (inner) instance after the runtime applied variables and output mappings. */

@@ -3,7 +3,9 @@
  *
  * Durability: an instance is saved when it settles (every token waits on a job, message, timer,
  * signal, user task, call or incident), atomically with the rows of its wait states: in one SQL
- * statement when its waits are plain jobs (the common case), else in one transaction.
+ * statement when its waits are plain jobs (the common case), else in one transaction. What is
+ * saved is a snapshot, or after a job completion that only moved tokens between jobs, a journal
+ * line replayed on the last snapshot when the instance is loaded (`flush`, `load`).
  * Jobs, timers and subscriptions are rows, so commands find their instance without loading
  * every instance; waiting instances are evicted from memory (LRU) and restored on demand.
  * After a crash nothing half-done is visible: a command either committed or runs again

@@ -144,6 +144,14 @@ export class InstanceRuntime implements ElementHost {
   private signals: { name: string; variables: Variables }[] = [];
   /** In memory only: the activity behind each wait, to deliver triggers to. */
   private waitActivities = new Map<string, any>();
+  /** In memory only: the handlers of waits that take their triggers directly (elements.ts `WaitingBehaviour.listen`). */
+  private waitHandlers = new Map<string, (type: string, payload: any) => void>();
+
+  /** Registers (or with no handler, removes) the handler a wait's `signal` and `retry` triggers go to. */
+  onWaitTrigger(executionId: string, handler?: (type: string, payload: any) => void): void {
+    if (handler) this.waitHandlers.set(executionId, handler);
+    else this.waitHandlers.delete(executionId);
+  }
   private engine!: any;
   private execution: any;
   private failure?: Error;
@@ -287,7 +295,11 @@ export class InstanceRuntime implements ElementHost {
     if (!activity || !wait) return false;
     delete this.data.waits[waitId];
     this.waitActivities.delete(waitId);
-    activity.broker.publish('api', `activity.${type}.${waitId}`, { message: payload }, { type });
+    // a job wait takes `signal` and `retry` straight from here (nothing else on its broker reacts to
+    // them); `error` and `discard` go through its api exchange, where bpmn-elements listens too
+    const direct = type === 'signal' || type === 'retry' ? this.waitHandlers.get(waitId) : undefined;
+    if (direct) direct(type, payload);
+    else activity.broker.publish('api', `activity.${type}.${waitId}`, { message: payload }, { type });
     this.afterCommand();
     return true;
   }
