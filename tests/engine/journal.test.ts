@@ -12,6 +12,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EmbeddedEngine } from '../../engine/embedded/engine.js';
 import { EngineError } from '../../engine/types.js';
+import type { DbKind } from '../../storage/db.js';
 import { dbKinds, openTestDb, type TestDb } from '../support/db.js';
 
 const fiveTasks = fs.readFileSync(path.join(import.meta.dirname, '../../bench/fixtures/five-tasks.bpmn'), 'utf8');
@@ -43,13 +44,35 @@ async function completeOne(engine: EmbeddedEngine, type: string, variables: Reco
   return job;
 }
 
+/** An engine on a fresh database with `resource` deployed; `restart()` replaces it by a new one on the same database. */
+async function withEngine(kind: DbKind, resource: { name: string; content: string }, body: (t: TestDb, rig: { engine: EmbeddedEngine; restart(): Promise<EmbeddedEngine> }) => Promise<void>) {
+  const t = await openTestDb(kind);
+  const open = async () => {
+    const engine = new EmbeddedEngine({ db: t.db, virtualClock: true });
+    await engine.start();
+    return engine;
+  };
+  const rig = {
+    engine: await open(),
+    async restart() {
+      await rig.engine.stop();
+      rig.engine = await open();
+      return rig.engine;
+    },
+  };
+  try {
+    await rig.engine.deploy([resource]);
+    await body(t, rig);
+  } finally {
+    await rig.engine.stop();
+    await t.close();
+  }
+}
+
 describe.each(await dbKinds())('the instance journal on %s', (kind) => {
-  it('saves job completions as journal lines and carries the instance on after a restart', { timeout: 120_000 }, async () => {
-    const t = await openTestDb(kind);
-    let engine = new EmbeddedEngine({ db: t.db, virtualClock: true });
-    try {
-      await engine.start();
-      await engine.deploy([{ name: 'five-tasks.bpmn', content: fiveTasks }]);
+  it('saves job completions as journal lines and carries the instance on after a restart', { timeout: 120_000 }, () =>
+    withEngine(kind, { name: 'five-tasks.bpmn', content: fiveTasks }, async (t, rig) => {
+      let engine = rig.engine;
       const ref = await engine.createInstance({ bpmnProcessId: 'bench-five-tasks', variables: { n: 0 } });
       await engine.settle();
       const started = await row(t, ref.processInstanceKey);
@@ -65,9 +88,7 @@ describe.each(await dbKinds())('the instance journal on %s', (kind) => {
       expect(after3.journal!.length).toBeLessThan(started.snapshot!.length / 5);
 
       // a new engine on the same database: job 4's row was written before, it must find its wait
-      await engine.stop();
-      engine = new EmbeddedEngine({ db: t.db, virtualClock: true });
-      await engine.start();
+      engine = await rig.restart();
       const job4 = await completeOne(engine, 'bench-4', { t4: 4 });
       const waiting = await t.db('engine_jobs').where({ instance_key: Number(ref.processInstanceKey), state: 'ACTIVATABLE' }).select('element_id');
       expect(waiting).toEqual([{ element_id: 't5' }]);
@@ -81,18 +102,11 @@ describe.each(await dbKinds())('the instance journal on %s', (kind) => {
       expect(details!.elements.filter((e) => e.state !== 'COMPLETED')).toEqual([]);
       expect(done.find((e) => e.elementId === 't4')?.elementInstanceKey).toBe(job4.elementInstanceKey);
       expect(await row(t, ref.processInstanceKey)).toMatchObject({ state: 'COMPLETED', snapshot: null, journal: null });
-    } finally {
-      await engine.stop();
-      await t.close();
-    }
-  });
+    }));
 
-  it('writes a snapshot every 16 journal lines and at any other kind of step; a loop resumes half-way with its output', { timeout: 120_000 }, async () => {
-    const t = await openTestDb(kind);
-    let engine = new EmbeddedEngine({ db: t.db, virtualClock: true });
-    try {
-      await engine.start();
-      await engine.deploy([{ name: 'loop.bpmn', content: loopThenMessage }]);
+  it('writes a snapshot every 16 journal lines and at any other kind of step; a loop resumes half-way with its output', { timeout: 120_000 }, () =>
+    withEngine(kind, { name: 'loop.bpmn', content: loopThenMessage }, async (t, rig) => {
+      let engine = rig.engine;
       const items = Array.from({ length: 20 }, (_, i) => i + 1);
       const ref = await engine.createInstance({ bpmnProcessId: 'loop-then-message', variables: { items, key: 'k-1' } });
       await engine.settle();
@@ -101,9 +115,7 @@ describe.each(await dbKinds())('the instance journal on %s', (kind) => {
       for (const item of items) {
         if (item === 11) {
           // restarted half-way through the loop: the rest of the output collection still fills in
-          await engine.stop();
-          engine = new EmbeddedEngine({ db: t.db, virtualClock: true });
-          await engine.start();
+          engine = await rig.restart();
         }
         await completeOne(engine, 'each', { done: item * 10 });
         const r = await row(t, ref.processInstanceKey);
@@ -116,45 +128,30 @@ describe.each(await dbKinds())('the instance journal on %s', (kind) => {
       expect(snapshots.size).toBe(3);
 
       // and restarted between the last job and the message
-      await engine.stop();
-      engine = new EmbeddedEngine({ db: t.db, virtualClock: true });
-      await engine.start();
+      engine = await rig.restart();
       await engine.publishMessage({ name: 'go', correlationKey: 'k-1', timeToLive: 0 });
       await engine.settle();
       const details = await engine.getInstance(ref.processInstanceKey);
       expect(details?.state).toBe('COMPLETED');
       expect(details?.variables.results).toEqual(items.map((i) => i * 10));
-    } finally {
-      await engine.stop();
-      await t.close();
-    }
-  });
+    }));
 
-  it('refuses to load an instance whose journal does not replay, naming the instance', { timeout: 120_000 }, async () => {
-    const t = await openTestDb(kind);
-    let engine = new EmbeddedEngine({ db: t.db, virtualClock: true });
-    try {
-      await engine.start();
-      await engine.deploy([{ name: 'five-tasks.bpmn', content: fiveTasks }]);
+  it('refuses to load an instance whose journal does not replay, naming the instance', { timeout: 120_000 }, () =>
+    withEngine(kind, { name: 'five-tasks.bpmn', content: fiveTasks }, async (t, rig) => {
+      let engine = rig.engine;
       const ref = await engine.createInstance({ bpmnProcessId: 'bench-five-tasks' });
       await engine.settle();
       await completeOne(engine, 'bench-1');
-      await engine.stop();
       const { journal } = await row(t, ref.processInstanceKey);
       const entry = JSON.parse(journal!.trim());
       await t.db('engine_instances').where({ key: Number(ref.processInstanceKey) }).update({ journal: `${JSON.stringify({ ...entry, w: 'no-such-wait' })}\n` });
 
-      engine = new EmbeddedEngine({ db: t.db, virtualClock: true });
-      await engine.start();
+      engine = await rig.restart();
       const [job] = await engine.activateJobs({ type: 'bench-2', maxJobsToActivate: 1, worker: 'journal-test', timeout: 60_000 });
       const err = await engine.completeJob(job.key, {}).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(EngineError);
       expect((err as EngineError).message).toContain(`process instance ${ref.processInstanceKey} could not be restored`);
       // nothing was written over: the row still holds what it held
       expect((await row(t, ref.processInstanceKey)).state).toBe('ACTIVE');
-    } finally {
-      await engine.stop();
-      await t.close();
-    }
-  });
+    }));
 });
