@@ -183,6 +183,11 @@ function waitRouter(activity: AnyActivity): Map<string, (type: string, message: 
   return handlers;
 }
 
+/** The handler `listen` gave an execution's wait on this activity, for the triggers the runtime hands over directly. */
+export function waitHandler(activity: AnyActivity, executionId: string): ((type: string, message: any) => void) | undefined {
+  return (activity[kWaitHandlers] as Map<string, (type: string, message: any) => void> | undefined)?.get(executionId);
+}
+
 /**
  * The waiting machinery shared by every behaviour here: publish `activity.wait` with a
  * descriptor the runtime records, and react to the runtime's api messages:
@@ -251,17 +256,15 @@ abstract class WaitingBehaviour {
 
   /**
    * Routes the triggers of one execution's wait to `handler`: `signal` and `retry` come straight
-   * from the runtime (`onWaitTrigger`); `error`, `discard` and `stop` come over the activity's api
+   * from the runtime (`waitHandler`); `error`, `discard` and `stop` come over the activity's api
    * exchange, through one subscription per activity (`waitRouter`) rather than a queue per wait.
    */
   protected listen(executionId: string, handler: (type: string, message: any) => void) {
     waitRouter(this.activity).set(executionId, handler);
-    heraldOf(this.activity).onWaitTrigger(executionId, handler);
   }
 
   protected unlisten(executionId: string) {
     this.activity[kWaitHandlers]?.delete(executionId);
-    heraldOf(this.activity).onWaitTrigger(executionId);
   }
 
   /** Completes this (inner) instance after the runtime applied variables and output mappings. */

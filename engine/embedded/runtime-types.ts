@@ -36,7 +36,6 @@ export type PreparedEvent = Activated | { discard: true; immediate?: undefined; 
 
 export interface ElementHost {
   beginMultiInstance(activity: any, executeMessage: any): Failure | undefined;
-  onWaitTrigger(executionId: string, handler?: (type: string, payload: any) => void): void;
   innerInstanceStarted(activity: any, content: any): void;
   innerInstanceDiscarded(activity: any, content: any): void;
   innerInstanceCompleted(activity: any, content: any): void;

@@ -14,7 +14,7 @@ import { evaluateFeel, FeelError } from './feel/index.js';
 import { isJobElement, type ElementInfo, type ProcessModel } from './model.js';
 import type { Activated, ElementHost, Failure, PreparedEvent, UserTaskSpec, WaitDescriptor } from './runtime-types.js';
 import { durationMs, parseCycle, parseDate, timerText, TimerValueError } from './timer-values.js';
-import { heraldElements } from './elements.js';
+import { heraldElements, waitHandler } from './elements.js';
 
 
 export interface RuntimeServices {
@@ -144,14 +144,6 @@ export class InstanceRuntime implements ElementHost {
   private signals: { name: string; variables: Variables }[] = [];
   /** In memory only: the activity behind each wait, to deliver triggers to. */
   private waitActivities = new Map<string, any>();
-  /** In memory only: the handlers of waits that take their triggers directly (elements.ts `WaitingBehaviour.listen`). */
-  private waitHandlers = new Map<string, (type: string, payload: any) => void>();
-
-  /** Registers (or with no handler, removes) the handler a wait's `signal` and `retry` triggers go to. */
-  onWaitTrigger(executionId: string, handler?: (type: string, payload: any) => void): void {
-    if (handler) this.waitHandlers.set(executionId, handler);
-    else this.waitHandlers.delete(executionId);
-  }
   private engine!: any;
   private execution: any;
   private failure?: Error;
@@ -254,7 +246,7 @@ export class InstanceRuntime implements ElementHost {
    * Delivers a trigger to a wait: `signal` (complete, with variables), `error`, `retry`, `discard`.
    * The identifiers bpmn-engine draws meanwhile (execution ids, hence element instance keys) come
    * from a generator seeded by the instance key and the trigger's number, so a trigger replayed on
-   * the instance resumed from the same snapshot draws the same ones (`replay`, the journal).
+   * the instance resumed from the same snapshot draws the same ones (`applyCompletion`, the journal).
    */
   trigger(waitId: string, type: 'signal' | 'error' | 'retry' | 'discard', payload?: unknown): boolean {
     this.data.triggers = (this.data.triggers ?? 0) + 1;
@@ -297,7 +289,7 @@ export class InstanceRuntime implements ElementHost {
     this.waitActivities.delete(waitId);
     // a job wait takes `signal` and `retry` straight from here (nothing else on its broker reacts to
     // them); `error` and `discard` go through its api exchange, where bpmn-elements listens too
-    const direct = type === 'signal' || type === 'retry' ? this.waitHandlers.get(waitId) : undefined;
+    const direct = type === 'signal' || type === 'retry' ? waitHandler(activity, waitId) : undefined;
     if (direct) direct(type, payload);
     else activity.broker.publish('api', `activity.${type}.${waitId}`, { message: payload }, { type });
     this.afterCommand();
