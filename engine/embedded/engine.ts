@@ -526,7 +526,7 @@ export class EmbeddedEngine implements Engine {
     await this.attachParent(rt, row);
     await rt.resume(snapshot);
     // waits re-registered on resume keep their records; identity now follows the live data
-    const live = new Map<string, WaitRecord>();
+    let live = new Map<string, WaitRecord>();
     for (const [id, rec] of Object.entries(rt.data.waits)) if (persisted.has(id)) live.set(id, rec);
     rt.drain();
     // then the job completions saved after the snapshot, as they happened (their rows are written)
@@ -539,9 +539,9 @@ export class EmbeddedEngine implements Engine {
         rt.stop();
         throw new EngineError('INVALID_STATE', `process instance ${key} could not be restored: replaying its journal did not reach the saved wait states (at wait ${entry.w})`);
       }
-      live.clear();
-      for (const [id, rec] of Object.entries(rt.data.waits)) live.set(id, rec);
     }
+    // after a replay the waits are those its last line saved, with their rows
+    if (entries.length) live = new Map(Object.entries(rt.data.waits));
     const loaded: Loaded = { rt, row, persisted: live, journal: entries.length };
     this.cache.set(key, loaded);
     this.trimCache();
@@ -1045,8 +1045,6 @@ export class EmbeddedEngine implements Engine {
         const variables = rt.rootVariables();
         followups.push(() => this.completeCall(String(row.parent_instance_key), row.parent_element_instance_key!, variables));
       }
-    } else {
-      this.trimCache();
     }
     for (const s of signals) followups.push(() => this.broadcastSignal({ signalName: s.name, variables: s.variables }).then(() => undefined));
     for (const t of c.createdTasks) for (const h of this.userTaskHooks) followups.push(async () => void (await h.created?.(t)));
