@@ -8,17 +8,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EmbeddedEngine } from '../../engine/embedded/engine.js';
+import { oneServiceTask } from '../support/bpmn.js';
 import { dbKinds, openTestDb } from '../support/db.js';
 
 const xml = fs.readFileSync(path.join(import.meta.dirname, '../../bench/fixtures/five-tasks.bpmn'), 'utf8');
 // one job, then the end: completing it stores no other job (which would poke every worker)
-const oneTask = `<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" id="d" targetNamespace="t">
-  <bpmn:process id="one-task" isExecutable="true"><bpmn:startEvent id="s" /><bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="work" />
-    <bpmn:serviceTask id="work"><bpmn:extensionElements><zeebe:taskDefinition type="one-task-work" /></bpmn:extensionElements></bpmn:serviceTask>
-    <bpmn:sequenceFlow id="f2" sourceRef="work" targetRef="e" /><bpmn:endEvent id="e" />
-  </bpmn:process>
-</bpmn:definitions>`;
+const oneTask = oneServiceTask('one-task', 'one-task-work');
 
 describe.each(await dbKinds())('jobs handed to in-process workers on %s', (kind) => {
   it('run 20 instances to the end without one activation poll, and keep the history', { timeout: 120_000 }, async () => {

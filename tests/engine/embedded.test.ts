@@ -7,6 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EmbeddedEngine } from '../../engine/embedded/engine.js';
 import { EngineError, type UserTask } from '../../engine/types.js';
+import { oneServiceTask } from '../support/bpmn.js';
 import { dbKinds, openTestDb, type TestDb } from '../support/db.js';
 
 const fixture = (name: string) => fs.readFileSync(path.join(import.meta.dirname, 'fixtures', name), 'utf8');
@@ -201,13 +202,7 @@ for (const kind of await dbKinds()) {
     <bpmn:sequenceFlow id="f3" sourceRef="caught" targetRef="handled" /><bpmn:endEvent id="handled" />
   </bpmn:process>
 </bpmn:definitions>`;
-      const child = `<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:zeebe="http://camunda.org/schema/zeebe/1.0" id="c" targetNamespace="t">
-  <bpmn:process id="call-child" isExecutable="true"><bpmn:startEvent id="cs" /><bpmn:sequenceFlow id="cf1" sourceRef="cs" targetRef="work" />
-    <bpmn:serviceTask id="work"><bpmn:extensionElements><zeebe:taskDefinition type="child-work" /></bpmn:extensionElements></bpmn:serviceTask>
-    <bpmn:sequenceFlow id="cf2" sourceRef="work" targetRef="ce" /><bpmn:endEvent id="ce" />
-  </bpmn:process>
-</bpmn:definitions>`;
+      const child = oneServiceTask('call-child', 'child-work');
       await engine.deploy([{ name: 'call-child.bpmn', content: child }, { name: 'call-parent.bpmn', content: parent }]);
       const ref = await engine.createInstance({ bpmnProcessId: 'call-parent' });
       await engine.settle();
