@@ -93,8 +93,8 @@ interface Loaded {
 interface CommandContext {
   completedJobs: Set<string>;
   completedUserTasks: Set<string>;
-  /** Set by a job completion: what the journal keeps of it. */
-  journal?: JournalEntry;
+  /** Set by a job completion: what the journal keeps of it, its variables as JSON text. */
+  journal?: Omit<JournalEntry, 'v'> & { json: string };
 }
 
 /** How a settled instance's row takes its new state: a new snapshot (the journal emptied), or one more journal line. */
@@ -582,7 +582,7 @@ export class EmbeddedEngine implements Engine {
     // mostly does); every other step, and every JOURNAL_LIMIT-th, saves a snapshot.
     const journal =
       ctx.journal && !ended && !loaded.isNew && loaded.journal < JOURNAL_LIMIT && !signals.length && !propagatedError && plainChange({ added, removed })
-        ? `${JSON.stringify({ ...ctx.journal, x: Object.keys(rt.data.waits) })}\n`
+        ? `{"w":${JSON.stringify(ctx.journal.w)},"t":${ctx.journal.t},"v":${ctx.journal.json},"x":${JSON.stringify(Object.keys(rt.data.waits))}}\n`
         : undefined;
     const change: Change = {
       loaded,
@@ -1512,8 +1512,8 @@ export class EmbeddedEngine implements Engine {
         ctx.completedJobs.add(row.element_instance_key);
         // as JSON (as Zeebe keeps variables), and kept for the journal: replayed, it does the same
         const json = JSON.stringify(variables ?? {});
-        ctx.journal = { w: wait.waitId, v: JSON.parse(json) as Variables, t: this.time.now() };
-        loaded.rt.applyCompletion({ ...ctx.journal, v: JSON.parse(json) as Variables });
+        ctx.journal = { w: wait.waitId, t: this.time.now(), json };
+        loaded.rt.applyCompletion({ w: ctx.journal.w, t: ctx.journal.t, v: JSON.parse(json) as Variables });
       }),
     );
   }
