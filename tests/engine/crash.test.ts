@@ -156,7 +156,7 @@ describe('embedded engine crash test', () => {
         try {
           for (let k = 0; k < KILLS; k++) {
             const run = startChild(config);
-            expect(await run.waitFor('ready', 30_000), 'child ready').toBe(true);
+            expect(await run.waitFor('ready', 30_000), `child ready before kill ${k + 1} (CRASH_SEED=${seed} replays this run)`).toBe(true);
             await sleep(100 + rand() * 600);
             await kill(run);
             kills++;
@@ -165,7 +165,7 @@ describe('embedded engine crash test', () => {
           // counted as a stall (see the real-clock timer test below: a fired timer can hang the scheduler).
           for (;;) {
             const run = startChild(config);
-            expect(await run.waitFor('ready', 30_000), 'child ready').toBe(true);
+            expect(await run.waitFor('ready', 30_000), `child ready for the last run (CRASH_SEED=${seed} replays this run)`).toBe(true);
             const done = await run.waitFor('done', 15_000);
             await kill(run);
             if (done) break;
@@ -284,7 +284,7 @@ describe('embedded engine crash test', () => {
           for (const [ei, n] of eiCompleted) if (n > 1) problems.push(`element instance ${ei} completed ${n} times`);
 
           if (problems.length) console.log(`crash test problems (${kind}):\n${problems.join('\n')}`);
-          expect(problems.slice(0, 30)).toEqual([]);
+          expect(problems.slice(0, 30), `problems (CRASH_SEED=${seed} replays this run)`).toEqual([]);
           expect(kills).toBe(KILLS);
         } finally {
           await db?.destroy();
