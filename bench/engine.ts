@@ -14,8 +14,9 @@
  *     that many bpmn-engine instances side by side costs bpmn-engine itself, durability aside.
  * Each side runs in a process of its own with the same Node flags (bench/engine-side.ts), warmed
  * up with WARM_UP instances first, and measures a turn of N instances when asked; the sides take
- * turns in ROUNDS rounds, each round starting with the next side. This machine's speed drifts, so each round's ratios are taken against
- * that round's raw turns, and the median is reported with every round's ratio beside it.
+ * turns in ROUNDS rounds, each round starting with the next side. This machine's speed drifts,
+ * so each round's ratios are taken against that round's raw turns, and the median is reported
+ * with every round's ratio beside it.
  * (c) memory: 10,000 instances parked on a message catch, in a child process run with
  *     --expose-gc (bench/engine-memory.ts): heap per parked instance and in total (target < 300 MB).
  *
@@ -158,8 +159,6 @@ function round(x: number, digits = 1) {
   return Math.round(x * f) / f;
 }
 
-// ------------------------------------------------------------------------------------------ (c)
-
 // ------------------------------------------------------------------------------------------
 
 export async function benchEngine(): Promise<Result[]> {
@@ -199,14 +198,15 @@ export async function benchEngine(): Promise<Result[]> {
     }
     fs.rmSync(dir, { recursive: true, force: true });
   }
-  const [raws, rawsInFlight, ...stores] = sides.map((s) => s.turns);
+  const [raws, rawsInFlight] = sides.map((s) => s.turns);
   const raw = median(raws.map((r) => r.perSecond));
   results.push({ name: 'raw bpmn-engine loop, in memory (5 service tasks)', value: round(raw), unit: 'instances/s', note: `${round(1000 / raw, 2)} ms/instance, definition parsed once, one instance at a time; median of ${ROUNDS} rounds: ${raws.map((x) => round(x.perSecond)).join(', ')}` });
   const rawInFlight = median(rawsInFlight.map((r) => r.perSecond));
   results.push({ name: `raw bpmn-engine, ${IN_FLIGHT} in flight`, value: round(rawInFlight), unit: 'instances/s', note: `${round(1000 / rawInFlight, 2)} ms/instance; each service task completes on the next turn; rounds: ${rawsInFlight.map((x) => round(x.perSecond)).join(', ')}` });
-  stores.forEach((turns, i) => results.push(...durableResults(sides[i + 2].label, turns, raws, rawsInFlight)));
+  for (const store of sides.slice(2)) results.push(...durableResults(store.label, store.turns, raws, rawsInFlight));
   if (!pg) results.push({ name: 'embedded engine, durable, Postgres', value: NaN, unit: 'instances/s', note: `skipped: ${POSTGRES_URL} not reachable` });
 
+  // (c)
   progress('memory: 10,000 instances parked on a message (child process, --expose-gc)');
   results.push(...(await child<Result[]>('engine-memory.ts', ['--expose-gc'])));
   return results;
