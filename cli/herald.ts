@@ -4,6 +4,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import type { Command } from './command.js';
+import { conformanceCommand } from './commands/conformance.js';
 import { deployCommand } from './commands/deploy.js';
 import { incidentsCommand } from './commands/incidents.js';
 import { instancesCommand } from './commands/instances.js';
@@ -14,6 +15,7 @@ export const commands: Record<string, Command> = {
   deploy: deployCommand,
   instances: instancesCommand,
   incidents: incidentsCommand,
+  conformance: conformanceCommand,
 };
 
 function usage(): string {

@@ -486,11 +486,6 @@ export function toJson(value: unknown): unknown {
   return null;
 }
 
-function cloneJson(value: unknown): unknown {
-  if (value === null || typeof value !== 'object') return value === undefined ? null : value;
-  return toJson(value);
-}
-
 // ------------------------------------------------------------------------------ compilation
 
 type Fast =
@@ -636,29 +631,26 @@ function lookupPath(names: string[], context: Variables): FeelResult {
       v !== null && typeof v === 'object' && !Array.isArray(v) && Object.prototype.hasOwnProperty.call(v, key) ? ((v as Record<string, unknown>)[key] ?? null) : null;
     value = Array.isArray(value) ? value.map(step) : step(value);
   }
-  return { value: cloneJson(value), missingVariables: [] };
+  return { value: value ?? null, missingVariables: [] };
 }
 
 /**
  * Evaluates a FEEL expression the way Zeebe does. Returns null (with the names in
  * `missingVariables`) where FEEL-scala returns null for a missing variable; throws FeelError
- * for a syntax error or a failed assert().
+ * for a syntax error or a failed assert(). The value is JSON, as Zeebe stores variables.
  */
 export function evaluateFeel(expression: string, context: Variables, options?: FeelOptions): FeelResult {
-  const compiled = compile(expression, false);
-  if (compiled.error) throw new FeelError(expression, `failed to parse expression '${expression}': ${compiled.error}`);
-  const fast = compiled.fast;
-  if (fast) {
-    if (fast.kind === 'const') return { value: cloneJson(fast.value), missingVariables: [] };
-    return lookupPath(fast.names, context);
-  }
-  let result: { value: unknown; warnings: { type: string; message: string }[] };
-  try {
-    result = evaluate(compiled.rewritten, evalContext(compiled, context, options));
-  } catch (err) {
-    throw failure(expression, err);
-  }
-  return { value: toJson(result.value), missingVariables: missingFrom(result.warnings) };
+  const result = evaluateFeelValue(expression, context, options);
+  return { value: toJson(result.value), missingVariables: result.missingVariables };
+}
+
+/**
+ * As evaluateFeel, but the value stays a FEEL value: dates, times and durations keep their
+ * type (FeelDate, FeelTime, FeelDateTime, FeelDuration), as DMN needs between an input
+ * expression and its input entries. Variables may hold such typed values too.
+ */
+export function evaluateFeelValue(expression: string, context: Variables, options?: FeelOptions): FeelResult {
+  return compileFeelValue(expression)(context, options);
 }
 
 function isAnyTest(tests: string): boolean {
@@ -685,12 +677,21 @@ const unaryPredicates = new Lru<(inputValue: unknown, context: Variables, option
 
 /** A compiled expression: parse once, evaluate many times. Throws FeelError on a syntax error. */
 export function compileFeel(expression: string): (context: Variables, options?: FeelOptions) => FeelResult {
+  const evaluator = compileFeelValue(expression);
+  return (context, options) => {
+    const result = evaluator(context, options);
+    return { value: toJson(result.value), missingVariables: result.missingVariables };
+  };
+}
+
+/** As compileFeel, but the evaluator's value stays a FEEL value (see evaluateFeelValue). */
+export function compileFeelValue(expression: string): (context: Variables, options?: FeelOptions) => FeelResult {
   const compiled = compile(expression, false);
   if (compiled.error) throw new FeelError(expression, `failed to parse expression '${expression}': ${compiled.error}`);
   const fast = compiled.fast;
   if (fast?.kind === 'const') {
     const value = fast.value;
-    return () => ({ value: cloneJson(value), missingVariables: [] });
+    return () => ({ value, missingVariables: [] });
   }
   if (fast?.kind === 'path') {
     const names = fast.names;
@@ -703,7 +704,7 @@ export function compileFeel(expression: string): (context: Variables, options?: 
     } catch (err) {
       throw failure(expression, err);
     }
-    return { value: toJson(result.value), missingVariables: missingFrom(result.warnings) };
+    return { value: result.value ?? null, missingVariables: missingFrom(result.warnings) };
   };
 }
 
@@ -780,6 +781,15 @@ function fastUnaryTests(source: string): Test | undefined {
  * a syntax error. The predicate is true only for a match (null is no match, as in Zeebe).
  */
 export function compileUnaryTests(tests: string): (inputValue: unknown, context: Variables, options?: FeelOptions) => boolean {
+  const test = compileUnaryTestsValue(tests);
+  return (input, context, options) => test(input, context, options) === true;
+}
+
+/**
+ * As compileUnaryTests, but the predicate gives FEEL-scala's three-valued answer: null where
+ * the input cannot be compared with the tests (a string against a number, say).
+ */
+export function compileUnaryTestsValue(tests: string): (inputValue: unknown, context: Variables, options?: FeelOptions) => boolean | null {
   if (isAnyTest(tests)) return () => true;
   const compiled = compile(tests, true);
   if (compiled.error) throw new FeelError(tests, `failed to parse unary tests '${tests}': ${compiled.error}`);
@@ -789,9 +799,15 @@ export function compileUnaryTests(tests: string): (inputValue: unknown, context:
     const ctx = evalContext(compiled, context, options);
     ctx['?'] = input === undefined ? null : input;
     try {
-      return unaryTest(compiled.rewritten, ctx).value === true;
+      const value = unaryTest(compiled.rewritten, ctx).value;
+      return typeof value === 'boolean' ? value : null;
     } catch (err) {
       throw failure(tests, err);
     }
   };
+}
+
+/** evaluateUnaryTests with FEEL-scala's three-valued answer (see compileUnaryTestsValue). */
+export function evaluateUnaryTestsValue(tests: string, inputValue: unknown, context: Variables = {}, options?: FeelOptions): boolean | null {
+  return compileUnaryTestsValue(tests)(inputValue, context, options);
 }
