@@ -43,7 +43,7 @@ function toRow(r: Record<string, any>): CommunicationRow {
 export function communicationRepository(db: Knex | Knex.Transaction) {
   return {
     /** Creates the communication once; later calls return the existing row. */
-    async ensure(c: Pick<CommunicationRow, 'id' | 'customerId' | 'templateId' | 'channel' | 'kind' | 'data'> & { processInstanceKey?: string; initiatedBy?: string }): Promise<CommunicationRow> {
+    async ensure(c: Pick<CommunicationRow, 'id' | 'customerId' | 'templateId' | 'channel' | 'kind' | 'data'> & { processInstanceKey?: string; initiatedBy?: string; amount?: string }): Promise<CommunicationRow> {
       await db('communications')
         .insert({
           id: c.id,
@@ -54,6 +54,7 @@ export function communicationRepository(db: Knex | Knex.Transaction) {
           status: 'created',
           process_instance_key: c.processInstanceKey ?? null,
           initiated_by: c.initiatedBy ?? null,
+          amount: c.amount ?? null,
           data: JSON.stringify(c.data ?? {}),
         })
         .onConflict('id')

@@ -8,7 +8,6 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Engine, UserTask, Variables } from '../engine/types.js';
 import { addAmounts, requestReference, subtractAmounts, type AdjustmentKind, type ApprovalStep } from '../domain/requests/policy.js';
-import { checkDuty, type Actor, type DutyDecision } from '../domain/requests/duties.js';
 import { requestMetrics, type RequestMetrics } from '../domain/requests/metrics.js';
 
 export type IntakeChannel = 'api' | 'portal' | 'email' | 'process';
@@ -360,16 +359,6 @@ export function requestRepository(db: Knex | Knex.Transaction) {
 
 export type RequestRepository = ReturnType<typeof requestRepository>;
 
-/** Elements of customer-request whose completion is work on the request (SoD: not the requester). */
-const APPROVAL_TASKS = new Set(['approve-adjustment-1', 'approve-adjustment-2']);
-
-export class DutyRefused extends Error {
-  constructor(readonly decision: Extract<DutyDecision, { allowed: false }>) {
-    super(decision.message);
-    this.name = 'DutyRefused';
-  }
-}
-
 export interface SubmitRequest extends Omit<NewRequest, 'intakeChannel'> {
   /** `process`: raised by another process (a dispute in invoice-dunning). */
   intakeChannel: IntakeChannel;
@@ -416,50 +405,6 @@ export function requestService(deps: { db: Knex; engine: Engine; now(): Date }) 
       if (reply.invoiceId) variables.invoiceId = reply.invoiceId;
       if (reply.amount) variables.requestAmount = reply.amount;
       await deps.engine.publishMessage({ name: 'customer-request-reply', correlationKey: requestId, variables, timeToLive: 3_600_000, messageId: `${requestId}-${createHash('sha256').update(JSON.stringify(variables)).digest('hex').slice(0, 12)}` });
-    },
-
-    /**
-     * Completes a customer-request task as `actor`: refuses (and records the refusal) when the
-     * segregation-of-duties policy says no; otherwise records the decision and completes the
-     * task, adding who did it (`workedBy`, or the approval level's `approvedBy`).
-     */
-    async completeTask(task: UserTask, actor: Actor, variables: Variables = {}): Promise<void> {
-      const requestId = String(task.variables.requestId ?? '');
-      const request = await repo.get(requestId);
-      if (!request) throw new Error(`task ${task.userTaskKey} (${task.elementId}) belongs to no customer request`);
-      const customer = request.customerId ? await deps.db('customers').where({ id: request.customerId }).first('account_manager') : undefined;
-      const approval = APPROVAL_TASKS.has(task.elementId);
-      const adjustment = approval ? await repo.adjustment(String(task.variables.adjustmentId)) : undefined;
-      const level = approval ? Number(task.customHeaders.approvalLevel ?? 1) : undefined;
-      const decision = checkDuty({
-        action: approval ? 'approve' : 'work',
-        actor,
-        candidateGroups: task.candidateGroups,
-        request: { requestedBy: request.requestedBy, accountManager: customer?.account_manager },
-        adjustment,
-        level,
-      });
-      const now = deps.now();
-      if (!decision.allowed) {
-        await repo.record(requestId, { action: task.elementId, actor: actor.id, outcome: 'refused', detail: { rule: decision.rule, message: decision.message } }, now);
-        throw new DutyRefused(decision);
-      }
-      const out: Variables = { ...variables };
-      if (approval && adjustment) {
-        const approved = variables.approved === true;
-        const reason = typeof variables.reason === 'string' ? variables.reason : undefined;
-        await repo.recordApproval(adjustment.id, { level: level!, by: actor.id, approved, reason }, now);
-        out.approved = approved;
-        out[`approvedBy${level}`] = actor.id;
-        // the process carries the chain in the shape the tasklist gives it, whichever door was used
-        const earlier = Array.isArray(task.variables.approvals) ? (task.variables.approvals as CarriedApproval[]).filter((a) => Number(a.level) !== level) : [];
-        out.approvals = [...earlier, { by: actor.id, level: level!, approved, reason: reason ?? null, at: now.toISOString() }];
-      } else {
-        out.workedBy = actor.id;
-        await repo.update(requestId, { assignee: actor.id }, now);
-      }
-      await repo.record(requestId, { action: task.elementId, actor: actor.id, outcome: 'allowed', detail: { variables: out } }, now);
-      await deps.engine.completeUserTask(task.userTaskKey, out);
     },
 
     /** A resolved request the customer says is not resolved: a new instance, same request. */

@@ -1,12 +1,13 @@
 import { Type } from '@sinclair/typebox';
-import { complete, defineWorker } from './runtime.js';
+import { creditChangeFacts, release } from '../services/controls.js';
+import { bpmnError, complete, defineWorker } from './runtime.js';
 import type { WorkerDeps } from './deps.js';
 
 /**
  * Sets the customer's credit limit; the same change applied twice leaves the same limit. Before
- * booking, segregation of duties is checked again on what the instance carries (the tasklist
- * checked it when the approval was given): the requester never approved the change. A violation
- * books nothing and raises an incident that names the rule.
+ * booking, the release is decided again from the approvals on the audit trail (one approver who
+ * neither requested nor initiated the change), in the transaction that books it. A violation
+ * books nothing and throws SOD_VIOLATION naming the rule.
  */
 export default defineWorker({
   type: 'apply-credit-change',
@@ -17,16 +18,15 @@ export default defineWorker({
     currency: Type.String({ pattern: '^[A-Z]{3}$' }),
     requestedBy: Type.Optional(Type.String()),
     initiatedBy: Type.Optional(Type.String()),
-    approvals: Type.Optional(Type.Array(Type.Object({ by: Type.String() }, { additionalProperties: true }))),
   }),
-  async handler({ variables: v }, deps: WorkerDeps) {
-    for (const maker of [v.requestedBy, v.initiatedBy]) {
-      if (maker && (v.approvals ?? []).some((a) => a.by === maker)) {
-        return { fail: `segregation of duties (maker-checker): ${maker} requested the credit change for ${v.customerId} and also approved it; nothing was booked`, retries: 0 };
-      }
-    }
-    const n = await deps.db('customers').where({ id: v.customerId }).update({ credit_limit: v.newLimit, credit_currency: v.currency, updated_at: deps.db.fn.now() });
-    if (!n) return { fail: `customer ${v.customerId} is not in the customer master`, retries: 0 };
+  async handler({ job, variables: v }, deps: WorkerDeps) {
+    const startedBy = [v.requestedBy, v.initiatedBy].filter((x): x is string => !!x);
+    const facts = await creditChangeFacts(deps.db, job.processInstanceKey, { customerId: v.customerId, changeType: v.changeType, newLimit: v.newLimit, startedBy });
+    const verdict = await release(deps.db, { facts, action: 'credit-change.book' }, async (tx) =>
+      tx('customers').where({ id: v.customerId }).update({ credit_limit: v.newLimit, credit_currency: v.currency, updated_at: tx.fn.now() }),
+    );
+    if (!verdict.allowed) return bpmnError('SOD_VIOLATION', `${verdict.decision.rule}: ${verdict.decision.reason}; nothing was booked`, { sodViolation: verdict.decision.reason });
+    if (!verdict.result) return { fail: `customer ${v.customerId} is not in the customer master`, retries: 0 };
     return complete({ creditLimitApplied: v.newLimit });
   },
 });

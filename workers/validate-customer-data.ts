@@ -38,6 +38,7 @@ export default defineWorker({
       data: v.data ?? {},
       processInstanceKey: job.processInstanceKey,
       initiatedBy: v.initiatedBy,
+      amount: v.amount,
     });
     return complete({
       approvalLevels: approvalLevels({ kind, amount: v.amount, risk: customer.riskSegment }),

@@ -1,18 +1,23 @@
 /**
- * Claiming and completing tasks under the segregation-of-duties policy. Every decision,
- * allowed or refused, is appended to the audit trail in the same transaction as the change
- * it allows (a refusal commits its audit row alone). The engine is told after the commit;
- * if it refuses, the task reopens and that is audited too.
+ * The one door for claiming and completing tasks, whichever route is used (the tasklist, a
+ * request's task route, the demo, the CLI). Every decision, allowed or refused and whatever its
+ * status (a hidden task's 404, a claimed task's 409, a form's 400, the policy's 403), is appended
+ * to the audit trail; an allowed one in the same transaction as the change it allows. The policy
+ * is asked through services/controls with facts read from the database, never from variables a
+ * task could have set. The engine is told after the commit; if it refuses, the task reopens and
+ * that is audited too.
  */
 import type { Knex } from 'knex';
 import type { Engine, Variables } from '../../engine/types.js';
-import { checkSod, type DutyRecord, type SodCheck, type SodDecision, type SubjectKind } from '../../domain/sod/index.js';
+import { controlVariable, type DutyRecord, type SodDecision } from '../../domain/sod/index.js';
 import { isOverseer } from '../../domain/identity/index.js';
 import { createAuditRepository } from '../../storage/repositories/audit.js';
 import { createTaskRepository, type Task } from '../../storage/repositories/tasks.js';
+import { requestRepository } from '../../storage/requests.js';
+import { adjustmentFacts, communicationFacts, creditChangeFacts, decide as decideByPolicy, recordApproval, requestFacts, type SubjectFacts } from '../../services/controls.js';
 import type { Principal } from '../plugins/app/auth.js';
 import { HttpProblem, notFound } from '../plugins/problem.js';
-import { validateAgainstForm } from './form-validation.js';
+import { declaredOutputs, validateAgainstForm } from './form-validation.js';
 
 const str = (v: unknown) => (typeof v === 'string' && v ? v : undefined);
 
@@ -23,116 +28,188 @@ export function canSee(task: Task, who: Principal): boolean {
   return task.candidateGroups.some((g) => who.groups.includes(g));
 }
 
-export function approvalLevel(task: Pick<Task, 'headers'>): number | undefined {
+/** Elements of customer-request that approve an adjustment (level 1 when the diagram names none). */
+const ADJUSTMENT_APPROVALS = new Set(['approve-adjustment-1', 'approve-adjustment-2']);
+
+export function approvalLevel(task: Pick<Task, 'headers'> & Partial<Pick<Task, 'elementId'>>): number | undefined {
   const n = Number(task.headers.approvalLevel);
-  return Number.isInteger(n) && n > 0 ? n : undefined;
+  if (Number.isInteger(n) && n > 0) return n;
+  return task.elementId && ADJUSTMENT_APPROVALS.has(task.elementId) ? 1 : undefined;
 }
 
-/** The subject a task works on, and what people did to it before, from the task and its instance. */
-export function sodCheckFor(task: Task, who: Principal, completedInInstance: Task[]): SodCheck {
+/**
+ * The subject a task works on and what people did to it, from the database: the adjustment, the
+ * request, the communication or the credit change, plus the approvals completed in the instance.
+ */
+export async function taskFacts(db: Knex | Knex.Transaction, task: Task, completedInInstance: Task[]): Promise<SubjectFacts> {
   const v = task.variables;
-  const level = approvalLevel(task);
-  let kind: SubjectKind = 'communication';
-  let id = str(v.communicationId) ?? task.processInstanceKey;
-  if (str(v.adjustmentId)) [kind, id] = ['adjustment', str(v.adjustmentId)!];
-  else if (task.bpmnProcessId.startsWith('customer-request')) [kind, id] = ['request', str(v.requestId) ?? id];
-  else if (task.bpmnProcessId.startsWith('credit-update')) kind = 'credit-change';
-  const history: DutyRecord[] = [];
-  for (const name of ['initiatedBy', 'requestedBy'] as const) if (str(v[name])) history.push({ actor: str(v[name])!, duty: 'initiate' });
-  if (str(v.proposedBy)) history.push({ actor: str(v.proposedBy)!, duty: 'propose' });
-  if (kind === 'adjustment' && str(v.workedBy)) history.push({ actor: str(v.workedBy)!, duty: 'propose' });
-  if (Array.isArray(v.approvals)) {
-    for (const a of v.approvals as { by?: unknown; level?: unknown }[]) if (str(a?.by)) history.push({ actor: str(a.by)!, duty: 'approve', level: Number(a.level) || undefined });
+  let facts: SubjectFacts | undefined;
+  if (str(v.adjustmentId) && approvalLevel(task)) facts = await adjustmentFacts(db, str(v.adjustmentId)!);
+  if (!facts && str(v.requestId)) facts = await requestFacts(db, str(v.requestId)!);
+  if (!facts && str(v.communicationId)) facts = await communicationFacts(db, str(v.communicationId)!);
+  if (!facts && task.bpmnProcessId.startsWith('credit-update')) {
+    facts = await creditChangeFacts(db, task.processInstanceKey, { customerId: str(v.customerId) ?? '', changeType: str(v.changeType) ?? 'approval', newLimit: str(v.newLimit) ?? '0', startedBy: [str(v.requestedBy), str(v.initiatedBy)].filter((x): x is string => !!x) });
   }
+  // a subject the database does not hold (yet): the instance itself, made by whoever started it
+  facts ??= { subject: { kind: 'communication', id: task.processInstanceKey }, history: [str(v.initiatedBy), str(v.requestedBy)].filter((x): x is string => !!x).map((actor) => ({ actor, duty: 'initiate' as const })), facts: { instance: task.processInstanceKey } };
+  const history: DutyRecord[] = [...facts.history];
   for (const done of completedInInstance) {
     const l = approvalLevel(done);
-    if (l && done.completedBy && done.key !== task.key) history.push({ actor: done.completedBy, duty: 'approve', level: l });
+    if (l && done.completedBy && done.key !== task.key && !history.some((h) => h.duty === 'approve' && h.actor === done.completedBy && h.level === l)) history.push({ actor: done.completedBy, duty: 'approve', level: l });
   }
-  const amount = str(v.amount) ?? str(v.adjustmentAmount);
-  return {
-    actor: { id: who.id, groups: who.groups },
-    duty: level ? 'approve' : 'work',
-    subject: { kind, id, amount },
-    history,
-    task: { candidateGroups: task.candidateGroups, candidateUsers: task.candidateUsers },
-    level,
-  };
+  return { ...facts, history };
 }
 
 function refusal(d: Extract<SodDecision, { allowed: false }>): HttpProblem {
   return new HttpProblem(403, `segregation of duties: ${d.reason}`, { rule: d.rule });
 }
 
+type Action = 'task.claim' | 'task.complete';
+
+/** A refusal before the policy is asked (not found, wrong state, claimed, form): audited, then thrown. */
+class Refused extends Error {
+  constructor(readonly problem: HttpProblem, readonly rule: string) {
+    super(problem.message);
+  }
+}
+
 export function createTasklist(deps: { db: Knex; engine: Engine }) {
   const { db, engine } = deps;
 
-  /** Runs `work` on the locked task after the SoD check; a refusal is audited and thrown after commit. */
-  async function decide<T>(key: string, who: Principal, action: 'task.claim' | 'task.complete', work: (task: Task, tx: Knex.Transaction, check: SodCheck) => Promise<T>, detail: Record<string, unknown> = {}): Promise<T> {
+  /**
+   * Runs `work` on the locked task after the checks and the policy; every refusal is audited
+   * (in its own committed transaction) and thrown after the commit.
+   */
+  async function decide<T>(key: string, who: Principal, action: Action, work: (task: Task, tx: Knex.Transaction, facts: SubjectFacts, level: number | undefined) => Promise<T>, options: { detail?: Record<string, unknown>; precheck?: (task: Task) => void } = {}): Promise<T> {
+    const detail = options.detail ?? {};
     const outcome = await db.transaction(async (tx) => {
       const tasks = createTaskRepository(tx);
-      const task = await tasks.get(key, { forUpdate: true });
-      if (!task || !canSee(task, who)) throw notFound('task');
-      if (task.state !== 'CREATED') throw new HttpProblem(409, `task ${key} is ${task.state.toLowerCase()}`);
-      const check = sodCheckFor(task, who, await tasks.completedIn(task.processInstanceKey));
-      const decision = checkSod(check);
       const audit = createAuditRepository(tx);
-      const base = { actor: who.id, action, subjectType: 'task', subjectId: key };
-      const context = { processInstanceKey: task.processInstanceKey, elementId: task.elementId, subject: check.subject, duty: check.duty, level: check.level, ...detail };
-      if (!decision.allowed) {
-        await audit.append({ ...base, outcome: 'refused', rule: decision.rule, detail: { ...context, reason: decision.reason } });
-        return { ok: false as const, decision };
+      const task = await tasks.get(key, { forUpdate: true });
+      const refuse = async (problem: HttpProblem, rule: string) => {
+        await audit.append({ actor: who.id, action, subjectType: 'task', subjectId: key, outcome: 'refused', rule, detail: { ...detail, status: problem.status, reason: problem.message, ...(task ? { processInstanceKey: task.processInstanceKey, elementId: task.elementId } : {}) } });
+        return { ok: false as const, problem };
+      };
+      if (!task || !canSee(task, who)) return refuse(notFound('task'), task ? 'not-visible' : 'not-found');
+      if (task.state !== 'CREATED') return refuse(new HttpProblem(409, `task ${key} is ${task.state.toLowerCase()}`), 'task-state');
+      try {
+        options.precheck?.(task);
+      } catch (err) {
+        if (err instanceof Refused) return refuse(err.problem, err.rule);
+        throw err;
       }
-      const result = await work(task, tx, check);
-      await audit.append({ ...base, outcome: 'allowed', detail: context });
-      return { ok: true as const, result };
+      const facts = await taskFacts(tx, task, await tasks.completedIn(task.processInstanceKey));
+      const level = approvalLevel(task);
+      const decision = await decideByPolicy(
+        tx,
+        {
+          actor: { id: who.id, groups: who.groups },
+          duty: level ? 'approve' : 'work',
+          facts,
+          action,
+          audit: { subjectType: 'task', subjectId: key, detail: { ...detail, processInstanceKey: task.processInstanceKey, elementId: task.elementId } },
+          task: { candidateGroups: task.candidateGroups, candidateUsers: task.candidateUsers },
+          level,
+        },
+        audit,
+      );
+      if (!decision.allowed) return { ok: false as const, problem: refusal(decision) };
+      return { ok: true as const, result: await work(task, tx, facts, level) };
     });
-    if (!outcome.ok) throw refusal(outcome.decision);
+    if (!outcome.ok) throw outcome.problem;
     return outcome.result;
   }
 
   return {
+    /** Records a refusal decided by a route before the door (a task that is not that route's), then throws it. */
+    async refuse(key: string, who: Principal, action: Action, problem: HttpProblem, rule: string, detail: Record<string, unknown> = {}): Promise<never> {
+      await createAuditRepository(db).append({ actor: who.id, action, subjectType: 'task', subjectId: key, outcome: 'refused', rule, detail: { ...detail, status: problem.status, reason: problem.message } });
+      throw problem;
+    },
+
     async claim(key: string, who: Principal): Promise<Task> {
-      return decide(key, who, 'task.claim', async (task, tx) => {
-        if (task.assignee && task.assignee !== who.id) throw new HttpProblem(409, `task ${key} is claimed by ${task.assignee}`);
-        await createTaskRepository(tx).setAssignee(key, who.id);
-        return { ...task, assignee: who.id };
-      });
+      return decide(
+        key,
+        who,
+        'task.claim',
+        async (task, tx) => {
+          await createTaskRepository(tx).setAssignee(key, who.id);
+          return { ...task, assignee: who.id };
+        },
+        {
+          precheck: (task) => {
+            if (task.assignee && task.assignee !== who.id) throw new Refused(new HttpProblem(409, `task ${key} is claimed by ${task.assignee}`), 'claimed');
+          },
+        },
+      );
     },
 
     async unclaim(key: string, who: Principal): Promise<Task> {
-      return db.transaction(async (tx) => {
+      const outcome = await db.transaction(async (tx) => {
         const tasks = createTaskRepository(tx);
+        const audit = createAuditRepository(tx);
         const task = await tasks.get(key, { forUpdate: true });
-        if (!task || !canSee(task, who)) throw notFound('task');
-        if (task.state !== 'CREATED') throw new HttpProblem(409, `task ${key} is ${task.state.toLowerCase()}`);
-        if (!task.assignee) throw new HttpProblem(409, `task ${key} is not claimed`);
-        if (task.assignee !== who.id && !who.roles.includes('admin')) throw new HttpProblem(403, `task ${key} is claimed by ${task.assignee}; only they or an admin can unclaim it`, { rule: 'assignee' });
+        const refuse = async (problem: HttpProblem, rule: string) => {
+          await audit.append({ actor: who.id, action: 'task.unclaim', subjectType: 'task', subjectId: key, outcome: 'refused', rule, detail: { status: problem.status, reason: problem.message } });
+          return { ok: false as const, problem };
+        };
+        if (!task || !canSee(task, who)) return refuse(notFound('task'), task ? 'not-visible' : 'not-found');
+        if (task.state !== 'CREATED') return refuse(new HttpProblem(409, `task ${key} is ${task.state.toLowerCase()}`), 'task-state');
+        if (!task.assignee) return refuse(new HttpProblem(409, `task ${key} is not claimed`), 'not-claimed');
+        if (task.assignee !== who.id && !who.roles.includes('admin')) return refuse(new HttpProblem(403, `task ${key} is claimed by ${task.assignee}; only they or an admin can unclaim it`, { rule: 'assignee' }), 'assignee');
         await tasks.setAssignee(key, null);
-        await createAuditRepository(tx).append({ actor: who.id, action: 'task.unclaim', subjectType: 'task', subjectId: key, detail: { previousAssignee: task.assignee } });
-        return { ...task, assignee: null };
+        await audit.append({ actor: who.id, action: 'task.unclaim', subjectType: 'task', subjectId: key, detail: { previousAssignee: task.assignee } });
+        return { ok: true as const, task: { ...task, assignee: null } };
       });
+      if (!outcome.ok) throw outcome.problem;
+      return outcome.task;
     },
 
+    /**
+     * Completes a task the caller has claimed. The variables are checked first: no control
+     * variable (domain/sod CONTROL_VARIABLES), and only what the task's form declares.
+     */
     async complete(key: string, who: Principal, input: Variables): Promise<{ task: Task; variables: Variables }> {
-      const preview = await createTaskRepository(db).get(key);
-      if (!preview || !canSee(preview, who)) throw notFound('task');
-      const violation = validateAgainstForm(preview.form, input);
-      if (violation) throw new HttpProblem(400, `${violation.field} ${violation.message}`, { field: violation.field });
       const { task, variables } = await decide(
         key,
         who,
         'task.complete',
-        async (task, tx, check) => {
-          if (task.assignee !== who.id) throw new HttpProblem(409, task.assignee ? `task ${key} is claimed by ${task.assignee}` : `claim task ${key} before completing it`);
+        async (task, tx, facts, level) => {
+          const now = new Date(engine.clock?.now() ?? Date.now());
           const variables: Variables = { ...input, workedBy: who.id };
-          if (check.level) {
-            const earlier = Array.isArray(task.variables.approvals) ? (task.variables.approvals as unknown[]) : [];
-            variables.approvals = [...earlier, { by: who.id, level: check.level, approved: input.approved !== false, at: new Date().toISOString() }];
+          const requestId = str(task.variables.requestId);
+          if (level) {
+            const approved = input.approved !== false;
+            const reason = str(input.reason) ?? str(input.rejectionReason);
+            await recordApproval(tx, { actor: who.id, subject: facts.subject, level, approved, taskKey: key, processInstanceKey: task.processInstanceKey, reason });
+            // the process carries the chain for its own conditions; controls read the audit trail, not this
+            const earlier = Array.isArray(task.variables.approvals) ? (task.variables.approvals as { level?: unknown }[]).filter((a) => Number(a?.level) !== level) : [];
+            variables.approvals = [...earlier, { by: who.id, level, approved, reason: reason ?? null, at: now.toISOString() }];
+            if (facts.subject.kind === 'adjustment') {
+              const requests = requestRepository(tx);
+              await requests.recordApproval(facts.subject.id, { level, by: who.id, approved, reason }, now);
+              if (requestId) await requests.record(requestId, { action: task.elementId, actor: who.id, outcome: 'allowed', detail: { adjustmentId: facts.subject.id, approved, level } }, now);
+            }
+          } else if (requestId && facts.subject.kind === 'request') {
+            const requests = requestRepository(tx);
+            await requests.update(requestId, { assignee: who.id }, now);
+            await requests.record(requestId, { action: task.elementId, actor: who.id, outcome: 'allowed', detail: { variables: input } }, now);
           }
           await createTaskRepository(tx).markCompleted(key, who.id, variables);
           return { task, variables };
         },
-        { variables: Object.keys(input) },
+        {
+          detail: { variables: Object.keys(input) },
+          precheck: (task) => {
+            if (task.assignee !== who.id) throw new Refused(new HttpProblem(409, task.assignee ? `task ${key} is claimed by ${task.assignee}` : `claim task ${key} before completing it`), task.assignee ? 'claimed' : 'not-claimed');
+            for (const name of Object.keys(input)) {
+              const control = controlVariable(name);
+              if (control) throw new Refused(new HttpProblem(400, `variables.${name} is a process control variable and cannot be set by completing a task`, { field: `variables.${name}` }), 'control-variable');
+            }
+            const violation = validateAgainstForm(task.form, input, declaredOutputs(task.headers));
+            if (violation) throw new Refused(new HttpProblem(400, `${violation.field} ${violation.message}`, { field: violation.field }), 'form');
+          },
+        },
       );
       try {
         await engine.completeUserTask(key, variables);

@@ -17,12 +17,26 @@ export interface DutyRecord {
   duty: Duty;
   /** The approval level, for approvals. */
   level?: number;
+  /** For approvals: false when the person rejected; a rejection never counts towards release. */
+  approved?: boolean;
 }
 
 export interface SodCheck {
   actor: SodActor;
   duty: Duty;
-  subject: { kind: SubjectKind; id: string; amount?: string | null };
+  subject: {
+    kind: SubjectKind;
+    id: string;
+    amount?: string | null;
+    /** The subject's type within its kind (an adjustment's kind: correction, refund, contract). */
+    type?: string | null;
+    /**
+     * Distinct approvers the subject's own policy asks for, computed from the facts in the
+     * database (a communication's kind, amount and customer risk; an adjustment's approval chain).
+     * Release needs the larger of this and the amount thresholds.
+     */
+    required?: number;
+  };
   /** Duties already done on this subject, by anyone. */
   history: DutyRecord[];
   /** The task through which the duty is done, when there is one. */
@@ -49,6 +63,7 @@ function conflicts(c: SodCheck, policy: SodPolicy): SodDecision {
   for (const conflict of policy.conflicts) {
     if (conflict.second !== c.duty) continue;
     if (conflict.subjects !== '*' && !conflict.subjects.includes(c.subject.kind)) continue;
+    if (conflict.types && !conflict.types.includes(c.subject.type ?? '')) continue;
     if (c.history.some((h) => h.actor === c.actor.id && h.duty === conflict.first)) {
       return refuse(conflict.rule, `${c.actor.id} ${conflict.did} ${c.subject.kind} ${c.subject.id} and cannot ${conflict.must} it`);
     }
@@ -76,18 +91,37 @@ function fourEyes(c: SodCheck, policy: SodPolicy): SodDecision {
   if (c.duty !== policy.releaseDuty) return allow;
   const amount = c.subject.amount;
   if (amount !== undefined && amount !== null && !isAmount(amount)) return refuse('four-eyes', `amount ${JSON.stringify(amount)} of ${c.subject.kind} ${c.subject.id} is not a decimal string`);
-  const needed = requiredApprovers(amount, policy);
+  const needed = Math.max(requiredApprovers(amount, policy), c.subject.required ?? 0);
   if (!needed) return allow;
   // an approval by someone who also made the subject does not count
   const makers = new Set(
-    c.history.filter((h) => policy.conflicts.some((k) => k.first === h.duty && k.second === policy.approvalDuty && (k.subjects === '*' || k.subjects.includes(c.subject.kind)))).map((h) => h.actor),
+    c.history
+      .filter((h) => policy.conflicts.some((k) => k.first === h.duty && k.second === policy.approvalDuty && (k.subjects === '*' || k.subjects.includes(c.subject.kind)) && (!k.types || k.types.includes(c.subject.type ?? ''))))
+      .map((h) => h.actor),
   );
-  const approvers = new Set(c.history.filter((h) => h.duty === policy.approvalDuty && !makers.has(h.actor)).map((h) => h.actor));
+  const approvers = new Set(c.history.filter((h) => h.duty === policy.approvalDuty && h.approved !== false && !makers.has(h.actor)).map((h) => h.actor));
   if (approvers.size >= needed) return allow;
-  return refuse('four-eyes', `${c.subject.kind} ${c.subject.id} for ${amount} needs ${needed} distinct approver${needed > 1 ? 's' : ''}, has ${approvers.size}`);
+  const what = amount === undefined || amount === null ? '' : ` for ${amount}`;
+  return refuse('four-eyes', `${c.subject.kind} ${c.subject.id}${what} needs ${needed} distinct approver${needed > 1 ? 's' : ''}, has ${approvers.size}`);
 }
 
-const RULES: ((c: SodCheck, p: SodPolicy) => SodDecision)[] = [candidateGroup, conflicts, distinctApprovers, fourEyes];
+/**
+ * At release, the whole history is held to the table: no person did both duties of a conflict
+ * on this subject, whichever door let each of them through.
+ */
+function consistentHistory(c: SodCheck, policy: SodPolicy): SodDecision {
+  if (c.duty !== policy.releaseDuty) return allow;
+  for (const conflict of policy.conflicts) {
+    if (conflict.subjects !== '*' && !conflict.subjects.includes(c.subject.kind)) continue;
+    if (conflict.types && !conflict.types.includes(c.subject.type ?? '')) continue;
+    const seconds = c.history.filter((h) => h.duty === conflict.second && (h.duty !== policy.approvalDuty || h.approved !== false));
+    const both = seconds.find((h) => c.history.some((f) => f.actor === h.actor && f.duty === conflict.first));
+    if (both) return refuse(conflict.rule, `${both.actor} ${conflict.did} ${c.subject.kind} ${c.subject.id} and also did ${conflict.must} it; nothing is released`);
+  }
+  return allow;
+}
+
+const RULES: ((c: SodCheck, p: SodPolicy) => SodDecision)[] = [candidateGroup, conflicts, distinctApprovers, consistentHistory, fourEyes];
 
 /** Evaluates every rule in order; the first refusal wins. */
 export function checkSod(check: SodCheck, policy: SodPolicy = defaultSodPolicy): SodDecision {

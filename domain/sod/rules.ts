@@ -1,20 +1,35 @@
 /**
- * Segregation of duties as data. Each entry names the rule a refusal quotes; the policy
- * (policy.ts) only interprets this table, so a new conflict is a new row, not a new `if`.
- * Amounts are decimal strings, compared exactly.
+ * Segregation of duties as data: the one table of rules for communications, requests,
+ * adjustments, credit changes, process and template versions. Each entry names the rule a
+ * refusal quotes; the policy (policy.ts) only interprets this table, so a new conflict is a
+ * new row, not a new `if`. Amounts are decimal strings, compared exactly.
  */
 
-/** What a person does to a subject. `initiate`, `propose` and `author` make; the rest check. */
-export type Duty = 'initiate' | 'propose' | 'author' | 'work' | 'approve' | 'deploy' | 'release';
+/**
+ * What a person does to a subject. `initiate`, `propose`, `author` and `manage` (the account
+ * manager of the customer the subject is about) make or own; the rest check.
+ */
+export type Duty = 'initiate' | 'propose' | 'author' | 'manage' | 'work' | 'approve' | 'deploy' | 'release';
 
 export type SubjectKind = 'communication' | 'request' | 'adjustment' | 'credit-change' | 'process-version' | 'template-version';
 
-export type SodRule = 'candidate-group' | 'maker-checker' | 'distinct-approvers' | 'proposer-not-approver' | 'requester-not-resolver' | 'author-not-deployer' | 'author-not-approver' | 'four-eyes';
+export type SodRule =
+  | 'candidate-group'
+  | 'maker-checker'
+  | 'distinct-approvers'
+  | 'proposer-not-approver'
+  | 'requester-not-resolver'
+  | 'author-not-deployer'
+  | 'author-not-approver'
+  | 'account-manager-not-refund-approver'
+  | 'four-eyes';
 
 /** Whoever did `first` on a subject of these kinds may not do `second` on the same subject. */
 export interface ConflictingDuties {
   rule: SodRule;
   subjects: SubjectKind[] | '*';
+  /** Only subjects of these types (an adjustment's kind: refund, contract, correction). */
+  types?: string[];
   first: Duty;
   second: Duty;
   /** Past tense of `first` and bare `second`, for the reason text. */
@@ -33,7 +48,7 @@ export interface SodPolicy {
   thresholds: ApprovalThreshold[];
   /** Duties that take part in an approval chain (one person, one level). */
   approvalDuty: Duty;
-  /** The duty that sends or books; checked against the thresholds. */
+  /** The duty that sends or books; checked against the thresholds and the subject's own requirement. */
   releaseDuty: Duty;
 }
 
@@ -42,11 +57,14 @@ export const defaultSodPolicy: SodPolicy = {
     { rule: 'maker-checker', subjects: '*', first: 'initiate', second: 'approve', did: 'initiated', must: 'approve' },
     { rule: 'maker-checker', subjects: '*', first: 'initiate', second: 'release', did: 'initiated', must: 'release' },
     { rule: 'proposer-not-approver', subjects: ['adjustment'], first: 'propose', second: 'approve', did: 'proposed', must: 'approve' },
-    { rule: 'requester-not-resolver', subjects: ['request'], first: 'initiate', second: 'work', did: 'raised', must: 'work on' },
+    { rule: 'requester-not-resolver', subjects: ['request', 'adjustment'], first: 'initiate', second: 'work', did: 'raised', must: 'work on' },
+    { rule: 'requester-not-resolver', subjects: ['adjustment'], first: 'initiate', second: 'propose', did: 'raised', must: 'propose an adjustment to' },
+    // consideration payable to one's own customer: the account manager does not approve it
+    { rule: 'account-manager-not-refund-approver', subjects: ['adjustment'], types: ['refund', 'contract'], first: 'manage', second: 'approve', did: 'manages the customer of', must: 'approve' },
     { rule: 'author-not-deployer', subjects: ['process-version', 'template-version'], first: 'author', second: 'deploy', did: 'authored', must: 'deploy' },
     { rule: 'author-not-approver', subjects: ['template-version'], first: 'author', second: 'approve', did: 'authored', must: 'approve' },
   ],
-  // the communication approval policy: one approver above 10,000, four eyes above 50,000
+  // the communication approval policy's floor for any amount: one approver above 10,000, four eyes above 50,000
   thresholds: [
     { above: '10000.00', approvers: 1 },
     { above: '50000.00', approvers: 2 },
@@ -54,3 +72,37 @@ export const defaultSodPolicy: SodPolicy = {
   approvalDuty: 'approve',
   releaseDuty: 'release',
 };
+
+/**
+ * Variables a process uses for control: who made or approved a subject, how many approvals it
+ * needs, what it is about. No task completion may set them, whatever its form says; workers and
+ * the start of an instance set them. (`approvedBy1`, `approvedBy2`... match `approvedBy`.)
+ */
+export const CONTROL_VARIABLES: readonly string[] = [
+  'approvals',
+  'approvalLevels',
+  'approvalGroups',
+  'approvers',
+  'approvedBy',
+  'initiatedBy',
+  'requestedBy',
+  'proposedBy',
+  'workedBy',
+  'completedBy',
+  'assignee',
+  'status',
+  'amount',
+  'riskSegment',
+  'communicationId',
+  'requestId',
+  'adjustmentId',
+  'customerId',
+  'kind',
+];
+
+/** The control variable `name` is, or undefined. */
+export function controlVariable(name: string): string | undefined {
+  if (CONTROL_VARIABLES.includes(name)) return name;
+  if (/^approvedBy\d*$/.test(name)) return 'approvedBy';
+  return undefined;
+}

@@ -77,9 +77,13 @@ describe('segregation of duties', () => {
     expect(release('60000.00', [{ actor: 'alice', duty: 'approve', level: 1 }, { actor: 'bob', duty: 'approve', level: 2 }])).toEqual({ allowed: true });
   });
 
-  it('does not count an approval by the maker, and refuses the maker releasing', () => {
+  it('refuses to release what its maker approved, and refuses the maker releasing', () => {
     const history = [{ actor: 'ada', duty: 'initiate' as const }, { actor: 'ada', duty: 'approve' as const, level: 1 }];
-    expect(checkSod(check({ actor: { id: 'w', groups: [] }, duty: 'release', subject: { kind: 'communication', id: 'c', amount: '20000.00' }, history }))).toMatchObject({ allowed: false, rule: 'four-eyes' });
+    expect(checkSod(check({ actor: { id: 'w', groups: [] }, duty: 'release', subject: { kind: 'communication', id: 'c', amount: '20000.00' }, history }))).toMatchObject({ allowed: false, rule: 'maker-checker', reason: expect.stringContaining('nothing is released') });
+    // an approval by someone else is still needed when the maker's is set aside
+    expect(checkSod(check({ actor: { id: 'w', groups: [] }, duty: 'release', subject: { kind: 'communication', id: 'c', amount: '20000.00' }, history: [{ actor: 'ada', duty: 'initiate' }] }))).toMatchObject({ allowed: false, rule: 'four-eyes' });
+    // the subject's own policy (from the database's facts) can ask for more than the amount thresholds
+    expect(checkSod(check({ actor: { id: 'w', groups: [] }, duty: 'release', subject: { kind: 'communication', id: 'c', amount: '1.00', required: 1 }, history: [] }))).toMatchObject({ allowed: false, rule: 'four-eyes' });
     expect(checkSod(check({ actor: ada, duty: 'release', subject: { kind: 'communication', id: 'c', amount: '1.00' }, history }))).toMatchObject({ allowed: false, rule: 'maker-checker' });
   });
 

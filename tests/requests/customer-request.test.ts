@@ -4,7 +4,6 @@
  * escalation, and the SLA clock paused while the request waits on the customer.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DutyRefused } from '../../storage/requests.js';
 import { dbKinds } from '../support/db.js';
 import { openRequestWorld, type RequestWorld } from './harness.js';
 
@@ -35,18 +34,18 @@ for (const kind of kinds) {
       const request = await w.service.repo.get(r.id);
       expect(request).toMatchObject({ category: 'billing-dispute', priority: 'high', team: 'finance', status: 'in_progress' });
       expect((await w.db('invoices').where({ id: 'INV-2026-0199' }).first()).status).toBe('disputed');
-      await w.service.completeTask(review, { id: 'fiona', roles: ['finance'] }, { adjustmentAmount: '12500.00', adjustmentReason: 'one unit ordered at the 2026 contract price of 12,500' });
+      await w.complete(review, { id: 'fiona', roles: ['finance'] }, { adjustmentAmount: '12500.00', adjustmentReason: 'one unit ordered at the 2026 contract price of 12,500' });
       // then the correction needs a finance lead and then a controller (four eyes)
       const first = await w.task(r.id, 'approve-adjustment-1');
       expect(first.candidateGroups).toEqual(['finance-lead']);
       // the proposer cannot approve her own correction
-      await expect(w.service.completeTask(first, { id: 'fiona', roles: ['finance', 'finance-lead'] }, { approved: true })).rejects.toBeInstanceOf(DutyRefused);
-      await w.service.completeTask(first, { id: 'lena', roles: ['finance-lead', 'finance-controller'] }, { approved: true });
+      await expect(w.complete(first, { id: 'fiona', roles: ['finance', 'finance-lead'] }, { approved: true })).rejects.toMatchObject({ status: 403, extra: { rule: 'proposer-not-approver' } });
+      await w.complete(first, { id: 'lena', roles: ['finance-lead', 'finance-controller'] }, { approved: true });
       const second = await w.task(r.id, 'approve-adjustment-2');
       expect(second.candidateGroups).toEqual(['finance-controller']);
       // the first approver cannot also be the second
-      await expect(w.service.completeTask(second, { id: 'lena', roles: ['finance-lead', 'finance-controller'] }, { approved: true })).rejects.toThrow(/different person/);
-      await w.service.completeTask(second, { id: 'carl', roles: ['finance-controller'] }, { approved: true });
+      await expect(w.complete(second, { id: 'lena', roles: ['finance-lead', 'finance-controller'] }, { approved: true })).rejects.toThrow(/different person/);
+      await w.complete(second, { id: 'carl', roles: ['finance-controller'] }, { approved: true });
       const done = await w.ended(r.processInstanceKey);
       // then: a credit note for the difference, the invoice re-issued at the corrected amount under a revised number
       expect(done.state).toBe('COMPLETED');
@@ -97,9 +96,9 @@ for (const kind of kinds) {
     it('billing dispute: a rejected correction is explained to the customer, nothing is credited', async () => {
       const r = await w.service.submit({ customerId: 'C-ACME', invoiceId: 'INV-2026-0203', intakeChannel: 'api', subject: 'Overcharged on 2026-0203', body: 'The amount is wrong.', requestedBy: 'sam-agent' });
       const review = await w.task(r.id, 'review-invoice');
-      await w.service.completeTask(review, { id: 'fiona', roles: ['finance'] }, { adjustmentAmount: '1200.00' });
+      await w.complete(review, { id: 'fiona', roles: ['finance'] }, { adjustmentAmount: '1200.00' });
       const first = await w.task(r.id, 'approve-adjustment-1');
-      await w.service.completeTask(first, { id: 'lena', roles: ['finance-lead'] }, { approved: false, reason: 'price list applies' });
+      await w.complete(first, { id: 'lena', roles: ['finance-lead'] }, { approved: false, reason: 'price list applies' });
       await w.ended(r.processInstanceKey);
       expect(await w.service.repo.creditNotes('INV-2026-0203')).toHaveLength(0);
       expect(w.sent.find((s) => s.communicationId === `${r.id}-result-0`)?.templateId).toBe('request-resolution');
@@ -109,7 +108,7 @@ for (const kind of kinds) {
     it('billing dispute without a correction: finance answers, no approval', async () => {
       const r = await w.service.submit({ customerId: 'C-ACME', invoiceId: 'INV-2026-0142', intakeChannel: 'portal', category: 'billing-dispute', subject: 'Please check 2026-0142', body: '', requestedBy: 'acme' });
       const review = await w.task(r.id, 'review-invoice');
-      await w.service.completeTask(review, { id: 'fiona', roles: ['finance'] }, { answer: 'the invoice matches the order' });
+      await w.complete(review, { id: 'fiona', roles: ['finance'] }, { answer: 'the invoice matches the order' });
       const done = await w.ended(r.processInstanceKey);
       expect(done.elements.some((e) => e.elementId === 'approve-adjustment-1')).toBe(false);
       expect(w.sent.find((s) => s.communicationId === `${r.id}-result-0`)?.templateId).toBe('request-resolution');
@@ -120,7 +119,7 @@ for (const kind of kinds) {
       const task = await w.task(r.id, 'answer-payment-query');
       expect(task.candidateGroups).toEqual(['cash-application']);
       expect(task.variables).toMatchObject({ openBalance: '8450.50', openInvoices: [{ number: '2026-0157' }] });
-      await w.service.completeTask(task, { id: 'cara', roles: ['cash-application'] }, { answer: 'received on 12 Nov' });
+      await w.complete(task, { id: 'cara', roles: ['cash-application'] }, { answer: 'received on 12 Nov' });
       await w.ended(r.processInstanceKey);
       expect(await w.service.repo.get(r.id)).toMatchObject({ category: 'payment-clarification', resolution: 'answered', status: 'resolved' });
     });
@@ -129,18 +128,18 @@ for (const kind of kinds) {
       const r = await w.service.submit({ customerId: 'C-ACME', intakeChannel: 'portal', subject: 'Refund of overpayment', body: 'We paid twice, please refund.', amount: '7800.00', requestedBy: 'acme' });
       const assess = await w.task(r.id, 'assess-refund');
       // the requester may not work their own request
-      await expect(w.service.completeTask(assess, { id: 'acme', roles: ['customer-service'] }, {})).rejects.toThrow(/raised this request/);
-      await w.service.completeTask(assess, { id: 'ravi', roles: ['customer-service'] }, { adjustmentType: 'refund', adjustmentAmount: '7800.00', adjustmentReason: 'duplicate payment' });
+      await expect(w.complete(assess, { id: 'acme', roles: ['customer-service'] }, {})).rejects.toThrow(/raised this request/);
+      await w.complete(assess, { id: 'ravi', roles: ['customer-service'] }, { adjustmentType: 'refund', adjustmentAmount: '7800.00', adjustmentReason: 'duplicate payment' });
       const first = await w.task(r.id, 'approve-adjustment-1');
       expect(first.candidateGroups).toEqual(['customer-service-lead']);
-      await w.service.completeTask(first, { id: 'sue', roles: ['customer-service-lead'] }, { approved: true });
+      await w.complete(first, { id: 'sue', roles: ['customer-service-lead'] }, { approved: true });
       const second = await w.task(r.id, 'approve-adjustment-2');
       expect(second.candidateGroups).toEqual(['finance-lead']);
       // sam manages Acme's account: refusing him is the policy, whatever his roles
-      await expect(w.service.completeTask(second, { id: 'sam', roles: ['finance-lead'] }, { approved: true })).rejects.toThrow(/manages this customer's account/);
+      await expect(w.complete(second, { id: 'sam', roles: ['finance-lead'] }, { approved: true })).rejects.toThrow(/manages this customer's account/);
       // a person without the group is refused too
-      await expect(w.service.completeTask(second, { id: 'ola', roles: ['customer-service'] }, { approved: true })).rejects.toThrow(/holds none of the task's groups/);
-      await w.service.completeTask(second, { id: 'lena', roles: ['finance-lead'] }, { approved: true });
+      await expect(w.complete(second, { id: 'ola', roles: ['customer-service'] }, { approved: true })).rejects.toThrow(/holds none of the task's groups/);
+      await w.complete(second, { id: 'lena', roles: ['finance-lead'] }, { approved: true });
       await w.ended(r.processInstanceKey);
       const [adjustment] = await w.service.repo.adjustmentsFor(r.id);
       expect(adjustment).toMatchObject({ kind: 'refund', amount: '7800.00', status: 'applied', proposedBy: 'ravi' });
@@ -155,7 +154,7 @@ for (const kind of kinds) {
       const review = await w.task(r.id, 'credit-review');
       expect(review.variables.financialData).toMatchObject({ creditLimit: '20000.00', exposure: '8450.50', paymentBehaviour: { segment: 'high' } });
       expect(review.variables.priority).toBe('critical');
-      await w.service.completeTask(review, { id: 'cris', roles: ['credit'] }, { restructuringApproved: true, restructuringTerms: '3 monthly instalments' });
+      await w.complete(review, { id: 'cris', roles: ['credit'] }, { restructuringApproved: true, restructuringTerms: '3 monthly instalments' });
       await w.ended(r.processInstanceKey);
       expect(w.sent.find((s) => s.communicationId === `${r.id}-result-0`)?.templateId).toBe('request-resolution');
       expect(await w.service.repo.get(r.id)).toMatchObject({ resolution: 'restructured', team: 'credit' });
@@ -165,15 +164,15 @@ for (const kind of kinds) {
       const r = await w.service.submit({ customerId: 'C-ACME', intakeChannel: 'email', subject: 'Hello', body: 'Can someone call me?' });
       const triage = await w.task(r.id, 'triage-request');
       expect(triage.candidateGroups).toEqual(['triage']);
-      await w.service.completeTask(triage, { id: 'tom', roles: ['triage'] }, { triagedCategory: 'payment-clarification' });
+      await w.complete(triage, { id: 'tom', roles: ['triage'] }, { triagedCategory: 'payment-clarification' });
       const answer = await w.task(r.id, 'answer-payment-query');
-      await w.service.completeTask(answer, { id: 'cara', roles: ['cash-application'] }, {});
+      await w.complete(answer, { id: 'cara', roles: ['cash-application'] }, {});
       await w.ended(r.processInstanceKey);
       expect(await w.service.repo.get(r.id)).toMatchObject({ category: 'payment-clarification', status: 'resolved' });
 
       const spam = await w.service.submit({ customerId: null, customerEmail: 'someone@unknown.example', intakeChannel: 'email', subject: 'Win a prize', body: '...' });
       const t2 = await w.task(spam.id, 'triage-request');
-      await w.service.completeTask(t2, { id: 'tom', roles: ['triage'] }, { triageOutcome: 'reject' });
+      await w.complete(t2, { id: 'tom', roles: ['triage'] }, { triageOutcome: 'reject' });
       const ended = await w.ended(spam.processInstanceKey);
       expect(ended.elements.find((e) => e.elementId === 'request-rejected')?.state).toBe('COMPLETED');
       expect(await w.service.repo.get(spam.id)).toMatchObject({ status: 'closed', resolution: 'rejected' });
@@ -194,7 +193,7 @@ for (const kind of kinds) {
       const review = await w.task(r.id, 'review-invoice');
       // finance needs more from the customer mid-review: the SLA clock pauses again
       await w.engine.clock.advance(10 * HOUR);
-      await w.service.completeTask(review, { id: 'fiona', roles: ['finance'] }, { needCustomerInfo: true, infoNeeded: 'Which order does this relate to?' });
+      await w.complete(review, { id: 'fiona', roles: ['finance'] }, { needCustomerInfo: true, infoNeeded: 'Which order does this relate to?' });
       await w.reached(r.processInstanceKey, 'await-customer-reply');
       // the second question is finance's own, in the words the template can show
       expect(w.sent.find((s) => s.communicationId === `${r.id}-info-0-2`)?.data.question).toBe('Which order does this relate to?');
@@ -209,7 +208,7 @@ for (const kind of kinds) {
       const instance = await w.engine.getInstance(r.processInstanceKey);
       expect(instance?.variables.sla).toEqual({ reminderAfter: 'P1D', escalateAfter: 'P2D' });
       expect(Date.parse(String(instance?.variables.slaReminderAt)) - w.now().getTime()).toBe(14 * HOUR);
-      await w.service.completeTask(again, { id: 'fiona', roles: ['finance'] }, { needCustomerInfo: false });
+      await w.complete(again, { id: 'fiona', roles: ['finance'] }, { needCustomerInfo: false });
       await w.ended(r.processInstanceKey);
       expect((await w.service.repo.get(r.id))?.status).toBe('resolved');
     });
@@ -239,7 +238,7 @@ for (const kind of kinds) {
       expect((await w.service.repo.get(r.id))?.slaBreachedAt).not.toBeNull();
       // the review task is still open (non-interrupting)
       expect(await w.openTasks(r.id)).toEqual(['lead-review', 'review-invoice']);
-      await w.service.completeTask(review, { id: 'fiona', roles: ['finance'] }, {});
+      await w.complete(review, { id: 'fiona', roles: ['finance'] }, {});
       const ended = await w.ended(r.processInstanceKey);
       expect(ended.state).toBe('COMPLETED');
       expect(await w.openTasks(r.id)).toEqual([]);

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { evaluateDecision, parseDmn } from '../../engine/embedded/dmn/index.js';
 import { addAmounts, approvalChain, informationQuestion, slaDeadlines, subtractAmounts } from '../../domain/requests/policy.js';
-import { checkApprovedChain, checkDuty } from '../../domain/requests/duties.js';
+import { checkSod, type DutyRecord } from '../../domain/sod/index.js';
 import { requestMetrics } from '../../domain/requests/metrics.js';
 
 const dmn = (name: string) => parseDmn(fs.readFileSync(path.resolve(import.meta.dirname, '../../processes', name), 'utf8'), name);
@@ -73,69 +73,33 @@ describe('approval chains', () => {
   });
 });
 
-describe('segregation of duties', () => {
-  const request = { requestedBy: 'agent-a', accountManager: 'sam' };
-  const refund = { kind: 'refund', proposedBy: 'ravi', approvals: [] };
+describe('segregation of duties on requests and adjustments (rows of the one policy table)', () => {
+  // the facts as services/controls reads them from the database: the requester, the account manager, the proposer
+  const people: DutyRecord[] = [
+    { actor: 'agent-a', duty: 'initiate' },
+    { actor: 'sam', duty: 'manage' },
+  ];
+  const refund = { kind: 'adjustment' as const, id: 'adj-1', type: 'refund', amount: '7800.00', required: 2 };
+  const work = (id: string, groups: string[], candidateGroups = ['finance']) => checkSod({ actor: { id, groups }, duty: 'work', subject: { kind: 'request', id: 'r-1' }, history: people, task: { candidateGroups } });
+  const approve = (id: string, groups: string[], history: DutyRecord[], subject = refund, level = 1) =>
+    checkSod({ actor: { id, groups }, duty: 'approve', subject, history: [...people, { actor: 'ravi', duty: 'propose' }, ...history], task: { candidateGroups: groups }, level });
   it('refuses the requester, the proposer, a second level by the first approver, the account manager on refunds, and outsiders', () => {
-    expect(checkDuty({ action: 'work', actor: { id: 'agent-a', roles: ['finance'] }, candidateGroups: ['finance'], request })).toMatchObject({ allowed: false, rule: 'requester-not-resolver' });
-    expect(checkDuty({ action: 'approve', actor: { id: 'ravi', roles: ['finance-lead'] }, candidateGroups: ['finance-lead'], request, adjustment: refund, level: 1 })).toMatchObject({ allowed: false, rule: 'proposer-not-approver' });
-    expect(checkDuty({ action: 'approve', actor: { id: 'lena', roles: ['finance-controller'] }, candidateGroups: ['finance-controller'], request, adjustment: { ...refund, approvals: [{ level: 1, by: 'lena', approved: true }] }, level: 2 })).toMatchObject({ allowed: false, rule: 'four-eyes' });
-    expect(checkDuty({ action: 'approve', actor: { id: 'sam', roles: ['finance-lead'] }, candidateGroups: ['finance-lead'], request, adjustment: refund, level: 1 })).toMatchObject({ allowed: false, rule: 'account-manager-not-refund-approver' });
-    expect(checkDuty({ action: 'approve', actor: { id: 'sam', roles: ['finance-lead'] }, candidateGroups: ['finance-lead'], request, adjustment: { ...refund, kind: 'correction' }, level: 1 })).toEqual({ allowed: true });
-    expect(checkDuty({ action: 'work', actor: { id: 'x', roles: ['credit'] }, candidateGroups: ['finance'], request })).toMatchObject({ allowed: false, rule: 'candidate-group' });
+    expect(work('agent-a', ['finance'])).toMatchObject({ allowed: false, rule: 'requester-not-resolver' });
+    expect(approve('ravi', ['finance-lead'], [])).toMatchObject({ allowed: false, rule: 'proposer-not-approver' });
+    expect(approve('lena', ['finance-controller'], [{ actor: 'lena', duty: 'approve', level: 1 }], refund, 2)).toMatchObject({ allowed: false, rule: 'distinct-approvers' });
+    expect(approve('sam', ['finance-lead'], [])).toMatchObject({ allowed: false, rule: 'account-manager-not-refund-approver' });
+    expect(approve('sam', ['finance-lead'], [], { ...refund, type: 'correction' })).toEqual({ allowed: true });
+    expect(work('x', ['credit'])).toMatchObject({ allowed: false, rule: 'candidate-group' });
   });
   it('re-checks a finished chain before anything is applied', () => {
-    const adjustment = { kind: 'correction', proposedBy: 'fiona', approvals: [{ level: 1, by: 'lena', approved: true }, { level: 2, by: 'fiona', approved: true }] };
-    expect(checkApprovedChain({ request, adjustment, levels: 2 })).toMatchObject({ allowed: false, rule: 'proposer-not-approver' });
-    expect(checkApprovedChain({ request, adjustment: { ...adjustment, approvals: [{ level: 1, by: 'lena', approved: true }] }, levels: 2 })).toMatchObject({ allowed: false, rule: 'four-eyes' });
+    const release = (history: DutyRecord[], required = 2) => checkSod({ actor: { id: 'herald:release', groups: [] }, duty: 'release', subject: { kind: 'adjustment', id: 'adj-2', type: 'correction', amount: '1200.00', required }, history: [...people, ...history] });
+    const lena = { actor: 'lena', duty: 'approve' as const, level: 1 };
+    expect(release([{ actor: 'fiona', duty: 'propose' }, lena, { actor: 'fiona', duty: 'approve', level: 2 }])).toMatchObject({ allowed: false, rule: 'proposer-not-approver' });
+    expect(release([{ actor: 'fiona', duty: 'propose' }, lena])).toMatchObject({ allowed: false, rule: 'four-eyes' });
     // a requester who proposed the adjustment for their own request (a door that did not know them)
-    expect(checkApprovedChain({ request, adjustment: { ...adjustment, proposedBy: 'agent-a', approvals: [{ level: 1, by: 'lena', approved: true }, { level: 2, by: 'carl', approved: true }] }, levels: 2 })).toMatchObject({ allowed: false, rule: 'requester-not-resolver' });
-    expect(checkApprovedChain({ request, adjustment: { ...adjustment, approvals: [{ level: 1, by: 'lena', approved: true }, { level: 2, by: 'carl', approved: true }] }, levels: 2 })).toEqual({ allowed: true });
-  });
-});
-
-describe('SLA arithmetic, amounts and metrics', () => {
-  it('counts only time not spent waiting', () => {
-    const now = new Date('2026-12-01T00:00:00Z');
-    expect(slaDeadlines({ now, consumedMs: 10 * 3_600_000, reminderAfter: 'P1D', escalateAfter: 'P2D' })).toEqual({ reminderAt: '2026-12-01T14:00:00.000Z', escalateAt: '2026-12-02T14:00:00.000Z' });
-    expect(slaDeadlines({ now, consumedMs: 30 * 3_600_000, reminderAfter: 'P1D', escalateAfter: 'P2D' }).reminderAt).toBe(now.toISOString());
-  });
-  it('asks the customer in one sentence the template can show', () => {
-    expect(informationQuestion(['invoiceNumber'])).toBe('Please tell us the number of the invoice your request concerns.');
-    expect(informationQuestion(['invoiceNumber', 'amount'], 'Which order?')).toBe('Please tell us the number of the invoice your request concerns and the amount in question. Which order?');
-    expect(informationQuestion([], '  Which order?  ')).toBe('Which order?');
-    expect(informationQuestion([], null)).toBe('Please tell us more about your request.');
-  });
-  it('subtracts money exactly', () => {
-    expect(subtractAmounts('25000.00', '12500.00')).toBe('12500.00');
-    expect(subtractAmounts('0.3', '0.1')).toBe('0.20');
-    expect(subtractAmounts('100', '100.01')).toBe('-0.01');
-    expect(addAmounts('12500.00', '12500.00')).toBe('25000.00');
-    expect(addAmounts('0.1', '0.2')).toBe('0.30');
-  });
-  it('computes resolution time, backlog by team and age, breach and reopen rates', () => {
-    const now = new Date('2026-12-10T00:00:00Z');
-    const d = (s: string) => new Date(s);
-    const m = requestMetrics(
-      [
-        { team: 'finance', status: 'resolved', createdAt: d('2026-12-01T00:00:00Z'), resolvedAt: d('2026-12-01T10:00:00Z'), slaBreachedAt: null, reopenCount: 0 },
-        { team: 'finance', status: 'resolved', createdAt: d('2026-12-01T00:00:00Z'), resolvedAt: d('2026-12-03T06:00:00Z'), slaBreachedAt: d('2026-12-03T00:00:00Z'), reopenCount: 1 },
-        { team: 'finance', status: 'in_progress', createdAt: d('2026-12-09T12:00:00Z'), resolvedAt: null, slaBreachedAt: null, reopenCount: 0 },
-        { team: 'credit', status: 'waiting_customer', createdAt: d('2026-12-01T00:00:00Z'), resolvedAt: null, slaBreachedAt: null, reopenCount: 0 },
-      ],
-      now,
-    );
-    expect(m.resolved).toBe(2);
-    expect(m.resolutionHours).toEqual({ mean: 32, median: 10, p90: 54 });
-    expect(m.backlog).toEqual([
-      { team: 'credit', open: 1, age: { '<1d': 0, '1-3d': 0, '3-7d': 0, '>7d': 1 } },
-      { team: 'finance', open: 1, age: { '<1d': 1, '1-3d': 0, '3-7d': 0, '>7d': 0 } },
-    ]);
-    expect(m.slaBreachRate).toBe(0.5);
-    expect(m.reopenRate).toBe(0.5);
-    // a request reopened and running again still counts as reopened
-    const again = requestMetrics([{ team: 'finance', status: 'resolved', createdAt: d('2026-12-01T00:00:00Z'), resolvedAt: d('2026-12-02T00:00:00Z'), slaBreachedAt: null, reopenCount: 0 }, { team: 'finance', status: 'in_progress', createdAt: d('2026-12-01T00:00:00Z'), resolvedAt: null, slaBreachedAt: null, reopenCount: 1 }], now);
-    expect(again.reopenRate).toBe(0.5);
-    expect(again.resolved).toBe(1);
+    expect(release([{ actor: 'agent-a', duty: 'propose' }, lena, { actor: 'carl', duty: 'approve', level: 2 }])).toMatchObject({ allowed: false, rule: 'requester-not-resolver' });
+    // a rejection never counts towards release
+    expect(release([{ actor: 'fiona', duty: 'propose' }, lena, { actor: 'carl', duty: 'approve', level: 2, approved: false }])).toMatchObject({ allowed: false, rule: 'four-eyes' });
+    expect(release([{ actor: 'fiona', duty: 'propose' }, lena, { actor: 'carl', duty: 'approve', level: 2 }])).toEqual({ allowed: true });
   });
 });

@@ -12,6 +12,9 @@ import { silentLogger } from '../../config/log.js';
 import { seedDemoData } from '../../storage/demo-data.js';
 import { seedTemplateLibrary } from '../../storage/templates.js';
 import { requestService } from '../../storage/requests.js';
+import { createTasklist } from '../../api/services/tasklist.js';
+import { createTaskRepository } from '../../storage/repositories/tasks.js';
+import type { Principal } from '../../api/plugins/app/auth.js';
 import { startWorkers, workers } from '../../workers/index.js';
 import type { DbKind } from '../../storage/db.js';
 import { openTestDb, type TestDb } from '../support/db.js';
@@ -63,6 +66,10 @@ export async function openRequestWorld(kind: DbKind, options: { stubDelivery?: b
     );
   }
   const service = requestService(deps);
+  // people complete tasks through the one door, as every route does
+  const tasklist = createTasklist({ db: t.db, engine });
+  const unfollow = tasklist.follow(silentLogger);
+  await tasklist.rebuild();
 
   async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
     const until = Date.now() + timeoutMs;
@@ -88,6 +95,18 @@ export async function openRequestWorld(kind: DbKind, options: { stubDelivery?: b
     async openTasks(requestId: string): Promise<string[]> {
       return (await engine.listUserTasks()).filter((u) => u.variables.requestId === requestId).map((u) => u.elementId).sort();
     },
+    tasklist,
+    /**
+     * `who` (with these groups) claims and completes the task through the tasklist door, as the
+     * tasklist and the request's task route do; a refusal rejects with the door's problem.
+     */
+    async complete(task: UserTask, who: { id: string; roles: string[] }, variables: Variables = {}): Promise<void> {
+      await waitFor(`task row ${task.userTaskKey}`, async () => createTaskRepository(t.db).get(task.userTaskKey));
+      const principal = { id: who.id, name: who.id, roles: [], teams: who.roles, groups: who.roles, via: 'token' } as unknown as Principal;
+      const row = await createTaskRepository(t.db).get(task.userTaskKey);
+      if (row?.assignee !== who.id) await tasklist.claim(task.userTaskKey, principal);
+      await tasklist.complete(task.userTaskKey, principal, variables);
+    },
     /** Waits until the request's instance has ended. */
     async ended(processInstanceKey: string) {
       return waitFor(`instance ${processInstanceKey} to end`, async () => {
@@ -99,6 +118,7 @@ export async function openRequestWorld(kind: DbKind, options: { stubDelivery?: b
       return waitFor(`${elementId} ${state}`, async () => (await engine.getInstance(processInstanceKey))?.elements.find((e) => e.elementId === elementId && e.state === state));
     },
     async close() {
+      unfollow();
       await Promise.all(running.map((w) => w.close()));
       await Promise.allSettled([...inFlight]);
       await engine.stop();

@@ -10,7 +10,8 @@ import { hasRole } from '../../../domain/identity/index.js';
 import type { Engine } from '../../../engine/types.js';
 import type { Db } from '../../../storage/db.js';
 import { createTaskRepository } from '../../../storage/repositories/tasks.js';
-import { DutyRefused, requestService, type RequestRow } from '../../../storage/requests.js';
+import { requestService, type RequestRow } from '../../../storage/requests.js';
+import type { Tasklist } from '../../services/tasklist.js';
 import { principal, type Principal } from '../../plugins/app/auth.js';
 import { HttpProblem, notFound } from '../../plugins/problem.js';
 import { authProblems, Problem } from '../../schemas/common.js';
@@ -69,13 +70,8 @@ function scope(who: Principal): string | null | undefined {
   return who.customerId ?? null;
 }
 
-function refused(err: unknown): never {
-  if (err instanceof DutyRefused) throw new HttpProblem(403, err.message, { rule: err.decision.rule });
-  throw err;
-}
-
-export async function requestRoutes(app: FastifyInstance, opts: { db: Db; engine: Engine; now?: () => Date }): Promise<void> {
-  const { db, engine } = opts;
+export async function requestRoutes(app: FastifyInstance, opts: { db: Db; engine: Engine; tasklist: Tasklist; now?: () => Date }): Promise<void> {
+  const { db, engine, tasklist } = opts;
   // the engine's clock: the same time the workers and timers see (a virtual one in tests)
   const now = opts.now ?? (() => new Date(engine.clock?.now() ?? Date.now()));
   const service = requestService({ db, engine, now });
@@ -266,12 +262,15 @@ export async function requestRoutes(app: FastifyInstance, opts: { db: Db; engine
       const who = principal(request);
       const { id, key } = request.params as { id: string; key: string };
       const r = await visible(id, who);
-      const task = (await engine.listUserTasks({ processInstanceKey: r.processInstanceKey ?? undefined })).find((t) => t.userTaskKey === key && t.variables.requestId === r.id);
-      if (!task) throw notFound('open task of this request');
-      const tracked = await tasks.get(key);
-      if (tracked?.assignee && tracked.assignee !== who.id) throw new HttpProblem(409, `task ${key} is claimed by ${tracked.assignee}`);
-      await service.completeTask(task, { id: who.id, roles: who.groups }, (request.body as CompleteRequestTaskBody).variables ?? {}).catch(refused);
-      return { key, elementId: task.elementId, completedBy: who.id };
+      const task = await tasks.get(key);
+      // a task of another request is not this request's: 404, on the record like any refusal
+      if (!task || task.processInstanceKey !== r.processInstanceKey || task.variables.requestId !== r.id) {
+        await tasklist.refuse(key, who, 'task.complete', notFound('open task of this request'), 'not-this-request', { requestId: r.id });
+      }
+      // the same door as the tasklist: claimed by the caller (claimed here when free), then completed
+      if (task!.assignee !== who.id) await tasklist.claim(key, who);
+      await tasklist.complete(key, who, (request.body as CompleteRequestTaskBody).variables ?? {});
+      return { key, elementId: task!.elementId, completedBy: who.id };
     },
   );
 }
