@@ -1095,6 +1095,9 @@ export class EmbeddedEngine implements Engine {
     now: number,
   ): Promise<UserTask> {
     const info = loaded.rt.model.elements.get(w.elementId);
+    // a linked form (zeebe:formDefinition formId) is the latest version of that form deployed, as
+    // Zeebe's default binding does; its JSON travels with the task so the tasklist validates by it
+    const linked = spec.formKey?.startsWith('formId:') ? await tx('engine_resources').where({ kind: 'form', resource_id: spec.formKey.slice('formId:'.length) }).orderBy('version', 'desc').first('key', 'content') : undefined;
     const task: Omit<UserTask, 'userTaskKey'> = {
       kind: spec.camunda ? 'camunda' : 'job',
       jobKey,
@@ -1109,8 +1112,8 @@ export class EmbeddedEngine implements Engine {
       candidateUsers: spec.candidateUsers,
       dueDate: spec.dueDate,
       followUpDate: spec.followUpDate,
-      formKey: spec.formKey,
-      form: spec.form,
+      formKey: linked ? String(linked.key) : spec.formKey,
+      form: spec.form ?? (linked?.content as string | undefined),
       priority: spec.priority,
       variables,
       // job-based user tasks carry Zeebe's io.camunda.zeebe:* headers, as their job does
