@@ -5,6 +5,7 @@
  * what would run code on the server (JavaScript scripts and conditions). Every problem names the
  * element id and the rule in words a process analyst can act on.
  */
+import { isIsoDateTime, isIsoDuration, isTimeCycle } from '../embedded/timer-values.js';
 import type { DeployProblem } from '../types.js';
 
 export type FeelCheck = (expression: string) => { ok: true } | { ok: false; message: string };
@@ -47,32 +48,9 @@ const JUEL = /[$#]\{/;
 
 // -------------------------------------------------------------------------------- timers
 
-const DURATION = /^-?P(?!$)(?:\d+(?:[.,]\d+)?Y)?(?:\d+(?:[.,]\d+)?M)?(?:\d+(?:[.,]\d+)?W)?(?:\d+(?:[.,]\d+)?D)?(?:T(?=\d)(?:\d+(?:[.,]\d+)?H)?(?:\d+(?:[.,]\d+)?M)?(?:\d+(?:[.,]\d+)?S)?)?$/;
-const DATE_TIME = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)(Z|[+-]\d{2}(?::?\d{2})?)?(?:\[[A-Za-z0-9_+\-/]+\])?$/;
-const CRON_MACROS = new Set(['@yearly', '@annually', '@monthly', '@weekly', '@daily', '@midnight', '@hourly']);
-const CRON_FIELD = /^[0-9A-Za-z*?/,#-]+$/;
-
-export function isIsoDuration(text: string): boolean {
-  return DURATION.test(text);
-}
-
-export function isIsoDateTime(text: string): boolean {
-  const m = DATE_TIME.exec(text);
-  return !!m && !Number.isNaN(Date.parse(`${m[1]}T${m[2]}${m[3] ?? 'Z'}`.replace(/([+-]\d{2})(\d{2})$/, '$1:$2')));
-}
-
-/** Zeebe's timeCycle: `R[n]/[start/]duration`, or a Spring cron expression (6 fields) or macro. */
-export function isTimeCycle(text: string): boolean {
-  const parts = text.split('/');
-  if (/^R\d*$/.test(parts[0])) {
-    if (parts.length === 2) return isIsoDuration(parts[1]);
-    if (parts.length === 3) return isIsoDateTime(parts[1]) && isIsoDuration(parts[2]);
-    return false;
-  }
-  if (CRON_MACROS.has(text)) return true;
-  const fields = text.split(/\s+/);
-  return fields.length === 6 && fields.every((f) => CRON_FIELD.test(f));
-}
+// Durations, date-times and cycles are read by the module the engine's timers run on, so what
+// deploys is what runs (P1M from 31 January is 28 February; six-field Spring cron is a cycle).
+export { isIsoDateTime, isIsoDuration, isTimeCycle };
 
 // -------------------------------------------------------------------------------- helpers
 

@@ -48,7 +48,7 @@ import {
 import { Clock } from './clock.js';
 import { compile, parseModdle, type ProcessModel } from './model.js';
 import { canCatchError, InstanceRuntime, type JournalEntry, type Snapshot, type WaitRecord } from './runtime.js';
-import { durationMs, parseCycle, parseDate } from './timer-values.js';
+import { addDuration, cycleStep, firstCycleDue, nextCycleDue, parseCycle, parseDate } from './timer-values.js';
 import { prepareBpmn, prepareDmn, type DecisionRequirements, type DecisionService } from './deploy.js';
 
 export interface EmbeddedEngineOptions {
@@ -352,10 +352,10 @@ export class EmbeddedEngine implements Engine {
     const now = this.time.now();
     if (value.startsWith('=')) return undefined; // Zeebe evaluates these without variables; literal values only here
     if (kind === 'timeDate') return { dueAt: parseDate(value), repetitions: 1 };
-    if (kind === 'timeDuration') return { dueAt: now + durationMs(value, now), repetitions: 1 };
+    if (kind === 'timeDuration') return { dueAt: addDuration(value, now), repetitions: 1 };
     const cycle = parseCycle(value);
-    const first = cycle.start && cycle.start > now ? cycle.start : now + durationMs(cycle.interval, now);
-    return { dueAt: first, repetitions: cycle.repetitions, interval: cycle.interval };
+    // `interval` keeps what repeats: the duration, or the cron expression (see nextCycleDue)
+    return { dueAt: firstCycleDue(cycle, now), repetitions: cycle.repetitions, interval: cycleStep(cycle) };
   }
 
   private async model(definitionKey: number): Promise<ProcessModel> {
@@ -1421,7 +1421,7 @@ export class EmbeddedEngine implements Engine {
     if (!claimed) return;
     const remaining = t.repetitions === -1 ? -1 : t.repetitions - 1;
     if (t.interval && remaining !== 0) {
-      const dueAt = Number(t.due_at) + durationMs(t.interval, Number(t.due_at));
+      const dueAt = nextCycleDue(t.interval, Number(t.due_at));
       await this.db('engine_timers').insert({ definition_key: t.definition_key, element_id: t.element_id, due_at: dueAt, repetitions: remaining, interval: t.interval, state: 'CREATED' });
     }
     await this.startInstance(Number(t.definition_key), {}, t.element_id);

@@ -22,7 +22,7 @@ export type WaitDescriptor =
   | { kind: 'job'; type: string; retries: number; headers: Record<string, string>; userTask?: UserTaskSpec }
   | { kind: 'user-task'; userTask: UserTaskSpec }
   | { kind: 'message'; name: string; correlationKey: string }
-  | { kind: 'timer'; dueAt: number; repeat?: number; intervalMs?: number }
+  | { kind: 'timer'; dueAt: number; repeat?: number }
   | { kind: 'signal'; name: string }
   | { kind: 'call'; processId: string; variables: Variables }
   | { kind: 'incident'; failure: Failure };

@@ -13,7 +13,7 @@ import type { ElementState, IncidentErrorType, InstanceState, Variables } from '
 import { evaluateFeel, FeelError } from './feel/index.js';
 import { isJobElement, type ElementInfo, type ProcessModel } from './model.js';
 import type { Activated, ElementHost, Failure, PreparedEvent, UserTaskSpec, WaitDescriptor } from './runtime-types.js';
-import { durationMs, parseCycle, parseDate, timerText, TimerValueError } from './timer-values.js';
+import { addDuration, firstCycleDue, parseCycle, parseDate, timerText, TimerValueError } from './timer-values.js';
 import { heraldElements, waitHandler } from './elements.js';
 
 
@@ -1266,15 +1266,13 @@ export class InstanceRuntime implements ElementHost {
     const now = this.services.now();
     try {
       const text = timerText(r.value);
-      if (timer.kind === 'timeDuration') return { wait: { kind: 'timer', dueAt: now + durationMs(text, now) } };
+      if (timer.kind === 'timeDuration') return { wait: { kind: 'timer', dueAt: addDuration(text, now) } };
       if (timer.kind === 'timeDate') return { wait: { kind: 'timer', dueAt: parseDate(text) } };
       const cycle = parseCycle(text);
       // a repeating boundary restarts with the repetitions left on its inbound message
       const left = typeof content.repeat === 'number' ? content.repeat : content.inbound?.[0]?.repeat;
       const repeat = typeof left === 'number' ? left : cycle.repetitions;
-      const base = cycle.start && cycle.start > now ? cycle.start : now;
-      const dueAt = cycle.start && cycle.start > now ? cycle.start : base + durationMs(cycle.interval, base);
-      return { wait: { kind: 'timer', dueAt, repeat, intervalMs: durationMs(cycle.interval, base) } };
+      return { wait: { kind: 'timer', dueAt: firstCycleDue(cycle, now), repeat } };
     } catch (err) {
       if (err instanceof TimerValueError) return { failure: { errorType: 'EXTRACT_VALUE_ERROR', message: err.message } };
       throw err;
