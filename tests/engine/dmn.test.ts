@@ -53,18 +53,18 @@ describe('hit policies', () => {
     expect(dmnError(() => out('any', 55)).message).toMatch(/ANY/);
   });
 
-  it('given RULE ORDER, when several rules match, then all outputs in rule order', () => {
+  it('given RULE ORDER, when several rules match, then all outputs in rule order; when none, null (DMN-Scala)', () => {
     expect(out('ruleOrder', 35)).toEqual([1, 2, 3]);
-    expect(out('ruleOrder', 5)).toEqual([]);
+    expect(out('ruleOrder', 5)).toBeNull();
   });
 
   it('given OUTPUT ORDER, when several rules match, then all outputs sorted by output values', () => {
     expect(out('outputOrder', 25)).toEqual(['gold', 'silver', 'bronze']);
   });
 
-  it('given COLLECT, when several rules match, then a list; when none, an empty list', () => {
+  it('given COLLECT, when several rules match, then a list; when none, null as DMN-Scala gives (not [])', () => {
     expect(out('collect', 25)).toEqual([1, 2]);
-    expect(out('collect', 1)).toEqual([]);
+    expect(out('collect', 1)).toBeNull();
   });
 
   it('given COLLECT SUM, when rules match, then the exact decimal sum', () => {
@@ -73,11 +73,11 @@ describe('hit policies', () => {
     expect(out('collectSum', 1)).toBeNull();
   });
 
-  it('given COLLECT MIN / MAX / COUNT, when rules match, then the aggregate', () => {
+  it('given COLLECT MIN / MAX / COUNT, when rules match, then the aggregate; when none, null (DMN-Scala, COUNT too)', () => {
     expect(out('collectMin', 35)).toBe(1);
     expect(out('collectMax', 35)).toBe(3);
     expect(out('collectCount', 35)).toBe(3);
-    expect(out('collectCount', 1)).toBe(0);
+    expect(out('collectCount', 1)).toBeNull();
     expect(out('collectMax', 1)).toBeNull();
   });
 
@@ -161,10 +161,6 @@ describe('refused DMN', () => {
     expect(err.message).toMatch(/rule 'broken_r2' \(row 2\).*'broken_r2_i'.*Amount.*\[10\.\./);
   });
 
-  it('given a boxed context, when parsed, then it is refused naming the element', () => {
-    const err = dmnError(() => parseDmn(fixture('boxed-context.dmn')));
-    expect(err.message).toMatch(/'withContext'.*context.*'withContext_ctx'/);
-  });
 
   it('given a DOCTYPE with an external entity, when parsed, then it is refused', () => {
     expect(dmnError(() => parseDmn(fixture('doctype-entity.dmn'))).message).toMatch(/DOCTYPE/);
