@@ -8,6 +8,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import nodemailer from 'nodemailer';
+import { emailLengthProblem } from './email-address.js';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import { DeliveryError, HeaderInjectionError, InvalidRecipientError } from './errors.js';
 import type { ChannelAdapter, DeliveryReceipt, OutboundMessage } from './types.js';
@@ -49,7 +50,10 @@ function noControl(field: string, value: string | undefined): void {
 function checkAddress(field: string, value: string | undefined): string {
   if (value === undefined || value === '') throw new InvalidRecipientError(field, 'is missing', 'email');
   noControl(field, value);
-  if (value.length > 254 || !ADDRESS.test(value)) throw new InvalidRecipientError(field, `"${value}" is not a single valid email address`, 'email');
+  // the RFC 5321 lengths first: the pattern alone let a 234-character local part through
+  const tooLong = emailLengthProblem(value);
+  if (tooLong) throw new InvalidRecipientError(field, tooLong, 'email');
+  if (!ADDRESS.test(value)) throw new InvalidRecipientError(field, `"${value}" is not a single valid email address`, 'email');
   return value;
 }
 

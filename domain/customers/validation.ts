@@ -2,6 +2,8 @@
  * Customer master validation before anything is sent: the customer is active, KYC is valid on
  * the day of sending, the channel has a contact with consent. Every failed rule is named.
  */
+import { emailLengthProblem } from '../channels/email-address.js';
+
 export type Channel = 'email' | 'sms' | 'portal' | 'crm';
 export type MessageKind = 'transactional' | 'dunning' | 'legal' | 'marketing';
 
@@ -55,7 +57,9 @@ export function validateForCommunication(input: {
     if (kind === 'marketing' && !contact.marketingConsent) {
       failures.push({ rule: 'marketing-consent', message: `customer ${customer.id} has not consented to marketing by ${channel}` });
     }
-    if (channel === 'email' && !EMAIL.test(contact.address)) failures.push({ rule: 'contact-address', message: `the email address of customer ${customer.id} is not valid` });
+    const tooLong = channel === 'email' ? emailLengthProblem(contact.address) : undefined;
+    if (tooLong) failures.push({ rule: 'contact-address', message: `the email address of customer ${customer.id} (contact.address) ${tooLong}` });
+    else if (channel === 'email' && !EMAIL.test(contact.address)) failures.push({ rule: 'contact-address', message: `the email address of customer ${customer.id} is not valid` });
     if (channel === 'sms' && !PHONE.test(contact.address)) failures.push({ rule: 'contact-address', message: `the phone number of customer ${customer.id} is not in E.164 form` });
   }
   if (kind === 'marketing' && input.suppressed) {

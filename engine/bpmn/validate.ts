@@ -242,8 +242,11 @@ function validateActivity(el: El, c: Collector) {
     checkTaskDefinition();
   } else if (el.$type === 'bpmn:ScriptTask') {
     const script = ext(el, 'zeebe:Script');
-    if (!script && (!blank(el.scriptFormat) || !blank(el.script))) {
-      c.add(el.id, `the script task has an inline ${el.scriptFormat ? `'${el.scriptFormat}' ` : ''}script, which would run code on the server; use a FEEL zeebe:script (expression="=...") or a job worker (zeebe:taskDefinition)`);
+    // an inline script is refused even beside a zeebe:script: only the FEEL would run here, but the
+    // same file on another engine (or a later one) could run the JavaScript (finding 9 of issue 14)
+    if (!blank(el.scriptFormat) || !blank(el.script)) {
+      const beside = script ? ' beside its zeebe:script' : '';
+      c.add(el.id, `the script task has an inline ${el.scriptFormat ? `'${el.scriptFormat}' ` : ''}script${beside}, which would run code on the server; remove it and use a FEEL zeebe:script (expression="=...") or a job worker (zeebe:taskDefinition)`);
     } else if (script) {
       if (blank(script.expression)) c.add(el.id, 'a script task needs a FEEL expression (zeebe:script expression)');
       else c.mandatoryFeel(el.id, 'the script expression (zeebe:script expression)', script.expression);

@@ -6,6 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import { guardXml } from '../../engine/bpmn/guard.js';
 import { parseBpmn } from '../../engine/bpmn/parse.js';
+import { validateDefinitions } from '../../engine/bpmn/validate.js';
+import { prepareBpmn } from '../../engine/embedded/deploy.js';
+import { parseFeel } from '../../engine/embedded/feel/index.js';
 import { EngineError } from '../../engine/types.js';
 
 const diagram = (body = '<bpmn:startEvent id="start" />') => `<?xml version="1.0" encoding="UTF-8"?>
@@ -159,5 +162,38 @@ describe('parseBpmn', () => {
       expect.objectContaining({ resource: 'warned.bpmn', elementId: 'mystery', message: expect.stringMatching(/^mystery: the element <bpmn:fancyTask> at line 4, column 1 is not understood \(unknown type <bpmn:FancyTask>\)/) }),
       expect.objectContaining({ elementId: 'toNowhere', message: "toNowhere: targetRef points to 'missing', which does not exist in the file" }),
     ]);
+  });
+});
+
+describe('finding 9: inline JavaScript beside a zeebe:script is refused', () => {
+  const feelScript = (inline: string) =>
+    diagram(
+      `<bpmn:startEvent id="s" /><bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="compute" />` +
+        `<bpmn:scriptTask id="compute" ${inline}><bpmn:extensionElements><zeebe:script expression="=1 + 1" resultVariable="two" /></bpmn:extensionElements>${inline ? '<bpmn:script>require("child_process").execSync("id")</bpmn:script>' : ''}</bpmn:scriptTask>` +
+        `<bpmn:sequenceFlow id="f2" sourceRef="compute" targetRef="e" /><bpmn:endEvent id="e" />`,
+    );
+  const problems = async (xml: string) => validateDefinitions((await parseBpmn(xml, 'script.bpmn')).definitions, 'script.bpmn', { checkFeel: parseFeel });
+
+  it('given a <bpmn:script> body with scriptFormat javascript beside a FEEL zeebe:script, names the element and refuses it at deploy', async () => {
+    const xml = feelScript('scriptFormat="javascript"');
+    expect(await problems(xml)).toEqual([expect.objectContaining({ elementId: 'compute', message: expect.stringMatching(/inline 'javascript' script beside its zeebe:script, which would run code on the server/) })]);
+    const err = await prepareBpmn(xml, 'script.bpmn').then(
+      () => undefined,
+      (e: unknown) => e as EngineError,
+    );
+    expect(err).toBeInstanceOf(EngineError);
+    expect(err!.code).toBe('DEPLOY_REFUSED');
+    expect(JSON.stringify(err!.details?.problems)).toContain('compute');
+  });
+
+  it('refuses a scriptFormat alone, or a script body alone, beside a zeebe:script', async () => {
+    const formatOnly = diagram('<bpmn:scriptTask id="fmt" scriptFormat="javascript"><bpmn:extensionElements><zeebe:script expression="=1" resultVariable="x" /></bpmn:extensionElements></bpmn:scriptTask>');
+    expect((await problems(formatOnly)).map((p) => p.elementId)).toContain('fmt');
+    const bodyOnly = diagram('<bpmn:scriptTask id="body"><bpmn:extensionElements><zeebe:script expression="=1" resultVariable="x" /></bpmn:extensionElements><bpmn:script>1</bpmn:script></bpmn:scriptTask>');
+    expect((await problems(bodyOnly)).map((p) => p.elementId)).toContain('body');
+  });
+
+  it('still accepts a FEEL zeebe:script with nothing beside it', async () => {
+    expect(await problems(feelScript(''))).toEqual([]);
   });
 });
