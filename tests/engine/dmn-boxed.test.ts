@@ -79,3 +79,46 @@ describe('DMN-Scala results and messages', () => {
     expect(() => evaluateDecision(drg, 'nope', {})).toThrow(/no decision found with id 'nope'/);
   });
 });
+
+describe('names and DMN 1.5 boxed expressions (DMN TCK 0037, 1111, 1150, 1151)', () => {
+  const model = (body: string) =>
+    parseDmn(`<definitions xmlns="https://www.omg.org/spec/DMN/20230324/MODEL/" id="d" name="d" namespace="http://herald.test/dmn/names">${body}</definitions>`);
+
+  it('given BKM parameters named like paths (Person.Name), when invoked, then they are names inside the BKM and paths outside', () => {
+    const drg = model(`
+      <businessKnowledgeModel id="greet" name="Greet"><variable name="Greet"/>
+        <encapsulatedLogic><formalParameter name="Person.Name"/><literalExpression><text>"Hello " + Person.Name</text></literalExpression></encapsulatedLogic>
+      </businessKnowledgeModel>
+      <decision id="greeting" name="Greeting"><variable name="Greeting"/>
+        <invocation><literalExpression><text>Greet</text></literalExpression>
+          <binding><parameter name="Person.Name"/><literalExpression><text>Person.Name</text></literalExpression></binding>
+        </invocation>
+      </decision>`);
+    expect(evaluateDecision(drg, 'greeting', { Person: { Name: 'Ada' } }).output).toBe('Hello Ada');
+  });
+
+  it('given a decision without an id, when evaluated, then its name stands in for the id', () => {
+    const drg = model(`<decision name="no-id"><literalExpression><text>1 + 1</text></literalExpression></decision>`);
+    expect(evaluateDecision(drg, 'no-id', {}).output).toBe(2);
+  });
+
+  it('given a conditional whose condition is not a boolean, or a filter whose match is not, when evaluated, then null', () => {
+    const drg = model(`
+      <decision id="cond" name="cond"><conditional>
+        <if><literalExpression><text>"abc"</text></literalExpression></if>
+        <then><literalExpression><text>"then"</text></literalExpression></then>
+        <else><literalExpression><text>"else"</text></literalExpression></else>
+      </conditional></decision>
+      <decision id="filt" name="filt"><filter>
+        <in><literalExpression><text>[1,2,3]</text></literalExpression></in>
+        <match><literalExpression><text>if item &lt;= 2 then true else "no"</text></literalExpression></match>
+      </filter></decision>
+      <decision id="ok" name="ok"><filter>
+        <in><literalExpression><text>[1,2,3]</text></literalExpression></in>
+        <match><literalExpression><text>item &gt;= 2</text></literalExpression></match>
+      </filter></decision>`);
+    expect(evaluateDecision(drg, 'cond', {}).output).toBeNull();
+    expect(evaluateDecision(drg, 'filt', {}).output).toBeNull();
+    expect(evaluateDecision(drg, 'ok', {}).output).toEqual([2, 3]);
+  });
+});

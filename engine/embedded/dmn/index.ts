@@ -351,7 +351,12 @@ class ModelCompiler {
         const cond = this.boxed(expressionIn(kid(el, 'if') ?? el), `the condition of ${where(el)}`);
         const then = this.boxed(kid(el, 'then') && expressionIn(kid(el, 'then')!), `the then branch of ${where(el)}`);
         const otherwise = this.boxed(kid(el, 'else') && expressionIn(kid(el, 'else')!), `the else branch of ${where(el)}`);
-        return (scope, env) => (cond(scope, env) === true ? then(scope, env) : otherwise(scope, env));
+        // DMN 1.5 (TCK 1150): a condition that is not a boolean makes the conditional null
+        return (scope, env) => {
+          const c = cond(scope, env);
+          if (c !== null && typeof c !== 'boolean') return null;
+          return c === true ? then(scope, env) : otherwise(scope, env);
+        };
       }
       case 'filter': {
         const input = this.boxed(kid(el, 'in') && expressionIn(kid(el, 'in')!), `the list of the filter ${where(el)}`);
@@ -359,11 +364,16 @@ class ModelCompiler {
         return (scope, env) => {
           const list = input(scope, env);
           if (!Array.isArray(list)) return null;
-          return list.filter((item) => {
+          const kept: unknown[] = [];
+          for (const item of list) {
             const inner: Scope = { ...scope, item };
             if (item && typeof item === 'object' && !Array.isArray(item) && Object.getPrototypeOf(item) === Object.prototype) Object.assign(inner, item);
-            return match(inner, env) === true;
-          });
+            const m = match(inner, env);
+            // DMN 1.5 (TCK 1151): a match that is not a boolean makes the filter null
+            if (m !== null && typeof m !== 'boolean') return null;
+            if (m === true) kept.push(item);
+          }
+          return kept;
         };
       }
       case 'for':
@@ -379,6 +389,8 @@ class ModelCompiler {
           if (!Array.isArray(list)) return null;
           const results = list.map((item) => body({ ...scope, [variable]: item }, env));
           if (kind === 'for') return results;
+          // DMN 1.5 (TCK 1153, 1154): a body that is not a boolean makes every / some null
+          if (results.some((r) => r !== null && typeof r !== 'boolean')) return null;
           if (kind === 'every') return results.every((r) => r === true) ? true : results.some((r) => r === false) ? false : null;
           return results.some((r) => r === true) ? true : results.every((r) => r === false) ? false : null;
         };
@@ -614,8 +626,9 @@ export function feelEqual(a: unknown, b: unknown): boolean {
 const LOGIC_KINDS = new Set(['decisionTable', 'literalExpression', 'context', 'invocation', 'list', 'relation', 'functionDefinition', 'conditional', 'filter', 'for', 'every', 'some']);
 
 function parseDecision(el: XmlElement, compiler: ModelCompiler): CompiledDecision {
-  const id = el.attrs.id;
-  if (!id) throw new DmnError(`a decision at line ${el.line} has no id`);
+  // DMN requires an id, but a decision is also found by name (the TCK's 1111 has none): the name stands in
+  const id = el.attrs.id ?? el.attrs.name;
+  if (!id) throw new DmnError(`a decision at line ${el.line} has neither id nor name`);
   const name = el.attrs.name ?? id;
   const variable = kid(el, 'variable');
   const variableName = variable?.attrs.name ?? id;
@@ -769,6 +782,14 @@ const DECISION_TYPES: Record<string, EvaluatedDecision['decisionType']> = {
   relation: 'RELATION',
 };
 
+const SINGLE_TYPES = new Set(['string', 'number', 'boolean', 'date', 'time', 'dateTime', 'date and time', 'dayTimeDuration', 'yearMonthDuration', 'days and time duration', 'years and months duration']);
+
+/** DMN 1.4's coercion: a singleton list given where a single value of a built-in type is declared is its item. */
+function coerceSingleton(value: unknown, typeRef: string | undefined): unknown {
+  if (!typeRef || !Array.isArray(value) || value.length !== 1) return value;
+  return SINGLE_TYPES.has(typeRef.replace(/^feel:/, '')) ? value[0] : value;
+}
+
 /** DMN-Scala's TypeChecker: a decision's result must be of its variable's built-in type. */
 function typeMismatch(value: unknown, typeRef: string): string | undefined {
   if (value === null || value === undefined) return undefined;
@@ -842,6 +863,7 @@ class Evaluation {
       fail(id, (err as Error).message);
     }
     if (c.typeRef) {
+      output = coerceSingleton(output, c.typeRef);
       const mismatch = typeMismatch(output, c.typeRef);
       if (mismatch) fail(id, mismatch);
     }
@@ -873,7 +895,14 @@ function modelFunctions(model: CompiledModel, options: EvaluateOptions | undefin
   }
   for (const service of model.services) {
     const params = [...service.inputData.map((id) => model.inputData.get(id)?.name ?? id), ...service.inputDecisions.map((id) => model.decisions.get(id)?.decision.variableName ?? id)];
+    const types = [...service.inputData.map((id) => model.inputData.get(id)?.typeRef), ...service.inputDecisions.map((id) => model.decisions.get(id)?.typeRef)];
     out[service.name] = new FeelFunction((...args: unknown[]) => {
+      // an invocation must bind every parameter with a value of its declared type (TCK 0085)
+      if (args.filter((a) => a !== undefined).length < params.length) throw new Error(`decision service '${service.name}' expects ${params.length} parameter(s) (${params.join(', ')}), got ${args.length}`);
+      params.forEach((p, i) => {
+        const mismatch = types[i] ? typeMismatch(args[i], types[i]!) : undefined;
+        if (mismatch) throw new Error(`parameter '${p}' of decision service '${service.name}': ${mismatch}`);
+      });
       const named: Record<string, unknown> = {};
       params.forEach((p, i) => (named[p] = args[i] === undefined ? null : args[i]));
       return invokeService(model, service, named, options);

@@ -15,11 +15,28 @@ export interface FeelNames {
   bind<T extends Record<string, unknown>>(scope: T): T;
 }
 
-const NEEDS_ALIAS = /[-+*/']/;
+/** Characters FEEL reads as operators or paths inside a name (`Pre-bureau`, `Person.Name`, `Person's age`). */
+const NEEDS_ALIAS = /[-+*/'.]/;
 const NAME_CHAR = '[\\p{L}\\p{N}_]';
 
-function alias(name: string): string {
-  return name.replace(/[^\p{L}\p{N}_ ]/gu, (c) => `_${c.codePointAt(0)!.toString(16)}_`);
+/** A plain FEEL name standing for the i-th special name (a letter first, no spaces, no operators). */
+function alias(i: number): string {
+  return `__dmnName${i}`;
+}
+
+/** A dotted name's value read as a path when only its first part is bound (`Person.Name` of `Person`). */
+function pathValue(scope: Record<string, unknown>, name: string): { found: boolean; value?: unknown } {
+  const parts = name.split('.');
+  for (let i = parts.length - 1; i > 0; i--) {
+    const head = parts.slice(0, i).join('.');
+    if (!Object.prototype.hasOwnProperty.call(scope, head)) continue;
+    let value: unknown = scope[head];
+    for (const key of parts.slice(i)) {
+      value = value !== null && typeof value === 'object' && !Array.isArray(value) ? ((value as Record<string, unknown>)[key.trim()] ?? null) : null;
+    }
+    return { found: true, value };
+  }
+  return { found: false };
 }
 
 function collect(el: XmlElement, into: Set<string>): void {
@@ -40,7 +57,7 @@ export function feelNames(root: XmlElement, imports: { prefix: string; names: Fe
   if (!special.length) return { list, escape: (text) => text, bind: (scope) => scope };
   const escaped = special.map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/-/g, '\\x2d'));
   const pattern = new RegExp(`(?<!${NAME_CHAR})(?:${escaped.join('|')})(?!${NAME_CHAR})`, 'gu');
-  const aliases = new Map(special.map((n) => [n, alias(n)]));
+  const aliases = new Map(special.map((n, i) => [n, alias(i)]));
   return {
     list,
     escape(text) {
@@ -54,9 +71,17 @@ export function feelNames(root: XmlElement, imports: { prefix: string; names: Fe
     bind(scope) {
       let out: Record<string, unknown> | undefined;
       for (const [name, a] of aliases) {
-        if (Object.prototype.hasOwnProperty.call(scope, name) && !Object.prototype.hasOwnProperty.call(scope, a)) {
+        if (Object.prototype.hasOwnProperty.call(scope, a)) continue;
+        if (Object.prototype.hasOwnProperty.call(scope, name)) {
           out ??= { ...scope };
           out[a] = scope[name];
+        } else if (name.includes('.')) {
+          // the text `Person.Name` where only `Person` is bound is the path it reads as
+          const p = pathValue(scope, name);
+          if (p.found) {
+            out ??= { ...scope };
+            out[a] = p.value;
+          }
         }
       }
       return (out ?? scope) as typeof scope;
