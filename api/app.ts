@@ -12,7 +12,7 @@ import { auth } from './plugins/app/auth.js';
 import { openapi } from './plugins/external/openapi.js';
 import { security } from './plugins/external/security.js';
 import { registerProblemHandler } from './plugins/problem.js';
-import { auditRoutes } from './routes/audit/index.js';
+import { auditRoutes, type AuditRouteOptions } from './routes/audit/index.js';
 import { customerRoutes } from './routes/customers/index.js';
 import { engineRoutes } from './routes/engine.js';
 import { eventRoutes } from './routes/events/index.js';
@@ -38,6 +38,8 @@ export interface AppDeps {
   secureCookies?: boolean;
   /** Follow the engine's user-task hooks into the tasks table (on unless a test drives it). */
   followTasks?: boolean;
+  /** Audit checkpoints: folder, periodic writer (main.ts turns it on) and keys; from the environment when unset. */
+  audit?: AuditRouteOptions;
 }
 
 const DEV_SECRET = 'herald-dev-secret-change-me';
@@ -77,7 +79,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(sessionRoutes, { identity, sessionTtlMs: deps.sessionTtlMs ?? 8 * 3_600_000, secureCookies: deps.secureCookies ?? false });
   await app.register(taskRoutes, { db: deps.db, tasklist, engine: deps.engine });
   await app.register(eventRoutes, { db: deps.db, engine: deps.engine, secrets: deps.eventSecrets ?? [secret] });
-  await app.register(auditRoutes, { db: deps.db });
+  await app.register(auditRoutes, { db: deps.db, ...deps.audit });
   await app.register(customerRoutes, { db: deps.db });
   await app.register((await import('./routes/templates/index.js')).templateRoutes, { db: deps.db });
   await app.register((await import('./routes/portal/index.js')).portalRoutes, { db: deps.db, engine: deps.engine });
@@ -86,7 +88,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register((await import('./routes/communications/index.js')).communicationRoutes, { db: deps.db });
   await app.register((await import('./routes/deployments/index.js')).deploymentRoutes, { engine: deps.engine, db: deps.db });
   await app.register((await import('./routes/decisions/index.js')).decisionRoutes, { engine: deps.engine, db: deps.db });
-  await app.register(engineRoutes, { engine: deps.engine, tasklist });
+  await app.register(engineRoutes, { engine: deps.engine, tasklist, db: deps.db });
   await app.register(metricsRoutes, { db: deps.db });
   await app.register((await import('./routes/system/index.js')).systemRoutes, { engine: deps.engine });
   // the web UI at / (modeler/dist); last, so every API route is already there

@@ -61,7 +61,14 @@ async function main() {
   if (config.demo && config.role === 'all') await seedDemo({ engine, db, logger, interval: config.demoInterval });
   let app: Awaited<ReturnType<typeof buildApp>> | undefined;
   if (config.role !== 'workers') {
-    app = await buildApp({ engine, db, logger, secret: config.secret });
+    app = await buildApp({
+      engine,
+      db,
+      logger,
+      secret: config.secret,
+      // the periodic audit checkpoint runs where the API runs, and stops when the app closes
+      audit: { checkpointDir: config.auditCheckpointDir, checkpointEverySeconds: config.auditCheckpointSeconds },
+    });
     await app.listen({ port: config.port, host: config.host });
     logger.info(`Herald is running at http://${config.host}:${config.port}  (API docs at /docs)`);
     if (config.demo) {

@@ -60,6 +60,27 @@ const bool: Parser<boolean> = (raw, name) => {
   throw new ConfigError(name, `"${raw}" is not a boolean (true/false)`);
 };
 
+// audit keys live outside the database; a short key would make its HMAC links guessable
+const auditSecret = (raw: string, name: string): string => {
+  if (raw !== '' && raw.length < 16) throw new ConfigError(name, 'an audit key needs at least 16 characters');
+  return raw;
+};
+const auditKeyList: Parser<{ id: string; secret: string }[] | undefined> = (raw, name) => {
+  if (raw.trim() === '') return undefined;
+  const keys = raw.split(',').map((part, i) => {
+    const at = part.indexOf(':');
+    const id = part.slice(0, Math.max(at, 0)).trim();
+    if (at < 1 || !/^[A-Za-z0-9._-]{1,32}$/.test(id)) throw new ConfigError(name, `entry ${i + 1} must be "id:secret" with an id of 1-32 letters, digits, '.', '_' or '-'`);
+    const secret = part.slice(at + 1).trim();
+    if (secret.length < 16) throw new ConfigError(name, `key ${id}: an audit key needs at least 16 characters`);
+    return { id, secret };
+  });
+  const ids = keys.map((k) => k.id);
+  const twice = ids.find((id, i) => ids.indexOf(id) !== i);
+  if (twice) throw new ConfigError(name, `key id "${twice}" is listed twice`);
+  return keys;
+};
+
 const settings = {
   engine: { env: 'ENGINE', description: 'embedded (default, single process) or zeebe (Camunda 8 cluster)', default: 'embedded', parse: oneOf('embedded', 'zeebe') },
   role: { env: 'HERALD_ROLE', description: 'all (API and workers), api, or workers', default: 'all', parse: oneOf('all', 'api', 'workers') },
@@ -72,6 +93,10 @@ const settings = {
   logLevel: { env: 'LOG_LEVEL', description: 'pino log level', default: 'info', parse: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent') },
   demo: { env: 'HERALD_DEMO', description: 'seed demo data at start', default: true, parse: bool },
   secret: { env: 'HERALD_SECRET', description: 'key for signed links, webhooks and sessions', default: 'herald-dev-secret-change-me', parse: str },
+  auditKey: { env: 'HERALD_AUDIT_KEY', description: 'key (16+ characters) the audit chain and its checkpoints are signed with (HMAC); derived from HERALD_SECRET under its own label when unset', default: undefined as string | undefined, parse: (raw: string, name: string) => auditSecret(raw, name) || undefined },
+  auditKeys: { env: 'HERALD_AUDIT_KEYS', description: 'audit keys while one rotates, "id:secret,id:secret": the last signs, all verify; wins over HERALD_AUDIT_KEY (docs/audit.md)', default: undefined as { id: string; secret: string }[] | undefined, parse: auditKeyList },
+  auditCheckpointDir: { env: 'HERALD_AUDIT_CHECKPOINT_DIR', description: 'folder for signed audit checkpoints, outside the database; <HERALD_DATA_DIR>/audit-checkpoints when unset', default: undefined as string | undefined, parse: (raw: string) => (raw ? path.resolve(raw) : undefined) },
+  auditCheckpointSeconds: { env: 'HERALD_AUDIT_CHECKPOINT_SECONDS', description: 'seconds between audit checkpoints, written only when the chain grew (0: only on demand)', default: 300, parse: int(0, 86_400) },
   jobPollMs: { env: 'HERALD_JOB_POLL_MS', description: 'embedded engine: how often idle workers look for jobs', default: 200, parse: int(5, 60_000) },
   baseUrl: { env: 'HERALD_BASE_URL', description: 'public URL of this Herald (links in messages, tracking)', default: 'http://127.0.0.1:3000', parse: (raw: string, name: string) => optionalUrl('http:', 'https:')(raw, name) ?? 'http://127.0.0.1:3000' },
   fromAddress: { env: 'HERALD_FROM', description: 'sender of customer email, "Name <address>"', default: 'Herald Receivables <receivables@herald.example>', parse: str },
@@ -99,10 +124,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     out[key] = raw === undefined ? setting.default : setting.parse(raw, setting.env);
   }
   const config = out as Config;
+  config.auditCheckpointDir ??= path.join(config.dataDir, 'audit-checkpoints');
   if (config.engine === 'zeebe' && !config.zeebeAddress && !env.ZEEBE_REST_ADDRESS && !env.ZEEBE_GRPC_ADDRESS) {
     throw new ConfigError('ZEEBE_ADDRESS', 'ENGINE=zeebe needs ZEEBE_ADDRESS (or ZEEBE_GRPC_ADDRESS / ZEEBE_REST_ADDRESS)');
   }
   return config;
+}
+
+/** One setting read alone, for code that needs it without the whole configuration (the audit keys). */
+export function readSetting<K extends keyof Settings>(key: K, env: NodeJS.ProcessEnv = process.env): Config[K] {
+  const setting = settings[key] as Setting<unknown>;
+  const raw = env[setting.env];
+  return (raw === undefined ? setting.default : setting.parse(raw, setting.env)) as Config[K];
 }
 
 /** The settings table, for `herald config` and the docs. */

@@ -2,13 +2,42 @@
  * Engine resources over HTTP: instances, messages, signals, jobs' user tasks and incidents, for
  * engineers (analysts and compliance may read). Every status is declared. Deployments go
  * through routes/deployments (lint, audit, drafts) and nowhere else.
+ *
+ * Every state-changing route writes one audit row per request: `allowed` once the engine did it,
+ * `refused` for a 4xx (a missing role, a bad body, an unknown key), `failed` for a 5xx. The engine
+ * keeps its own state, so the row cannot share its transaction: it is written right after the
+ * engine answers, and a row that cannot be written turns the answer into a logged 500.
  */
 import { Type } from '@sinclair/typebox';
-import type { FastifyInstance } from 'fastify';
-import type { Engine } from '../../engine/types.js';
+import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
+import { EngineError, type Engine } from '../../engine/types.js';
+import type { Db } from '../../storage/db.js';
+import { createAuditRepository } from '../../storage/repositories/audit.js';
 import { principal } from '../plugins/app/auth.js';
+import { HttpProblem } from '../plugins/problem.js';
 import { authProblems, Problem, Variables } from '../schemas/common.js';
 import type { Tasklist } from '../services/tasklist.js';
+
+interface EngineAudit {
+  action: string;
+  subjectType: string;
+  /** The subject from the request; read defensively, since a refused request may be malformed. */
+  subject(request: FastifyRequest): string;
+  /** What the request asked for, without variable values: the audit log is append-only and values may be personal data. */
+  detail?(request: FastifyRequest): Record<string, unknown>;
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    engineAudit?: EngineAudit;
+  }
+}
+
+type Loose = Record<string, unknown> | null | undefined;
+const bodyOf = (r: FastifyRequest) => (r.body && typeof r.body === 'object' ? (r.body as Record<string, unknown>) : {});
+const text = (v: unknown) => (typeof v === 'string' || typeof v === 'number' ? String(v).slice(0, 128) : '?');
+const variableNames = (v: unknown) => (v && typeof v === 'object' && !Array.isArray(v) ? Object.keys(v).sort() : undefined);
+const keyParam = (r: FastifyRequest) => text((r.params as Loose)?.key);
 
 // engineers operate the engine; analysts and compliance may look
 const operate = { roles: ['engineer' as const, 'admin' as const] };
@@ -20,13 +49,65 @@ const InstanceRef = Type.Object({
   version: Type.Integer(),
 });
 
-export async function engineRoutes(app: FastifyInstance, opts: { engine: Engine; tasklist: Tasklist }): Promise<void> {
+export async function engineRoutes(app: FastifyInstance, opts: { engine: Engine; tasklist: Tasklist; db: Db }): Promise<void> {
   const { engine } = opts;
+  const audit = createAuditRepository(opts.db);
+  // requests whose row is already written (or left to the door they went through)
+  const recorded = new WeakSet<FastifyRequest>();
+
+  async function record(request: FastifyRequest, outcome: 'allowed' | 'refused' | 'failed', extra: { rule?: string | null; detail?: Record<string, unknown> } = {}): Promise<void> {
+    const spec = request.routeOptions.config.engineAudit;
+    // an unauthenticated request has no actor to record (and would let anyone fill the log)
+    if (!spec || !request.principal || recorded.has(request)) return;
+    recorded.add(request);
+    await audit.append({
+      actor: request.principal.id,
+      action: spec.action,
+      subjectType: spec.subjectType,
+      subjectId: spec.subject(request),
+      outcome,
+      rule: extra.rule ?? null,
+      detail: { ...spec.detail?.(request), ...extra.detail },
+    });
+  }
+
+  /** Runs an engine operation and records it as allowed; errors are recorded by the onError hook below. */
+  async function audited<T>(request: FastifyRequest, effect: () => Promise<T>, detail?: (result: T) => Record<string, unknown>): Promise<T> {
+    const result = await effect();
+    try {
+      await record(request, 'allowed', { detail: detail?.(result) });
+    } catch (err) {
+      request.log.error({ err, action: request.routeOptions.config.engineAudit?.action, url: request.url }, 'engine operation done but its audit row could not be written');
+      throw err;
+    }
+    return result;
+  }
+
+  // refusals by the auth hook (role), by validation and by the engine all pass here
+  app.addHook('onError', async (request, reply, error: FastifyError | EngineError | HttpProblem) => {
+    const code = error instanceof EngineError ? error.code : undefined;
+    const status = error instanceof HttpProblem ? error.status : code ? undefined : (error as FastifyError).validation ? 400 : ((error as FastifyError).statusCode ?? 500);
+    const refused = code ? code !== 'UNAVAILABLE' : status! < 500;
+    const rule = error instanceof HttpProblem ? ((error.extra.rule as string | undefined) ?? null) : null;
+    try {
+      await record(request, refused ? 'refused' : 'failed', { rule, detail: { reason: error.message.slice(0, 500), ...(code ? { code } : { status }) } });
+    } catch (err) {
+      request.log.error({ err, url: request.url }, 'engine operation: the audit row of its refusal could not be written');
+    }
+  });
 
   app.post(
     '/api/instances',
     {
-      config: operate,
+      config: {
+        ...operate,
+        engineAudit: {
+          action: 'instance.create',
+          subjectType: 'process',
+          subject: (r) => text(bodyOf(r).bpmnProcessId),
+          detail: (r) => ({ version: bodyOf(r).version, variableNames: variableNames(bodyOf(r).variables) }),
+        },
+      },
       schema: {
         tags: ['engine'],
         summary: 'Start a process instance',
@@ -35,8 +116,9 @@ export async function engineRoutes(app: FastifyInstance, opts: { engine: Engine;
       },
     },
     async (request, reply) => {
+      const created = await audited(request, () => engine.createInstance(request.body as never), (i) => ({ processInstanceKey: i.processInstanceKey, version: i.version }));
       reply.status(201);
-      return engine.createInstance(request.body as never);
+      return created;
     },
   );
 
@@ -69,9 +151,12 @@ export async function engineRoutes(app: FastifyInstance, opts: { engine: Engine;
 
   app.delete(
     '/api/instances/:key',
-    { config: operate, schema: { tags: ['engine'], params: Type.Object({ key: Type.String({ pattern: '^[0-9]+$' }) }), response: { ...authProblems, 204: Type.Null(), 404: Problem, 409: Problem } } },
+    {
+      config: { ...operate, engineAudit: { action: 'instance.cancel', subjectType: 'instance', subject: keyParam } },
+      schema: { tags: ['engine'], params: Type.Object({ key: Type.String({ pattern: '^[0-9]+$' }) }), response: { ...authProblems, 204: Type.Null(), 404: Problem, 409: Problem } },
+    },
     async (request, reply) => {
-      await engine.cancelInstance((request.params as { key: string }).key);
+      await audited(request, () => engine.cancelInstance((request.params as { key: string }).key));
       return reply.status(204).send();
     },
   );
@@ -79,7 +164,18 @@ export async function engineRoutes(app: FastifyInstance, opts: { engine: Engine;
   app.post(
     '/api/messages',
     {
-      config: operate,
+      config: {
+        ...operate,
+        engineAudit: {
+          action: 'message.publish',
+          subjectType: 'message',
+          subject: (r) => text(bodyOf(r).name),
+          detail: (r) => {
+            const b = bodyOf(r);
+            return { correlationKey: b.correlationKey, messageId: b.messageId, timeToLive: b.timeToLive, variableNames: variableNames(b.variables) };
+          },
+        },
+      },
       schema: {
         tags: ['engine'],
         body: Type.Object(
@@ -96,15 +192,16 @@ export async function engineRoutes(app: FastifyInstance, opts: { engine: Engine;
       },
     },
     async (request, reply) => {
+      const published = await audited(request, () => engine.publishMessage(request.body as never), (m) => ({ messageKey: m.messageKey }));
       reply.status(201);
-      return engine.publishMessage(request.body as never);
+      return published;
     },
   );
 
   app.post(
     '/api/signals',
     {
-      config: operate,
+      config: { ...operate, engineAudit: { action: 'signal.broadcast', subjectType: 'signal', subject: (r) => text(bodyOf(r).signalName), detail: (r) => ({ variableNames: variableNames(bodyOf(r).variables) }) } },
       schema: {
         tags: ['engine'],
         body: Type.Object({ signalName: Type.String({ minLength: 1 }), variables: Type.Optional(Variables) }, { additionalProperties: false }),
@@ -112,8 +209,9 @@ export async function engineRoutes(app: FastifyInstance, opts: { engine: Engine;
       },
     },
     async (request, reply) => {
+      const broadcast = await audited(request, () => engine.broadcastSignal(request.body as never), (sig) => ({ signalKey: sig.signalKey }));
       reply.status(201);
-      return engine.broadcastSignal(request.body as never);
+      return broadcast;
     },
   );
 
@@ -122,7 +220,7 @@ export async function engineRoutes(app: FastifyInstance, opts: { engine: Engine;
   app.post(
     '/api/incidents/:key/resolution',
     {
-      config: operate,
+      config: { ...operate, engineAudit: { action: 'incident.resolve', subjectType: 'incident', subject: keyParam, detail: (r) => ({ retries: (r.body as Loose)?.retries }) } },
       bodyLimit: 1024,
       schema: {
         tags: ['engine'],
@@ -134,10 +232,17 @@ export async function engineRoutes(app: FastifyInstance, opts: { engine: Engine;
     },
     async (request, reply) => {
       const key = (request.params as { key: string }).key;
-      // a job out of retries would fail again at once: give it retries, then resolve
-      const incident = (await engine.listIncidents({ state: 'ACTIVE' })).find((i) => i.incidentKey === key);
-      if (incident?.jobKey) await engine.updateJobRetries(incident.jobKey, (request.body as { retries?: number } | null)?.retries ?? 1);
-      await engine.resolveIncident(key);
+      await audited(
+        request,
+        async () => {
+          // a job out of retries would fail again at once: give it retries, then resolve
+          const found = (await engine.listIncidents({ state: 'ACTIVE' })).find((i) => i.incidentKey === key);
+          if (found?.jobKey) await engine.updateJobRetries(found.jobKey, (request.body as { retries?: number } | null)?.retries ?? 1);
+          await engine.resolveIncident(key);
+          return found;
+        },
+        (found) => ({ processInstanceKey: found?.processInstanceKey, jobKey: found?.jobKey, elementId: found?.elementId }),
+      );
       return reply.status(204).send();
     },
   );
@@ -147,7 +252,8 @@ export async function engineRoutes(app: FastifyInstance, opts: { engine: Engine;
   app.post(
     '/api/user-tasks/:key/completion',
     {
-      config: operate,
+      // refusals before the tasklist door (role, body) are recorded here; the door records its own decisions
+      config: { ...operate, engineAudit: { action: 'task.complete', subjectType: 'task', subject: keyParam } },
       schema: {
         tags: ['engine'],
         params: Type.Object({ key: Type.String({ pattern: '^[0-9]+$' }) }),
@@ -156,7 +262,8 @@ export async function engineRoutes(app: FastifyInstance, opts: { engine: Engine;
       },
     },
     async (request, reply) => {
-      // the same door as the tasklist: form, claim and segregation of duties apply
+      // the same door as the tasklist: form, claim and segregation of duties apply, and it audits them
+      recorded.add(request);
       await opts.tasklist.complete((request.params as { key: string }).key, principal(request), (request.body as { variables?: Record<string, unknown> }).variables ?? {});
       return reply.status(204).send();
     },

@@ -1,1 +1,3 @@
 export * from './chain.js';
+export * from './checkpoint.js';
+export * from './keys.js';

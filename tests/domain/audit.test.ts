@@ -1,30 +1,96 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { canonicalJson, entryHash, verifyChain, type AuditRow } from '../../domain/audit/index.js';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { auditKey, buildAuditKeys, canonicalJson, entryHash, keyedHash, keyFingerprint, keyring, verifyChain, type AuditEntry, type AuditRow } from '../../domain/audit/index.js';
 import { rollbackAll } from '../../storage/db.js';
 import { createAuditRepository } from '../../storage/repositories/audit.js';
 import { dbKinds, openTestDb, type TestDb } from '../support/db.js';
 
+const k1 = auditKey('k1', 'audit-test-key-one-0123456789');
+const k2 = auditKey('k2', 'audit-test-key-two-0123456789');
+const entry = (i: number): AuditEntry => ({ at: '2026-11-24T10:00:00.000Z', actor: `a${i}`, action: 'x', subjectType: 's', subjectId: String(i), outcome: 'done', rule: null, detail: {} });
+
+/** A chain of `legacy` plain-SHA-256 rows, then keyed rows signed by `key`. */
+function chain(n: number, key = k1, legacy = 0): AuditRow[] {
+  const rows: AuditRow[] = [];
+  let prev: string | null = null;
+  for (let i = 1; i <= n; i++) {
+    const e = entry(i);
+    const keyId = i <= legacy ? null : key.id;
+    const hash: string = keyId === null ? entryHash(prev, e) : keyedHash(key.secret, prev, { ...e, id: i, keyId });
+    rows.push({ ...e, id: i, keyId, prevHash: prev, hash });
+    prev = hash;
+  }
+  return rows;
+}
+
 describe('audit chain (pure)', () => {
-  it('hashes canonical JSON: key order does not matter, content does', () => {
+  it('hashes canonical JSON: key order does not matter, content, id, key and previous hash do', () => {
     expect(canonicalJson({ b: 1, a: { d: [1, undefined], c: 'x' } })).toBe('{"a":{"c":"x","d":[1,null]},"b":1}');
-    const e = { at: '2026-11-24T10:00:00.000Z', actor: 'alice', action: 'task.complete', subjectType: 'task', subjectId: '1', outcome: 'allowed' as const, detail: { a: 1, b: 2 } };
+    const e = { ...entry(1), outcome: 'allowed' as const, detail: { a: 1, b: 2 } };
+    const row = { ...e, id: 1, keyId: 'k1' };
+    expect(keyedHash(k1.secret, null, row)).toBe(keyedHash(k1.secret, null, { ...row, detail: { b: 2, a: 1 } }));
+    expect(keyedHash(k1.secret, null, row)).not.toBe(keyedHash(k1.secret, 'x', row));
+    expect(keyedHash(k1.secret, null, row)).not.toBe(keyedHash(k1.secret, null, { ...row, actor: 'bob' }));
+    expect(keyedHash(k1.secret, null, row)).not.toBe(keyedHash(k1.secret, null, { ...row, id: 2 }));
+    expect(keyedHash(k1.secret, null, row)).not.toBe(keyedHash(k2.secret, null, row));
+    // the legacy link is what the first chains used: plain SHA-256, no key
     expect(entryHash(null, e)).toBe(entryHash(null, { ...e, detail: { b: 2, a: 1 } }));
-    expect(entryHash(null, e)).not.toBe(entryHash('x', e));
-    expect(entryHash(null, e)).not.toBe(entryHash(null, { ...e, actor: 'bob' }));
+    expect(entryHash(null, e)).not.toBe(keyedHash(k1.secret, null, row));
   });
 
   it('names the first row that breaks the chain', () => {
-    const rows: AuditRow[] = [];
+    const rows = chain(4);
+    const keys = keyring(k1);
+    expect(verifyChain(rows, keys)).toMatchObject({ ok: true, checked: 4, lastId: 4, legacyRows: 0 });
+    expect(verifyChain(rows.map((r) => (r.id === 3 ? { ...r, actor: 'mallory' } : r)), keys)).toMatchObject({ ok: false, checked: 2, brokenAt: { id: 3, kind: 'changed' } });
+    expect(verifyChain(rows.filter((r) => r.id !== 2), keys)).toMatchObject({ ok: false, brokenAt: { id: 3, kind: 'link' } });
+  });
+
+  it('refuses a row rewritten without the key, however its hash was recomputed', () => {
+    const rows = chain(4);
+    const forged = { ...rows[2], actor: 'mallory' };
+    const plain = { ...forged, keyId: null, hash: entryHash(rows[1].hash, forged) };
+    expect(verifyChain([...rows.slice(0, 2), plain], keyring(k1))).toMatchObject({ ok: false, brokenAt: { id: 3, kind: 'unkeyed' } });
+    const wrongKey = auditKey('k1', 'mallory-guessed-key-000000');
+    const rekeyed = { ...forged, hash: keyedHash(wrongKey.secret, rows[1].hash, { ...forged, keyId: 'k1' }) };
+    expect(verifyChain([...rows.slice(0, 2), rekeyed], keyring(k1))).toMatchObject({ ok: false, brokenAt: { id: 3, kind: 'changed' } });
+    const ownKey = { ...forged, keyId: 'mallory', hash: keyedHash(wrongKey.secret, rows[1].hash, { ...forged, keyId: 'mallory' }) };
+    expect(verifyChain([...rows.slice(0, 2), ownKey], keyring(k1))).toMatchObject({ ok: false, brokenAt: { id: 3, kind: 'unknown-key' } });
+  });
+
+  it('accepts legacy rows as the prefix the first keyed row seals', () => {
+    const rows = chain(6, k1, 3);
+    expect(verifyChain(rows, keyring(k1))).toMatchObject({ ok: true, checked: 6, legacyRows: 3, legacyThroughId: 3 });
+    // a legacy row edited and the legacy links recomputed: the first keyed row's MAC covers the old head
     let prev: string | null = null;
-    for (let i = 1; i <= 4; i++) {
-      const e = { at: '2026-11-24T10:00:00.000Z', actor: `a${i}`, action: 'x', subjectType: 's', subjectId: String(i), outcome: 'done' as const, rule: null, detail: {} };
-      const hash = entryHash(prev, e);
-      rows.push({ ...e, id: i, prevHash: prev, hash });
+    const relinked = rows.slice(0, 3).map((r) => {
+      const e = { ...r, detail: r.id === 2 ? { forged: true } : r.detail };
+      const hash: string = entryHash(prev, e);
+      const out = { ...e, prevHash: prev, hash };
       prev = hash;
-    }
-    expect(verifyChain(rows)).toMatchObject({ ok: true, checked: 4 });
-    expect(verifyChain(rows.map((r) => (r.id === 3 ? { ...r, actor: 'mallory' } : r)))).toMatchObject({ ok: false, checked: 2, brokenAt: { id: 3 } });
-    expect(verifyChain(rows.filter((r) => r.id !== 2))).toMatchObject({ ok: false, brokenAt: { id: 3 } });
+      return out;
+    });
+    expect(verifyChain([...relinked, ...rows.slice(3)], keyring(k1))).toMatchObject({ ok: false, brokenAt: { id: 4, kind: 'link' } });
+  });
+
+  it('verifies rows of every configured key while a key rotates; an unconfigured key names its row', () => {
+    const first = chain(2, k1);
+    const e = entry(3);
+    const third = { ...e, id: 3, keyId: 'k2', prevHash: first[1].hash, hash: keyedHash(k2.secret, first[1].hash, { ...e, id: 3, keyId: 'k2' }) };
+    expect(verifyChain([...first, third], keyring(k1, k2))).toMatchObject({ ok: true, checked: 3 });
+    expect(verifyChain([...first, third], keyring(k2))).toMatchObject({ ok: false, brokenAt: { id: 1, kind: 'unknown-key' } });
+  });
+
+  it('builds the keyring from the settings: the last listed key signs, a bare key gets a fingerprint id', () => {
+    const listed = buildAuditKeys({ keys: [{ id: 'old', secret: 'old-secret-0123456789' }, { id: 'new', secret: 'new-secret-0123456789' }], heraldSecret: 's' });
+    expect(listed.signing.id).toBe('new');
+    expect([...listed.verifying.keys()]).toEqual(['old', 'new']);
+    const single = buildAuditKeys({ key: 'one-key-0123456789', heraldSecret: 's' });
+    expect(single.signing.id).toBe(keyFingerprint(Buffer.from('one-key-0123456789')));
+    const derived = buildAuditKeys({ heraldSecret: 'herald-secret' });
+    expect(derived.source).toBe('derived');
+    // derived under its own label: never the secret itself
+    expect(derived.signing.secret.equals(Buffer.from('herald-secret'))).toBe(false);
+    expect(derived.signing.id).not.toBe(buildAuditKeys({ heraldSecret: 'other-secret' }).signing.id);
   });
 });
 
@@ -87,11 +153,89 @@ describe.each(await dbKinds())('audit log on %s', (kind) => {
   });
 });
 
+describe.each(await dbKinds())('keyed audit chain on %s', (kind) => {
+  let t: TestDb;
+  beforeEach(async () => {
+    t = await openTestDb(kind);
+  });
+  afterEach(async () => {
+    await t?.close();
+  });
+
+  async function tamper(work: () => Promise<unknown>) {
+    await t.db.raw('alter table audit_log disable trigger audit_log_append_only');
+    try {
+      await work();
+    } finally {
+      await t.db.raw('alter table audit_log enable trigger audit_log_append_only');
+    }
+  }
+
+  it('finds a superuser rewrite that recomputed every later hash with plain SHA-256, at its first row', async () => {
+    const audit = createAuditRepository(t.db, { keys: keyring(k1) });
+    for (let i = 0; i < 5; i++) await audit.append({ actor: 'carl', action: 'demo.rewrite', subjectType: 'test', subjectId: `rw-${i}`, detail: { amount: '100.00' } });
+    const rows = await audit.list();
+    await tamper(async () => {
+      let prev = rows[1].hash;
+      for (const r of rows.slice(2)) {
+        const forged = { ...r, detail: r.id === rows[2].id ? { amount: '1.00' } : r.detail };
+        const hash = entryHash(prev, forged);
+        await t.db('audit_log').where({ id: r.id }).update({ detail: JSON.stringify(forged.detail), key_id: null, prev_hash: prev, hash });
+        prev = hash;
+      }
+    });
+    expect(await audit.verify()).toMatchObject({ ok: false, checked: 2, brokenAt: { id: rows[2].id, kind: 'unkeyed' } });
+  });
+
+  it('keeps verifying legacy rows written before the keyed migration; the first keyed row seals them', async () => {
+    let prev: string | null = null;
+    for (let i = 1; i <= 3; i++) {
+      const e = { ...entry(i), at: new Date(Date.UTC(2026, 10, 24, 10, 0, i)).toISOString() };
+      const hash: string = entryHash(prev, e);
+      await t.db('audit_log').insert({ id: i, at: e.at, actor: e.actor, action: e.action, subject_type: e.subjectType, subject_id: e.subjectId, outcome: e.outcome, rule: null, detail: '{}', prev_hash: prev, hash });
+      prev = hash;
+    }
+    await t.db.raw("select setval(pg_get_serial_sequence('audit_log', 'id'), 3)");
+    const audit = createAuditRepository(t.db, { keys: keyring(k1) });
+    const keyed = await audit.append({ actor: 'ada', action: 'demo.after-upgrade', subjectType: 'test', subjectId: 'up-1' });
+    expect(keyed).toMatchObject({ id: 4, keyId: 'k1', prevHash: prev });
+    expect(await audit.verify()).toMatchObject({ ok: true, checked: 4, legacyRows: 3, legacyThroughId: 3 });
+    await tamper(() => t.db('audit_log').where({ id: 2 }).update({ actor: 'mallory' }));
+    expect(await audit.verify()).toMatchObject({ ok: false, brokenAt: { id: 2, kind: 'changed' } });
+  });
+
+  it('rotates keys: rows of the old key verify while it is configured, new rows take the newest key', async () => {
+    const before = createAuditRepository(t.db, { keys: keyring(k1) });
+    await before.append({ actor: 'ada', action: 'demo.rotate', subjectType: 'test', subjectId: 'r-1' });
+    const during = createAuditRepository(t.db, { keys: keyring(k1, k2) });
+    const second = await during.append({ actor: 'ada', action: 'demo.rotate', subjectType: 'test', subjectId: 'r-2' });
+    expect(second.keyId).toBe('k2');
+    expect(await during.verify()).toMatchObject({ ok: true, checked: 2 });
+    const first = (await during.list())[0];
+    expect(await createAuditRepository(t.db, { keys: keyring(k2) }).verify()).toMatchObject({ ok: false, brokenAt: { id: first.id, kind: 'unknown-key' } });
+  });
+
+  it('a checkpoint pin finds a truncation the rows alone cannot', async () => {
+    const audit = createAuditRepository(t.db, { keys: keyring(k1) });
+    for (let i = 0; i < 5; i++) await audit.append({ actor: 'ada', action: 'demo.trunc', subjectType: 'test', subjectId: `t-${i}` });
+    const head = await audit.verify();
+    if (!head.ok) throw new Error('the fresh chain should verify');
+    const pin = { lastId: head.lastId!, lastHash: head.lastHash, rows: head.checked, legacyThroughId: head.legacyThroughId };
+    expect(await audit.verify({ pin })).toMatchObject({ ok: true });
+    expect(await audit.verifySince(pin)).toMatchObject({ ok: true, checked: 5 });
+    await tamper(() => t.db('audit_log').where('id', '>=', head.lastId! - 1).delete());
+    expect(await audit.verify()).toMatchObject({ ok: true, checked: 3 });
+    expect(await audit.verify({ pin })).toMatchObject({ ok: false, brokenAt: { id: head.lastId, kind: 'truncated' } });
+    expect(await audit.verifySince(pin)).toMatchObject({ ok: false, brokenAt: { id: head.lastId, kind: 'truncated' } });
+  });
+});
+
 describe.each(await dbKinds())('audit migration on %s', (kind) => {
   it('goes up and down', async () => {
     const t = await openTestDb(kind);
     try {
       expect(await t.db.schema.hasTable('audit_log')).toBe(true);
+      expect(await t.db.schema.hasColumn('audit_log', 'key_id')).toBe(true);
       await rollbackAll(t.db, t.schema);
       expect(await t.db.schema.hasTable('audit_log')).toBe(false);
     } finally {
