@@ -12,8 +12,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Decimal } from 'decimal.js';
 import { parse as parseYaml } from 'yaml';
-import { FeelDate, FeelDateTime, FeelDuration, FeelTime, duration as feelDuration, parseDate, parseDateTime, parseTime } from 'feelin';
+import { FeelDate, FeelDateTime, FeelDuration, FeelTime, parseDate, parseDateTime, parseTime } from 'feelin';
 import { evaluateFeelValue, evaluateUnaryTestsValue } from '../embedded/feel/index.js';
+import { durationMeasure, parseJavaDuration } from '../embedded/feel/values.js';
 
 /** A value as the case files write it: a type tag and its text (see the MANIFEST's table). */
 export type TaggedValue =
@@ -136,7 +137,7 @@ export function toHeraldValue(v: TaggedValue): unknown {
       return parseDateTime(feelDateTimeText(v.value));
     case 'years and months duration':
     case 'days and time duration':
-      return feelDuration(v.value);
+      return parseJavaDuration(v.value);
   }
 }
 
@@ -203,18 +204,6 @@ function offsetSeconds(zone: string): number | null {
   } catch {
     return null;
   }
-}
-
-/** Years-and-months as total months; days-and-time as total nanoseconds. */
-function durationMeasure(d: FeelDuration): bigint {
-  const v = d.unwrap();
-  if (d.yearsMonths) return BigInt(v.years) * 12n + BigInt(v.months);
-  return (
-    (((BigInt(v.days) * 24n + BigInt(v.hours)) * 60n + BigInt(v.minutes)) * 60n + BigInt(v.seconds)) * 1_000_000_000n +
-    BigInt(v.milliseconds) * 1_000_000n +
-    BigInt(v.microseconds) * 1000n +
-    BigInt(v.nanoseconds)
-  );
 }
 
 function sameZone(expected: string | null, actual: string | null): boolean {
@@ -294,7 +283,7 @@ export function mismatch(expected: TaggedValue, actual: unknown, where = 'the re
     }
     case 'years and months duration':
     case 'days and time duration': {
-      const e = feelDuration(expected.value);
+      const e = parseJavaDuration(expected.value);
       if (!(actual instanceof FeelDuration) || !e) return want();
       if (actual.yearsMonths !== (expected.type === 'years and months duration')) return want();
       return durationMeasure(actual) === durationMeasure(e) ? undefined : want();

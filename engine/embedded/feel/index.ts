@@ -19,14 +19,15 @@ import {
   parseUnaryTests,
   toFeel,
   date as feelDate,
-  FeelDate,
-  FeelTime,
-  FeelDateTime,
   FeelDuration,
-  FeelFunction,
-  FeelRange,
 } from 'feelin';
 import type { Variables } from '../../types.js';
+import { durationArithmetic, feelCompare, parseJavaDuration } from './values.js';
+import { toJson } from './json.js';
+import { SCALA_BUILTINS, SCALA_BUILTIN_NAMES } from './builtins.js';
+import { prepareSource } from './source.js';
+
+export { toJson };
 
 export class FeelError extends Error {
   constructor(readonly expression: string, message: string) {
@@ -52,6 +53,8 @@ type Dec = InstanceType<typeof D>;
 
 const ARITH_FN = '__herald_arith';
 const CMP_FN = '__herald_cmp';
+const PATH_FN = '__herald_path';
+const DURATION_FN = '__herald_duration';
 
 /** Names with spaces of the builtins added here, so that lezer-feel reads them as one name. */
 const PARSE_CONTEXT: Record<string, unknown> = {
@@ -63,6 +66,7 @@ const PARSE_CONTEXT: Record<string, unknown> = {
   'round half down': true,
   'round up': true,
   'round down': true,
+  ...Object.fromEntries(SCALA_BUILTIN_NAMES.map((name) => [name, true])),
 };
 
 // ------------------------------------------------------------------------------ parse trees
@@ -116,13 +120,36 @@ const CMP_OPS = new Set(['=', '!=', '<', '<=', '>', '>=']);
 
 class Rewriter {
   readonly fused: Fused[] = [];
-  constructor(private readonly src: string) {}
+  constructor(
+    private readonly src: string,
+    private readonly backticks: Map<string, string> = new Map(),
+  ) {}
 
   emit(node: Node): string {
     if (node.name === 'ArithmeticExpression') return this.fuseArith(node);
+    if (node.name === 'PathExpression') {
+      const parts = children(node);
+      const last = parts.at(-1);
+      const name = last && last.name === 'PathName' ? this.backticks.get(this.text(last)) : undefined;
+      if (name !== undefined && parts.length === 3) return `${PATH_FN}((${this.emit(parts[0])}), ${JSON.stringify(name)})`;
+    }
+    if (node.name === 'FunctionInvocation') {
+      // duration() with java.time's texts (`PT-5M`); a context entry named 'duration' would
+      // stop lezer-feel from reading 'years and months duration' as one name, so it is renamed
+      const callee = node.firstChild;
+      if (callee && callee.name === 'VariableName' && this.text(callee) === 'duration') {
+        let out = DURATION_FN;
+        let pos = callee.to;
+        for (const child of children(node).slice(1)) {
+          out += this.src.slice(pos, child.from) + this.emit(child);
+          pos = child.to;
+        }
+        return out + this.src.slice(pos, node.to);
+      }
+    }
     if (node.name === 'Comparison') {
       const [l, op, r] = children(node);
-      if (op && op.name === 'CompareOp' && r && CMP_OPS.has(this.text(op)) && (isArithNode(l) || isArithNode(r))) {
+      if (op && op.name === 'CompareOp' && r && CMP_OPS.has(this.text(op))) {
         const leaves: string[] = [];
         const id = this.fused.length;
         this.fused.push({ kind: 'cmp' });
@@ -176,19 +203,12 @@ class Rewriter {
   }
 }
 
-function isArithNode(node: Node | undefined): boolean {
-  if (!node) return false;
-  if (node.name === 'ArithmeticExpression') return true;
-  if (node.name === 'ParenthesizedExpression') return children(node).some(isArithNode);
-  return false;
-}
-
 function hasArithmetic(tree: Tree): boolean {
   let found = false;
   tree.iterate({
     enter(node) {
       if (found) return false;
-      if (node.name === 'ArithmeticExpression') found = true;
+      if (node.name === 'ArithmeticExpression' || node.name === 'Comparison' || node.name === 'FunctionInvocation' || node.name === 'PathExpression') found = true;
       return undefined;
     },
   });
@@ -240,7 +260,8 @@ function evalArith(node: Arith, args: unknown[]): unknown {
       const b = evalArith(node.b, args);
       if (isDec(a) && isDec(b)) return decimalOp(node.op, a, b);
       if (a === null || a === undefined || b === null || b === undefined) return null;
-      return feelinBinary(node.op, a, b);
+      const temporal = durationArithmetic(node.op, a, b);
+      return temporal === undefined ? feelinBinary(node.op, a, b) : temporal;
     }
   }
 }
@@ -269,25 +290,9 @@ function decimalOp(op: string, a: Dec, b: Dec): Dec | null {
   }
 }
 
+/** A comparison with FEEL-scala's semantics (values of different types give null). */
 function compare(op: string, a: unknown, b: unknown): unknown {
-  if (isDec(a) && isDec(b)) {
-    const c = a.cmp(b);
-    switch (op) {
-      case '=':
-        return c === 0;
-      case '!=':
-        return c !== 0;
-      case '<':
-        return c < 0;
-      case '<=':
-        return c <= 0;
-      case '>':
-        return c > 0;
-      case '>=':
-        return c >= 0;
-    }
-  }
-  return feelinBinary(op, a, b);
+  return feelCompare(op, a, b);
 }
 
 function fusedFunctions(fused: Fused[]): { arith: (...args: unknown[]) => unknown; cmp: (...args: unknown[]) => unknown } {
@@ -384,6 +389,24 @@ const STATIC_BUILTINS: Record<string, FeelFn> = {
   }, ['list', 'size']),
 };
 
+/** A path step by a name feelin cannot write (a backtick name); lists map the step over their items. */
+function pathStep(value: unknown, name: string): unknown {
+  const step = (v: unknown): unknown => {
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) return null;
+    const ctx = v as Record<string, unknown>;
+    if (Object.prototype.hasOwnProperty.call(ctx, name)) return ctx[name] ?? null;
+    // lezer-feel folds runs of spaces in a context key to one
+    const folded = name.replace(/\s{2,}/g, ' ');
+    return Object.prototype.hasOwnProperty.call(ctx, folded) ? (ctx[folded] ?? null) : null;
+  };
+  return Array.isArray(value) ? value.map(step) : step(value);
+}
+
+const REWRITE_HELPERS: Record<string, FeelFn> = {
+  [PATH_FN]: fn(pathStep, ['value', 'name']),
+  [DURATION_FN]: fn((from: unknown) => (typeof from === 'string' ? parseJavaDuration(from) : from instanceof FeelDuration ? from : null), ['from']),
+};
+
 function clockBuiltins(now: () => number): Record<string, FeelFn> {
   return {
     now: fn(() => toFeel(new Date(now())), []),
@@ -392,99 +415,6 @@ function clockBuiltins(now: () => number): Record<string, FeelFn> {
 }
 
 const SYSTEM_CLOCK = clockBuiltins(() => Date.now());
-
-// ----------------------------------------------------------------------- values to JSON
-
-function pad(n: number, width = 2): string {
-  return String(n).padStart(width, '0');
-}
-
-/** java.time's LocalTime.toString: seconds and fractions only when present. */
-function javaTime(t: { hour: number; minute: number; second: number; millisecond?: number; microsecond?: number; nanosecond?: number }): string {
-  const nanos = (t.millisecond ?? 0) * 1_000_000 + (t.microsecond ?? 0) * 1000 + (t.nanosecond ?? 0);
-  let s = `${pad(t.hour)}:${pad(t.minute)}`;
-  if (t.second || nanos) s += `:${pad(t.second)}`;
-  if (nanos) {
-    if (nanos % 1_000_000 === 0) s += `.${pad(nanos / 1_000_000, 3)}`;
-    else if (nanos % 1000 === 0) s += `.${pad(nanos / 1000, 6)}`;
-    else s += `.${pad(nanos, 9)}`;
-  }
-  return s;
-}
-
-function javaZone(zone: string | null, plain: any): string {
-  if (zone === null) return '';
-  if (zone === 'UTC' || zone === 'Z' || zone === '+00:00' || zone === 'Etc/UTC') return 'Z';
-  if (/^[+-]\d{2}:\d{2}/.test(zone)) return zone;
-  try {
-    const offset: string = plain.toZonedDateTime(zone).offset;
-    return `${offset === '+00:00' ? 'Z' : offset}[${zone}]`;
-  } catch {
-    return `[${zone}]`;
-  }
-}
-
-/** java.time's Duration.toString (day-time) and Period.toString (years-months), as Zeebe stores them. */
-function javaDuration(d: FeelDuration): string {
-  const v = d.unwrap() as any;
-  if (d.yearsMonths) {
-    const months = v.years * 12 + v.months;
-    if (months === 0) return 'P0D';
-    const sign = months < 0 ? '-' : '';
-    const y = Math.trunc(Math.abs(months) / 12);
-    const m = Math.abs(months) % 12;
-    return `P${y ? `${sign}${y}Y` : ''}${m ? `${sign}${m}M` : ''}`;
-  }
-  const total = new D(v.days ?? 0)
-    .times(86400)
-    .plus(new D(v.hours ?? 0).times(3600))
-    .plus(new D(v.minutes ?? 0).times(60))
-    .plus(v.seconds ?? 0)
-    .plus(new D(v.milliseconds ?? 0).div(1e3))
-    .plus(new D(v.microseconds ?? 0).div(1e6))
-    .plus(new D(v.nanoseconds ?? 0).div(1e9));
-  if (total.isZero()) return 'PT0S';
-  const sign = total.isNeg() ? '-' : '';
-  const abs = total.abs();
-  const hours = abs.div(3600).floor();
-  const minutes = abs.minus(hours.times(3600)).div(60).floor();
-  const seconds = abs.minus(hours.times(3600)).minus(minutes.times(60));
-  return `PT${hours.isZero() ? '' : `${sign}${hours.toFixed()}H`}${minutes.isZero() ? '' : `${sign}${minutes.toFixed()}M`}${seconds.isZero() ? '' : `${sign}${seconds.toFixed()}S`}`;
-}
-
-/** A FEEL value as the JSON Zeebe would store: temporals as java.time strings, no functions. */
-export function toJson(value: unknown): unknown {
-  if (value === null || value === undefined) return null;
-  switch (typeof value) {
-    case 'number':
-      return Number.isFinite(value) ? (Object.is(value, -0) ? 0 : value) : null;
-    case 'string':
-    case 'boolean':
-      return value;
-    case 'function':
-      return null;
-  }
-  if (Array.isArray(value)) return value.map(toJson);
-  if (isDec(value)) return fromDec(value);
-  if (value instanceof FeelDate) return value.iso;
-  if (value instanceof FeelDuration) return javaDuration(value);
-  if (value instanceof FeelDateTime) {
-    const p = value.unwrap() as any;
-    return `${p.toPlainDate().toString()}T${javaTime(p)}${javaZone(value.zone, p)}`;
-  }
-  if (value instanceof FeelTime) {
-    const t = value.unwrap() as any;
-    const zone = value.zone;
-    return javaTime(t) + (zone === null ? '' : /^[+-]\d{2}:\d{2}/.test(zone) ? zone : zone === 'UTC' || zone === 'Z' ? 'Z' : `@${zone}`);
-  }
-  if (value instanceof FeelRange || value instanceof FeelFunction) return null;
-  if (Object.getPrototypeOf(value) === Object.prototype || Object.getPrototypeOf(value) === null) {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value as Record<string, unknown>)) out[k] = toJson(v);
-    return out;
-  }
-  return null;
-}
 
 // ------------------------------------------------------------------------------ compilation
 
@@ -498,6 +428,8 @@ interface Compiled {
   /** The text feelin evaluates (the source with arithmetic fused into decimal calls). */
   rewritten: string;
   fused: Fused[];
+  /** Backtick names replaced by identifiers (see source.ts). */
+  backticks: Map<string, string>;
   arith?: FeelFn;
   cmp?: FeelFn;
   fast?: Fast;
@@ -523,7 +455,7 @@ class Lru<V> {
 const expressionCache = new Lru<Compiled>(5000);
 const unaryCache = new Lru<Compiled>(5000);
 
-function fastPath(tree: Tree, src: string): Fast | undefined {
+function fastPath(tree: Tree, src: string, backticks: Map<string, string>): Fast | undefined {
   const top = tree.topNode.firstChild;
   if (!top || top.nextSibling) return undefined;
   const text = (n: Node) => src.slice(n.from, n.to);
@@ -539,7 +471,7 @@ function fastPath(tree: Tree, src: string): Fast | undefined {
     if (n.name === 'VariableName' || n.name === 'PathName') {
       const ids = children(n);
       if (ids.length !== 1 || ids[0].name !== 'Identifier') return false;
-      names.push(text(ids[0]));
+      names.push(backticks.get(text(ids[0])) ?? text(ids[0]));
       return true;
     }
     if (n.name === 'PathExpression') {
@@ -558,15 +490,16 @@ function compile(source: string, unary: boolean): Compiled {
   const cache = unary ? unaryCache : expressionCache;
   const hit = cache.get(source);
   if (hit) return hit;
-  const tree = unary ? parseUnaryTests(source, PARSE_CONTEXT, undefined) : parseExpression(source, PARSE_CONTEXT, undefined);
-  const compiled: Compiled = { source, rewritten: source, fused: [] };
+  const { text, backticks } = prepareSource(source);
+  const tree = unary ? parseUnaryTests(text, PARSE_CONTEXT, undefined) : parseExpression(text, PARSE_CONTEXT, undefined);
+  const compiled: Compiled = { source, rewritten: text, fused: [], backticks };
   const error = source.trim() ? firstError(tree) : { from: 0, to: 0 };
   if (error) {
-    compiled.error = source.trim() ? syntaxMessage(source, error) : 'the expression is empty';
+    compiled.error = source.trim() ? syntaxMessage(text, error) : 'the expression is empty';
   } else {
-    if (!unary) compiled.fast = fastPath(tree, source);
+    if (!unary) compiled.fast = fastPath(tree, text, backticks);
     if (hasArithmetic(tree)) {
-      const rewriter = new Rewriter(source);
+      const rewriter = new Rewriter(text, backticks);
       compiled.rewritten = rewriter.emit(tree.topNode);
       compiled.fused = rewriter.fused;
       const { arith, cmp } = fusedFunctions(rewriter.fused);
@@ -594,10 +527,13 @@ export function parseFeelUnaryTests(tests: string): { ok: true } | { ok: false; 
 }
 
 function evalContext(compiled: Compiled, context: Variables, options?: FeelOptions): Record<string, unknown> {
-  const ctx: Record<string, unknown> = Object.assign({}, STATIC_BUILTINS, options?.now ? clockBuiltins(options.now) : SYSTEM_CLOCK, context);
+  const ctx: Record<string, unknown> = Object.assign({}, STATIC_BUILTINS, SCALA_BUILTINS, REWRITE_HELPERS, options?.now ? clockBuiltins(options.now) : SYSTEM_CLOCK, context);
   if (compiled.arith) {
     ctx[ARITH_FN] = compiled.arith;
     ctx[CMP_FN] = compiled.cmp;
+  }
+  for (const [id, name] of compiled.backticks) {
+    if (Object.prototype.hasOwnProperty.call(context, name)) ctx[id] = context[name];
   }
   return ctx;
 }

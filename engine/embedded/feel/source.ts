@@ -1,0 +1,64 @@
+/**
+ * A pass over the FEEL text before feelin's parser sees it, for syntax FEEL-scala accepts and
+ * lezer-feel does not:
+ * - `and(...)` and `or(...)` called as functions (FEEL-scala's names for all() and any());
+ *   lezer-feel reads `and`/`or` only as operators. They become `all(`/`any(`.
+ * - backtick names (`` `a b` ``, `` {a+b: 1}.`a+b` ``): FEEL-scala's escape for names with spaces
+ *   or operator characters. Each becomes a plain identifier (`__bt0`); the original names are
+ *   returned so that variables can be given under both names and path steps can use them.
+ * String literals are skipped.
+ */
+
+export interface SourcePass {
+  text: string;
+  /** identifier -> the name written between backticks */
+  backticks: Map<string, string>;
+}
+
+const VALUE_END = /[\w)\]}"?.`]$/u;
+const KEYWORD_BEFORE = /(?:^|[^\w])(?:then|else|return|in|satisfies|not|and|or)$/u;
+
+export function prepareSource(source: string): SourcePass {
+  const backticks = new Map<string, string>();
+  let out = '';
+  let i = 0;
+  while (i < source.length) {
+    const c = source[i];
+    if (c === '"') {
+      // copy a string literal as it is, escapes included
+      let j = i + 1;
+      while (j < source.length && source[j] !== '"') j += source[j] === '\\' ? 2 : 1;
+      out += source.slice(i, j + 1);
+      i = j + 1;
+      continue;
+    }
+    if (c === '`') {
+      const end = source.indexOf('`', i + 1);
+      if (end < 0) {
+        out += source.slice(i);
+        break;
+      }
+      const name = source.slice(i + 1, end);
+      let id = [...backticks].find(([, n]) => n === name)?.[0];
+      if (!id) {
+        id = `__bt${backticks.size}`;
+        backticks.set(id, name);
+      }
+      out += id;
+      i = end + 1;
+      continue;
+    }
+    const call = /^(and|or)\s*\(/.exec(source.slice(i));
+    if (call && !/\w/u.test(source[i - 1] ?? '')) {
+      const before = out.trimEnd();
+      if (!before || !VALUE_END.test(before) || KEYWORD_BEFORE.test(before)) {
+        out += call[1] === 'and' ? 'all' : 'any';
+        i += call[1].length;
+        continue;
+      }
+    }
+    out += c;
+    i++;
+  }
+  return { text: out, backticks };
+}
