@@ -241,8 +241,11 @@ function expressionIn(el: XmlElement): XmlElement | undefined {
   return el.children.find((c) => isDmnNamespace(c.ns) && BOXED.has(c.name));
 }
 
+/** feelin's undefined, NaN and infinities (invalid arithmetic such as date * date) are FEEL-scala's null. */
 function unwrapFeel(value: unknown): unknown {
-  return value === undefined ? null : value;
+  if (value === undefined) return null;
+  if (typeof value === 'number' && !Number.isFinite(value)) return null;
+  return value;
 }
 
 /** Calls a FEEL function value (a FeelFunction or a builtin with $args) with named or positional arguments. */
