@@ -21,6 +21,8 @@ import { taskRoutes } from './routes/tasks/index.js';
 import { createTasklist } from './services/tasklist.js';
 import { uiPlugin } from './plugins/ui.js';
 import { metricsRoutes } from './routes/metrics/index.js';
+import { createObservability, type Observability } from './observability/metrics.js';
+import { observabilityPlugin, requestId } from './plugins/observability.js';
 
 export interface AppDeps {
   engine: Engine;
@@ -38,6 +40,13 @@ export interface AppDeps {
   secureCookies?: boolean;
   /** Follow the engine's user-task hooks into the tasks table (on unless a test drives it). */
   followTasks?: boolean;
+  /** Prometheus registry and engine instrumentation (main.ts makes one and wraps the engine with it); one of its own otherwise. */
+  observability?: Observability;
+  /** REDIS_URL, for readiness; read from the environment when not given. */
+  redisUrl?: string;
+  /** /health/ready fails above this event-loop lag (ms), and load is shed above shedLoadLagMs (0: never). */
+  readyMaxLagMs?: number;
+  shedLoadLagMs?: number;
   /** Audit checkpoints: folder, periodic writer (main.ts turns it on) and keys; from the environment when unset. */
   audit?: AuditRouteOptions;
 }
@@ -49,6 +58,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app: FastifyInstance = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: deps.bodyLimit ?? 5 * 1024 * 1024,
+    // requests are logged at debug by the observability plugin, not at info by Fastify
+    disableRequestLogging: true,
+    genReqId: requestId,
     // refuse unknown fields instead of dropping them, so a request naming `status` hears why
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
   });
@@ -56,6 +68,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // external
   await app.register(security, { cookieSecret: secret, rateLimit: deps.rateLimit ?? { max: 600, timeWindow: 60_000 } });
   await app.register(openapi);
+
+  const observability = deps.observability ?? createObservability({ db: deps.db, logger: deps.logger });
+  if (!deps.observability) {
+    const unsubscribe = observability.observeEvents(deps.engine);
+    app.addHook('onClose', async () => unsubscribe());
+  }
+  await app.register(observabilityPlugin, {
+    observability,
+    db: deps.db,
+    logger: deps.logger,
+    redisUrl: 'redisUrl' in deps ? deps.redisUrl : process.env.REDIS_URL || undefined,
+    readyMaxLagMs: deps.readyMaxLagMs,
+    shedLoadLagMs: deps.shedLoadLagMs,
+  });
 
   // app
   registerProblemHandler(app);

@@ -107,6 +107,9 @@ const settings = {
     return raw || undefined;
   } },
   inboundSmtpPort: { env: 'HERALD_INBOUND_SMTP_PORT', description: 'port of the SMTP listener for customer email (replies and new requests); off when unset', default: undefined as number | undefined, parse: int(1, 65535) },
+  shutdownTimeout: { env: 'HERALD_SHUTDOWN_TIMEOUT', description: 'seconds a SIGTERM/SIGINT waits for in-flight requests and jobs before the process exits anyway', default: 10, parse: int(1, 600) },
+  readyMaxLagMs: { env: 'HERALD_READY_MAX_LAG_MS', description: '/health/ready reports unavailable while the event loop (and so the embedded engine) lags more than this', default: 1000, parse: int(10, 600_000) },
+  shedLoadLagMs: { env: 'HERALD_SHED_LOAD_LAG_MS', description: 'answer 503 to requests while the event loop lags more than this (0: never shed load)', default: 0, parse: int(0, 600_000) },
   zeebeAddress: { env: 'ZEEBE_ADDRESS', description: 'Zeebe gateway address (host:port), for ENGINE=zeebe', default: undefined, parse: (raw) => raw || undefined },
 } satisfies Record<string, Setting<unknown>>;
 

@@ -1526,6 +1526,7 @@ export class EmbeddedEngine implements Engine {
     const row = await this.jobRow(jobKey);
     const now = this.time.now();
     const retries = Math.max(0, request.retries);
+    let incident: Incident | undefined;
     await this.db.transaction(async (tx) => {
       await tx('engine_jobs')
         .where({ key: row.key })
@@ -1538,19 +1539,38 @@ export class EmbeddedEngine implements Engine {
           error_message: request.errorMessage ?? null,
         });
       if (retries === 0) {
-        await tx('engine_incidents').insert({
-          instance_key: row.instance_key,
-          element_instance_key: row.element_instance_key,
-          element_id: row.element_id,
-          job_key: row.key,
-          error_type: 'JOB_NO_RETRIES',
-          error_message: request.errorMessage || 'No more retries left.',
-          state: 'ACTIVE',
-          created_at: new Date(now),
-        });
+        const errorMessage = request.errorMessage || 'No more retries left.';
+        const [inc] = await tx('engine_incidents')
+          .insert({
+            instance_key: row.instance_key,
+            element_instance_key: row.element_instance_key,
+            element_id: row.element_id,
+            job_key: row.key,
+            error_type: 'JOB_NO_RETRIES',
+            error_message: errorMessage,
+            state: 'ACTIVE',
+            created_at: new Date(now),
+          })
+          .returning('key');
         await tx('engine_instances').where({ key: row.instance_key }).update({ has_incident: true });
+        const instance = await tx('engine_instances').where({ key: row.instance_key }).first('bpmn_process_id', 'definition_key');
+        // the port's incidentCreated event, as for incidents the runtime raises (metrics and warn logs follow it)
+        incident = {
+          incidentKey: String(inc.key ?? inc),
+          processInstanceKey: String(row.instance_key),
+          processDefinitionKey: String(instance?.definition_key ?? ''),
+          bpmnProcessId: instance?.bpmn_process_id ?? '',
+          elementId: row.element_id,
+          elementInstanceKey: String(row.element_instance_key),
+          jobKey: String(row.key),
+          errorType: 'JOB_NO_RETRIES',
+          errorMessage,
+          state: 'ACTIVE',
+          createdAt: new Date(now).toISOString(),
+        };
       }
     });
+    if (incident) for (const h of this.eventHooks) h.incidentCreated?.(incident);
     if (retries > 0) for (const w of this.workers) w.poke(request.retryBackOff);
   }
 
