@@ -140,9 +140,6 @@ export class ChainWalker {
   private check(row: AuditRow): BrokenAt | undefined {
     const { pin, pos } = this;
     if (pos.lastId !== null && row.id <= pos.lastId) return { id: row.id, kind: 'order', reason: `its id is not above the row before it (${pos.lastId})` };
-    if (pin && !this.pinSeen && row.id > pin.lastId) {
-      return { id: pin.lastId, kind: 'truncated', reason: `the checkpoint's row ${pin.lastId} is gone: the chain goes from row ${pos.lastId ?? 'start'} (${pos.checked} rows) to row ${row.id}; the checkpoint counted ${pin.rows} rows up to it` };
-    }
     if (row.prevHash !== pos.lastHash) return { id: row.id, kind: 'link', reason: 'its prev_hash does not match the row before it (a row was removed, inserted or changed)' };
     if (row.keyId === null) {
       if (pos.keyedSeen) return { id: row.id, kind: 'unkeyed', reason: 'it has no key id (plain SHA-256) after keyed rows began: it was written or rewritten without the key' };
@@ -152,6 +149,10 @@ export class ChainWalker {
       const secret = this.keys.verifying.get(row.keyId);
       if (!secret) return { id: row.id, kind: 'unknown-key', reason: `its key id "${row.keyId}" is not a configured audit key (HERALD_AUDIT_KEYS)` };
       if (keyedHash(secret, pos.lastHash, { ...row, keyId: row.keyId }) !== row.hash) return { id: row.id, kind: 'changed', reason: 'its content does not match its keyed hash (the row was changed, or rewritten without the key)' };
+    }
+    // the row itself is sound, so a chain that skips the checkpoint's row lost it (and rows were appended since)
+    if (pin && !this.pinSeen && row.id > pin.lastId) {
+      return { id: pin.lastId, kind: 'truncated', reason: `the checkpoint's row ${pin.lastId} is gone: the chain goes from row ${pos.lastId ?? 'start'} (${pos.checked} rows) to row ${row.id}; the checkpoint counted ${pin.rows} rows up to it` };
     }
     if (pin && row.id === pin.lastId) {
       this.pinSeen = true;
