@@ -1,0 +1,6 @@
+import TemplateChooser from './TemplateChooser.js';
+
+export default {
+  __init__: ['heraldTemplateChooser'],
+  heraldTemplateChooser: ['type', TemplateChooser],
+};
