@@ -5,6 +5,7 @@
 import { pathToFileURL } from 'node:url';
 import type { Command } from './command.js';
 import { conformanceCommand } from './commands/conformance.js';
+import { auditCommand } from './commands/audit.js';
 import { deployCommand } from './commands/deploy.js';
 import { incidentsCommand } from './commands/incidents.js';
 import { instancesCommand } from './commands/instances.js';
@@ -15,6 +16,7 @@ export const commands: Record<string, Command> = {
   deploy: deployCommand,
   instances: instancesCommand,
   incidents: incidentsCommand,
+  audit: auditCommand,
   conformance: conformanceCommand,
 };
 
