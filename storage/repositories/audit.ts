@@ -123,6 +123,12 @@ export function createAuditRepository(db: Knex | Knex.Transaction, options: { ke
       return ((await q) as DbRow[]).map(toRow);
     },
 
+    /** The id of the last row (0 when the log is empty). */
+    async lastId(): Promise<number> {
+      const head = (await db('audit_log').max({ id: 'id' }).first()) as { id: string | number | null } | undefined;
+      return Number(head?.id ?? 0);
+    },
+
     /**
      * Recomputes the whole chain in pages; names the first broken row, and, given a checkpoint's
      * pin, the first place the chain departs from it (a truncation names the checkpoint's row).

@@ -24,9 +24,9 @@ export interface CheckpointStore {
 }
 
 export function createCheckpointStore(opts: { db: Db; dir: string; logger: Pick<Logger, 'info' | 'warn' | 'error'>; keys?: AuditKeys }): CheckpointStore {
-  const { db, dir, logger } = opts;
+  const { dir, logger } = opts;
   const keys = () => opts.keys ?? defaultAuditKeys();
-  const audit = createAuditRepository(db, { keys: opts.keys });
+  const audit = createAuditRepository(opts.db, { keys: opts.keys });
 
   async function latest(): Promise<SignedCheckpoint | undefined> {
     let names: string[];
@@ -55,8 +55,7 @@ export function createCheckpointStore(opts: { db: Db; dir: string; logger: Pick<
   async function take(options: { force?: boolean; at?: Date } = {}): Promise<Taken> {
     const previous = await latest();
     if (!options.force && previous) {
-      const head = (await db('audit_log').max({ id: 'id' }).first()) as { id: string | number | null } | undefined;
-      if (Number(head?.id ?? 0) === previous.lastId) return { ok: true, unchanged: true, checkpoint: previous };
+      if ((await audit.lastId()) === previous.lastId) return { ok: true, unchanged: true, checkpoint: previous };
     }
     const verdict = previous ? await audit.verifySince(previous) : await audit.verify();
     if (!verdict.ok) return { ok: false, verdict };
