@@ -122,3 +122,33 @@ describe('names and DMN 1.5 boxed expressions (DMN TCK 0037, 1111, 1150, 1151)',
     expect(evaluateDecision(drg, 'ok', {}).output).toEqual([2, 3]);
   });
 });
+
+describe('typed variables (DMN-Scala TypeChecker; DMN 1.4 coercion; TCK 0082)', () => {
+  const model = (body: string) =>
+    parseDmn(`<definitions xmlns="https://www.omg.org/spec/DMN/20230324/MODEL/" id="t" name="t" namespace="http://herald.test/dmn/types">
+      <itemDefinition name="tNumbers" isCollection="true"><typeRef>number</typeRef></itemDefinition>
+      <itemDefinition name="tPerson"><itemComponent name="name"><typeRef>string</typeRef></itemComponent><itemComponent name="age"><typeRef>number</typeRef></itemComponent></itemDefinition>
+      ${body}</definitions>`);
+
+  it('given a decision typed string that gives a number, when evaluated, then it fails with DMN-Scala\'s text', () => {
+    const drg = model(`<decision id="s" name="s"><variable name="s" typeRef="string"/><literalExpression><text>1</text></literalExpression></decision>`);
+    expect(() => evaluateDecision(drg, 's', {})).toThrow(/^Expected to evaluate decision 's', but expected 'string' but found '1'$/);
+  });
+
+  it('given singleton lists and single values, when bound to single and collection types, then they are coerced', () => {
+    const drg = model(`
+      <decision id="one" name="one"><variable name="one" typeRef="number"/><literalExpression><text>[10]</text></literalExpression></decision>
+      <decision id="many" name="many"><variable name="many" typeRef="tNumbers"/><literalExpression><text>10</text></literalExpression></decision>
+      <decision id="bad" name="bad"><variable name="bad" typeRef="tNumbers"/><literalExpression><text>[1, "x"]</text></literalExpression></decision>
+      <decision id="person" name="person"><variable name="person" typeRef="tPerson"/><literalExpression><text>{name: "Ada"}</text></literalExpression></decision>`);
+    expect(evaluateDecision(drg, 'one', {}).output).toBe(10);
+    expect(evaluateDecision(drg, 'many', {}).output).toEqual([10]);
+    expect(() => evaluateDecision(drg, 'bad', {})).toThrow(/expected 'tNumbers'/);
+    expect(() => evaluateDecision(drg, 'person', {})).toThrow(/expected 'tPerson'/);
+  });
+
+  it('given invalid arithmetic (a date times a date), when evaluated, then null as in FEEL-scala, not NaN', () => {
+    const drg = model(`<decision id="nan" name="nan"><literalExpression><text>date("2021-01-01") * date("2021-01-01")</text></literalExpression></decision>`);
+    expect(evaluateDecision(drg, 'nan', {}, { raw: true }).output).toBeNull();
+  });
+});

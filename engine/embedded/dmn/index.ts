@@ -24,6 +24,7 @@ import type { Variables } from '../../types.js';
 import { compileFeelValue, compileUnaryTestsValue, evaluateFeel, toJson, type FeelOptions } from '../feel/index.js';
 import { parseXml, XmlError, type XmlElement } from './xml.js';
 import { feelNames, type FeelNames } from './names.js';
+import { dmnTypes, type DmnTypes } from './types.js';
 
 /** FEEL-scala's BigDecimal context (DECIMAL128) for COLLECT SUM/MIN/MAX. */
 const D = Decimal.clone({ precision: 34, rounding: Decimal.ROUND_HALF_EVEN });
@@ -172,6 +173,8 @@ interface CompiledBkm {
   id: string;
   name: string;
   params: string[];
+  paramTypes?: (string | undefined)[];
+  resultType?: string;
   body?: Ev;
   reason?: string;
 }
@@ -190,6 +193,7 @@ interface CompiledModel {
   services: CompiledService[];
   inputData: Map<string, { id: string; name: string; typeRef?: string }>;
   names: FeelNames;
+  types: DmnTypes;
   /** name -> prefix for imported models, with their compiled parts. */
   imports: { prefix: string; model: CompiledModel; drg: DecisionRequirements }[];
 }
@@ -271,7 +275,17 @@ class ModelCompiler {
   constructor(
     private readonly names: FeelNames,
     private readonly lazy: boolean,
+    readonly types: DmnTypes,
   ) {}
+
+  /** A value bound to a typed variable (DMN coercion); a value that does not conform fails the evaluation. */
+  coerce(value: unknown, typeRef: string | undefined, what: string, elementId?: string): unknown {
+    try {
+      return this.types.coerce(value, typeRef);
+    } catch (err) {
+      throw new EvalFailure(`${what}: ${(err as Error).message}`, elementId);
+    }
+  }
 
   /** FEEL text as an evaluator; a syntax error fails the decision (or, lazy, its evaluation). */
   feel(text: string, what: string, elementId: string | undefined): Ev {
@@ -312,9 +326,16 @@ class ModelCompiler {
     };
   }
 
-  /** Any boxed expression element. */
+  /** Any boxed expression element; its own typeRef (DMN 1.2+) coerces its value. */
   boxed(el: XmlElement | undefined, what: string): Ev {
     if (!el) return () => null;
+    const ev = this.boxedUntyped(el, what);
+    const typeRef = el.attrs.typeRef;
+    if (!typeRef || el.name === 'decisionTable') return ev;
+    return (scope, env) => this.coerce(ev(scope, env), typeRef, what, el.attrs.id);
+  }
+
+  private boxedUntyped(el: XmlElement, what: string): Ev {
     const id = el.attrs.id;
     switch (el.name) {
       case 'literalExpression': {
@@ -406,13 +427,13 @@ class ModelCompiler {
     const entries = kids(el, 'contextEntry').map((entry, i) => {
       const variable = kid(entry, 'variable');
       const name = variable?.attrs.name;
-      return { name, ev: this.boxed(expressionIn(entry), name ? `the context entry '${name}'` : `the result entry of the context in ${what}`), i };
+      return { name, typeRef: variable?.attrs.typeRef, ev: this.boxed(expressionIn(entry), name ? `the context entry '${name}'` : `the result entry of the context in ${what}`), i };
     });
     return (scope, env) => {
       const result: Record<string, unknown> = {};
       let inner: Scope = scope;
       for (const entry of entries) {
-        const value = entry.ev(inner, env);
+        const value = this.coerce(entry.ev(inner, env), entry.typeRef, `the context entry '${entry.name ?? ''}'`);
         if (entry.name === undefined) return value;
         result[entry.name] = value;
         inner = { ...inner, [entry.name]: value };
@@ -424,12 +445,13 @@ class ModelCompiler {
   functionDefinition(el: XmlElement): Ev {
     const kind = el.attrs.kind ?? 'FEEL';
     if (kind !== 'FEEL' && kind !== 'F') throw new Unsupported(`a function definition of kind '${kind}' (${where(el)}) is not supported; only FEEL functions are`, el.attrs.id);
-    const params = kids(el, 'formalParameter').map((p) => p.attrs.name ?? '');
+    const formal = kids(el, 'formalParameter');
+    const params = formal.map((p) => p.attrs.name ?? '');
     const body = this.boxed(expressionIn(el), `the body of the function ${where(el)}`);
     return (scope, env) =>
       new FeelFunction((...args: unknown[]) => {
         const inner: Scope = { ...scope };
-        params.forEach((p, i) => (inner[p] = args[i] === undefined ? null : args[i]));
+        params.forEach((p, i) => (inner[p] = this.coerce(args[i] === undefined ? null : args[i], formal[i].attrs.typeRef, `parameter '${p}'`)));
         return body(inner, env);
       }, params);
   }
@@ -446,6 +468,11 @@ class ModelCompiler {
       const args: Record<string, unknown> = {};
       for (const b of bindings) args[b.name] = b.ev(scope, env);
       if (fnValue === null) throw new EvalFailure(`no BKM found with name '${calleeText}'`, el.attrs.id);
+      if (fnValue instanceof FeelFunction) {
+        // DMN-Scala's BusinessKnowledgeEvaluator: a binding must name one of the parameters
+        const unknown = bindings.find((b) => !fnValue.parameterNames.includes(b.name));
+        if (unknown) throw new EvalFailure(`no parameter found with name '${unknown.name}'`, el.attrs.id);
+      }
       return callFunction(fnValue, args, `'${calleeText}'`);
     };
   }
@@ -683,11 +710,15 @@ function parseBkm(el: XmlElement, compiler: ModelCompiler): CompiledBkm {
   const name = kid(el, 'variable')?.attrs.name ?? el.attrs.name ?? id;
   const logic = kid(el, 'encapsulatedLogic');
   const params = logic ? kids(logic, 'formalParameter').map((p) => p.attrs.name ?? '') : [];
+  const typed = {
+    paramTypes: logic ? kids(logic, 'formalParameter').map((p) => p.attrs.typeRef) : [],
+    ...(kid(el, 'variable')?.attrs.typeRef ? { resultType: kid(el, 'variable')!.attrs.typeRef } : {}),
+  };
   if (!logic) return { id, name, params, reason: `the business knowledge model '${name}' has no encapsulated logic` };
   const kind = logic.attrs.kind ?? 'FEEL';
   if (kind !== 'FEEL') return { id, name, params, reason: `the business knowledge model '${name}' is of kind '${kind}'; only FEEL is supported` };
   try {
-    return { id, name, params, body: compiler.boxed(expressionIn(logic), `the business knowledge model '${name}'`) };
+    return { id, name, params, ...typed, body: compiler.boxed(expressionIn(logic), `the business knowledge model '${name}'`) };
   } catch (err) {
     if (err instanceof Unsupported) return { id, name, params, reason: `the business knowledge model '${name}' cannot be evaluated: ${err.message}` };
     throw err;
@@ -718,7 +749,8 @@ export function parseDmn(xml: string, resourceName?: string, options: ParseOptio
     if (drg && model) imports.push({ prefix: imp.attrs.name ?? '', model, drg });
   }
   const names = feelNames(root, imports.map((i) => ({ prefix: i.prefix, names: i.model.names })));
-  const compiler = new ModelCompiler(names, options.lazy === true);
+  const types = dmnTypes(root);
+  const compiler = new ModelCompiler(names, options.lazy === true, types);
 
   const compiled = new Map<string, CompiledDecision>();
   const decisions: Decision[] = [];
@@ -766,7 +798,7 @@ export function parseDmn(xml: string, resourceName?: string, options: ParseOptio
     ...(resourceName ? { resourceName } : {}),
     decisions,
   };
-  compiledDrgs.set(drg, { decisions: compiled, bkms, services, inputData, names, imports });
+  compiledDrgs.set(drg, { decisions: compiled, bkms, services, inputData, names, types, imports });
   return drg;
 }
 
@@ -784,33 +816,6 @@ const DECISION_TYPES: Record<string, EvaluatedDecision['decisionType']> = {
   list: 'LIST',
   relation: 'RELATION',
 };
-
-const SINGLE_TYPES = new Set(['string', 'number', 'boolean', 'date', 'time', 'dateTime', 'date and time', 'dayTimeDuration', 'yearMonthDuration', 'days and time duration', 'years and months duration']);
-
-/** DMN 1.4's coercion: a singleton list given where a single value of a built-in type is declared is its item. */
-function coerceSingleton(value: unknown, typeRef: string | undefined): unknown {
-  if (!typeRef || !Array.isArray(value) || value.length !== 1) return value;
-  return SINGLE_TYPES.has(typeRef.replace(/^feel:/, '')) ? value[0] : value;
-}
-
-/** DMN-Scala's TypeChecker: a decision's result must be of its variable's built-in type. */
-function typeMismatch(value: unknown, typeRef: string): string | undefined {
-  if (value === null || value === undefined) return undefined;
-  const type = typeRef.replace(/^feel:/, '');
-  const ok = (() => {
-    switch (type) {
-      case 'string':
-        return typeof value === 'string';
-      case 'number':
-        return typeof value === 'number';
-      case 'boolean':
-        return typeof value === 'boolean';
-      default:
-        return true;
-    }
-  })();
-  return ok ? undefined : `expected '${type}' but found '${describe(value)}'`;
-}
 
 /** One evaluation: decisions evaluated once each, BKMs as functions, in the model's scope. */
 class Evaluation {
@@ -866,9 +871,11 @@ class Evaluation {
       fail(id, (err as Error).message);
     }
     if (c.typeRef) {
-      output = coerceSingleton(output, c.typeRef);
-      const mismatch = typeMismatch(output, c.typeRef);
-      if (mismatch) fail(id, mismatch);
+      try {
+        output = this.model.types.coerce(output, c.typeRef);
+      } catch (err) {
+        fail(id, (err as Error).message);
+      }
     }
     this.outputs.set(id, output);
     this.evaluated.push({
@@ -888,9 +895,9 @@ function modelFunctions(model: CompiledModel, options: EvaluateOptions | undefin
     out[bkm.name] = new FeelFunction((...args: unknown[]) => {
       if (!bkm.body) throw new Error(bkm.reason ?? `the business knowledge model '${bkm.name}' cannot be evaluated`);
       const scope: Scope = { ...scopeOf() };
-      bkm.params.forEach((p, i) => (scope[p] = args[i] === undefined ? null : args[i]));
       try {
-        return bkm.body(scope, { options, decisionId: bkm.id, matchedRules: [] });
+        bkm.params.forEach((p, i) => (scope[p] = model.types.coerce(args[i] === undefined ? null : args[i], bkm.paramTypes?.[i])));
+        return model.types.coerce(bkm.body(scope, { options, decisionId: bkm.id, matchedRules: [] }), bkm.resultType);
       } catch (err) {
         throw new Error(`failed to invoke the business knowledge model '${bkm.name}': ${(err as Error).message}`);
       }
@@ -902,12 +909,14 @@ function modelFunctions(model: CompiledModel, options: EvaluateOptions | undefin
     out[service.name] = new FeelFunction((...args: unknown[]) => {
       // an invocation must bind every parameter with a value of its declared type (TCK 0085)
       if (args.filter((a) => a !== undefined).length < params.length) throw new Error(`decision service '${service.name}' expects ${params.length} parameter(s) (${params.join(', ')}), got ${args.length}`);
-      params.forEach((p, i) => {
-        const mismatch = types[i] ? typeMismatch(args[i], types[i]!) : undefined;
-        if (mismatch) throw new Error(`parameter '${p}' of decision service '${service.name}': ${mismatch}`);
-      });
       const named: Record<string, unknown> = {};
-      params.forEach((p, i) => (named[p] = args[i] === undefined ? null : args[i]));
+      params.forEach((p, i) => {
+        try {
+          named[p] = model.types.coerce(args[i] === undefined ? null : args[i], types[i]);
+        } catch (err) {
+          throw new Error(`parameter '${p}' of decision service '${service.name}': ${(err as Error).message}`);
+        }
+      });
       return invokeService(model, service, named, options);
     }, params);
   }
