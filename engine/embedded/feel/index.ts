@@ -22,7 +22,7 @@ import {
   FeelDuration,
 } from 'feelin';
 import type { Variables } from '../../types.js';
-import { durationArithmetic, feelCompare, parseJavaDuration } from './values.js';
+import { durationArithmetic, feelCompare, feelEquals, parseJavaDuration } from './values.js';
 import { toJson } from './json.js';
 import { SCALA_BUILTINS, SCALA_BUILTIN_NAMES } from './builtins.js';
 import { prepareSource } from './source.js';
@@ -133,11 +133,11 @@ class Rewriter {
       const name = last && last.name === 'PathName' ? this.backticks.get(this.text(last)) : undefined;
       if (name !== undefined && parts.length === 3) return `${PATH_FN}((${this.emit(parts[0])}), ${JSON.stringify(name)})`;
     }
-    if (node.name === 'FunctionInvocation') {
+    if (node.name === 'DateTimeLiteral') {
       // duration() with java.time's texts (`PT-5M`); a context entry named 'duration' would
       // stop lezer-feel from reading 'years and months duration' as one name, so it is renamed
       const callee = node.firstChild;
-      if (callee && callee.name === 'VariableName' && this.text(callee) === 'duration') {
+      if (callee && callee.name === 'DateTimeConstructor' && this.text(callee) === 'duration') {
         let out = DURATION_FN;
         let pos = callee.to;
         for (const child of children(node).slice(1)) {
@@ -208,7 +208,7 @@ function hasArithmetic(tree: Tree): boolean {
   tree.iterate({
     enter(node) {
       if (found) return false;
-      if (node.name === 'ArithmeticExpression' || node.name === 'Comparison' || node.name === 'FunctionInvocation' || node.name === 'PathExpression') found = true;
+      if (['ArithmeticExpression', 'Comparison', 'DateTimeLiteral', 'PathExpression'].includes(node.name)) found = true;
       return undefined;
     },
   });
@@ -718,28 +718,122 @@ function fastUnaryTests(source: string): Test | undefined {
  */
 export function compileUnaryTests(tests: string): (inputValue: unknown, context: Variables, options?: FeelOptions) => boolean {
   const test = compileUnaryTestsValue(tests);
+  // literal cells answer the same true without the general path (null and false are both no match)
+  const fast = isAnyTest(tests) ? undefined : fastUnaryTests(tests);
+  if (fast) return (input) => fast(input);
   return (input, context, options) => test(input, context, options) === true;
+}
+
+type UnaryEval = (input: unknown, context: Variables, options?: FeelOptions) => boolean | null;
+
+/** FEEL-scala's three-valued "at least one": true if any is true, else null if any is null. */
+function anyOf(results: (boolean | null)[]): boolean | null {
+  if (results.includes(true)) return true;
+  return results.includes(null) ? null : false;
+}
+
+function usesInput(node: Node): boolean {
+  let found = false;
+  const walk = (n: Node) => {
+    if (found) return;
+    if (n.name === '?') found = true;
+    for (const c of children(n)) walk(c);
+  };
+  walk(node);
+  return found;
+}
+
+/** One positive unary test with FEEL-scala's semantics (InputLessThan, InputInRange, UnaryTestExpression). */
+function positiveUnaryTest(node: Node, src: string): UnaryEval {
+  const text = (n: Node) => src.slice(n.from, n.to);
+  const expr = (n: Node) => compileFeelValue(text(n));
+  const inner = node.firstChild;
+  if (inner && inner.name === 'SimplePositiveUnaryTest') {
+    const parts = children(inner);
+    if (parts.length === 2 && parts[0].name === 'CompareOp') {
+      const op = text(parts[0]);
+      const endpoint = expr(parts[1]);
+      return (input, context, options) => feelCompare(op, input, endpoint({ ...context, '?': input }, options).value);
+    }
+    if (parts.length === 1 && parts[0].name === 'Interval') {
+      const iv = children(parts[0]);
+      const startIncluded = text(iv[0]) === '[';
+      const endIncluded = text(iv[iv.length - 1]) === ']';
+      const start = expr(iv[1]);
+      const end = expr(iv[3]);
+      return (input, context, options) => {
+        const lo = feelCompare(startIncluded ? '>=' : '>', input, start(context, options).value);
+        const hi = feelCompare(endIncluded ? '<=' : '<', input, end(context, options).value);
+        return lo === null || hi === null ? null : lo && hi;
+      };
+    }
+  }
+  const evaluator = compileFeelValue(text(node));
+  if (inner && ['BooleanLiteral', 'NumericLiteral', 'StringLiteral', 'null'].includes(inner.name)) {
+    // a literal is a test of equality with the input (FEEL-scala's InputEqualTo): `true` does not match false
+    return (input, context, options) => feelEquals(input, evaluator(context, options).value);
+  }
+  if (usesInput(node)) {
+    // an expression of '?' must itself be the answer: a boolean, or null
+    return (input, context, options) => {
+      const v = evaluator({ ...context, '?': input }, options).value;
+      return typeof v === 'boolean' ? v : null;
+    };
+  }
+  return (input, context, options) => {
+    const v = evaluator(context, options).value;
+    if (v === true) return true;
+    if (Array.isArray(v) && v.some((item) => feelEquals(item, input) === true)) return true;
+    const eq = feelEquals(input, v);
+    if (eq === true) return true;
+    if (v === false || Array.isArray(v)) return false;
+    return eq;
+  };
 }
 
 /**
  * As compileUnaryTests, but the predicate gives FEEL-scala's three-valued answer: null where
  * the input cannot be compared with the tests (a string against a number, say).
  */
-export function compileUnaryTestsValue(tests: string): (inputValue: unknown, context: Variables, options?: FeelOptions) => boolean | null {
+export function compileUnaryTestsValue(tests: string): UnaryEval {
   if (isAnyTest(tests)) return () => true;
   const compiled = compile(tests, true);
   if (compiled.error) throw new FeelError(tests, `failed to parse unary tests '${tests}': ${compiled.error}`);
-  const fast = fastUnaryTests(tests);
-  if (fast) return (input) => fast(input);
+  const src = prepareSource(tests).text;
+  const top = parseUnaryTests(src, PARSE_CONTEXT, undefined).topNode;
+  const parts = children(top);
+  const negated = parts[0]?.name === 'not';
+  const positive = parts.find((p) => p.name === 'PositiveUnaryTests');
+  if (!positive) {
+    // a form this reading does not know: feelin's own unary-test semantics
+    return (input, context, options) => {
+      const ctx = evalContext(compiled, context, options);
+      ctx['?'] = input === undefined ? null : input;
+      try {
+        const value = unaryTest(compiled.rewritten, ctx).value;
+        return typeof value === 'boolean' ? value : null;
+      } catch (err) {
+        throw failure(tests, err);
+      }
+    };
+  }
+  let evals: UnaryEval[];
+  try {
+    evals = children(positive)
+      .filter((p) => p.name === 'PositiveUnaryTest')
+      .map((p) => positiveUnaryTest(p, src));
+  } catch (err) {
+    throw new FeelError(tests, `failed to parse unary tests '${tests}': ${(err as Error).message}`);
+  }
   return (input, context, options) => {
-    const ctx = evalContext(compiled, context, options);
-    ctx['?'] = input === undefined ? null : input;
+    const value = input === undefined ? null : input;
+    let result: boolean | null;
     try {
-      const value = unaryTest(compiled.rewritten, ctx).value;
-      return typeof value === 'boolean' ? value : null;
+      result = anyOf(evals.map((e) => e(value, context, options)));
     } catch (err) {
       throw failure(tests, err);
     }
+    return negated ? (result === null ? null : !result) : result;
   };
 }
 
