@@ -43,10 +43,13 @@ export function auditKey(id: string, secret: string | Buffer): AuditKey {
 
 /**
  * The keyring from the settings: HERALD_AUDIT_KEYS (the last listed signs), else HERALD_AUDIT_KEY,
- * else a key derived from HERALD_SECRET. Only the chosen source verifies: a key derived from a
- * well-known development secret must not keep verifying once a real key is configured.
+ * else a key derived from HERALD_SECRET. Once a key is configured, the derived key still verifies
+ * the rows it signed before, unless HERALD_SECRET is the public development default: a key anyone
+ * can derive must not keep vouching for rows.
  */
-export function buildAuditKeys(settings: { keys?: { id: string; secret: string }[]; key?: string; heraldSecret: string }): AuditKeys {
+export function buildAuditKeys(settings: { keys?: { id: string; secret: string }[]; key?: string; heraldSecret: string; heraldSecretIsDefault?: boolean }): AuditKeys {
+  const derivedSecret = deriveAuditSecret(settings.heraldSecret);
+  const derived: AuditKey = { id: keyFingerprint(derivedSecret), secret: derivedSecret };
   let list: AuditKey[];
   let source: AuditKeys['source'];
   if (settings.keys?.length) {
@@ -57,11 +60,12 @@ export function buildAuditKeys(settings: { keys?: { id: string; secret: string }
     list = [{ id: keyFingerprint(secret), secret }];
     source = 'key';
   } else {
-    const secret = deriveAuditSecret(settings.heraldSecret);
-    list = [{ id: keyFingerprint(secret), secret }];
+    list = [derived];
     source = 'derived';
   }
-  return { signing: list[list.length - 1], verifying: new Map(list.map((k) => [k.id, k.secret])), source };
+  const verifying = new Map(list.map((k) => [k.id, k.secret]));
+  if (source !== 'derived' && !settings.heraldSecretIsDefault && !verifying.has(derived.id)) verifying.set(derived.id, derived.secret);
+  return { signing: list[list.length - 1], verifying, source };
 }
 
 /** A keyring from explicit keys (tests, tools): the last one signs. */

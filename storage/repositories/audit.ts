@@ -69,7 +69,10 @@ let cachedKeys: { raw: string; keys: AuditKeys } | undefined;
 export function defaultAuditKeys(env: NodeJS.ProcessEnv = process.env): AuditKeys {
   const raw = [env.HERALD_AUDIT_KEYS, env.HERALD_AUDIT_KEY, env.HERALD_SECRET].join('\u0000');
   if (cachedKeys?.raw !== raw) {
-    cachedKeys = { raw, keys: buildAuditKeys({ keys: readSetting('auditKeys', env), key: readSetting('auditKey', env), heraldSecret: readSetting('secret', env) }) };
+    const heraldSecret = readSetting('secret', env);
+    // the setting's default, read from an empty environment: the public development secret
+    const heraldSecretIsDefault = heraldSecret === readSetting('secret', {});
+    cachedKeys = { raw, keys: buildAuditKeys({ keys: readSetting('auditKeys', env), key: readSetting('auditKey', env), heraldSecret, heraldSecretIsDefault }) };
   }
   return cachedKeys.keys;
 }

@@ -83,7 +83,7 @@ describe('audit chain (pure)', () => {
   it('builds the keyring from the settings: the last listed key signs, a bare key gets a fingerprint id', () => {
     const listed = buildAuditKeys({ keys: [{ id: 'old', secret: 'old-secret-0123456789' }, { id: 'new', secret: 'new-secret-0123456789' }], heraldSecret: 's' });
     expect(listed.signing.id).toBe('new');
-    expect([...listed.verifying.keys()]).toEqual(['old', 'new']);
+    expect([...listed.verifying.keys()]).toEqual(['old', 'new', buildAuditKeys({ heraldSecret: 's' }).signing.id]);
     const single = buildAuditKeys({ key: 'one-key-0123456789', heraldSecret: 's' });
     expect(single.signing.id).toBe(keyFingerprint(Buffer.from('one-key-0123456789')));
     const derived = buildAuditKeys({ heraldSecret: 'herald-secret' });
@@ -91,6 +91,9 @@ describe('audit chain (pure)', () => {
     // derived under its own label: never the secret itself
     expect(derived.signing.secret.equals(Buffer.from('herald-secret'))).toBe(false);
     expect(derived.signing.id).not.toBe(buildAuditKeys({ heraldSecret: 'other-secret' }).signing.id);
+    // once a key is configured, the derived key keeps verifying its old rows, unless the secret is the public default
+    expect(buildAuditKeys({ key: 'one-key-0123456789', heraldSecret: 'herald-secret' }).verifying.has(derived.signing.id)).toBe(true);
+    expect(buildAuditKeys({ key: 'one-key-0123456789', heraldSecret: 'herald-secret', heraldSecretIsDefault: true }).verifying.has(derived.signing.id)).toBe(false);
   });
 });
 

@@ -36,8 +36,11 @@ export async function auditRoutes(app: FastifyInstance, opts: { db: Db } & Audit
   const config = { roles: ['compliance' as const, 'admin' as const] };
   const dir = opts.checkpointDir ?? readSetting('auditCheckpointDir') ?? path.join(readSetting('dataDir'), 'audit-checkpoints');
   const checkpoints = createCheckpointStore({ db: opts.db, dir, logger: app.log, keys: opts.keys });
+  // main.ts passes the interval (0 included); tests and tools that build the app alone do not
+  if (opts.checkpointEverySeconds !== undefined && keys().source === 'derived') {
+    app.log.warn({ keyId: keys().signing.id }, 'audit: the chain key is derived from HERALD_SECRET; set HERALD_AUDIT_KEY (or HERALD_AUDIT_KEYS) to a key kept apart from it (docs/audit.md)');
+  }
   if (opts.checkpointEverySeconds) {
-    if (keys().source === 'derived') app.log.warn({ keyId: keys().signing.id }, 'audit: the chain key is derived from HERALD_SECRET; set HERALD_AUDIT_KEY (or HERALD_AUDIT_KEYS) to a key kept apart from it (docs/audit.md)');
     const stop = checkpoints.every(opts.checkpointEverySeconds * 1000);
     app.addHook('onClose', async () => stop());
   }
