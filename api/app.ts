@@ -20,6 +20,7 @@ import { sessionRoutes } from './routes/session/index.js';
 import { taskRoutes } from './routes/tasks/index.js';
 import { createTasklist } from './services/tasklist.js';
 import { uiPlugin } from './plugins/ui.js';
+import { configureDiagramPool, type DiagramLimits } from './services/diagram-pool.js';
 import { metricsRoutes } from './routes/metrics/index.js';
 import { createObservability, type Observability } from './observability/metrics.js';
 import { observabilityPlugin, requestId } from './plugins/observability.js';
@@ -36,6 +37,10 @@ export interface AppDeps {
   eventSecrets?: string[];
   /** Requests per token (or session, or address) per window. */
   rateLimit?: { max: number; timeWindow: number };
+  /** Failed authentications per client address per window before the address is refused (429); 20 a minute unless set. */
+  authFailureLimit?: { max: number; timeWindow: number };
+  /** Time budget and element-count limit for checking an uploaded diagram off the main thread (services/diagram-pool.ts). */
+  diagramLimits?: Partial<DiagramLimits>;
   sessionTtlMs?: number;
   secureCookies?: boolean;
   /** Follow the engine's user-task hooks into the tasks table (on unless a test drives it). */
@@ -55,6 +60,7 @@ const DEV_SECRET = 'herald-dev-secret-change-me';
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const secret = deps.secret ?? process.env.HERALD_SECRET ?? DEV_SECRET;
+  configureDiagramPool(deps.diagramLimits);
   const app: FastifyInstance = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: deps.bodyLimit ?? 5 * 1024 * 1024,
@@ -66,7 +72,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   // external
-  await app.register(security, { cookieSecret: secret, rateLimit: deps.rateLimit ?? { max: 600, timeWindow: 60_000 } });
+  await app.register(security, { cookieSecret: secret, rateLimit: deps.rateLimit ?? { max: 600, timeWindow: 60_000 }, authFailures: deps.authFailureLimit });
   await app.register(openapi);
 
   const observability = deps.observability ?? createObservability({ db: deps.db, logger: deps.logger });

@@ -68,6 +68,8 @@ async function main() {
       secret: config.secret,
       // the periodic audit checkpoint runs where the API runs, and stops when the app closes
       audit: { checkpointDir: config.auditCheckpointDir, checkpointEverySeconds: config.auditCheckpointSeconds },
+      authFailureLimit: { max: config.authFailureLimit, timeWindow: config.authFailureWindowMs },
+      diagramLimits: { timeBudgetMs: config.diagramTimeBudgetMs, maxElements: config.diagramMaxElements },
     });
     await app.listen({ port: config.port, host: config.host });
     logger.info(`Herald is running at http://${config.host}:${config.port}  (API docs at /docs)`);

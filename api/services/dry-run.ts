@@ -3,7 +3,8 @@
  * written for its process (`<process-id>.spec.yaml` and `<process-id>.*.spec.yaml` under the
  * processes folder, or specs naming its file in `resources:`) against it on a fresh in-memory
  * embedded engine with a virtual clock. Nothing is deployed to the real engine. Specs of other
- * processes that only call this one are not run.
+ * processes that only call this one are not run. In the API a run goes to a pool thread
+ * (diagram-pool.ts), with a time budget, so the event loop stays free while it runs.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -13,6 +14,7 @@ import { EmbeddedProvider, findSpecFiles, parseSpec, resolveResources, runTestCa
 import { indexBpmn, scanReferences } from '../../engine/spec/model.js';
 import { specBaseName } from '../../engine/spec/resources.js';
 import { EngineError, type Resource } from '../../engine/types.js';
+import { dryRunOnPool, usePool } from './diagram-pool.js';
 import { lintBpmn, type LintIssue } from './lint.js';
 
 export const DEFAULT_PROCESSES_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../processes');
@@ -151,7 +153,8 @@ export function createDryRun(options: { processesDir?: string } = {}): DryRunSer
 
   return {
     run(input) {
-      const next = turn.then(() => run(input));
+      // in the API the whole run (lint, compile, the test cases) happens on a pool thread
+      const next = turn.then(() => (usePool() ? dryRunOnPool(input, processesDir) : run(input)));
       turn = next.catch(() => undefined);
       return next;
     },

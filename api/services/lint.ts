@@ -3,13 +3,15 @@
  * oversized input), a parse with the Zeebe moddle, bpmnlint with Camunda's own rule set for
  * Camunda 8.8 (what the Web Modeler checks), and Herald's deploy validation (what the embedded
  * engine runs and what would run code on the server). Errors refuse a deploy; warnings travel
- * with the answer.
+ * with the answer. In the API the work runs on a pool thread (diagram-pool.ts) with a time budget
+ * and an element-count limit, so a large diagram never holds the event loop.
  */
 import { createRequire } from 'node:module';
 import { parseBpmn } from '../../engine/bpmn/parse.js';
 import { validateDefinitions } from '../../engine/bpmn/validate.js';
 import { parseFeel } from '../../engine/embedded/feel/index.js';
 import { EngineError, type DeployProblem } from '../../engine/types.js';
+import { lintOnPool, usePool } from './diagram-pool.js';
 
 const require = createRequire(import.meta.url);
 // bpmnlint ships CommonJS without types; its node resolver loads rules with our require
@@ -53,6 +55,10 @@ function fromProblems(problems: DeployProblem[], rule: string, resource: string)
 }
 
 export async function lintBpmn(content: string | Buffer, resourceName: string): Promise<LintResult> {
+  return usePool() ? lintOnPool(content, resourceName) : lintHere(content, resourceName);
+}
+
+async function lintHere(content: string | Buffer, resourceName: string): Promise<LintResult> {
   let parsed;
   try {
     parsed = await parseBpmn(typeof content === 'string' ? content : content.toString('utf8'), resourceName);

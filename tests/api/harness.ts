@@ -36,7 +36,7 @@ export async function startApi(kind: DbKind, options: Partial<AppDeps> = {}): Pr
   await engine.deploy(['api-approval.bpmn', 'api-form.bpmn'].map((name) => ({ name, content: fs.readFileSync(path.join(here, 'fixtures', name)) })));
   const people = await seedDemoUsers(t.db, SECRET);
   const tokens = Object.fromEntries(people.map((p) => [p.user.id, p.token]));
-  const app = await buildApp({ engine, db: t.db, logger: silentLogger, secret: SECRET, rateLimit: { max: 100_000, timeWindow: 60_000 }, ...options });
+  const app = await buildApp({ engine, db: t.db, logger: silentLogger, secret: SECRET, rateLimit: { max: 100_000, timeWindow: 60_000 }, authFailureLimit: { max: 100_000, timeWindow: 60_000 }, ...options });
   await app.ready();
   const tasks = createTaskRepository(t.db);
   return {

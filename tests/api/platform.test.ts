@@ -208,7 +208,7 @@ describe('platform API (PGlite)', () => {
         }
       }
       expect(Object.keys(doc.paths).sort()).toEqual(Object.keys(expected).sort());
-      expect(Object.keys(doc.paths['/api/events'].post.responses).sort()).toEqual(['202', '400', '401', '413', '422', '429', '503']);
+      expect(Object.keys(doc.paths['/api/events'].post.responses).sort()).toEqual(['202', '400', '401', '409', '413', '422', '429', '503']);
     });
   });
 });

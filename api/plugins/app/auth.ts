@@ -1,14 +1,15 @@
 /**
  * Who is calling: a Bearer API token or a signed session cookie. Every route under /api needs
  * one unless its config says `auth: 'none'` (health, docs) or `auth: 'signature'` (trigger
- * events, HMAC-signed); `roles` narrows a route to some roles.
+ * events, HMAC-signed); `roles` narrows a route to some roles. A 401 to a caller that offered
+ * credentials counts as a failed authentication of its address (plugins/external/security.ts).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { groupsOf, type Role, type User } from '../../../domain/identity/index.js';
 import type { IdentityRepository } from '../../../storage/repositories/identity.js';
 import { global } from '../global.js';
 import { HttpProblem } from '../problem.js';
-import { SESSION_COOKIE } from '../external/security.js';
+import { authModeOf, SESSION_COOKIE } from '../external/security.js';
 
 export interface Principal extends User {
   groups: string[];
@@ -34,8 +35,7 @@ export const auth = global(async (app: FastifyInstance, opts: { identity: Identi
   app.decorateRequest('principal', null);
   app.addHook('onRequest', async (request, reply) => {
     const config = request.routeOptions.config ?? {};
-    const mode = config.auth ?? (request.url.startsWith('/api/') ? 'user' : 'none');
-    if (mode !== 'user') return;
+    if (authModeOf(request) !== 'user') return;
     const header = request.headers.authorization;
     let user: User | undefined;
     let via: Principal['via'] = 'token';
@@ -49,6 +49,8 @@ export const auth = global(async (app: FastifyInstance, opts: { identity: Identi
         const unsigned = request.unsignCookie(raw);
         if (unsigned.valid && unsigned.value) user = await opts.identity.userForSession(unsigned.value);
         via = 'session';
+        // a bad or expired cookie is dropped, so a browser that kept one counts one failed authentication, not one per request
+        if (!user) void reply.clearCookie(SESSION_COOKIE, { path: '/' });
       }
     }
     if (!user) {

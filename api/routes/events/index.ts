@@ -1,8 +1,10 @@
 /**
- * Trigger events from ERP, billing and payment systems. Signed (HMAC), and idempotent by
- * Idempotency-Key: the receipt row is inserted first, in a transaction with its audit row, so
- * of concurrent duplicates exactly one goes on to publish; the others wait for its result.
- * The same key with a different body is 422.
+ * Trigger events from ERP, billing and payment systems. Signed (HMAC over a timestamp, an event
+ * id and the body), and idempotent by Idempotency-Key: the receipt row is inserted first, in a
+ * transaction with its audit row, so of concurrent duplicates exactly one goes on to publish; the
+ * others wait for its result. The same key with a different body is 422. A signature is single-use:
+ * its event id is remembered (event_signatures) until the timestamp is stale, and a second use
+ * under another Idempotency-Key, or with another body, is a replay: 409, audited, nothing published.
  */
 import { createHash } from 'node:crypto';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
@@ -15,6 +17,14 @@ import { HttpProblem } from '../../plugins/problem.js';
 import { Problem } from '../../schemas/common.js';
 import { EVENT_DATA, EventAccepted, EventBody, EventHeaders, type EventType } from '../../schemas/events.js';
 import { verifySignature } from '../../services/signature.js';
+
+/** How far a signature's timestamp may be from now, either way; a remembered event id is kept until this has passed. */
+const TOLERANCE_SECONDS = 300;
+
+/** Deletes remembered event ids whose signatures can no longer verify. */
+export async function pruneEventSignatures(db: Db, now = new Date()): Promise<number> {
+  return db('event_signatures').where('expires_at', '<', now).delete();
+}
 
 const checkers = Object.fromEntries(Object.entries(EVENT_DATA).map(([type, schema]) => [type, TypeCompiler.Compile(schema)])) as unknown as Record<EventType, ReturnType<typeof TypeCompiler.Compile>>;
 
@@ -45,6 +55,8 @@ interface Receipt {
 declare module 'fastify' {
   interface FastifyRequest {
     rawBody?: string;
+    /** The verified signature's timestamp and event id (set before the handler runs). */
+    signedEvent?: { t: number; id: string };
   }
 }
 
@@ -60,6 +72,14 @@ export async function eventRoutes(app: FastifyInstance, opts: { db: Db; engine: 
     }
   });
 
+  // pruned at most once a minute, by whichever request comes along
+  let lastPrune = 0;
+  const prune = (log: FastifyRequest['log']) => {
+    if (Date.now() - lastPrune < 60_000) return;
+    lastPrune = Date.now();
+    pruneEventSignatures(db).catch((err: Error) => log.warn({ err: err.message }, 'events: pruning remembered signatures failed'));
+  };
+
   const readReceipt = async (key: string) => (await db('event_receipts').where({ idempotency_key: key }).first()) as Receipt | undefined;
 
   app.post(
@@ -73,11 +93,12 @@ export async function eventRoutes(app: FastifyInstance, opts: { db: Db; engine: 
         security: [{ signature: [] }],
         headers: EventHeaders,
         body: EventBody,
-        response: { 202: EventAccepted, 400: Problem, 401: Problem, 413: Problem, 422: Problem, 429: Problem, 503: Problem },
+        response: { 202: EventAccepted, 400: Problem, 401: Problem, 409: Problem, 413: Problem, 422: Problem, 429: Problem, 503: Problem },
       },
       preValidation: async (request) => {
-        const verdict = verifySignature(request.headers['x-herald-signature'] as string | undefined, request.rawBody ?? '', opts.secrets);
+        const verdict = verifySignature(request.headers['x-herald-signature'] as string | undefined, request.rawBody ?? '', opts.secrets, TOLERANCE_SECONDS);
         if (!verdict.ok) throw new HttpProblem(401, verdict.reason, { field: 'header.x-herald-signature' });
+        request.signedEvent = { t: verdict.t, id: verdict.id };
       },
     },
     async (request, reply) => {
@@ -92,6 +113,28 @@ export async function eventRoutes(app: FastifyInstance, opts: { db: Db; engine: 
       const key = request.headers['idempotency-key'] as string;
       const bodyHash = createHash('sha256').update(canonicalJson(body)).digest('hex');
       const receivedAt = new Date();
+
+      // a signature is used once: the first use remembers its event id with the key and body it came with;
+      // the same key and body again is a retry (answered below with the first result), anything else a replay
+      const signed = request.signedEvent!;
+      prune(request.log);
+      const remembered = await db('event_signatures')
+        .insert({ event_id: signed.id, idempotency_key: key, body_hash: bodyHash, signed_at: new Date(signed.t * 1000), expires_at: new Date((signed.t + TOLERANCE_SECONDS + 60) * 1000) })
+        .onConflict('event_id')
+        .ignore()
+        .returning('event_id');
+      if (!remembered.length) {
+        const first = (await db('event_signatures').where({ event_id: signed.id }).first()) as { idempotency_key: string; body_hash: string; expires_at: Date | string } | undefined;
+        if (first && new Date(first.expires_at) < receivedAt) {
+          // an id whose last use has gone stale (not pruned yet) is free again
+          await db('event_signatures').where({ event_id: signed.id }).update({ idempotency_key: key, body_hash: bodyHash, signed_at: new Date(signed.t * 1000), expires_at: new Date((signed.t + TOLERANCE_SECONDS + 60) * 1000) });
+        } else if (first && (first.idempotency_key !== key || first.body_hash !== bodyHash)) {
+          const reason = first.idempotency_key !== key ? 'another Idempotency-Key' : 'another body';
+          request.log.warn({ eventId: signed.id, idempotencyKey: key, firstKey: first.idempotency_key, source: body.source, address: request.ip, rule: 'replay' }, 'events: replayed signature refused');
+          await createAuditRepository(db).append({ actor: `system:${body.source}`, action: 'event.received', subjectType: 'event', subjectId: key, outcome: 'refused', rule: 'replay', detail: { type: body.type, eventId: signed.id, firstIdempotencyKey: first.idempotency_key, address: request.ip } });
+          throw new HttpProblem(409, `this signature (event id ${signed.id}) was already used, with ${reason}; a signature is single-use: sign each event with its own id`, { field: 'header.x-herald-signature', rule: 'replay' });
+        }
+      }
 
       const claimed = await db.transaction(async (tx) => {
         const inserted = await tx('event_receipts').insert({ idempotency_key: key, event_type: body.type, body_hash: bodyHash, state: 'pending', received_at: receivedAt }).onConflict('idempotency_key').ignore().returning('idempotency_key');

@@ -1,7 +1,8 @@
 /**
  * Browser sessions: people sign in with their user name and password (or an API token) and then
  * carry a signed, HttpOnly cookie. `GET /api/me` says who you are to Herald. Sign-in attempts
- * are rate-limited per address, and a wrong password and an unknown user get the same answer.
+ * are rate-limited per address, and a wrong password and an unknown user get the same answer; each
+ * refused sign-in also counts as a failed authentication of the address (plugins/external/security.ts).
  */
 import type { FastifyInstance } from 'fastify';
 import { groupsOf, type User } from '../../../domain/identity/index.js';
@@ -33,7 +34,7 @@ export async function sessionRoutes(app: FastifyInstance, opts: SessionRouteOpti
     '/api/session',
     {
       bodyLimit: 4096,
-      config: { auth: 'none', rateLimit: { max: limit.max, timeWindow: limit.timeWindow, keyGenerator: (request) => `sign-in:${request.ip}` } },
+      config: { auth: 'none', signIn: true, rateLimit: { max: limit.max, timeWindow: limit.timeWindow, keyGenerator: (request) => `sign-in:${request.ip}` } },
       schema: {
         tags: ['session'],
         summary: 'Sign in with user name and password, or with an API token; sets the session cookie',
