@@ -1,4 +1,6 @@
+import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, readSetting } from '../../config/index.js';
 import { auditKey, buildAuditKeys, canonicalJson, entryHash, keyedHash, keyFingerprint, keyring, verifyChain, type AuditEntry, type AuditRow } from '../../domain/audit/index.js';
 import { rollbackAll } from '../../storage/db.js';
 import { createAuditRepository } from '../../storage/repositories/audit.js';
@@ -94,6 +96,21 @@ describe('audit chain (pure)', () => {
     // once a key is configured, the derived key keeps verifying its old rows, unless the secret is the public default
     expect(buildAuditKeys({ key: 'one-key-0123456789', heraldSecret: 'herald-secret' }).verifying.has(derived.signing.id)).toBe(true);
     expect(buildAuditKeys({ key: 'one-key-0123456789', heraldSecret: 'herald-secret', heraldSecretIsDefault: true }).verifying.has(derived.signing.id)).toBe(false);
+  });
+});
+
+describe('audit settings', () => {
+  it('reads HERALD_AUDIT_KEYS as id:secret pairs and refuses a bad list naming the variable', () => {
+    expect(readSetting('auditKeys', { HERALD_AUDIT_KEYS: 'old:old-secret-0123456789, new:new-secret-0123456789' })).toEqual([
+      { id: 'old', secret: 'old-secret-0123456789' },
+      { id: 'new', secret: 'new-secret-0123456789' },
+    ]);
+    expect(() => readSetting('auditKeys', { HERALD_AUDIT_KEYS: 'no-colon-here' })).toThrow(/^HERALD_AUDIT_KEYS: entry 1 must be "id:secret"/);
+    expect(() => readSetting('auditKeys', { HERALD_AUDIT_KEYS: 'k1:short' })).toThrow(/HERALD_AUDIT_KEYS: key k1: an audit key needs at least 16 characters/);
+    expect(() => readSetting('auditKeys', { HERALD_AUDIT_KEYS: 'k1:aaaaaaaaaaaaaaaa,k1:bbbbbbbbbbbbbbbb' })).toThrow(/listed twice/);
+    expect(() => readSetting('auditKey', { HERALD_AUDIT_KEY: 'short' })).toThrow(ConfigError);
+    expect(loadConfig({ HERALD_DATA_DIR: '/srv/herald' }).auditCheckpointDir).toBe(path.join('/srv/herald', 'audit-checkpoints'));
+    expect(loadConfig({ HERALD_AUDIT_CHECKPOINT_SECONDS: '0' }).auditCheckpointSeconds).toBe(0);
   });
 });
 
