@@ -15,6 +15,8 @@ const engineStatus: Record<EngineError['code'], number> = {
 };
 
 export class HttpProblem extends Error {
+  /** Set by a door that already wrote this refusal to the audit trail (the problem handler then does not). */
+  audited = false;
   constructor(
     readonly status: number,
     message: string,
@@ -22,7 +24,25 @@ export class HttpProblem extends Error {
   ) {
     super(message);
   }
+  markAudited(): this {
+    this.audited = true;
+    return this;
+  }
 }
+
+/** What the problem handler tells the audit trail of a refusal no door recorded. */
+export interface UnauditedRefusal {
+  actor: string;
+  method: string;
+  route: string;
+  url: string;
+  status: number;
+  title: string;
+  rule?: string;
+  field?: string;
+}
+
+const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 export const notFound = (what: string) => new HttpProblem(404, `no such ${what}`);
 
@@ -41,8 +61,14 @@ function fieldOf(context: string | undefined, v: AjvError): string {
   return [ctx, ...path].join('.');
 }
 
-export function registerProblemHandler(app: FastifyInstance): void {
-  app.setErrorHandler((err: FastifyError | EngineError | HttpProblem, request, reply) => {
+/**
+ * `audit`: every refusal (4xx) of a state-changing request by a signed-in person that no door has
+ * already put on the audit trail (a role the route needs, a schema violation, a missing subject)
+ * is recorded through it, so that every refusal is on the trail whatever its status. Refusals of
+ * unauthenticated callers are logged and rate-limited, not audited (they name nobody).
+ */
+export function registerProblemHandler(app: FastifyInstance, opts: { audit?: (r: UnauditedRefusal) => Promise<void> } = {}): void {
+  app.setErrorHandler(async (err: FastifyError | EngineError | HttpProblem, request, reply) => {
     let status = 500;
     let body: Record<string, unknown>;
     if (err instanceof EngineError) {
@@ -64,7 +90,13 @@ export function registerProblemHandler(app: FastifyInstance): void {
       request.log.error({ err }, 'request failed');
       body = { title: 'Internal Server Error' };
     }
-    void reply.status(status).type('application/problem+json').send({ type: 'about:blank', status, ...body });
+    if (opts.audit && status >= 400 && status < 500 && MUTATING.has(request.method) && request.principal && !(err instanceof HttpProblem && err.audited)) {
+      const route = request.routeOptions.url ?? request.url.split('?')[0];
+      await opts
+        .audit({ actor: request.principal.id, method: request.method, route, url: request.url.split('?')[0].slice(0, 200), status, title: String(body.title ?? ''), rule: typeof body.rule === 'string' ? body.rule : undefined, field: typeof body.field === 'string' ? body.field : undefined })
+        .catch((e: Error) => request.log.warn({ err: e.message }, 'a refusal could not be audited'));
+    }
+    return reply.status(status).type('application/problem+json').send({ type: 'about:blank', status, ...body });
   });
   app.setNotFoundHandler((request, reply) => {
     void reply.status(404).type('application/problem+json').send({ type: 'about:blank', status: 404, title: `no route ${request.method} ${request.url.split('?')[0]}` });

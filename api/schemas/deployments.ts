@@ -74,6 +74,8 @@ export const DeploymentResult = Type.Object({
 export const DeploymentBody = Type.Object(
   {
     resources: Type.Array(Type.Object({ name: Type.String({ minLength: 1, maxLength: 255 }), content: Type.String({ maxLength: MAX_XML_CHARS }) }, { additionalProperties: false }), { minItems: 1, maxItems: 50 }),
+    /** As for a draft's deployment: deploy despite failing process tests, with a reason on the record. */
+    override: Type.Optional(Type.Object({ reason: Type.String({ minLength: 10, maxLength: 2000 }) }, { additionalProperties: false })),
   },
   { additionalProperties: false },
 );

@@ -88,7 +88,7 @@ export function createTasklist(deps: { db: Knex; engine: Engine }) {
       const task = await tasks.get(key, { forUpdate: true });
       const refuse = async (problem: HttpProblem, rule: string) => {
         await audit.append({ actor: who.id, action, subjectType: 'task', subjectId: key, outcome: 'refused', rule, detail: { ...detail, status: problem.status, reason: problem.message, ...(task ? { processInstanceKey: task.processInstanceKey, elementId: task.elementId } : {}) } });
-        return { ok: false as const, problem };
+        return { ok: false as const, problem: problem.markAudited() };
       };
       if (!task || !canSee(task, who)) return refuse(notFound('task'), task ? 'not-visible' : 'not-found');
       if (task.state !== 'CREATED') return refuse(new HttpProblem(409, `task ${key} is ${task.state.toLowerCase()}`), 'task-state');
@@ -113,7 +113,7 @@ export function createTasklist(deps: { db: Knex; engine: Engine }) {
         },
         audit,
       );
-      if (!decision.allowed) return { ok: false as const, problem: refusal(decision) };
+      if (!decision.allowed) return { ok: false as const, problem: refusal(decision).markAudited() };
       return { ok: true as const, result: await work(task, tx, facts, level) };
     });
     if (!outcome.ok) throw outcome.problem;
@@ -124,7 +124,7 @@ export function createTasklist(deps: { db: Knex; engine: Engine }) {
     /** Records a refusal decided by a route before the door (a task that is not that route's), then throws it. */
     async refuse(key: string, who: Principal, action: Action, problem: HttpProblem, rule: string, detail: Record<string, unknown> = {}): Promise<never> {
       await createAuditRepository(db).append({ actor: who.id, action, subjectType: 'task', subjectId: key, outcome: 'refused', rule, detail: { ...detail, status: problem.status, reason: problem.message } });
-      throw problem;
+      throw problem.markAudited();
     },
 
     async claim(key: string, who: Principal): Promise<Task> {
@@ -151,7 +151,7 @@ export function createTasklist(deps: { db: Knex; engine: Engine }) {
         const task = await tasks.get(key, { forUpdate: true });
         const refuse = async (problem: HttpProblem, rule: string) => {
           await audit.append({ actor: who.id, action: 'task.unclaim', subjectType: 'task', subjectId: key, outcome: 'refused', rule, detail: { status: problem.status, reason: problem.message } });
-          return { ok: false as const, problem };
+          return { ok: false as const, problem: problem.markAudited() };
         };
         if (!task || !canSee(task, who)) return refuse(notFound('task'), task ? 'not-visible' : 'not-found');
         if (task.state !== 'CREATED') return refuse(new HttpProblem(409, `task ${key} is ${task.state.toLowerCase()}`), 'task-state');

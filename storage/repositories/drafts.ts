@@ -90,6 +90,12 @@ export function createDraftRepository(db: Knex | Knex.Transaction) {
       return row ? { ...toDraft(row), xml: row.xml as string } : undefined;
     },
 
+    /** Drafts not yet deployed whose content is exactly `xml`, oldest first. */
+    async undeployedWithContent(xml: string, kind: DraftKind = 'process'): Promise<DraftWithXml[]> {
+      const rows = (await db('process_drafts').where({ kind, checksum: sha256(xml) }).whereNull('deployed_version').orderBy('created_at', 'asc').orderBy('id')) as Row[];
+      return rows.filter((r) => r.xml === xml).map((r) => ({ ...toDraft(r), xml: r.xml as string }));
+    },
+
     /** Newest first; without the XML. */
     async list(filter: { bpmnProcessId?: string; limit?: number; kind?: DraftKind } = {}): Promise<Draft[]> {
       const q = db('process_drafts').select(DRAFT_COLUMNS).where('kind', filter.kind ?? 'process').orderBy('created_at', 'desc').orderBy('id').limit(Math.min(filter.limit ?? 200, 1000));

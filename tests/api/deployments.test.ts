@@ -83,6 +83,8 @@ describe.each(await dbKinds())('deployment API on %s', (kind) => {
   describe('drafts and their deployment', () => {
     it("deploys ada's draft by eric as the next version, records who deployed it, and audits the decision", async () => {
       const id = uniqueId('next');
+      // version 1: ada's saved draft, deployed by eric sending its content
+      await saveDraft('ada', id, diagram(id));
       const v1 = await http().post('/api/deployments').set(api.as('eric')).send({ resources: [{ name: `${id}.bpmn`, content: diagram(id) }] });
       expect(v1.status, JSON.stringify(v1.body)).toBe(201);
       expect(v1.body.processes[0]).toMatchObject({ bpmnProcessId: id, version: 1 });
@@ -163,11 +165,12 @@ describe.each(await dbKinds())('deployment API on %s', (kind) => {
     <rule id="r1"><inputEntry id="r1-i1"><text>&gt; 1000</text></inputEntry><outputEntry id="r1-o1"><text>"high" +</text></outputEntry></rule>
   </decisionTable></decision>
 </definitions>`;
+      // a decision table is deployed from a decision draft, never directly
       const res = await http().post('/api/deployments').set(api.as('eric')).send({ resources: [{ name: 'broken.dmn', content: dmn }] });
-      expect(res.status).toBe(422);
+      expect(res.status).toBe(403);
       expect(res.headers['content-type']).toContain('application/problem+json');
-      expect(res.body).toMatchObject({ rule: 'engine', errors: [expect.objectContaining({ rule: 'engine', message: expect.any(String) })] });
-      expect(res.body.title).toMatch(/broken\.dmn|r1|FEEL|"high" \+/);
+      expect(res.body).toMatchObject({ rule: 'draft-required', field: 'resources[0]' });
+      expect(res.body.title).toMatch(/decision-drafts/);
     });
 
     it('refuses a draft whose service task has no zeebe:taskDefinition, naming the element and the rule', async () => {
@@ -189,8 +192,27 @@ describe.each(await dbKinds())('deployment API on %s', (kind) => {
       expect(direct.body.errors).toContainEqual(expect.objectContaining({ elementId: 'do-work' }));
     });
 
+    it('finding 2: a draft refused to its author cannot be deployed by him through the direct route, and content that is no draft is refused; both audited', async () => {
+      const id = uniqueId('finding-2');
+      const own = await saveDraft('eric', id, diagram(id));
+      const refused = await http().post(`/api/drafts/${own.id}/deployment`).set(api.as('eric')).send({});
+      expect(refused.status).toBe(403);
+      expect(refused.body.rule).toBe('author-not-deployer');
+      const direct = await http().post('/api/deployments').set(api.as('eric')).send({ resources: [{ name: `${id}.bpmn`, content: diagram(id) }] });
+      expect(direct.status).toBe(403);
+      expect(direct.body.rule).toBe('author-not-deployer');
+      const unsaved = await http().post('/api/deployments').set(api.as('eric')).send({ resources: [{ name: `${id}.bpmn`, content: diagram(id, { name: 'never saved' }) }] });
+      expect(unsaved.status).toBe(403);
+      expect(unsaved.body).toMatchObject({ rule: 'draft-required', field: 'resources[0]' });
+      expect((await http().get('/api/process-definitions').query({ bpmnProcessId: id }).set(api.as('eric'))).body).toEqual([]);
+      expect((await auditOf(own.id)).filter((r) => r.outcome === 'refused').map((r) => r.rule)).toEqual(['author-not-deployer', 'author-not-deployer']);
+      const process = (await http().get('/api/audit').query({ action: 'process.deploy', outcome: 'refused' }).set(api.as('carl'))).body as { rule: string; subjectId: string }[];
+      expect(process).toContainEqual(expect.objectContaining({ rule: 'draft-required', subjectId: id }));
+    });
+
     it('returns warnings but deploys', async () => {
       const content = fs.readFileSync(path.join(here, 'fixtures', 'api-approval.bpmn'), 'utf8');
+      await saveDraft('ada', 'api-approval', content);
       const res = await http().post('/api/deployments').set(api.as('eric')).send({ resources: [{ name: 'api-approval.bpmn', content }] });
       expect(res.status).toBe(201);
       expect(res.body.processes[0]).toMatchObject({ bpmnProcessId: 'api-approval', duplicate: true });

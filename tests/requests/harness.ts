@@ -21,7 +21,9 @@ import { openTestDb, type TestDb } from '../support/db.js';
 
 const processes = path.resolve(import.meta.dirname, '../../processes');
 export const resource = (name: string) => ({ name, content: fs.readFileSync(path.join(processes, name), 'utf8') });
-export const REQUEST_RESOURCES = ['customer-request.bpmn', 'customer-request-classification.dmn', 'customer-request-priority.dmn', 'customer-communication.bpmn'];
+// with the forms the two diagrams link: a task's form is what completing it may set
+const LINKED_FORMS = ['request-triage', 'invoice-review', 'payment-query-answer', 'refund-assessment', 'credit-review', 'adjustment-approval', 'escalation-review', 'communication-approval', 'customer-data-correction', 'failed-delivery-resolution'];
+export const REQUEST_RESOURCES = ['customer-request.bpmn', 'customer-request-classification.dmn', 'customer-request-priority.dmn', 'customer-communication.bpmn', ...LINKED_FORMS.map((f) => `${f}.form`)];
 
 export interface SentMessage {
   communicationId: string;

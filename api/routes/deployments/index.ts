@@ -11,8 +11,8 @@ import { scanReferences } from '../../../engine/spec/model.js';
 import type { Engine } from '../../../engine/types.js';
 import type { Db } from '../../../storage/db.js';
 import { createAuditRepository } from '../../../storage/repositories/audit.js';
-import { createDraftRepository, type Draft as DraftRow } from '../../../storage/repositories/drafts.js';
-import { principal } from '../../plugins/app/auth.js';
+import { createDraftRepository, type Draft as DraftRow, type DraftWithXml as DraftWithXmlRow } from '../../../storage/repositories/drafts.js';
+import { principal, type Principal } from '../../plugins/app/auth.js';
 import { HttpProblem, notFound } from '../../plugins/problem.js';
 import { authProblems, Problem } from '../../schemas/common.js';
 import {
@@ -35,7 +35,7 @@ import {
   SpecProblem,
   SMALL_BODY,
 } from '../../schemas/deployments.js';
-import { createDeployer, guardDraftDeployment, type Deployer } from '../../services/deployer.js';
+import { createDeployer, guardDraftDeployment, type Deployer, type DeployResult } from '../../services/deployer.js';
 import { createDryRun, type DryRunService } from '../../services/dry-run.js';
 import { lintBpmn, lintResources, lintTitle } from '../../services/lint.js';
 
@@ -74,6 +74,44 @@ export async function deploymentRoutes(app: FastifyInstance, opts: DeploymentRou
   const drafts = createDraftRepository(db);
   const deployer = opts.deployer ?? createDeployer({ engine, db });
   const dryRun = opts.dryRun ?? createDryRun({ processesDir: opts.processesDir });
+
+  /**
+   * The one door a process version goes through, whichever route asked: an engineer who did not
+   * author the draft (segregation of duties, refusals audited), its process tests passing (or an
+   * override with a reason, audited), lint, then the deployment recorded with its audit row.
+   */
+  async function deployDraft(who: Principal, draft: DraftWithXmlRow, override: { reason: string } | undefined, via = 'draft') {
+    const subject = { type: 'draft', id: draft.id };
+    const facts = { bpmnProcessId: draft.bpmnProcessId, author: draft.author, via };
+    await guardDraftDeployment(db, who, draft, { action: 'draft.deploy', subjectType: subject.type, label: 'draft', facts });
+
+    // the process tests gate the deployment; an engineer may override a failing run, on the record
+    let gate: Record<string, unknown> = { specs: 'passed' };
+    if (opts.specGate !== false) {
+      const report = await dryRun.run({ bpmnProcessId: draft.bpmnProcessId, xml: draft.xml });
+      const failures: { file: string; case?: string; where?: string; error?: string }[] = report.specs.flatMap((sp) => [...(sp.error ? [{ file: sp.file, error: sp.error }] : []), ...sp.cases.filter((c) => c.status === 'failed').map((c) => ({ file: sp.file, case: c.name, where: c.failure?.where }))]);
+      if (report.lint.errors.length === 0 && failures.length) {
+        if (!override) {
+          await createAuditRepository(db).append({ actor: who.id, action: 'draft.deploy', subjectType: subject.type, subjectId: subject.id, outcome: 'refused', rule: 'spec', detail: { ...facts, failures: failures.slice(0, 20) } });
+          throw new HttpProblem(422, `${report.failed} process test case${report.failed === 1 ? '' : 's'} failed against this draft (first: ${failures[0].case ?? failures[0].file}); fix the draft or deploy with an override and a reason`, { rule: 'spec', report }).markAudited();
+        }
+        gate = { specs: 'overridden', overrideReason: override.reason, failures: failures.slice(0, 20) };
+      } else gate = { specs: report.passed + report.skipped ? 'passed' : 'none', passed: report.passed, skipped: report.skipped };
+    }
+
+    return deployer.deploy({
+      actor: who.id,
+      resources: [{ name: `${draft.bpmnProcessId}.bpmn`, content: draft.xml }],
+      subject,
+      action: 'draft.deploy',
+      draftId: draft.id,
+      detail: { ...facts, ...gate },
+      record: async (tx, deployment) => {
+        const p = deployment.processes.find((x) => x.bpmnProcessId === draft.bpmnProcessId);
+        if (p) await createDraftRepository(tx).markDeployed(draft.id, { by: who.id, version: p.version, processDefinitionKey: p.processDefinitionKey });
+      },
+    });
+  }
 
   // The embedded engine's definitions are in Herald's database; with Zeebe, Herald lists the
   // versions it deployed itself (Zeebe's own list is in Operate).
@@ -210,37 +248,7 @@ export async function deploymentRoutes(app: FastifyInstance, opts: DeploymentRou
     async (request, reply) => {
       const who = principal(request);
       const draft = await draftOf((request.params as { id: string }).id);
-      const subject = { type: 'draft', id: draft.id };
-      const facts = { bpmnProcessId: draft.bpmnProcessId, author: draft.author };
-      await guardDraftDeployment(db, who, draft, { action: 'draft.deploy', subjectType: subject.type, label: 'draft', facts });
-
-      // the process tests gate the deployment; an engineer may override a failing run, on the record
-      const override = (request.body as DraftDeploymentBody | undefined)?.override;
-      let gate: Record<string, unknown> = { specs: 'passed' };
-      if (opts.specGate !== false) {
-        const report = await dryRun.run({ bpmnProcessId: draft.bpmnProcessId, xml: draft.xml });
-        const failures: { file: string; case?: string; where?: string; error?: string }[] = report.specs.flatMap((sp) => [...(sp.error ? [{ file: sp.file, error: sp.error }] : []), ...sp.cases.filter((c) => c.status === 'failed').map((c) => ({ file: sp.file, case: c.name, where: c.failure?.where }))]);
-        if (report.lint.errors.length === 0 && failures.length) {
-          if (!override) {
-            await createAuditRepository(db).append({ actor: who.id, action: 'draft.deploy', subjectType: subject.type, subjectId: subject.id, outcome: 'refused', rule: 'spec', detail: { ...facts, failures: failures.slice(0, 20) } });
-            throw new HttpProblem(422, `${report.failed} process test case${report.failed === 1 ? '' : 's'} failed against this draft (first: ${failures[0].case ?? failures[0].file}); fix the draft or deploy with an override and a reason`, { rule: 'spec', report });
-          }
-          gate = { specs: 'overridden', overrideReason: override.reason, failures: failures.slice(0, 20) };
-        } else gate = { specs: report.passed + report.skipped ? 'passed' : 'none', passed: report.passed, skipped: report.skipped };
-      }
-
-      const result = await deployer.deploy({
-        actor: who.id,
-        resources: [{ name: `${draft.bpmnProcessId}.bpmn`, content: draft.xml }],
-        subject,
-        action: 'draft.deploy',
-        draftId: draft.id,
-        detail: { ...facts, ...gate },
-        record: async (tx, deployment) => {
-          const p = deployment.processes.find((x) => x.bpmnProcessId === draft.bpmnProcessId);
-          if (p) await createDraftRepository(tx).markDeployed(draft.id, { by: who.id, version: p.version, processDefinitionKey: p.processDefinitionKey });
-        },
-      });
+      const result = await deployDraft(who, draft, (request.body as DraftDeploymentBody | undefined)?.override);
       reply.status(201);
       return result;
     },
@@ -252,24 +260,38 @@ export async function deploymentRoutes(app: FastifyInstance, opts: DeploymentRou
       config: { roles: ['engineer' as const, 'admin' as const] },
       schema: {
         tags: ['deployments'],
-        summary: 'Deploy BPMN, DMN and form resources directly; BPMN is linted first and lint errors refuse the deployment',
+        summary: 'Deploy the saved process drafts whose content is sent: the same door as a draft deployment (engineer, never the author, process tests gate it, lint errors refuse); content that is no saved draft is refused (403 draft-required)',
         body: DeploymentBody,
-        response: { 201: DeploymentResult, 400: Problem, 413: Problem, 422: LintProblem, ...authProblems },
+        response: { 201: DeploymentResult, 400: Problem, 409: Problem, 413: Problem, 422: Type.Union([LintProblem, SpecProblem]), ...authProblems },
       },
     },
     async (request, reply) => {
       const who = principal(request);
-      const { resources } = request.body as DeploymentBody;
+      const { resources, override } = request.body as DeploymentBody;
       const ids = resources.flatMap((r) => scanReferences(r.name, r.content).defines);
-      const result = await deployer.deploy({
-        actor: who.id,
-        resources,
-        subject: { type: 'process', id: (ids.join(',') || resources.map((r) => r.name).join(',')).slice(0, 128) },
-        action: 'process.deploy',
-        detail: { resources: resources.map((r) => r.name) },
-      });
+      const refuse = async (rule: string, reason: string, field: string): Promise<never> => {
+        await createAuditRepository(db).append({ actor: who.id, action: 'process.deploy', subjectType: 'process', subjectId: (ids.join(',') || resources.map((r) => r.name).join(',')).slice(0, 128), outcome: 'refused', rule, detail: { resources: resources.map((r) => r.name), reason } });
+        throw new HttpProblem(403, reason, { rule, field }).markAudited();
+      };
+      // bad content hears what is wrong with it first (lint errors name elements; the XML guard names the limit)
+      const lint = await lintResources(resources);
+      if (lint.errors.length) {
+        await createAuditRepository(db).append({ actor: who.id, action: 'process.deploy', subjectType: 'process', subjectId: (ids.join(',') || resources.map((r) => r.name).join(',')).slice(0, 128), outcome: 'refused', rule: 'lint', detail: { resources: resources.map((r) => r.name), errors: lint.errors.slice(0, 50) } });
+        throw new HttpProblem(422, lintTitle(lint.errors), { rule: 'lint', errors: lint.errors, warnings: lint.warnings }).markAudited();
+      }
+      // a deployment is always a reviewed draft: each resource must be a saved draft, deployed through the draft door
+      const chosen: DraftWithXmlRow[] = [];
+      for (const [i, r] of resources.entries()) {
+        const field = `resources[${i}]`;
+        if (!/\.bpmn$/i.test(r.name)) await refuse('draft-required', `${r.name}: only process diagrams (.bpmn) are deployed here, each from a saved draft; decision tables deploy from decision drafts (POST /api/decision-drafts/{id}/deployment), forms ship in processes/ and deploy at start`, field);
+        const candidates = await drafts.undeployedWithContent(r.content);
+        if (!candidates.length) await refuse('draft-required', `${r.name} matches no saved draft: save it as a draft (POST /api/drafts) and another engineer deploys it (author-not-deployer)`, field);
+        chosen.push(candidates.find((d) => d.author !== who.id) ?? candidates[0]);
+      }
+      const results: DeployResult[] = [];
+      for (const draft of chosen) results.push(await deployDraft(who, draft, override, 'content'));
       reply.status(201);
-      return result;
+      return results.length === 1 ? results[0] : { ...results[results.length - 1], processes: results.flatMap((r) => r.processes), decisions: results.flatMap((r) => r.decisions), forms: results.flatMap((r) => r.forms), warnings: results.flatMap((r) => r.warnings) };
     },
   );
 

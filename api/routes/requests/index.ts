@@ -261,7 +261,8 @@ export async function requestRoutes(app: FastifyInstance, opts: { db: Db; engine
     async (request) => {
       const who = principal(request);
       const { id, key } = request.params as { id: string; key: string };
-      const r = await visible(id, who);
+      // a request the caller may not see is a refusal like any other: on the record, then 404
+      const r = await visible(id, who).catch((err: unknown) => tasklist.refuse(key, who, 'task.complete', err instanceof HttpProblem ? err : notFound('request'), 'not-found', { requestId: id }));
       const task = await tasks.get(key);
       // a task of another request is not this request's: 404, on the record like any refusal
       if (!task || task.processInstanceKey !== r.processInstanceKey || task.variables.requestId !== r.id) {
