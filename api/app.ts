@@ -27,6 +27,8 @@ import { observabilityPlugin, requestId } from './plugins/observability.js';
 
 export interface AppDeps {
   engine: Engine;
+  /** Where message links point and the brand messages are sent under (HERALD_BASE_URL, HERALD_FROM): previews show what is sent. */
+  messages?: { baseUrl?: string; company?: { name: string; email: string; phone: string } };
   db: Db;
   logger: Logger;
   /** Largest accepted request body in bytes (deployments); other routes take less. */
@@ -109,12 +111,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     async () => ({ status: 'ok', engine: deps.engine.kind }),
   );
   await app.register(sessionRoutes, { identity, sessionTtlMs: deps.sessionTtlMs ?? 8 * 3_600_000, secureCookies: deps.secureCookies ?? false });
-  await app.register(taskRoutes, { db: deps.db, tasklist, engine: deps.engine });
+  await app.register(taskRoutes, { db: deps.db, tasklist, engine: deps.engine, messages: deps.messages });
   await app.register(eventRoutes, { db: deps.db, engine: deps.engine, secrets: deps.eventSecrets ?? [secret] });
   await app.register(auditRoutes, { db: deps.db, ...deps.audit });
   await app.register(customerRoutes, { db: deps.db });
-  await app.register((await import('./routes/templates/index.js')).templateRoutes, { db: deps.db });
+  await app.register((await import('./routes/customers/master.js')).customerMasterRoutes, { db: deps.db });
+  await app.register((await import('./routes/templates/index.js')).templateRoutes, { db: deps.db, engine: deps.engine, messages: deps.messages });
   await app.register((await import('./routes/portal/index.js')).portalRoutes, { db: deps.db, engine: deps.engine });
+  await app.register((await import('./routes/portal/deep-links.js')).portalDeepLinkRoutes, { db: deps.db });
   await app.register((await import('./routes/requests/index.js')).requestRoutes, { db: deps.db, engine: deps.engine });
   await app.register((await import('./routes/tracking/index.js')).trackingRoutes, { db: deps.db, secret });
   await app.register((await import('./routes/communications/index.js')).communicationRoutes, { db: deps.db });

@@ -10,10 +10,12 @@
  * segregation of duties, each decision audited); the request's trail in the UI names them all.
  */
 import type { Logger } from '../config/log.js';
-import type { Engine, UserTask, Variables } from '../engine/types.js';
+import type { Engine, Variables } from '../engine/types.js';
 import type { Db } from '../storage/db.js';
 import { requestService } from '../storage/requests.js';
-import { demoActor } from './demo-actor.js';
+import { addDays } from '../domain/templates/facts.js';
+import { workTasklist } from './demo-actor.js';
+import { customerMaster } from './services/customer-master.js';
 
 export const DEMO_REQUEST_ID = 'demo-invoice-2026-0199-discrepancy';
 const INVOICE = { id: 'INV-2026-0199', number: '2026-0199', amount: '25000.00' };
@@ -25,55 +27,67 @@ const SCRIPT: Record<string, { by: string; variables: Variables }> = {
   'approve-adjustment-2': { by: 'bob', variables: { approved: true } },
 };
 
-const day = (d: Date) => d.toISOString().slice(0, 10);
-
 export async function seedRequestDemo(deps: {
   engine: Engine;
   db: Db;
   logger: Logger;
   /** True on the first start: the invoice and the request are created only then. */
   fresh: boolean;
-  /** How long each demo person takes before acting, so the UI shows the task first. */
+  /** How long each demo person leaves a task open before acting, so the UI shows it first. */
   pauseMs?: number;
-  /** How long after the invoice the customer raises the request. */
+  /** How often the demo people look at the tasklist. */
+  everyMs?: number;
+  /** Checked before raising the request: Acme disputes the invoice once its notice has reached it. */
   raiseAfterMs?: number;
 }): Promise<() => void> {
   const log = deps.logger.child({ component: 'demo-requests' });
   if (!deps.fresh) return () => {};
   const now = () => new Date(deps.engine.clock?.now() ?? Date.now());
-  const actAs = demoActor(deps);
-  const act = async (task: UserTask) => {
-    const step = SCRIPT[task.elementId];
-    await actAs(step.by, task.userTaskKey, step.variables);
-    return step.by;
-  };
+  const stops: (() => void)[] = [];
+  // the people work the request's tasks from the tasklist's state, whenever they appear
+  stops.push(
+    workTasklist(
+      deps,
+      (task) => (task.bpmnProcessId === 'customer-request' && task.variables.requestId === DEMO_REQUEST_ID ? SCRIPT[task.elementId] : undefined),
+      { pauseMs: deps.pauseMs ?? 2000, everyMs: deps.everyMs ?? 1000 },
+    ),
+  );
 
-  const stop = deps.engine.onUserTask({
-    created: (task) => {
-      if (task.bpmnProcessId !== 'customer-request' || task.variables.requestId !== DEMO_REQUEST_ID || !SCRIPT[task.elementId]) return;
-      setTimeout(() => {
-        act(task)
-          .then((by) => log.info({ task: task.elementId, by }, 'demo request: task done'))
-          .catch((err) => log.warn({ err: (err as Error).message, task: task.elementId }, 'demo request: task failed'))
-          .finally(() => task.elementId === 'approve-adjustment-2' && stop());
-      }, deps.pauseMs ?? 2000).unref();
-    },
-  });
-
+  // the ERP issues the invoice with its facts (a $25,000 invoice three weeks old, due in nine days)
   const today = now();
-  const inserted = await deps.db('invoices')
-    .insert({ id: INVOICE.id, customer_id: 'C-ACME', number: INVOICE.number, amount: INVOICE.amount, currency: 'USD', issued_at: day(new Date(today.getTime() - 21 * 86_400_000)), due_at: day(new Date(today.getTime() + 9 * 86_400_000)), status: 'open' })
-    .onConflict('id')
-    .ignore()
-    .returning('id');
-  if (inserted.length) {
-    await deps.engine.publishMessage({ name: 'invoice-issued', correlationKey: INVOICE.id, variables: { invoiceId: INVOICE.id, customerId: 'C-ACME', channel: 'email', amount: INVOICE.amount, initiatedBy: 'billing-system' } });
+  const master = customerMaster({ db: deps.db });
+  const facts = { customerId: 'C-ACME', number: INVOICE.number, amount: INVOICE.amount, currency: 'USD', issueDate: addDays(today, -21), dueDate: addDays(today, 9), paymentTerms: 'net 30 days', channel: 'email' };
+  const outcome = await master.recordInvoice({ id: INVOICE.id, ...facts }, 'system:billing-system');
+  if (outcome === 'created') {
+    await deps.engine.publishMessage({ name: 'invoice-issued', correlationKey: INVOICE.id, variables: { invoiceId: INVOICE.id, ...facts, initiatedBy: 'billing-system' } });
   }
-  setTimeout(() => {
-    requestService({ db: deps.db, engine: deps.engine, now })
-      .submit({ id: DEMO_REQUEST_ID, customerId: 'C-ACME', invoiceId: INVOICE.id, intakeChannel: 'portal', replyChannel: 'portal', requestedBy: 'acme', subject: 'Invoice 2026-0199 discrepancy', body: 'We were billed the list price for one of the two units instead of our 2026 contract price. Please correct the invoice.' })
-      .then((r) => log.info({ reference: r.reference }, 'demo: Acme raised a $25,000 invoice discrepancy in the portal; sam, alice and bob work it through the tasklist'))
-      .catch((err) => log.warn({ err: (err as Error).message }, 'demo request failed'));
-  }, deps.raiseAfterMs ?? 3000).unref();
-  return stop;
+  // Acme disputes the invoice it received: the request is raised once the notice has gone out
+  let raised = false;
+  const raise = setInterval(() => {
+    void (async () => {
+      if (raised) return;
+      const notice = await deps.db('communications').where({ id: `${INVOICE.id}-notice` }).first('status');
+      if (!notice || ['created', 'rendered'].includes(notice.status)) return;
+      raised = true;
+      clearInterval(raise);
+      const r = await requestService({ db: deps.db, engine: deps.engine, now }).submit({
+        id: DEMO_REQUEST_ID,
+        customerId: 'C-ACME',
+        invoiceId: INVOICE.id,
+        intakeChannel: 'portal',
+        // Acme asks to be answered by email, its channel for invoices; the portal shows the request too
+        replyChannel: 'email',
+        requestedBy: 'acme',
+        subject: 'Invoice 2026-0199 discrepancy',
+        body: 'We were billed the list price for one of the two units instead of our 2026 contract price. Please correct the invoice.',
+      });
+      log.info({ reference: r.reference }, 'demo: Acme raised a $25,000 invoice discrepancy in the portal; sam, alice and bob work it through the tasklist');
+    })().catch((err: Error) => {
+      raised = false;
+      log.warn({ err: err.message }, 'demo: the request could not be raised yet; trying again');
+    });
+  }, deps.raiseAfterMs ?? 1000);
+  raise.unref();
+  stops.push(() => clearInterval(raise));
+  return () => stops.forEach((s) => s());
 }

@@ -1,57 +1,130 @@
 /**
  * The demo that `npm start` runs on a fresh data folder (HERALD_DEMO=false turns it off): the
- * seed texts' example. A $19,600 invoice to Acme is issued, the notice goes out, reminders follow
- * at the demo interval (HERALD_DEMO_INTERVAL, 10 s by default), and Acme's payment stops the
- * cadence; Northwind, a late payer, runs through its reminders into escalation. Approvals the
- * policy asks for are given by the demo approvers (alice, then bob) through the tasklist, as a
- * person would: claimed and completed under segregation of duties, each decision on the audit
- * trail; the outbox folder and the instance history show it.
+ * seed texts' example. The ERP issues a $19,600 invoice to Acme (net 30 days) and Northwind's
+ * €8,450.50 invoice, already 16 days overdue, with their facts; the notices go out, reminders
+ * follow at the demo interval (HERALD_DEMO_INTERVAL, 10 s by default), Acme pays after its
+ * second reminder and gets a payment confirmation, and Northwind runs through its reminders
+ * into escalation to collections. Approvals the policy asks for are given by the demo approvers
+ * (alice, then bob) through the tasklist, as a person would; they work from what is open in the
+ * tasklist, so a slow machine or a restart delays the story, never stops it. At the end the
+ * demo prints what was sent to whom, with amounts.
  */
 import type { Logger } from '../config/log.js';
 import type { Engine } from '../engine/types.js';
 import type { Db } from '../storage/db.js';
 import { seedDemoData } from '../storage/demo-data.js';
+import { customerRepository } from '../storage/customers.js';
 import { seedTemplateLibrary } from '../storage/templates.js';
-import { durationMs } from '../engine/embedded/timer-values.js';
-import { demoActor } from './demo-actor.js';
+import { addDays } from '../domain/templates/facts.js';
+import { formatMoney } from '../domain/money.js';
+import { workTasklist, type DemoScript } from './demo-actor.js';
+import { customerMaster } from './services/customer-master.js';
 
-export async function seedDemo(deps: { engine: Engine; db: Db; logger: Logger; interval?: string }): Promise<() => void> {
+/** The demo approvers: alice at level 1, bob at level 2 (two people: four eyes). */
+export const approveCommunications: DemoScript = (task) => {
+  if (!task.bpmnProcessId.startsWith('customer-communication')) return undefined;
+  const by = { 'approve-level-1': 'alice', 'approve-level-2': 'bob' }[task.elementId];
+  return by ? { by, variables: { approved: true } } : undefined;
+};
+
+/** Polls `check` until it answers true; never gives up (the demo waits on state, not on time). */
+export function whenState(check: () => Promise<boolean>, then: () => Promise<void> | void, log: Logger, everyMs = 1000): () => void {
+  let done = false;
+  let busy = false;
+  const timer = setInterval(() => {
+    if (done || busy) return;
+    busy = true;
+    check()
+      .then(async (ok) => {
+        if (!ok || done) return;
+        done = true;
+        clearInterval(timer);
+        await then();
+      })
+      .catch((err: Error) => log.warn({ err: err.message }, 'demo: waiting step failed; trying again'))
+      .finally(() => (busy = false));
+  }, everyMs);
+  timer.unref();
+  return () => {
+    done = true;
+    clearInterval(timer);
+  };
+}
+
+const SENT = ['queued', 'sent', 'delivered', 'opened', 'clicked', 'archived'];
+
+/** One line per message sent: to whom, on which channel, what it said (its subject states the amount). */
+export async function demoSummary(db: Db): Promise<string[]> {
+  const rows = await db('communications as c')
+    .join('customers as k', 'k.id', 'c.customer_id')
+    .leftJoin('customer_contacts as a', function () {
+      this.on('a.customer_id', '=', 'c.customer_id').andOn('a.channel', '=', 'c.channel');
+    })
+    .whereIn('c.status', SENT)
+    .orderBy('c.created_at')
+    .select('c.id', 'c.channel', 'c.subject', 'k.legal_name', 'a.address', 'c.data');
+  const invoices = customerRepository(db);
+  const lines: string[] = [];
+  for (const r of rows) {
+    const invoiceId = /^(INV-[^-]+-[^-]+)/.exec(r.id)?.[1];
+    const invoice = invoiceId ? await invoices.invoice(invoiceId) : undefined;
+    const amount = invoice ? ` [${formatMoney(invoice.amount, invoice.currency, 'en')}]` : '';
+    lines.push(`  ${r.legal_name} <${r.address ?? r.channel}> by ${r.channel}: ${r.subject ?? '(no subject)'}${amount}`);
+  }
+  return lines;
+}
+
+export async function seedDemo(deps: { engine: Engine; db: Db; logger: Logger; interval?: string; print?: (line: string) => void }): Promise<() => void> {
   const log = deps.logger.child({ component: 'demo' });
   await seedTemplateLibrary(deps.db);
   const fresh = await seedDemoData(deps.db);
-  const act = demoActor(deps);
-  const stop = deps.engine.onUserTask({
-    created: (task) => {
-      if (!task.bpmnProcessId.startsWith('customer-communication')) return;
-      const level = task.elementId === 'approve-level-2' ? 2 : task.elementId === 'approve-level-1' ? 1 : 0;
-      if (!level) return;
-      const by = level === 1 ? 'alice' : 'bob';
-      setTimeout(() => {
-        act(by, task.userTaskKey, { approved: true })
-          .then(() => log.info({ task: task.elementId, by }, 'demo approver approved'))
-          .catch((err) => log.warn({ err: (err as Error).message, rule: (err as { extra?: { rule?: string } }).extra?.rule }, 'demo approval failed'));
-      }, 1500).unref();
-    },
-  });
-  await (await import('./demo-requests.js')).seedRequestDemo({ ...deps, fresh }).catch((err: Error) => log.warn({ err: err.message }, 'demo: the request example could not start'));
+  const stops: (() => void)[] = [workTasklist(deps, approveCommunications, { pauseMs: 1500 })];
+  const stopAll = () => stops.forEach((s) => s());
+  await (await import('./demo-requests.js'))
+    .seedRequestDemo({ ...deps, fresh })
+    .then((stop) => stops.push(stop))
+    .catch((err: Error) => log.warn({ err: err.message }, 'demo: the request example could not start'));
   if (!fresh) {
     log.info('demo data already present');
-    return stop;
+    return stopAll;
   }
   const interval = deps.interval ?? 'PT10S';
-  for (const [invoiceId, customerId, amount] of [
-    ['INV-2026-0142', 'C-ACME', '19600.00'],
-    ['INV-2026-0157', 'C-NORTHWIND', '8450.50'],
-  ]) {
-    await deps.engine.publishMessage({ name: 'invoice-issued', correlationKey: invoiceId, variables: { invoiceId, customerId, channel: 'email', amount, initiatedBy: 'billing-system' } });
+  const today = new Date(deps.engine.clock?.now() ?? Date.now());
+  const master = customerMaster({ db: deps.db });
+  const invoices = [
+    { id: 'INV-2026-0142', customerId: 'C-ACME', number: '2026-0142', amount: '19600.00', currency: 'USD', issueDate: addDays(today, 0), dueDate: addDays(today, 30), paymentTerms: 'net 30 days', channel: 'email' },
+    { id: 'INV-2026-0157', customerId: 'C-NORTHWIND', number: '2026-0157', amount: '8450.50', currency: 'EUR', issueDate: addDays(today, -30), dueDate: addDays(today, -16), paymentTerms: '14 Tage netto', channel: 'email' },
+  ];
+  for (const invoice of invoices) {
+    // what the ERP's invoice.issued does: the facts recorded, then the dunning started with them
+    await master.recordInvoice(invoice, 'system:billing-system');
+    const { id, ...facts } = invoice;
+    await deps.engine.publishMessage({ name: 'invoice-issued', correlationKey: id, variables: { invoiceId: id, ...facts, initiatedBy: 'billing-system' } });
   }
   log.info({ interval }, 'demo: two invoices issued; Acme pays after its second reminder, Northwind escalates');
-  const payAfter = 2.5 * durationMs(interval, Date.now()) + 5000;
-  setTimeout(() => {
-    deps.engine
-      .publishMessage({ name: 'payment-received', correlationKey: 'INV-2026-0142', timeToLive: 3_600_000, variables: { paidAmount: '19600.00' } })
-      .then(() => log.info('demo: Acme paid $19,600.00'))
-      .catch((err) => log.warn({ err: (err as Error).message }, 'demo payment failed'));
-  }, payAfter).unref();
-  return stop;
+  const status = async (id: string) => (await deps.db('communications').where({ id }).first('status'))?.status as string | undefined;
+  stops.push(
+    whenState(
+      async () => SENT.includes((await status('INV-2026-0142-reminder-2')) ?? ''),
+      async () => {
+        await deps.engine.publishMessage({ name: 'payment-received', correlationKey: 'INV-2026-0142', timeToLive: 3_600_000, variables: { paymentId: 'PAY-ACME-0142', paidAmount: '19600.00', paidCurrency: 'USD' } });
+        log.info('demo: Acme paid $19,600.00');
+      },
+      log,
+    ),
+  );
+  const print = deps.print ?? ((line: string) => console.log(line));
+  stops.push(
+    whenState(
+      async () => SENT.includes((await status('INV-2026-0142-payment-confirmation')) ?? '') && SENT.includes((await status('INV-2026-0157-escalation')) ?? ''),
+      async () => {
+        const lines = await demoSummary(deps.db);
+        print(`\nThe demo is through: ${lines.length} messages sent (data/outbox holds the emails):\n${lines.join('\n')}\n`);
+        log.info({ messages: lines.length }, 'demo: summary printed');
+      },
+      log,
+      2000,
+    ),
+  );
+  return stopAll;
 }

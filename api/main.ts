@@ -10,6 +10,7 @@ import { createLogger } from '../config/log.js';
 import { createEngine } from '../engine/index.js';
 import { openDatabase } from '../storage/db.js';
 import { buildApp } from './app.js';
+import { brandFromSender } from '../workers/message-data.js';
 import { seedDemo } from './demo.js';
 import { seedDemoUsers } from '../storage/repositories/identity.js';
 import { demoPassword } from '../domain/identity/index.js';
@@ -70,6 +71,7 @@ async function main() {
       audit: { checkpointDir: config.auditCheckpointDir, checkpointEverySeconds: config.auditCheckpointSeconds },
       authFailureLimit: { max: config.authFailureLimit, timeWindow: config.authFailureWindowMs },
       diagramLimits: { timeBudgetMs: config.diagramTimeBudgetMs, maxElements: config.diagramMaxElements },
+      messages: { baseUrl: config.baseUrl, company: brandFromSender(config.fromAddress) },
     });
     await app.listen({ port: config.port, host: config.host });
     logger.info(`Herald is running at http://${config.host}:${config.port}  (API docs at /docs)`);

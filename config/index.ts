@@ -98,7 +98,7 @@ const settings = {
   auditCheckpointDir: { env: 'HERALD_AUDIT_CHECKPOINT_DIR', description: 'folder for signed audit checkpoints, outside the database; <HERALD_DATA_DIR>/audit-checkpoints when unset', default: undefined as string | undefined, parse: (raw: string) => (raw ? path.resolve(raw) : undefined) },
   auditCheckpointSeconds: { env: 'HERALD_AUDIT_CHECKPOINT_SECONDS', description: 'seconds between audit checkpoints, written only when the chain grew (0: only on demand)', default: 300, parse: int(0, 86_400) },
   jobPollMs: { env: 'HERALD_JOB_POLL_MS', description: 'embedded engine: how often idle workers look for jobs', default: 200, parse: int(5, 60_000) },
-  baseUrl: { env: 'HERALD_BASE_URL', description: 'public URL of this Herald (links in messages, tracking)', default: 'http://127.0.0.1:3000', parse: (raw: string, name: string) => optionalUrl('http:', 'https:')(raw, name) ?? 'http://127.0.0.1:3000' },
+  baseUrl: { env: 'HERALD_BASE_URL', description: 'public URL of this Herald (links in messages, tracking); the address it listens on (http://HOST:PORT) when unset', default: undefined as string | undefined, parse: optionalUrl('http:', 'https:') },
   fromAddress: { env: 'HERALD_FROM', description: 'sender of customer email, "Name <address>"', default: 'Herald Receivables <receivables@herald.example>', parse: str },
   smsUrl: { env: 'HERALD_SMS_URL', description: 'SMS provider endpoint (HTTP POST); SMS is unavailable when unset', default: undefined, parse: optionalUrl('http:', 'https:') },
   crmUrl: { env: 'HERALD_CRM_URL', description: 'CRM webhook endpoint (HMAC-signed POST); unavailable when unset', default: undefined, parse: optionalUrl('http:', 'https:') },
@@ -121,6 +121,7 @@ type Settings = typeof settings;
 export type Config = { [K in keyof Settings]: Settings[K]['default'] | ReturnType<Settings[K]['parse']> } & {
   engine: 'embedded' | 'zeebe';
   role: 'all' | 'api' | 'workers';
+  baseUrl: string;
 };
 
 /** Reads the configuration from `env`; throws ConfigError naming the first bad variable. */
@@ -131,6 +132,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     out[key] = raw === undefined ? setting.default : setting.parse(raw, setting.env);
   }
   const config = out as Config;
+  // links in messages must reach this Herald: unless a public URL is set, the address it listens on
+  config.baseUrl ??= `http://${['0.0.0.0', '::', ''].includes(config.host) ? '127.0.0.1' : config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;
   config.auditCheckpointDir ??= path.join(config.dataDir, 'audit-checkpoints');
   if (config.engine === 'zeebe' && !config.zeebeAddress && !env.ZEEBE_REST_ADDRESS && !env.ZEEBE_GRPC_ADDRESS) {
     throw new ConfigError('ZEEBE_ADDRESS', 'ENGINE=zeebe needs ZEEBE_ADDRESS (or ZEEBE_GRPC_ADDRESS / ZEEBE_REST_ADDRESS)');

@@ -4,6 +4,7 @@
  */
 import type { Knex } from 'knex';
 import { canUse, selectVersion, type TemplateVersion } from '../domain/templates/index.js';
+import { contractOf, type DataContract } from '../domain/templates/contract.js';
 import { library, loadLibraryVersion } from '../domain/templates/library/index.js';
 
 /** A stored version with what the library screens show beside it. */
@@ -11,13 +12,18 @@ export interface StoredTemplateVersion extends TemplateVersion {
   approvedAt: Date | null;
   createdAt: Date;
   sampleData: Record<string, unknown>;
+  /** The data paths this version needs, stored with it when it was written. */
+  dataContract: DataContract;
 }
 
 const json = (v: unknown) => (typeof v === 'string' ? JSON.parse(v) : (v ?? {})) as Record<string, unknown>;
 const date = (v: unknown) => (v == null ? null : v instanceof Date ? v : new Date(String(v)));
 
 function toStored(r: Record<string, any>): StoredTemplateVersion {
-  return { ...toVersion(r), approvedAt: date(r.approved_at), createdAt: date(r.created_at)!, sampleData: json(r.sample_data) };
+  const v = toVersion(r);
+  // versions written before contracts were stored get theirs from their sources
+  const contract = r.data_contract ? (json(r.data_contract) as unknown as DataContract) : contractOf(v);
+  return { ...v, approvedAt: date(r.approved_at), createdAt: date(r.created_at)!, sampleData: json(r.sample_data), dataContract: contract };
 }
 
 function toVersion(r: Record<string, any>): TemplateVersion {
@@ -37,6 +43,13 @@ function toVersion(r: Record<string, any>): TemplateVersion {
 
 export function templateRepository(db: Knex | Knex.Transaction) {
   return {
+    /** Every template id with its newest usable version per locale (what approval and deploy check against). */
+    async usableAll(templateId: string): Promise<StoredTemplateVersion[]> {
+      const all = (await this.stored(templateId)).filter((v) => canUse(v).ok);
+      const newest = new Map<string, StoredTemplateVersion>();
+      for (const v of all) if (!newest.has(v.locale) || newest.get(v.locale)!.version < v.version) newest.set(v.locale, v);
+      return [...newest.values()];
+    },
     async versions(templateId: string): Promise<TemplateVersion[]> {
       return (await db('template_versions').where({ template_id: templateId }).orderBy([{ column: 'version', order: 'desc' }, { column: 'locale' }])).map(toVersion);
     },
@@ -90,6 +103,7 @@ export function templateRepository(db: Knex | Knex.Transaction) {
           approved_by: v.approvedBy ?? null,
           approved_at: v.approvedBy ? db.fn.now() : null,
           sample_data: JSON.stringify(sampleData),
+          data_contract: JSON.stringify(contractOf(v)),
         })
         .onConflict(['template_id', 'version', 'locale'])
         .ignore();

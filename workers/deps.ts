@@ -14,6 +14,6 @@ export interface WorkerDeps {
   demoInterval?: string;
   delivery?: DeliveryService;
   /** Who sends (named in every message) and where links point. */
-  company?: { name: string; email: string; phone: string };
+  company?: { name: string; email: string; phone: string } | undefined;
   baseUrl?: string;
 }

@@ -2,6 +2,7 @@
  * Starts the worker side of Herald: the delivery queues (BullMQ on Redis when REDIS_URL is set,
  * in-process otherwise), the channel adapters, and one job worker per job type.
  */
+import { brandFromSender } from './message-data.js';
 import path from 'node:path';
 import type { Config } from '../config/index.js';
 import type { Logger } from '../config/log.js';
@@ -38,7 +39,7 @@ export function startPlatformWorkers(config: Config, deps: { engine: Engine; db:
   };
   const delivery = createDeliveryService({ db: deps.db, engine: deps.engine, queue, adapters: createChannelAdapters(deps.db, settings), settings, now, log: deps.logger.child({ component: 'delivery' }) });
   delivery.start();
-  const workers = startWorkers(deps.engine, { db: deps.db, engine: deps.engine, now, delivery, baseUrl: config.baseUrl, demoInterval: config.demo ? config.demoInterval : undefined }, deps.logger);
+  const workers = startWorkers(deps.engine, { db: deps.db, engine: deps.engine, now, delivery, baseUrl: config.baseUrl, company: brandFromSender(config.fromAddress), demoInterval: config.demo ? config.demoInterval : undefined }, deps.logger);
   deps.logger.info({ queue: queue.kind, email: config.smtpUrl ? 'smtp' : `outbox (${settings.outboxDir})`, workers: workers.length }, 'workers started');
   return {
     workers,

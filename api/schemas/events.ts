@@ -8,13 +8,60 @@ const Id = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9][A-Z
 const Amount = Type.String({ pattern: '^-?[0-9]{1,15}(\\.[0-9]{1,4})?$', description: 'decimal string, e.g. "19600.00"' });
 const Currency = Type.String({ pattern: '^[A-Z]{3}$' });
 
+const Channel = Type.Union([Type.Literal('email'), Type.Literal('sms'), Type.Literal('portal'), Type.Literal('crm')]);
+
+/** What the customer master takes from the ERP (customer.updated) or a data steward; absent fields stay. */
+export const CustomerChanges = Type.Object(
+  {
+    legalName: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
+    status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('suspended'), Type.Literal('closed')])),
+    kycStatus: Type.Optional(Type.Union([Type.Literal('verified'), Type.Literal('pending'), Type.Literal('expired'), Type.Literal('failed')])),
+    kycExpiresAt: Type.Optional(Type.Union([Type.String({ format: 'date' }), Type.Null()])),
+    locale: Type.Optional(Type.String({ minLength: 2, maxLength: 16, pattern: '^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$' })),
+    riskSegment: Type.Optional(Type.Union([Type.Literal('low'), Type.Literal('medium'), Type.Literal('high')])),
+    accountManager: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 64 }), Type.Null()])),
+    portalUser: Type.Optional(Type.Union([Type.String({ minLength: 1, maxLength: 64 }), Type.Null()])),
+    contacts: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            channel: Channel,
+            address: Type.String({ minLength: 1, maxLength: 320 }),
+            displayName: Type.Optional(Type.Union([Type.String({ maxLength: 255 }), Type.Null()])),
+            consent: Type.Boolean(),
+            marketingConsent: Type.Optional(Type.Boolean()),
+          },
+          { additionalProperties: false },
+        ),
+        { maxItems: 8 },
+      ),
+    ),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+export type CustomerChanges = Static<typeof CustomerChanges>;
+
 /** The data each event type carries. */
 export const EVENT_DATA = {
-  'invoice.issued': Type.Object({ invoiceId: Id, customerId: Id, amount: Amount, currency: Currency, dueDate: Type.Optional(Type.String({ format: 'date' })), channel: Type.Optional(Type.String({ maxLength: 16 })) }, { additionalProperties: false }),
+  // the invoice's facts as the ERP printed them: Herald states them, it never assumes them
+  'invoice.issued': Type.Object(
+    {
+      invoiceId: Id,
+      customerId: Id,
+      number: Type.String({ minLength: 1, maxLength: 64, description: 'the invoice number as printed, e.g. "2026-0142"' }),
+      issueDate: Type.String({ format: 'date' }),
+      dueDate: Type.String({ format: 'date' }),
+      paymentTerms: Type.String({ minLength: 1, maxLength: 120, description: 'as printed on the invoice, in the customer\'s language, e.g. "net 30 days"' }),
+      amount: Amount,
+      currency: Currency,
+      channel: Type.Optional(Channel),
+    },
+    { additionalProperties: false },
+  ),
   'payment.received': Type.Object({ invoiceId: Id, paymentId: Id, amount: Amount, currency: Type.Optional(Currency) }, { additionalProperties: false }),
   'promise_to_pay.made': Type.Object({ invoiceId: Id, promisedDate: Type.String({ format: 'date' }), amount: Type.Optional(Amount) }, { additionalProperties: false }),
   'credit.limit_changed': Type.Object({ customerId: Id, newLimit: Amount, previousLimit: Type.Optional(Amount), currency: Currency }, { additionalProperties: false }),
-  'customer.updated': Type.Object({ customerId: Id, changes: Type.Record(Type.String(), Type.Unknown()) }, { additionalProperties: false }),
+  'customer.updated': Type.Object({ customerId: Id, changes: CustomerChanges }, { additionalProperties: false }),
 } satisfies Record<string, TObject>;
 
 export type EventType = keyof typeof EVENT_DATA;

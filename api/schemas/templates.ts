@@ -37,6 +37,7 @@ export const TemplateVersionView = Type.Object({
   createdAt: Type.String(),
   usable: Type.Boolean(),
   sampleData: Variables,
+  dataContract: Type.Object({ paths: Type.Array(Type.String()), schema: Variables }, { description: 'the data paths every message of this version needs, and the same as a JSON Schema' }),
 });
 export type TemplateVersionView = Static<typeof TemplateVersionView>;
 
@@ -57,6 +58,19 @@ export const PreviewBody = Type.Object(
   { additionalProperties: false },
 );
 export type PreviewBody = Static<typeof PreviewBody>;
+
+/** A stored version rendered for a real customer and invoice, through the production data builder. */
+export const VersionPreviewBody = Type.Object(
+  {
+    customerId: Type.String({ minLength: 1, maxLength: 64 }),
+    invoiceId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    channel: Type.Optional(Type.Union([Type.Literal('email'), Type.Literal('sms'), Type.Literal('portal'), Type.Literal('crm')])),
+    locale: Type.Optional(Locale),
+    data: Type.Optional(Variables),
+  },
+  { additionalProperties: false },
+);
+export type VersionPreviewBody = Static<typeof VersionPreviewBody>;
 
 export const Rendered = Type.Object({ subject: Type.String(), html: Type.String(), text: Type.String(), placeholders: Type.Array(Type.String()) });
 

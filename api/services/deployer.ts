@@ -13,6 +13,7 @@ import { checkSod } from '../../domain/sod/index.js';
 import type { Principal } from '../plugins/app/auth.js';
 import { HttpProblem } from '../plugins/problem.js';
 import { isBpmn, lintResources, lintTitle, type LintIssue } from './lint.js';
+import { deploymentProblems } from './template-contracts.js';
 
 export interface DeployRequest {
   actor: string;
@@ -39,6 +40,12 @@ export function createDeployer(deps: { engine: Engine; db: Db }) {
       if (lint.errors.length) {
         await audit({ actor: req.actor, action: req.action, subjectType: req.subject.type, subjectId: req.subject.id, outcome: 'refused', rule: 'lint', detail: { ...req.detail, errors: lint.errors.slice(0, 50) } });
         throw new HttpProblem(422, lintTitle(lint.errors), { rule: 'lint', errors: lint.errors, warnings: lint.warnings });
+      }
+      // every template the process sends must get all its data at the element that sends it
+      const contract = await deploymentProblems(db, req.resources);
+      if (contract.length) {
+        await audit({ actor: req.actor, action: req.action, subjectType: req.subject.type, subjectId: req.subject.id, outcome: 'refused', rule: 'template-contract', detail: { ...req.detail, errors: contract.slice(0, 50) } });
+        throw new HttpProblem(422, `${contract[0].message}${contract.length > 1 ? ` (and ${contract.length - 1} more)` : ''}`, { rule: 'template-contract', errors: contract, warnings: lint.warnings });
       }
       let deployment: Deployment;
       try {

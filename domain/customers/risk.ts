@@ -41,6 +41,9 @@ const CADENCES: Record<RiskSegment, Omit<Cadence, 'segment'>> = {
   high: { reminderIntervals: ['P3D', 'P5D'], maxReminders: 2, reminderTemplates: ['payment-reminder-2', 'payment-reminder-3'] },
 };
 
+/** Every template a cadence can send as a reminder (deploy checks their data contracts). */
+export const REMINDER_TEMPLATES = [...new Set(Object.values(CADENCES).flatMap((c) => c.reminderTemplates))];
+
 /**
  * The cadence for a segment. `scale` shrinks every interval (the demo runs a 14-day cadence in
  * seconds): 'PT5S' replaces each interval when given.

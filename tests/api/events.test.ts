@@ -3,12 +3,15 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { sign } from '../../api/services/signature.js';
 import { dbKinds } from '../support/db.js';
 import { SECRET, startApi, type Api } from './harness.js';
+import { seedDemoData } from '../../storage/demo-data.js';
 
 describe.each(await dbKinds())('POST /api/events on %s', (kind) => {
   let api: Api;
   let publish: ReturnType<typeof vi.spyOn>;
   beforeAll(async () => {
     api = await startApi(kind);
+    // invoices are recorded against the customer master: the customers they name exist
+    await seedDemoData(api.t.db);
     publish = vi.spyOn(api.engine, 'publishMessage');
   });
   afterAll(async () => {
@@ -28,7 +31,7 @@ describe.each(await dbKinds())('POST /api/events on %s', (kind) => {
 
   it('accepts each event type, publishes its message and audits it', async () => {
     const events = [
-      { type: 'invoice.issued', source: 'erp', data: { invoiceId: 'INV-E1', customerId: 'C-ACME', amount: '19600.00', currency: 'USD', dueDate: '2026-12-01' } },
+      { type: 'invoice.issued', source: 'erp', data: { invoiceId: 'INV-E1', customerId: 'C-ACME', number: '2026-E1', issueDate: '2026-11-01', dueDate: '2026-12-01', paymentTerms: 'net 30 days', amount: '19600.00', currency: 'USD' } },
       payment('INV-E1'),
       { type: 'promise_to_pay.made', source: 'portal', data: { invoiceId: 'INV-E1', promisedDate: '2026-12-15', amount: '19600.00' } },
       { type: 'credit.limit_changed', source: 'erp', data: { customerId: 'C-ACME', newLimit: '75000.00', previousLimit: '50000.00', currency: 'USD' } },

@@ -17,6 +17,14 @@ import { HttpProblem } from '../../plugins/problem.js';
 import { Problem } from '../../schemas/common.js';
 import { EVENT_DATA, EventAccepted, EventBody, EventHeaders, type EventType } from '../../schemas/events.js';
 import { verifySignature } from '../../services/signature.js';
+import { customerMaster } from '../../services/customer-master.js';
+import type { CustomerChanges, IssuedInvoice } from '../../../storage/customers.js';
+
+/** An invoice.issued event's data (already checked against its schema) as the invoice it records. */
+function issuedInvoice(d: Record<string, unknown>): IssuedInvoice {
+  const s = (k: string) => String(d[k]);
+  return { id: s('invoiceId'), customerId: s('customerId'), number: s('number'), amount: s('amount'), currency: s('currency'), issueDate: s('issueDate'), dueDate: s('dueDate'), paymentTerms: s('paymentTerms'), channel: typeof d.channel === 'string' ? d.channel : undefined };
+}
 
 /** How far a signature's timestamp may be from now, either way; a remembered event id is kept until this has passed. */
 const TOLERANCE_SECONDS = 300;
@@ -110,6 +118,11 @@ export async function eventRoutes(app: FastifyInstance, opts: { db: Db; engine: 
         const field = `body.data${path ? `.${path}` : ''}`;
         throw new HttpProblem(400, `${field} ${first.message.toLowerCase()}`, { field });
       }
+      // the facts an event carries must fit the customer master before the event is accepted
+      const master = customerMaster({ db });
+      const issued = body.type === 'invoice.issued' ? issuedInvoice(body.data) : undefined;
+      if (issued) await master.checkInvoice(issued);
+      if (body.type === 'customer.updated') await master.checkChange(String(body.data.customerId), body.data.changes as CustomerChanges);
       const key = request.headers['idempotency-key'] as string;
       const bodyHash = createHash('sha256').update(canonicalJson(body)).digest('hex');
       const receivedAt = new Date();
@@ -164,6 +177,9 @@ export async function eventRoutes(app: FastifyInstance, opts: { db: Db; engine: 
 
       const message = toMessage(body.type, body.data, body.source);
       try {
+        // Herald records what the ERP says before any process reads it
+        if (issued) await master.recordInvoice(issued, `system:${body.source}`);
+        if (body.type === 'customer.updated') await master.change({ actor: `system:${body.source}`, customerId: String(body.data.customerId), changes: body.data.changes as CustomerChanges, source: 'erp', field: 'body.data.changes' });
         const { messageKey } = await engine.publishMessage({ ...message, messageId: key, timeToLive: opts.messageTtlMs ?? 3_600_000 });
         const response = { eventId: key, type: body.type, message: { ...message, variables: undefined, messageKey }, receivedAt: receivedAt.toISOString() };
         delete response.message.variables;

@@ -13,6 +13,7 @@ import type { Db } from '../../../storage/db.js';
 import { createAuditRepository } from '../../../storage/repositories/audit.js';
 import { createTaskRepository, type Task } from '../../../storage/repositories/tasks.js';
 import { templateRepository } from '../../../storage/templates.js';
+import { buildMessageData } from '../../../workers/message-data.js';
 import { principal } from '../../plugins/app/auth.js';
 import { notFound } from '../../plugins/problem.js';
 import { authProblems, KeyParams, Problem } from '../../schemas/common.js';
@@ -22,13 +23,7 @@ import { canSee } from '../../services/tasklist.js';
 const str = (v: unknown) => (typeof v === 'string' && v ? v : undefined);
 const isObject = (v: unknown): v is Record<string, unknown> => !!v && typeof v === 'object' && !Array.isArray(v);
 
-function merge(a: Record<string, unknown>, b: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...a };
-  for (const [k, v] of Object.entries(b)) out[k] = isObject(v) && isObject(out[k]) ? merge(out[k] as Record<string, unknown>, v) : v;
-  return out;
-}
-
-export async function taskContextRoutes(app: FastifyInstance, opts: { db: Db; engine?: Engine }): Promise<void> {
+export async function taskContextRoutes(app: FastifyInstance, opts: { db: Db; engine?: Engine | undefined; messages?: { baseUrl?: string; company?: { name: string; email: string; phone: string } } | undefined }): Promise<void> {
   const { db, engine } = opts;
   const tasks = createTaskRepository(db);
 
@@ -39,29 +34,24 @@ export async function taskContextRoutes(app: FastifyInstance, opts: { db: Db; en
     if (stored?.subject && stored.html) return { preview: { templateId: stored.templateId, templateVersion: stored.templateVersion ?? null, subject: stored.subject, html: stored.html, text: stored.text ?? '' }, problem: null };
     const templateId = str(v.templateId) ?? stored?.templateId;
     if (!templateId) return { preview: null, problem: null };
-    const locale = str(v.locale) ?? customer?.locale ?? 'en';
-    const version = await templateRepository(db).usable(templateId, locale);
-    if (!version) return { preview: null, problem: `no approved version of template ${templateId} for locale ${locale}` };
-    const row = await db('template_versions').where({ template_id: version.templateId, version: version.version, locale: version.locale }).first();
-    const sample = (typeof row?.sample_data === 'string' ? JSON.parse(row.sample_data) : row?.sample_data) ?? {};
-    let data: Record<string, unknown> = merge(sample, { reminder: { payBy: new Date(Date.now() + 10 * 86_400_000).toISOString().slice(0, 10) } });
-    if (customer) {
-      const contact = (await customerRepository(db).contacts(customer.id)).find((c) => c.channel === str(v.channel));
-      data = merge(data, { customer: { name: customer.legalName, contactName: contact?.displayName ?? customer.legalName, number: customer.id } });
-    }
-    const invoiceId = str(v.invoiceId);
-    const invoice = invoiceId ? await customerRepository(db).invoice(invoiceId) : undefined;
-    if (invoice) {
-      const daysOverdue = Math.max(0, Math.floor((Date.now() - Date.parse(invoice.dueAt)) / 86_400_000));
-      data = merge(data, { invoice: { number: invoice.number, amount: invoice.amount, openAmount: invoice.amount, currency: invoice.currency, issueDate: invoice.issuedAt, dueDate: invoice.dueAt, terms: 'net 30 days', daysOverdue } });
-    }
-    if (stored) data = merge(data, stored.data);
-    if (isObject(v.data)) data = merge(data, v.data);
+    if (!customer) return { preview: null, problem: null };
+    const locale = str(v.locale) ?? customer.locale;
+    // the same data builder render-communication uses: the approver reads what the customer will get
+    const clock = () => new Date(engine?.clock?.now() ?? Date.now());
+    let built;
     try {
-      const rendered = renderMessage(await compileTemplate(version), data, { locale });
-      return { preview: { templateId, templateVersion: version.version, subject: rendered.subject, html: rendered.html, text: rendered.text }, problem: null };
+      const data = { ...(stored?.data ?? {}), ...(isObject(v.data) ? v.data : {}) };
+      built = await buildMessageData({ db, now: clock, baseUrl: opts.messages?.baseUrl, company: opts.messages?.company }, { customerId: customer.id, channel: str(v.channel) ?? stored?.channel ?? 'email', templateId, communicationId, invoiceId: str(v.invoiceId), data }, locale);
     } catch (err) {
-      return { preview: null, problem: `template ${templateId} v${version.version}: ${(err as Error).message}` };
+      return { preview: null, problem: (err as Error).message };
+    }
+    const version = await templateRepository(db).usable(built.templateId, locale);
+    if (!version) return { preview: null, problem: `no approved version of template ${built.templateId} for locale ${locale}` };
+    try {
+      const rendered = renderMessage(await compileTemplate(version), built.data, { locale: version.locale });
+      return { preview: { templateId: built.templateId, templateVersion: version.version, subject: rendered.subject, html: rendered.html, text: rendered.text }, problem: null };
+    } catch (err) {
+      return { preview: null, problem: `template ${built.templateId} v${version.version}: ${(err as Error).message}` };
     }
   }
 

@@ -18,9 +18,9 @@ import { taskContextRoutes } from './context.js';
 
 const SMALL_BODY = 64 * 1024;
 
-export async function taskRoutes(app: FastifyInstance, opts: { db: Db; tasklist: Tasklist; engine?: Engine }): Promise<void> {
+export async function taskRoutes(app: FastifyInstance, opts: { db: Db; tasklist: Tasklist; engine?: Engine; messages?: { baseUrl?: string; company?: { name: string; email: string; phone: string } } | undefined }): Promise<void> {
   const { db, tasklist } = opts;
-  await taskContextRoutes(app, { db, engine: opts.engine });
+  await taskContextRoutes(app, { db, engine: opts.engine, messages: opts.messages });
   const tasks = createTaskRepository(db);
 
   const visibleTask = async (key: string, who: ReturnType<typeof principal>) => {

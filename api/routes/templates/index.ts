@@ -23,12 +23,17 @@ import { library } from '../../../domain/templates/library/index.js';
 import type { Db } from '../../../storage/db.js';
 import { createAuditRepository } from '../../../storage/repositories/audit.js';
 import { templateRepository, type StoredTemplateVersion } from '../../../storage/templates.js';
+import { customerRepository } from '../../../storage/customers.js';
+import type { Engine } from '../../../engine/types.js';
+import { buildMessageData, type Brand } from '../../../workers/message-data.js';
+import { approvalProblems } from '../../services/template-contracts.js';
 import { principal } from '../../plugins/app/auth.js';
 import { HttpProblem, notFound } from '../../plugins/problem.js';
 import { authProblems, Problem } from '../../schemas/common.js';
 import {
   NewVersionBody,
   PreviewBody,
+  VersionPreviewBody,
   Rendered,
   TemplateParams,
   TemplateSummary,
@@ -63,6 +68,7 @@ function view(v: StoredTemplateVersion): TemplateVersionView {
     createdAt: v.createdAt.toISOString(),
     usable: canUse(v).ok,
     sampleData: v.sampleData,
+    dataContract: v.dataContract,
   };
 }
 
@@ -93,8 +99,9 @@ async function compileChecked(v: TemplateVersion) {
   }
 }
 
-export async function templateRoutes(app: FastifyInstance, opts: { db: Db }): Promise<void> {
+export async function templateRoutes(app: FastifyInstance, opts: { db: Db; engine?: Engine; messages?: { baseUrl?: string; company?: Brand } | undefined }): Promise<void> {
   const { db } = opts;
+  const clock = () => new Date(opts.engine?.clock?.now() ?? Date.now());
   const templates = templateRepository(db);
   const descriptions = new Map(library.map((t) => [t.templateId, t.description]));
 
@@ -140,6 +147,45 @@ export async function templateRoutes(app: FastifyInstance, opts: { db: Db }): Pr
       const compiled = await compileChecked({ templateId: b.templateId ?? 'preview', version: 0, locale: b.locale ?? 'en', kind: b.kind ?? 'transactional', subject: b.subject, mjml: b.mjml, ...(b.text !== undefined ? { text: b.text } : {}), status: 'draft', author: principal(request).id });
       try {
         return { ...renderMessage(compiled, b.data ?? {}), placeholders: compiled.paths };
+      } catch (err) {
+        return templateProblem(err);
+      }
+    },
+  );
+
+  app.post(
+    '/api/templates/:id/versions/:version/preview',
+    {
+      bodyLimit: SMALL_BODY,
+      config: { roles: [...STAFF] },
+      schema: {
+        tags: ['templates'],
+        summary: 'Render a stored version for a real customer (and invoice), with the data builder production uses; 422 names a placeholder nothing supplies',
+        params: TemplateVersionParams,
+        body: VersionPreviewBody,
+        response: { 200: Rendered, 400: Problem, 404: Problem, 422: Problem, ...authProblems },
+      },
+    },
+    async (request) => {
+      const { id, version } = request.params as { id: string; version: number };
+      const b = request.body as VersionPreviewBody;
+      const customer = await customerRepository(db).get(b.customerId);
+      if (!customer) throw new HttpProblem(404, `no such customer ${b.customerId}`, { field: 'body.customerId' });
+      const locale = b.locale ?? customer.locale;
+      const rows = await templates.stored(id, version);
+      if (!rows.length) throw notFound('template version');
+      let built;
+      try {
+        built = await buildMessageData({ db, now: clock, baseUrl: opts.messages?.baseUrl, company: opts.messages?.company }, { customerId: customer.id, channel: b.channel ?? 'email', templateId: id, invoiceId: b.invoiceId, data: b.data }, locale);
+      } catch (err) {
+        throw new HttpProblem(422, (err as Error).message, { field: 'body' });
+      }
+      if (b.invoiceId && !built.invoice) throw new HttpProblem(404, `no invoice ${b.invoiceId} of customer ${customer.id}`, { field: 'body.invoiceId' });
+      const row = rows.find((r) => r.locale === locale) ?? rows.find((r) => r.locale.split('-')[0] === locale.split('-')[0]);
+      if (!row) throw new HttpProblem(422, `${id} v${version} has no ${locale} variant (it has ${rows.map((r) => r.locale).join(', ')}); the customer reads ${locale}`, { field: 'body.locale', code: 'MISSING_TRANSLATION' });
+      const compiled = await compileChecked(row);
+      try {
+        return { ...renderMessage(compiled, built.data, { locale: row.locale }), placeholders: compiled.paths };
       } catch (err) {
         return templateProblem(err);
       }
@@ -250,12 +296,21 @@ export async function templateRoutes(app: FastifyInstance, opts: { db: Db }): Pr
         if (!hasRole(who, ...APPROVERS)) return refuse('role', `${who.id} is not an approver or compliance officer; only they approve templates`);
         const status = rows[0].status;
         if (status !== 'submitted') throw new HttpProblem(409, status === 'approved' ? `${id} v${version} is already approved by ${rows[0].approvedBy}` : `${id} v${version} is a draft; its author submits it first`);
+        // the data contract and the languages: refused here, never an incident when a message is due
+        const contract = await approvalProblems(tx, id, rows);
+        if (contract.length) return { invalid: contract } as const;
         const moved = await repo.transition(id, version, 'submitted', 'approved', who.id);
         if (!moved) throw new HttpProblem(409, `${id} v${version} was decided by someone else just now`);
         const row = await audit.append({ actor: who.id, action: 'template.version.approve', subjectType: 'template-version', subjectId: subject, outcome: 'allowed', detail: { locales: rows.map((r) => r.locale), authors: history.map((h) => h.actor) } });
         return { approved: { templateId: id, version, status: 'approved' as const, locales: rows.map((r) => r.locale), by: who.id, auditId: row.id } };
       });
       if ('refused' in outcome) throw new HttpProblem(403, outcome.refused.reason, { rule: outcome.refused.rule });
+      if ('invalid' in outcome && outcome.invalid) {
+        const invalid = outcome.invalid;
+        const first = invalid[0];
+        await createAuditRepository(db).append({ actor: who.id, action: 'template.version.approve', subjectType: 'template-version', subjectId: subject, outcome: 'refused', rule: first.rule, detail: { problems: invalid.slice(0, 20) } });
+        throw new HttpProblem(422, `${first.message}${invalid.length > 1 ? ` (and ${invalid.length - 1} more)` : ''}`, { rule: first.rule, code: first.rule === 'template-locale' ? 'MISSING_TRANSLATION' : 'UNSUPPLIED_PLACEHOLDER', field: first.placeholder ? `placeholder.${first.placeholder}` : `locale.${first.locale}`, problems: invalid });
+      }
       return outcome.approved;
     },
   );

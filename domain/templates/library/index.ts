@@ -19,7 +19,8 @@ export interface LibraryTemplate {
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
-const company = { name: 'Northwind Trading', email: 'receivables@northwind.example', phone: '+1 555 0100' };
+// the default sender's brand (HERALD_FROM): what production fills in, so a sample reads like a real message
+const company = { name: 'Herald Receivables', email: 'receivables@herald.example', phone: '+1 555 0100' };
 const customer = { name: 'Contoso Retail Inc.', contactName: 'Dana Whitfield', number: 'C-10042' };
 const invoice = {
   number: 'INV-2025-0142',
@@ -30,13 +31,15 @@ const invoice = {
   dueDate: '2025-03-31',
   terms: 'net 30 days',
   daysOverdue: 21,
+  daysUntilDue: 0,
 };
+const reminder = { number: 1, previous: 0, payBy: '2025-04-30' };
 const links = {
-  portal: 'https://portal.northwind.example/',
-  invoice: 'https://portal.northwind.example/invoices/INV-2025-0142',
-  pay: 'https://portal.northwind.example/pay/INV-2025-0142',
+  portal: 'https://herald.example/portal/',
+  invoice: 'https://herald.example/portal/invoices/INV-2025-0142',
+  pay: 'https://herald.example/portal/pay/INV-2025-0142',
 };
-const base = { company, customer, invoice, links };
+const base = { company, customer, invoice, links, reminder };
 
 export const library: LibraryTemplate[] = [
   {
@@ -50,35 +53,42 @@ export const library: LibraryTemplate[] = [
     templateId: 'payment-reminder-1',
     kind: 'dunning',
     description: 'First, friendly reminder: the invoice is open, maybe the payment crossed.',
-    subjects: { en: 'Reminder: invoice {{invoice.number}} is overdue', de: 'Zahlungserinnerung: Rechnung {{invoice.number}} ist überfällig' },
+    subjects: { en: 'Reminder {{reminder.number}}: invoice {{invoice.number}} is overdue', de: '{{reminder.number}}. Zahlungserinnerung: Rechnung {{invoice.number}} ist überfällig' },
     sampleData: base,
+  },
+  {
+    templateId: 'payment-reminder-upcoming',
+    kind: 'dunning',
+    description: 'A reminder for an invoice not yet due: states the due date, never "overdue" (rendered in place of a reminder whose invoice is not yet due).',
+    subjects: { en: 'Reminder {{reminder.number}}: invoice {{invoice.number}} is due on {{invoice.dueDate | date}}', de: 'Erinnerung {{reminder.number}}: Rechnung {{invoice.number}} ist am {{invoice.dueDate | date}} fällig' },
+    sampleData: { ...base, invoice: { ...invoice, daysOverdue: 0, daysUntilDue: 9 } },
   },
   {
     templateId: 'payment-reminder-2',
     kind: 'dunning',
-    description: 'Second reminder: overdue, pay by a date or promise to pay.',
-    subjects: { en: 'Second reminder: invoice {{invoice.number}} is {{invoice.daysOverdue}} days overdue' },
-    sampleData: { ...base, reminder: { payBy: '2025-04-30' } },
+    description: 'Firmer reminder: overdue, pay by a date or promise to pay (its number is the reminders actually sent).',
+    subjects: { en: 'Reminder {{reminder.number}}: invoice {{invoice.number}} is {{invoice.daysOverdue}} days overdue', de: '{{reminder.number}}. Mahnung: Rechnung {{invoice.number}} ist {{invoice.daysOverdue}} Tage überfällig' },
+    sampleData: { ...base, reminder: { number: 2, previous: 1, lastSentDate: '2025-04-14', payBy: '2025-04-30' } },
   },
   {
     templateId: 'payment-reminder-3',
     kind: 'dunning',
     description: 'Final reminder: pay by a date or the account goes to collections.',
-    subjects: { en: 'Final reminder: invoice {{invoice.number}}, payment required by {{reminder.payBy | date}}' },
-    sampleData: { ...base, invoice: { ...invoice, daysOverdue: 45 }, reminder: { payBy: '2025-05-22' } },
+    subjects: { en: 'Final reminder: invoice {{invoice.number}}, payment required by {{reminder.payBy | date}}', de: 'Letzte Mahnung: Rechnung {{invoice.number}}, Zahlung bis {{reminder.payBy | date}}' },
+    sampleData: { ...base, invoice: { ...invoice, daysOverdue: 45 }, reminder: { number: 3, previous: 2, lastSentDate: '2025-05-01', payBy: '2025-05-22' } },
   },
   {
     templateId: 'dunning-escalation',
     kind: 'dunning',
     description: 'The account is passed to a collections agent; credit orders on hold.',
-    subjects: { en: 'Invoice {{invoice.number}} has been passed to collections' },
+    subjects: { en: 'Invoice {{invoice.number}} has been passed to collections', de: 'Rechnung {{invoice.number}} wurde an das Inkasso übergeben' },
     sampleData: { ...base, invoice: { ...invoice, daysOverdue: 60 }, collections: { agentName: 'Marcus Lee', phone: '+1 555 0142' }, escalation: { respondBy: '2025-06-06' } },
   },
   {
     templateId: 'payment-confirmation',
     kind: 'transactional',
     description: 'Confirms a payment applied to an invoice (cash application).',
-    subjects: { en: 'Payment received for invoice {{invoice.number}}' },
+    subjects: { en: 'Payment received for invoice {{invoice.number}}', de: 'Zahlung für Rechnung {{invoice.number}} erhalten' },
     sampleData: { ...base, invoice: { ...invoice, openAmount: '0.00' }, payment: { amount: '19600.00', currency: 'USD', receivedDate: '2025-03-28', reference: 'PAY-88213' } },
   },
   {
@@ -100,14 +110,14 @@ export const library: LibraryTemplate[] = [
     kind: 'transactional',
     description: 'Onboarding: account open after KYC, portal and account manager.',
     subjects: { en: 'Welcome to {{company.name}}, {{customer.name}}' },
-    sampleData: { ...base, accountManager: { name: 'Priya Raman', email: 'priya.raman@northwind.example' } },
+    sampleData: { ...base, accountManager: { name: 'Priya Raman', email: 'priya.raman@herald.example' } },
   },
   {
     templateId: 'account-setup',
     kind: 'transactional',
     description: 'Onboarding: the steps left before trading on credit.',
     subjects: { en: 'Finish setting up your account by {{setup.deadline | date}}' },
-    sampleData: { ...base, setup: { deadline: '2025-02-14' }, links: { ...links, setup: 'https://portal.northwind.example/setup/C-10042' } },
+    sampleData: { ...base, setup: { deadline: '2025-02-14' }, links: { ...links, setup: 'https://herald.example/portal/setup/C-10042' } },
   },
   {
     templateId: 'restructuring-terms',
@@ -117,7 +127,7 @@ export const library: LibraryTemplate[] = [
     sampleData: {
       ...base,
       restructuring: { reference: 'RST-2025-007', agreementDate: '2025-06-10', totalAmount: '19600.00', currency: 'USD', installments: 4, installmentAmount: '4900.00', firstDueDate: '2025-07-01', acceptBy: '2025-06-24', graceDays: 10 },
-      links: { ...links, agreement: 'https://portal.northwind.example/agreements/RST-2025-007' },
+      links: { ...links, agreement: 'https://herald.example/portal/agreements/RST-2025-007' },
     },
   },
   {
@@ -126,7 +136,7 @@ export const library: LibraryTemplate[] = [
     description: 'A customer request (dispute, refund, clarification) was received and routed.',
     subjects: { en: 'We received your request {{request.reference}}' },
     // sent before classification: what is known then (render-communication fills `request` from the request's row)
-    sampleData: { ...base, request: { reference: 'REQ-5531', subject: 'Freight charged twice on INV-2025-0142', receivedDate: '2025-04-02' }, links: { ...links, request: 'https://portal.northwind.example/requests/REQ-5531' } },
+    sampleData: { ...base, request: { reference: 'REQ-5531', subject: 'Freight charged twice on INV-2025-0142', receivedDate: '2025-04-02' }, links: { ...links, request: 'https://herald.example/portal/requests/REQ-5531' } },
   },
   {
     templateId: 'request-information-needed',
@@ -144,7 +154,7 @@ export const library: LibraryTemplate[] = [
     sampleData: {
       ...base,
       request: { reference: 'REQ-5531', type: 'billing dispute', receivedDate: '2025-04-02', resolution: 'the freight charge was billed twice; we issued a corrected invoice.' },
-      links: { ...links, request: 'https://portal.northwind.example/requests/REQ-5531' },
+      links: { ...links, request: 'https://herald.example/portal/requests/REQ-5531' },
     },
   },
   {
@@ -165,7 +175,7 @@ export const library: LibraryTemplate[] = [
     kind: 'marketing',
     description: 'Product news for customers who opted in; one-click unsubscribe.',
     subjects: { en: 'New in your customer portal: statements and payment plans' },
-    sampleData: { ...base, links: { ...links, unsubscribe: 'https://herald.northwind.example/u/sample-token' } },
+    sampleData: { ...base, links: { ...links, unsubscribe: 'https://herald.example/u/sample-token' } },
   },
 ];
 
