@@ -110,3 +110,22 @@ describe('FEEL-scala built-ins feelin lacks or answers otherwise', () => {
     expect(value(expression)).toEqual(expected);
   });
 });
+
+describe('filters as FEEL-scala applies them (InterpreterListExpressionTest)', () => {
+  const orders = [
+    { amount: 50, id: 'a' },
+    { amount: 150, id: 'b' },
+  ];
+  it.each([
+    ['[1, 2, null, 4][item = null]', {}, [null]],
+    ['[true, false][item = false]', {}, [false]],
+    ['[1, 2, 3, 4][odd(item)]', {}, [1, 3]],
+    ['[1, 2, 3, 4][if item < 3 then true else null]', {}, [1, 2]],
+    ['orders[amount > limit].id', { orders, limit: 100 }, ['b']],
+    ['orders[count(orders)].id', { orders }, 'b'],
+    ['[{item: 1}, {item: 2}][item >= 2]', {}, [{ item: 2 }]],
+    ['missing[even(item)]', {}, null],
+  ])('given %s, when evaluated, then it is %j', (expression, context, expected) => {
+    expect(evaluateFeel(expression, context).value).toEqual(expected);
+  });
+});

@@ -20,6 +20,7 @@ import {
   toFeel,
   date as feelDate,
   FeelDuration,
+  FeelFunction,
 } from 'feelin';
 import type { Variables } from '../../types.js';
 import { durationArithmetic, feelCompare, feelEquals, parseJavaDuration } from './values.js';
@@ -54,6 +55,9 @@ type Dec = InstanceType<typeof D>;
 const ARITH_FN = '__herald_arith';
 const CMP_FN = '__herald_cmp';
 const PATH_FN = '__herald_path';
+const FILTER_FN = '__herald_filter';
+const HAS_FN = '__herald_has';
+const GET_FN = '__herald_get';
 const DURATION_FN = '__herald_duration';
 
 /** Names with spaces of the builtins added here, so that lezer-feel reads them as one name. */
@@ -125,7 +129,31 @@ class Rewriter {
     private readonly backticks: Map<string, string> = new Map(),
   ) {}
 
+  /** Inside a filter body: free names are looked up in the item's entries first (see filter()). */
+  private filterDepth = 0;
+
   emit(node: Node): string {
+    if (node.name === 'FilterExpression') {
+      const parts = children(node);
+      const filter = parts[2];
+      if (parts.length === 4 && filter.name !== 'NumericLiteral') return this.filter(parts[0], filter);
+    }
+    if (node.name === 'VariableName' && this.filterDepth > 0) {
+      // an entry of the item wins, even over the name 'item' itself (FEEL-scala's filter context)
+      const key = JSON.stringify(this.backticks.get(this.text(node)) ?? this.text(node));
+      return `(if ${HAS_FN}(__fe, ${key}) then ${GET_FN}(__fe, ${key}) else ${this.text(node)})`;
+    }
+    if (node.name === 'FunctionInvocation' && this.filterDepth > 0) {
+      // the callee is a function name, never an entry of the item
+      const [callee, ...rest] = children(node);
+      let out = this.text(callee);
+      let pos = callee.to;
+      for (const child of rest) {
+        out += this.src.slice(pos, child.from) + this.emit(child);
+        pos = child.to;
+      }
+      return out + this.src.slice(pos, node.to);
+    }
     if (node.name === 'ArithmeticExpression') return this.fuseArith(node);
     if (node.name === 'PathExpression') {
       const parts = children(node);
@@ -174,6 +202,22 @@ class Rewriter {
     return this.src.slice(node.from, node.to);
   }
 
+  /**
+   * `list[filter]` with FEEL-scala's semantics: the filter is a FEEL function of the item whose
+   * free names read the item's entries first (FEEL-scala's filter context), so function calls
+   * (`[odd(item)]`) filter per item, null and false items are kept when they match, and a
+   * number picks an item.
+   */
+  private filter(target: Node, filter: Node): string {
+    const list = this.emit(target);
+    this.filterDepth++;
+    try {
+      return `${FILTER_FN}((${list}), function(item, __fe) (${this.emit(filter)}))`;
+    } finally {
+      this.filterDepth--;
+    }
+  }
+
   private fuseArith(node: Node): string {
     const leaves: string[] = [];
     const id = this.fused.length;
@@ -208,7 +252,7 @@ function hasArithmetic(tree: Tree): boolean {
   tree.iterate({
     enter(node) {
       if (found) return false;
-      if (['ArithmeticExpression', 'Comparison', 'DateTimeLiteral', 'PathExpression'].includes(node.name)) found = true;
+      if (['ArithmeticExpression', 'Comparison', 'DateTimeLiteral', 'PathExpression', 'FilterExpression'].includes(node.name)) found = true;
       return undefined;
     },
   });
@@ -402,7 +446,30 @@ function pathStep(value: unknown, name: string): unknown {
   return Array.isArray(value) ? value.map(step) : step(value);
 }
 
+function isPlainContext(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v) && (Object.getPrototypeOf(v) === Object.prototype || Object.getPrototypeOf(v) === null);
+}
+
+/** FEEL-scala's Filter: the first item's answer decides between an index and a condition. */
+function filterList(list: unknown, condition: unknown): unknown {
+  if (list === null || list === undefined) return null;
+  if (!(condition instanceof FeelFunction)) return null;
+  const items = Array.isArray(list) ? list : [list];
+  if (!items.length) return [];
+  const test = (item: unknown) => condition.invoke([item, isPlainContext(item) ? item : {}]);
+  const head = test(items[0]);
+  if (typeof head === 'number') {
+    const i = Math.trunc(head);
+    return (i > 0 ? items[i - 1] : i < 0 ? items[items.length + i] : undefined) ?? null;
+  }
+  const rest = items.slice(1).filter((item) => test(item) === true);
+  return head === true ? [items[0], ...rest] : rest;
+}
+
 const REWRITE_HELPERS: Record<string, FeelFn> = {
+  [FILTER_FN]: fn(filterList, ['list', 'condition']),
+  [HAS_FN]: fn((entries: unknown, name: string) => isPlainContext(entries) && Object.prototype.hasOwnProperty.call(entries, name), ['entries', 'name']),
+  [GET_FN]: fn((entries: Record<string, unknown>, name: string) => entries[name] ?? null, ['entries', 'name']),
   [PATH_FN]: fn(pathStep, ['value', 'name']),
   [DURATION_FN]: fn((from: unknown) => (typeof from === 'string' ? parseJavaDuration(from) : from instanceof FeelDuration ? from : null), ['from']),
 };
