@@ -3,9 +3,9 @@
  * what a task may set. Required fields present, each value of its field's type, values of selects
  * and radios among their options, nothing the form does not ask for, and nothing the form hides
  * or only shows (disabled, read-only, expression fields, fields hidden by their condition).
- * A task without a form may set only the variables its `herald:outputs` task header declares
- * (docs/forms.md); without either it may set none. Fields Herald sets itself never come from a
- * client, whatever a form says.
+ * A task without a form may set only the variables its `herald:outputs` task header declares, or
+ * an approval task its decision (docs/forms.md); otherwise it may set none. Fields Herald sets
+ * itself never come from a client, whatever a form says.
  */
 import { evaluate } from 'feelin';
 import type { Variables } from '../../engine/types.js';
@@ -61,10 +61,19 @@ interface Component {
 /** Components that show something and submit nothing. */
 const DISPLAY_ONLY = new Set(['button', 'text', 'html', 'image', 'spacer', 'separator', 'iframe', 'table', 'documentPreview']);
 
-/** The declared outputs of a task from its headers (`herald:outputs`), or undefined when it declares none. */
+/**
+ * What an approval task without a form may set: the decision and its reason, as Herald's
+ * tasklist asks for them when no form is linked (approve, reject with a reason, request changes).
+ */
+export const APPROVAL_DECISION_OUTPUTS = ['approved', 'rejectionReason', 'reason', 'changesRequested'];
+
+/**
+ * The declared outputs of a task from its headers: the `herald:outputs` list, else the decision
+ * of an approval task (an `approvalLevel` header), else undefined (it declares none).
+ */
 export function declaredOutputs(headers: Record<string, string> | undefined): string[] | undefined {
   const raw = headers?.[OUTPUTS_HEADER];
-  if (raw === undefined) return undefined;
+  if (raw === undefined) return headers?.approvalLevel !== undefined ? [...APPROVAL_DECISION_OUTPUTS] : undefined;
   return raw
     .split(',')
     .map((s) => s.trim())

@@ -59,6 +59,11 @@ describe('validateAgainstForm', () => {
     expect(validateAgainstForm(null, { other: 1 }, outputs)).toEqual({ field: 'variables.other', message: expect.stringMatching(/not an output the task declares \(herald:outputs: note, approved\)/) });
     expect(validateAgainstForm(null, { workedBy: 'me' }, ['workedBy'])?.message).toMatch(/set by Herald/);
     expect(declaredOutputs({})).toBeUndefined();
+    // an approval task without a form may set its decision, as Herald's tasklist asks for it, and nothing else
+    const approval = declaredOutputs({ approvalLevel: '2' });
+    expect(validateAgainstForm(null, { approved: false, rejectionReason: 'wrong amount' }, approval)).toBeUndefined();
+    expect(validateAgainstForm(null, { approved: true, note: 'x' }, approval)?.field).toBe('variables.note');
+    expect(validateAgainstForm(null, { approved: true, approvalLevels: 1 }, approval)?.field).toBe('variables.approvalLevels');
   });
 
   it('offers each process form its own decision: the dispute review asks either for a credit or an answer, never both', () => {
