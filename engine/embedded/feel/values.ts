@@ -244,8 +244,6 @@ export function parseJavaDuration(text: string): FeelDuration | null {
   if (direct) return direct;
   // java.time requires at least one component ('P' and 'PT' are errors)
   if (!/\d/.test(text) || /T$/.test(text)) return null;
-  // java.time refuses a duration without any field ("P", "PT"); so do the DMN TCK (1120, ErrorCase 045) and FEEL-scala
-  if (!/\d/.test(text)) return null;
   const period = /^([-+]?)P(?:([-+]?\d+)Y)?(?:([-+]?\d+)M)?(?:([-+]?\d+)W)?(?:([-+]?\d+)D)?$/.exec(text);
   if (period && !/W|D/.test(text.replace(/^[-+]?P/, '').replace(/\d|Y|M|[-+]/g, ''))) {
     const sign = period[1] === '-' ? -1n : 1n;
