@@ -166,7 +166,8 @@ for (const kind of kinds) {
       expect(triage.candidateGroups).toEqual(['triage']);
       await w.complete(triage, { id: 'tom', roles: ['triage'] }, { triagedCategory: 'payment-clarification' });
       const answer = await w.task(r.id, 'answer-payment-query');
-      await w.complete(answer, { id: 'cara', roles: ['cash-application'] }, {});
+      // the payment-query form asks for the answer the customer gets
+      await w.complete(answer, { id: 'cara', roles: ['cash-application'] }, { answer: 'your last payment was applied on 12 November' });
       await w.ended(r.processInstanceKey);
       expect(await w.service.repo.get(r.id)).toMatchObject({ category: 'payment-clarification', status: 'resolved' });
 
