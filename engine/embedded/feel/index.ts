@@ -19,8 +19,10 @@ import {
   parseUnaryTests,
   toFeel,
   date as feelDate,
+  FeelDateTime,
   FeelDuration,
   FeelFunction,
+  FeelTime,
 } from 'feelin';
 import type { Variables } from '../../types.js';
 import { durationArithmetic, feelCompare, feelEquals, parseJavaDuration } from './values.js';
@@ -158,7 +160,9 @@ class Rewriter {
     if (node.name === 'PathExpression') {
       const parts = children(node);
       const last = parts.at(-1);
-      const name = last && last.name === 'PathName' ? this.backticks.get(this.text(last)) : undefined;
+      const step = last && last.name === 'PathName' ? this.text(last) : undefined;
+      // FEEL-scala's 'timezone' of a time or date-time with a bare offset is null (only a zone id has one)
+      const name = step === undefined ? undefined : (this.backticks.get(step) ?? (step === 'timezone' ? step : undefined));
       if (name !== undefined && parts.length === 3) return `${PATH_FN}((${this.emit(parts[0])}), ${JSON.stringify(name)})`;
     }
     if (node.name === 'DateTimeLiteral') {
@@ -436,6 +440,9 @@ const STATIC_BUILTINS: Record<string, FeelFn> = {
 /** A path step by a name feelin cannot write (a backtick name); lists map the step over their items. */
 function pathStep(value: unknown, name: string): unknown {
   const step = (v: unknown): unknown => {
+    if (name === 'timezone' && (v instanceof FeelTime || v instanceof FeelDateTime)) {
+      return v.zone === null || /^(?:Z|[+-]\d{2}:\d{2}(?::\d{2})?)$/.test(v.zone) ? null : v.zone;
+    }
     if (v === null || typeof v !== 'object' || Array.isArray(v)) return null;
     const ctx = v as Record<string, unknown>;
     if (Object.prototype.hasOwnProperty.call(ctx, name)) return ctx[name] ?? null;
@@ -452,9 +459,9 @@ function isPlainContext(v: unknown): v is Record<string, unknown> {
 
 /** FEEL-scala's Filter: the first item's answer decides between an index and a condition. */
 function filterList(list: unknown, condition: unknown): unknown {
-  if (list === null || list === undefined) return null;
-  if (!(condition instanceof FeelFunction)) return null;
-  const items = Array.isArray(list) ? list : [list];
+  // FEEL-scala: filtering a value that is not a list is null ('Expected list but found ...')
+  if (!Array.isArray(list) || !(condition instanceof FeelFunction)) return null;
+  const items = list;
   if (!items.length) return [];
   const test = (item: unknown) => condition.invoke([item, isPlainContext(item) ? item : {}]);
   const head = test(items[0]);

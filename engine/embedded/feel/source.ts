@@ -6,7 +6,7 @@
  * - backtick names (`` `a b` ``, `` {a+b: 1}.`a+b` ``): FEEL-scala's escape for names with spaces
  *   or operator characters. Each becomes a plain identifier (`__bt0`); the original names are
  *   returned so that variables can be given under both names and path steps can use them.
- * String literals are skipped.
+ * String literals are left as written, but for the form feed escape (backslash f), which feelin lacks.
  */
 
 export interface SourcePass {
@@ -25,10 +25,10 @@ export function prepareSource(source: string): SourcePass {
   while (i < source.length) {
     const c = source[i];
     if (c === '"') {
-      // copy a string literal as it is, escapes included
+      // copy a string literal as it is, escapes included; feelin does not know `\f` (form feed)
       let j = i + 1;
       while (j < source.length && source[j] !== '"') j += source[j] === '\\' ? 2 : 1;
-      out += source.slice(i, j + 1);
+      out += source.slice(i, j + 1).replace(/\\(\\|f)/g, (m: string, c: string) => (c === 'f' ? '\\u000c' : m));
       i = j + 1;
       continue;
     }
