@@ -2,7 +2,7 @@
  * The Fastify app, in layers: external plugins (security headers, cookies, rate limit,
  * OpenAPI), then app plugins (problem+json errors, authentication), then routes.
  */
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { Logger } from '../config/log.js';
 import type { Engine } from '../engine/types.js';
@@ -67,7 +67,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: deps.bodyLimit ?? 5 * 1024 * 1024,
     // requests are logged at debug by the observability plugin, not at info by Fastify
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     genReqId: requestId,
     // refuse unknown fields instead of dropping them, so a request naming `status` hears why
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },

@@ -6,10 +6,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ConfigError, loadConfig } from '../config/index.js';
-import { createLogger } from '../config/log.js';
+import { collapseConnectionErrors, createLogger, type Logger } from '../config/log.js';
 import { createEngine } from '../engine/index.js';
 import { openDatabase } from '../storage/db.js';
 import { buildApp } from './app.js';
+import { createObservability } from './observability/metrics.js';
 import { brandFromSender } from '../workers/message-data.js';
 import { seedDemo } from './demo.js';
 import { seedDemoUsers } from '../storage/repositories/identity.js';
@@ -30,12 +31,16 @@ async function main() {
     throw err;
   }
   const logger = createLogger(config.logLevel);
+  // with Redis down, its clients' reconnect errors become a few lines with counts, not a stack trace each
+  collapseConnectionErrors(logger.child({ component: 'connections' }));
   logger.info({ engine: config.engine, database: config.databaseUrl ? 'postgres' : `pglite (${config.dataDir})`, role: config.role }, 'starting Herald');
   if (!config.databaseUrl && !fs.existsSync(path.join(config.dataDir, 'pgdata'))) {
     logger.info({ dataDir: config.dataDir }, 'first start: creating the embedded Postgres (PGlite) data folder, about 15 s');
   }
   const db = await openDatabase(config);
-  const engine = await createEngine(config, { db, logger });
+  // every engine command timed, every job outcome counted, failures and incidents logged at warn
+  const observability = createObservability({ db, logger });
+  const engine = observability.instrument(await createEngine(config, { db, logger }));
   await engine.start();
   const processesDir = path.resolve('processes');
   if (config.role !== 'workers' && fs.existsSync(processesDir)) {
@@ -49,6 +54,7 @@ async function main() {
     }
   }
   const running = config.role !== 'api' ? startPlatformWorkers(config, { engine, db, logger }) : undefined;
+  observability.observeQueue(running?.queue);
   // customer email in: replies to Herald's messages and new requests, over SMTP
   const inbound =
     config.role !== 'api' && config.inboundSmtpPort
@@ -59,7 +65,6 @@ async function main() {
   // HERALD_DEMO_PASSWORD, else derived from HERALD_SECRET (stable across restarts)
   const password = process.env.HERALD_DEMO_PASSWORD || demoPassword(config.secret);
   const people = config.demo && config.role !== 'workers' ? await seedDemoUsers(db, config.secret, { password }) : [];
-  if (config.demo && config.role === 'all') await seedDemo({ engine, db, logger, interval: config.demoInterval });
   let app: Awaited<ReturnType<typeof buildApp>> | undefined;
   if (config.role !== 'workers') {
     app = await buildApp({
@@ -67,6 +72,10 @@ async function main() {
       db,
       logger,
       secret: config.secret,
+      observability,
+      redisUrl: config.redisUrl,
+      readyMaxLagMs: config.readyMaxLagMs,
+      shedLoadLagMs: config.shedLoadLagMs,
       // the periodic audit checkpoint runs where the API runs, and stops when the app closes
       audit: { checkpointDir: config.auditCheckpointDir, checkpointEverySeconds: config.auditCheckpointSeconds },
       authFailureLimit: { max: config.authFailureLimit, timeWindow: config.authFailureWindowMs },
@@ -83,17 +92,62 @@ async function main() {
       console.log(`  e.g. curl -H "Authorization: Bearer ${people.find((p) => p.user.id === 'sam')!.token}" ${base}/api/tasks\n`);
     }
   }
-  const shutdown = async (signal: string) => {
-    logger.info({ signal }, 'shutting down');
-    await app?.close();
-    await running?.close();
-    await inbound?.close();
+  shutdownSeconds = config.shutdownTimeout;
+  shutdownLog = logger;
+  stopping = async () => {
+    // stop taking work: the server refuses new requests (503) and closes idle connections while
+    // in-flight requests finish; workers stop polling and let running handlers finish (a job
+    // whose handler outlives the deadline is handed back by its lock timing out: at-least-once)
+    await Promise.all([app?.close(), running?.close(), inbound?.close()]);
     await engine.stop();
     await db.destroy();
-    process.exit(0);
   };
-  process.once('SIGINT', () => void shutdown('SIGINT'));
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  // the demo seeds after the server listens: the UI answers while the demo's instances start
+  if (config.demo && config.role === 'all') await seedDemo({ engine, db, logger, interval: config.demoInterval });
+}
+
+/** Set once the server runs: what a signal closes, in order, within HERALD_SHUTDOWN_TIMEOUT seconds. */
+let stopping: (() => Promise<void>) | undefined;
+let shutdownSeconds = 10;
+let shutdownLog: Logger | undefined;
+let signalled = false;
+
+function onSignal(signal: NodeJS.Signals, reason?: string) {
+  if (signalled) {
+    // a second signal: the operator means it
+    console.error(`herald: ${signal} again, exiting now`);
+    process.exit(130);
+  }
+  signalled = true;
+  const timeout = shutdownSeconds;
+  const log = shutdownLog ?? createLogger();
+  log.info({ signal, deadlineSeconds: timeout, ...(reason ? { reason } : {}) }, 'shutting down');
+  // the deadline holds whatever hangs (a dead Redis, a handler that never returns): exit anyway
+  setTimeout(() => {
+    log.error({ signal, deadlineSeconds: timeout }, 'shutdown did not finish within HERALD_SHUTDOWN_TIMEOUT; exiting anyway');
+    process.exit(1);
+  }, timeout * 1000).unref();
+  const started = Date.now();
+  void (stopping ?? (async () => undefined))().then(
+    () => {
+      log.info({ signal, ms: Date.now() - started }, 'shut down');
+      process.exit(0);
+    },
+    (err: Error) => {
+      log.error({ signal, err: err.message }, 'shutdown failed');
+      process.exit(1);
+    },
+  );
+}
+process.on('SIGINT', () => onSignal('SIGINT'));
+process.on('SIGTERM', () => onSignal('SIGTERM'));
+// under `npm start` a SIGTERM may reach only npm, which exits without passing it on: a server
+// whose parent went away shuts down the same way instead of serving on as an orphan
+if (process.env.npm_lifecycle_event) {
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent && !signalled) onSignal('SIGTERM', 'the parent process (npm) exited');
+  }, 500).unref();
 }
 
 main().catch((err) => {

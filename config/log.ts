@@ -61,3 +61,37 @@ export function repeatedErrors(log: Logger, what: string, intervalMs = 30_000): 
     },
   };
 }
+
+const CONNECTION_CODES = /\b(ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN)\b/;
+
+/**
+ * Libraries that find no 'error' listener print connection errors themselves, one stack trace per
+ * reconnect (ioredis: "[ioredis] Unhandled error event", BullMQ's queues and workers: the Error):
+ * with Redis down that is thousands of lines a minute. This routes exactly those console.error
+ * calls through repeatedErrors, one per target address; every other console.error passes as it
+ * was. Returns the function that restores console.error.
+ */
+export function collapseConnectionErrors(log: Logger, intervalMs = 30_000): () => void {
+  const original = console.error;
+  const byTarget = new Map<string, RepeatedErrors>();
+  const classify = (args: unknown[]): { target: string; err: string } | undefined => {
+    const [first, second] = args;
+    let text: string | undefined;
+    if (first instanceof Error) text = `${(first as NodeJS.ErrnoException).code ?? ''} ${first.message}`;
+    else if (typeof first === 'string' && first.startsWith('[ioredis] Unhandled error event')) text = String(second ?? '').split('\n')[0];
+    if (!text || !CONNECTION_CODES.test(text)) return undefined;
+    const address = /(\d{1,3}(?:\.\d{1,3}){3}:\d+|\[[0-9a-f:]+\]:\d+|[\w.-]+:\d+)\s*$/i.exec(text.trim())?.[1] ?? 'unknown address';
+    return { target: address, err: text.trim() };
+  };
+  console.error = (...args: unknown[]) => {
+    const hit = classify(args);
+    if (!hit) return original.apply(console, args);
+    let errors = byTarget.get(hit.target);
+    if (!errors) byTarget.set(hit.target, (errors = repeatedErrors(log, `connection to ${hit.target}`, intervalMs)));
+    errors.error(hit.err);
+  };
+  return () => {
+    console.error = original;
+    for (const errors of byTarget.values()) errors.close();
+  };
+}
