@@ -152,3 +152,15 @@ describe('typed variables (DMN-Scala TypeChecker; DMN 1.4 coercion; TCK 0082)', 
     expect(evaluateDecision(drg, 'nan', {}, { raw: true }).output).toBeNull();
   });
 });
+
+describe('failure texts as Zeebe shows DMN-Scala\'s', () => {
+  it('given a failing FEEL expression, when evaluated, then "Expected to evaluate decision \'id\', but" and FEEL\'s own failure, with the names as written', () => {
+    const drg = parseDmn(`<definitions xmlns="https://www.omg.org/spec/DMN/20230324/MODEL/" id="f" name="f" namespace="http://herald.test/dmn/fail">
+      <inputData id="in" name="Invoice-Amount"/>
+      <decision id="checked" name="checked"><literalExpression><text>assert(Invoice-Amount, Invoice-Amount &gt; 0)</text></literalExpression></decision></definitions>`);
+    expect(evaluateDecision(drg, 'checked', { 'Invoice-Amount': 5 }).output).toBe(5);
+    expect(() => evaluateDecision(drg, 'checked', { 'Invoice-Amount': -1 })).toThrow(
+      "Expected to evaluate decision 'checked', but Assertion failure on evaluate the expression 'assert(Invoice-Amount, Invoice-Amount > 0)': The condition is not fulfilled",
+    );
+  });
+});

@@ -302,7 +302,8 @@ class ModelCompiler {
       try {
         return unwrapFeel(compiled(this.names.bind(scope), env.options).value);
       } catch (err) {
-        throw new EvalFailure(`failed to evaluate ${what}: ${(err as Error).message}`, elementId);
+        // DMN-Scala hands FEEL-scala's failure on as it is ("failed to evaluate expression '…': …")
+        throw new EvalFailure(this.names.unescape((err as Error).message), elementId);
       }
     };
   }
@@ -321,7 +322,8 @@ class ModelCompiler {
       try {
         return compiled(input, this.names.bind(scope), env.options) === true;
       } catch (err) {
-        throw new EvalFailure(`failed to evaluate ${what}: ${(err as Error).message}`, elementId);
+        // DMN-Scala hands FEEL-scala's failure on as it is ("failed to evaluate expression '…': …")
+        throw new EvalFailure(this.names.unescape((err as Error).message), elementId);
       }
     };
   }

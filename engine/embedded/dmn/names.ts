@@ -11,6 +11,8 @@ import type { XmlElement } from './xml.js';
 export interface FeelNames {
   /** The expression with the model's operator-character names replaced by their aliases. */
   escape(text: string): string;
+  /** A message about an escaped expression with the names written back. */
+  unescape(text: string): string;
   /** The scope with each such name also bound under its alias. */
   bind<T extends Record<string, unknown>>(scope: T): T;
 }
@@ -54,12 +56,16 @@ export function feelNames(root: XmlElement, imports: { prefix: string; names: Fe
   for (const imp of imports) for (const n of imp.names.list ?? []) all.add(n);
   const special = [...all].filter((n) => NEEDS_ALIAS.test(n)).sort((a, b) => b.length - a.length);
   const list = special;
-  if (!special.length) return { list, escape: (text) => text, bind: (scope) => scope };
+  if (!special.length) return { list, escape: (text) => text, unescape: (text) => text, bind: (scope) => scope };
   const escaped = special.map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/-/g, '\\x2d'));
   const pattern = new RegExp(`(?<!${NAME_CHAR})(?:${escaped.join('|')})(?!${NAME_CHAR})`, 'gu');
   const aliases = new Map(special.map((n, i) => [n, alias(i)]));
+  const back = new Map([...aliases].map(([n, a]) => [a, n]));
   return {
     list,
+    unescape(text) {
+      return text.includes('__dmnName') ? text.replace(/__dmnName\d+/g, (a) => back.get(a) ?? a) : text;
+    },
     escape(text) {
       if (!special.some((n) => text.includes(n))) return text;
       // string literals keep their text; everything else gets the aliases
