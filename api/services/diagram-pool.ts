@@ -14,6 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { isMainThread, Worker } from 'node:worker_threads';
+import type { FastifyInstance } from 'fastify';
 import { EngineError } from '../../engine/types.js';
 import { HttpProblem } from '../plugins/problem.js';
 import type { DryRunReport } from './dry-run.js';
@@ -33,6 +34,7 @@ export const DRY_RUN_FACTOR = 6;
 const IDLE_MS = 30_000;
 
 export type DiagramTask =
+  | { kind: 'json'; text: string }
   | { kind: 'lint'; content: string; resourceName: string; maxElements: number }
   | { kind: 'dry-run'; input: { bpmnProcessId: string; xml: string; resourceName?: string }; processesDir: string; maxElements: number };
 
@@ -209,9 +211,10 @@ function createPool(size: number) {
         // the budget counts the work, not the thread's start
         timer = setTimeout(() => {
           const seconds = job.budgetMs / 1000;
-          const what = job.task.kind === 'lint' ? `checking ${job.task.resourceName}` : `the dry run of ${job.task.input.bpmnProcessId}`;
-          const setting = job.task.kind === 'lint' ? 'HERALD_DIAGRAM_TIME_BUDGET_MS' : `${DRY_RUN_FACTOR} × HERALD_DIAGRAM_TIME_BUDGET_MS`;
-          const resource = job.task.kind === 'lint' ? job.task.resourceName : (job.task.input.resourceName ?? `${job.task.input.bpmnProcessId}.bpmn`);
+          const task = job.task;
+          const what = task.kind === 'lint' ? `checking ${task.resourceName}` : task.kind === 'json' ? 'reading the request body' : `the dry run of ${task.input.bpmnProcessId}`;
+          const setting = task.kind === 'dry-run' ? `${DRY_RUN_FACTOR} × HERALD_DIAGRAM_TIME_BUDGET_MS` : 'HERALD_DIAGRAM_TIME_BUDGET_MS';
+          const resource = task.kind === 'lint' ? task.resourceName : task.kind === 'json' ? 'body' : (task.input.resourceName ?? `${task.input.bpmnProcessId}.bpmn`);
           const message = `${what} took longer than ${seconds} s (${setting}); the diagram is too large or too complex to check. Split it into called processes`;
           finish(() => job.reject(new HttpProblem(422, message, { rule: 'diagram-time-budget', limitMs: job.budgetMs, errors: [{ resource, elementId: null, rule: 'diagram-time-budget', message }] })), false);
         }, job.budgetMs);
@@ -253,6 +256,28 @@ export function lintOnPool(content: string | Buffer, resourceName: string): Prom
 /** Runs a dry run on a pool thread (see dry-run.ts). */
 export function dryRunOnPool(input: { bpmnProcessId: string; xml: string; resourceName?: string }, processesDir: string): Promise<DryRunReport> {
   return thePool().submit<DryRunReport>({ kind: 'dry-run', input, processesDir, maxElements: limits.maxElements }, limits.timeBudgetMs * DRY_RUN_FACTOR);
+}
+
+/** Bodies larger than this are parsed on a pool thread: JSON.parse of a 4 MiB diagram upload costs the loop tens of ms, more on a busy machine. */
+export const LARGE_JSON_BYTES = 256 * 1024;
+
+/**
+ * Fastify's JSON parser for the routes of one plugin (those that take diagrams), except that a
+ * large body is parsed on a pool thread. Small bodies keep Fastify's own parser (and its errors);
+ * a large one refuses a "__proto__" key as Fastify does, and bad JSON as a 400 naming the body.
+ */
+export function registerLargeJsonParser(app: FastifyInstance): void {
+  const small = app.getDefaultJsonParser('error', 'ignore');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = body as string;
+    if (!usePool() || text.length < LARGE_JSON_BYTES) return small(request, text, done);
+    thePool()
+      .submit<unknown>({ kind: 'json', text }, limits.timeBudgetMs)
+      .then(
+        (value) => done(null, value),
+        (err: Error) => done(err instanceof HttpProblem ? err : new HttpProblem(400, `the body is not valid JSON: ${err.message}`, { field: 'body' }), undefined),
+      );
+  });
 }
 
 /** Ends the pool's threads (tests; a new submit starts new ones). */

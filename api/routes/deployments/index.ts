@@ -38,6 +38,7 @@ import {
 import { createDeployer, guardDraftDeployment, type Deployer, type DeployResult } from '../../services/deployer.js';
 import { createDryRun, type DryRunService } from '../../services/dry-run.js';
 import { lintBpmn, lintResources, lintTitle } from '../../services/lint.js';
+import { registerLargeJsonParser } from '../../services/diagram-pool.js';
 
 const inspect = { roles: ['engineer' as const, 'admin' as const, 'analyst' as const, 'compliance' as const] };
 const author = { roles: ['analyst' as const, 'engineer' as const] };
@@ -74,6 +75,8 @@ export async function deploymentRoutes(app: FastifyInstance, opts: DeploymentRou
   const drafts = createDraftRepository(db);
   const deployer = opts.deployer ?? createDeployer({ engine, db });
   const dryRun = opts.dryRun ?? createDryRun({ processesDir: opts.processesDir });
+  // a 4 MiB diagram's JSON body is parsed on the diagram pool, not on the event loop
+  registerLargeJsonParser(app);
 
   /**
    * The one door a process version goes through, whichever route asked: an engineer who did not
