@@ -11,7 +11,7 @@ export const openapi = global(async (app: FastifyInstance) => {
         securitySchemes: {
           bearer: { type: 'http', scheme: 'bearer', description: 'hrd_<id>_<secret> API token' },
           session: { type: 'apiKey', in: 'cookie', name: 'herald_session' },
-          signature: { type: 'apiKey', in: 'header', name: 'X-Herald-Signature', description: 't=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">' },
+          signature: { type: 'apiKey', in: 'header', name: 'X-Herald-Signature', description: 't=<unix seconds>,id=<event id>,v1=<hex HMAC-SHA256 of "<t>.<id>.<raw body>">; the id makes it single-use (trigger events; provider webhooks sign "<t>.<raw body>" without an id)' },
         },
       },
       security: [{ bearer: [] }, { session: [] }],
