@@ -6,6 +6,7 @@ import type { Logger } from '../config/log.js';
 import { runWorker, type WorkerDefinition } from './runtime.js';
 import type { WorkerDeps } from './deps.js';
 import applyCreditChange from './apply-credit-change.js';
+import checkTaskPolicy from './check-task-policy.js';
 import archiveCommunication from './archive-communication.js';
 import assessPaymentRisk from './assess-payment-risk.js';
 import checkInvoiceStatus from './check-invoice-status.js';
@@ -61,6 +62,8 @@ export const workers: WorkerDefinition<any, WorkerDeps>[] = [
   remindRequestAssignee,
   resumeRequest,
   startSlaClock,
+  // controls: Herald's policy as a user task listener (assigning, completing)
+  checkTaskPolicy,
 ];
 
 export function startWorkers(engine: Engine, deps: WorkerDeps, logger: Logger, definitions = workers): JobWorker[] {

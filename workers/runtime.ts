@@ -6,7 +6,7 @@
  */
 import { type Static, type TObject } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
-import type { Engine, Job, JobOutcome, JobWorker, Variables } from '../engine/types.js';
+import type { Engine, Job, JobOutcome, JobWorker, UserTaskListenerResult, Variables } from '../engine/types.js';
 import type { Logger } from '../config/log.js';
 
 export interface WorkerContext<V> {
@@ -16,7 +16,7 @@ export interface WorkerContext<V> {
 }
 
 export type HandlerResult =
-  | { complete: Variables | void }
+  | { complete: Variables | void; /** A task listener's verdict on the transition (deny or correct). */ result?: UserTaskListenerResult }
   | { error: string; message?: string; variables?: Variables }
   | { fail: string; retryBackOff?: number; retries?: number };
 
@@ -37,6 +37,8 @@ export interface WorkerDefinition<S extends TObject = TObject, D = unknown> {
 export const complete = (variables?: Variables): HandlerResult => ({ complete: variables });
 export const bpmnError = (code: string, message?: string, variables?: Variables): HandlerResult => ({ error: code, message, variables });
 export const fail = (message: string, retryBackOff?: number): HandlerResult => ({ fail: message, retryBackOff });
+/** A task listener denies the user task's transition; the task stays as it was. */
+export const deny = (reason: string): HandlerResult => ({ complete: undefined, result: { denied: true, deniedReason: reason } });
 
 export function defineWorker<S extends TObject, D = unknown>(definition: WorkerDefinition<S, D>): WorkerDefinition<S, D> {
   if (!/^[a-z0-9]+(-[a-z0-9]+)*$|^io\.camunda/.test(definition.type)) {
@@ -57,7 +59,7 @@ export function checkVariables(schema: TObject, variables: Variables): string | 
 }
 
 export function toOutcome(result: HandlerResult, job: Job, retryBackOff?: number): JobOutcome {
-  if ('complete' in result) return { outcome: 'complete', variables: result.complete ?? undefined };
+  if ('complete' in result) return { outcome: 'complete', variables: result.complete ?? undefined, ...(result.result ? { result: result.result } : {}) };
   if ('error' in result) return { outcome: 'error', errorCode: result.error, errorMessage: result.message, variables: result.variables };
   return { outcome: 'fail', errorMessage: result.fail, retries: result.retries ?? job.retries - 1, retryBackOff: result.retryBackOff ?? retryBackOff };
 }

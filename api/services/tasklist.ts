@@ -8,13 +8,16 @@
  * that is audited too.
  */
 import type { Knex } from 'knex';
-import type { Engine, Variables } from '../../engine/types.js';
-import { controlVariable, type DutyRecord, type SodDecision } from '../../domain/sod/index.js';
+import { EngineError, type Engine, type Variables } from '../../engine/types.js';
+import { controlVariable, type SodDecision } from '../../domain/sod/index.js';
 import { isOverseer } from '../../domain/identity/index.js';
 import { createAuditRepository } from '../../storage/repositories/audit.js';
 import { createTaskRepository, type Task } from '../../storage/repositories/tasks.js';
 import { requestRepository } from '../../storage/requests.js';
-import { adjustmentFacts, communicationFacts, creditChangeFacts, decide as decideByPolicy, recordApproval, requestFacts, type SubjectFacts } from '../../services/controls.js';
+import { decide as decideByPolicy, recordApproval, type SubjectFacts } from '../../services/controls.js';
+import { approvalLevel, taskFacts } from '../../services/task-facts.js';
+
+export { approvalLevel, taskFacts };
 import type { Principal } from '../plugins/app/auth.js';
 import { HttpProblem, notFound } from '../plugins/problem.js';
 import { declaredOutputs, validateAgainstForm } from './form-validation.js';
@@ -26,38 +29,6 @@ export function canSee(task: Task, who: Principal): boolean {
   if (isOverseer(who)) return true;
   if (task.assignee === who.id || task.candidateUsers.includes(who.id)) return true;
   return task.candidateGroups.some((g) => who.groups.includes(g));
-}
-
-/** Elements of customer-request that approve an adjustment (level 1 when the diagram names none). */
-const ADJUSTMENT_APPROVALS = new Set(['approve-adjustment-1', 'approve-adjustment-2']);
-
-export function approvalLevel(task: Pick<Task, 'headers'> & Partial<Pick<Task, 'elementId'>>): number | undefined {
-  const n = Number(task.headers.approvalLevel);
-  if (Number.isInteger(n) && n > 0) return n;
-  return task.elementId && ADJUSTMENT_APPROVALS.has(task.elementId) ? 1 : undefined;
-}
-
-/**
- * The subject a task works on and what people did to it, from the database: the adjustment, the
- * request, the communication or the credit change, plus the approvals completed in the instance.
- */
-export async function taskFacts(db: Knex | Knex.Transaction, task: Task, completedInInstance: Task[]): Promise<SubjectFacts> {
-  const v = task.variables;
-  let facts: SubjectFacts | undefined;
-  if (str(v.adjustmentId) && approvalLevel(task)) facts = await adjustmentFacts(db, str(v.adjustmentId)!);
-  if (!facts && str(v.requestId)) facts = await requestFacts(db, str(v.requestId)!);
-  if (!facts && str(v.communicationId)) facts = await communicationFacts(db, str(v.communicationId)!);
-  if (!facts && task.bpmnProcessId.startsWith('credit-update')) {
-    facts = await creditChangeFacts(db, task.processInstanceKey, { customerId: str(v.customerId) ?? '', changeType: str(v.changeType) ?? 'approval', newLimit: str(v.newLimit) ?? '0', startedBy: [str(v.requestedBy), str(v.initiatedBy)].filter((x): x is string => !!x) });
-  }
-  // a subject the database does not hold (yet): the instance itself, made by whoever started it
-  facts ??= { subject: { kind: 'communication', id: task.processInstanceKey }, history: [str(v.initiatedBy), str(v.requestedBy)].filter((x): x is string => !!x).map((actor) => ({ actor, duty: 'initiate' as const })), facts: { instance: task.processInstanceKey } };
-  const history: DutyRecord[] = [...facts.history];
-  for (const done of completedInInstance) {
-    const l = approvalLevel(done);
-    if (l && done.completedBy && done.key !== task.key && !history.some((h) => h.duty === 'approve' && h.actor === done.completedBy && h.level === l)) history.push({ actor: done.completedBy, duty: 'approve', level: l });
-  }
-  return { ...facts, history };
 }
 
 function refusal(d: Extract<SodDecision, { allowed: false }>): HttpProblem {
@@ -75,6 +46,24 @@ class Refused extends Error {
 
 export function createTasklist(deps: { db: Knex; engine: Engine }) {
   const { db, engine } = deps;
+
+  /**
+   * A claim in Herald's tasklist is the engine's assignee too (Camunda's Tasklist and Operate show
+   * it, and `assigning` listeners see it). A job-based user task has no engine assignee; an engine
+   * that refuses puts the claim back and the refusal on the record.
+   */
+  async function tellEngineAssignee(key: string, assignee: string | null, previous: string | null, who: Principal): Promise<void> {
+    try {
+      await engine.assignUserTask(key, assignee);
+    } catch (err) {
+      if (err instanceof EngineError && (err.code === 'NOT_FOUND' || err.code === 'INVALID_ARGUMENT')) return;
+      await db.transaction(async (tx) => {
+        await createTaskRepository(tx).setAssignee(key, previous);
+        await createAuditRepository(tx).append({ actor: who.id, action: assignee ? 'task.claim' : 'task.unclaim', subjectType: 'task', subjectId: key, outcome: 'refused', rule: 'engine', detail: { error: (err as Error).message } });
+      });
+      throw new HttpProblem(409, (err as Error).message, { rule: 'engine' }).markAudited();
+    }
+  }
 
   /**
    * Runs `work` on the locked task after the checks and the policy; every refusal is audited
@@ -128,7 +117,7 @@ export function createTasklist(deps: { db: Knex; engine: Engine }) {
     },
 
     async claim(key: string, who: Principal): Promise<Task> {
-      return decide(
+      const claimed = await decide(
         key,
         who,
         'task.claim',
@@ -142,6 +131,8 @@ export function createTasklist(deps: { db: Knex; engine: Engine }) {
           },
         },
       );
+      await tellEngineAssignee(key, who.id, claimed.assignee === who.id ? null : claimed.assignee, who);
+      return claimed;
     },
 
     async unclaim(key: string, who: Principal): Promise<Task> {
@@ -162,6 +153,7 @@ export function createTasklist(deps: { db: Knex; engine: Engine }) {
         return { ok: true as const, task: { ...task, assignee: null } };
       });
       if (!outcome.ok) throw outcome.problem;
+      await tellEngineAssignee(key, null, outcome.task.assignee, who);
       return outcome.task;
     },
 
