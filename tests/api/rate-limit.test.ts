@@ -118,6 +118,17 @@ describe('finding 5: bad tokens are rate-limited', () => {
     expect(after.statusCode).toBe(429);
   });
 
+  it('counts bad provider webhook signatures', async () => {
+    const raw = JSON.stringify({ event: 'delivered', messageId: '<C-RL@herald.local>' });
+    const post = (signature: string) =>
+      api.app.inject({ method: 'POST', url: '/api/webhooks/delivery/postmark', remoteAddress: '10.5.0.7', headers: { 'content-type': 'application/json', 'x-herald-signature': signature }, payload: raw });
+    const t = Math.floor(Date.now() / 1000);
+    for (let i = 0; i < LIMIT; i++) expect((await post(`t=${t},v1=${'0'.repeat(63)}${i % 10}`)).statusCode).toBe(401);
+    const after = await post(`t=${t},v1=${'0'.repeat(64)}`);
+    expect(after.statusCode).toBe(429);
+    expect(after.json().rule).toBe('auth-failures');
+  });
+
   it('counts refused sign-ins (beside the sign-in limit of its own, 10 a minute)', async () => {
     const signIn = (password: string) => api.app.inject({ method: 'POST', url: '/api/session', payload: { username: 'alice', password }, remoteAddress: '10.5.0.6' });
     for (let i = 0; i < 9; i++) expect((await signIn(`guess-${i}`)).statusCode).toBe(401);

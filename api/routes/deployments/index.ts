@@ -245,7 +245,8 @@ export async function deploymentRoutes(app: FastifyInstance, opts: DeploymentRou
           "Deploy a draft: engineers only, never its author (segregation of duties); lint errors refuse it; its process tests run first and a failure blocks it unless the engineer overrides with a reason (audited)",
         params: DraftParams,
         body: Type.Optional(DraftDeploymentBody),
-        response: { 201: DeploymentResult, 400: Problem, 404: Problem, 409: Problem, 422: Type.Union([LintProblem, SpecProblem]), ...authProblems },
+        // 413: a draft saved before the element limit existed is refused by it at deploy
+        response: { 201: DeploymentResult, 400: Problem, 404: Problem, 409: Problem, 413: Problem, 422: Type.Union([LintProblem, SpecProblem]), ...authProblems },
       },
     },
     async (request, reply) => {
@@ -312,7 +313,8 @@ export async function deploymentRoutes(app: FastifyInstance, opts: DeploymentRou
         tags: ['deployments'],
         summary: "Lint the draft and run its process's tests against it on a throw-away engine; deploys nothing",
         params: DraftParams,
-        response: { 200: DryRunReport, 400: Problem, 404: Problem, ...authProblems },
+        // 413 and 422: the diagram pool's element-count limit and time budget
+        response: { 200: DryRunReport, 400: Problem, 404: Problem, 413: Problem, 422: LintProblem, ...authProblems },
       },
     },
     async (request, reply) => {
