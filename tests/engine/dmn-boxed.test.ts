@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DmnError, evaluateDecision, parseDmn } from '../../engine/embedded/dmn/index.js';
+import { DmnError, evaluateDecision, evaluateDecisionService, parseDmn } from '../../engine/embedded/dmn/index.js';
 import { prepareDmn } from '../../engine/embedded/deploy.js';
 
 const FIXTURES = path.join(import.meta.dirname, 'fixtures', 'dmn');
@@ -162,5 +162,24 @@ describe('failure texts as Zeebe shows DMN-Scala\'s', () => {
     expect(() => evaluateDecision(drg, 'checked', { 'Invoice-Amount': -1 })).toThrow(
       "Expected to evaluate decision 'checked', but Assertion failure on evaluate the expression 'assert(Invoice-Amount, Invoice-Amount > 0)': The condition is not fulfilled",
     );
+  });
+});
+
+describe('decision services (TCK 0082, 0085)', () => {
+  const drg = parseDmn(`<definitions xmlns="https://www.omg.org/spec/DMN/20230324/MODEL/" id="s" name="s" namespace="http://herald.test/dmn/services">
+    <decisionService id="svc" name="Echo Service"><variable name="Echo Service"/><outputDecision href="#echo"/><inputData href="#in"/></decisionService>
+    <decision id="echo" name="echo"><variable name="echo"/><informationRequirement><requiredInput href="#in"/></informationRequirement><literalExpression><text>word</text></literalExpression></decision>
+    <inputData id="in" name="word"><variable name="word" typeRef="string"/></inputData>
+    <decision id="caller" name="caller"><knowledgeRequirement><requiredKnowledge href="#svc"/></knowledgeRequirement><literalExpression><text>Echo Service(["hi"])</text></literalExpression></decision>
+  </definitions>`);
+
+  it('given a service invoked directly or from FEEL, when its input has the declared type or is a singleton list of it, then the output decision runs on it', () => {
+    expect(evaluateDecisionService(drg, 'Echo Service', { word: 'hello' })).toBe('hello');
+    expect(evaluateDecisionService(drg, 'Echo Service', { word: ['hello'] })).toBe('hello');
+    expect(evaluateDecision(drg, 'caller', {}).output).toBe('hi');
+  });
+
+  it('given an input of another type, when the service is invoked, then it fails naming the parameter', () => {
+    expect(() => evaluateDecisionService(drg, 'Echo Service', { word: 10 })).toThrow(/parameter 'word' of decision service 'Echo Service': expected 'string' but found '10'/);
   });
 });

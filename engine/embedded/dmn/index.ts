@@ -185,6 +185,8 @@ interface CompiledService {
   outputDecisions: string[];
   inputDecisions: string[];
   inputData: string[];
+  /** The service variable's typeRef, which its result is coerced to. */
+  typeRef?: string;
 }
 
 interface CompiledModel {
@@ -766,6 +768,7 @@ export function parseDmn(xml: string, resourceName?: string, options: ParseOptio
   const services: CompiledService[] = kids(root, 'decisionService').map((el) => ({
     id: el.attrs.id ?? '',
     name: kid(el, 'variable')?.attrs.name ?? el.attrs.name ?? el.attrs.id ?? '',
+    ...(kid(el, 'variable')?.attrs.typeRef ? { typeRef: kid(el, 'variable')!.attrs.typeRef } : {}),
     outputDecisions: kids(el, 'outputDecision').map((r) => hrefId(r.attrs.href)),
     inputDecisions: kids(el, 'inputDecision').map((r) => hrefId(r.attrs.href)),
     inputData: kids(el, 'inputData').map((r) => hrefId(r.attrs.href)),
@@ -907,18 +910,11 @@ function modelFunctions(model: CompiledModel, options: EvaluateOptions | undefin
   }
   for (const service of model.services) {
     const params = [...service.inputData.map((id) => model.inputData.get(id)?.name ?? id), ...service.inputDecisions.map((id) => model.decisions.get(id)?.decision.variableName ?? id)];
-    const types = [...service.inputData.map((id) => model.inputData.get(id)?.typeRef), ...service.inputDecisions.map((id) => model.decisions.get(id)?.typeRef)];
     out[service.name] = new FeelFunction((...args: unknown[]) => {
-      // an invocation must bind every parameter with a value of its declared type (TCK 0085)
+      // an invocation must bind every parameter (TCK 0085)
       if (args.filter((a) => a !== undefined).length < params.length) throw new Error(`decision service '${service.name}' expects ${params.length} parameter(s) (${params.join(', ')}), got ${args.length}`);
       const named: Record<string, unknown> = {};
-      params.forEach((p, i) => {
-        try {
-          named[p] = model.types.coerce(args[i] === undefined ? null : args[i], types[i]);
-        } catch (err) {
-          throw new Error(`parameter '${p}' of decision service '${service.name}': ${(err as Error).message}`);
-        }
-      });
+      params.forEach((p, i) => (named[p] = args[i] === undefined ? null : args[i]));
       return invokeService(model, service, named, options);
     }, params);
   }
@@ -928,20 +924,34 @@ function modelFunctions(model: CompiledModel, options: EvaluateOptions | undefin
 function invokeService(model: CompiledModel, service: CompiledService, inputs: Record<string, unknown>, options: EvaluateOptions | undefined): unknown {
   const overrides = new Map<string, unknown>();
   const variables: Variables = {};
+  // each input is coerced to its declared type, as a parameter is (TCK 0082, 0085)
+  const coerce = (name: string, value: unknown, typeRef: string | undefined) => {
+    try {
+      return model.types.coerce(value, typeRef);
+    } catch (err) {
+      throw new Error(`parameter '${name}' of decision service '${service.name}': ${(err as Error).message}`);
+    }
+  };
   for (const id of service.inputDecisions) {
     const d = model.decisions.get(id);
-    if (d) overrides.set(id, inputs[d.decision.variableName] ?? inputs[d.decision.name] ?? null);
+    if (d) overrides.set(id, coerce(d.decision.variableName, inputs[d.decision.variableName] ?? inputs[d.decision.name] ?? null, d.typeRef));
   }
   for (const id of service.inputData) {
-    const name = model.inputData.get(id)?.name ?? id;
-    variables[name] = inputs[name] ?? null;
+    const data = model.inputData.get(id);
+    const name = data?.name ?? id;
+    variables[name] = coerce(name, inputs[name] ?? null, data?.typeRef);
   }
   const evaluation = new Evaluation(model, variables, { ...options, overrides });
   const results = service.outputDecisions.map((id) => {
     if (!model.decisions.has(id)) throw new DmnError(`decision service '${service.name}' outputs decision '${id}', which is not in the model`, service.id);
     return [model.decisions.get(id)!.decision.variableName, evaluation.decision(id)] as const;
   });
-  return results.length === 1 ? results[0][1] : Object.fromEntries(results);
+  const output = results.length === 1 ? results[0][1] : Object.fromEntries(results);
+  try {
+    return model.types.coerce(output, service.typeRef);
+  } catch (err) {
+    throw new DmnError(`the result of decision service '${service.name}': ${(err as Error).message}`, service.id);
+  }
 }
 
 function compiledOf(drg: DecisionRequirements): CompiledModel {
