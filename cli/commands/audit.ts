@@ -10,6 +10,7 @@ import { call, CliError, problemLines, type Problem } from '../http.js';
 
 const HELP = `Usage: herald audit checkpoint [--out FILE] [--json]   verify the chain and write a signed checkpoint
        herald audit verify [--checkpoint FILE] [--json]  verify the chain (against a checkpoint file)
+       herald audit verify --latest [--json]             ... against the newest checkpoint in Herald's folder
 
 Talks to Herald at HERALD_URL with the token in HERALD_TOKEN (compliance or admin).
 Exit status: 0 the chain verifies, 1 it does not (or Herald refused), 2 bad usage.
@@ -58,7 +59,7 @@ export const auditCommand: Command = {
   async run(args, io) {
     let parsed;
     try {
-      parsed = parseArgs({ args, allowPositionals: true, options: { checkpoint: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+      parsed = parseArgs({ args, allowPositionals: true, options: { checkpoint: { type: 'string' }, latest: { type: 'boolean' }, out: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
     } catch (err) {
       io.err(`herald audit: ${(err as Error).message}\n\n${HELP}`);
       return 2;
@@ -69,7 +70,7 @@ export const auditCommand: Command = {
       return 0;
     }
     const [action, ...extra] = positionals;
-    if (extra.length || (action !== 'verify' && action !== 'checkpoint') || (action === 'verify' && values.out) || (action === 'checkpoint' && values.checkpoint)) {
+    if (extra.length || (action !== 'verify' && action !== 'checkpoint') || (action === 'verify' && (values.out || (values.latest && values.checkpoint))) || (action === 'checkpoint' && values.latest) || (action === 'checkpoint' && values.checkpoint)) {
       io.err(`herald audit: expected 'verify [--checkpoint FILE]' or 'checkpoint [--out FILE]'\n\n${HELP}`);
       return 2;
     }
@@ -87,7 +88,9 @@ export const auditCommand: Command = {
         else io.out(`checkpoint of row ${taken.checkpoint.lastId} (${taken.checkpoint.rows} rows, key ${taken.checkpoint.keyId}) written to ${taken.file}${values.out ? ` and ${values.out}` : ''}\n`);
         return 0;
       }
-      const res = values.checkpoint ? await call<Verdict | Problem>('POST', '/api/audit/verify', { checkpoint: readCheckpoint(values.checkpoint) }) : await call<Verdict | Problem>('GET', '/api/audit/verify');
+      const res = values.checkpoint
+        ? await call<Verdict | Problem>('POST', '/api/audit/verify', { checkpoint: readCheckpoint(values.checkpoint) })
+        : await call<Verdict | Problem>('GET', values.latest ? '/api/audit/verify?against=latest' : '/api/audit/verify');
       if (res.status !== 200) {
         io.err(problemLines(res.body as Problem, res.status));
         return 1;

@@ -10,7 +10,8 @@ describe.each(await dbKinds())('engine routes write their audit rows on %s', (ki
   const rows = (action: string) => createAuditRepository(api.t.db).list({ action, limit: 1000 });
   beforeAll(async () => {
     api = await startApi(kind);
-  });
+    // PGlite and the engine take a while to start on a loaded machine
+  }, 120_000);
   afterAll(async () => {
     await api?.close();
   });

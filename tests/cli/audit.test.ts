@@ -64,6 +64,10 @@ describe('herald audit', () => {
     const cut = await herald('audit', 'verify', '--checkpoint', copy);
     expect(cut.code).toBe(1);
     expect(cut.stdout).toContain(`audit chain BROKEN at row ${lastId} (truncated)`);
+    // the server keeps its own checkpoints: verifying against the newest one finds the cut too
+    const latest = await herald('audit', 'verify', '--latest');
+    expect(latest.code).toBe(1);
+    expect(latest.stdout).toContain(`audit chain BROKEN at row ${lastId} (truncated)`);
     const refused = await herald('audit', 'checkpoint');
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain(`the chain does not verify at row ${lastId}`);
@@ -73,6 +77,7 @@ describe('herald audit', () => {
     expect((await herald('audit')).code).toBe(2);
     expect((await herald('audit', 'verify', '--out', 'x')).code).toBe(2);
     expect((await herald('audit', 'rekey')).code).toBe(2);
+    expect((await herald('audit', 'verify', '--latest', '--checkpoint', 'x')).code).toBe(2);
     const missing = await herald('audit', 'verify', '--checkpoint', path.join(dir, 'nope.json'));
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('cannot read the checkpoint');

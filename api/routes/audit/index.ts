@@ -49,8 +49,22 @@ export async function auditRoutes(app: FastifyInstance, opts: { db: Db } & Audit
     audit.list(request.query as AuditQuery),
   );
 
-  app.get('/api/audit/verify', { config, schema: { tags: ['audit'], summary: 'Recompute the keyed hash chain; names the first broken row', response: { 200: AuditVerdict, ...authProblems } } }, async () =>
-    verdictBody(await audit.verify()),
+  app.get(
+    '/api/audit/verify',
+    {
+      config,
+      schema: {
+        tags: ['audit'],
+        summary: "Recompute the keyed hash chain; names the first broken row. `against=latest` also checks the newest checkpoint in the server's folder",
+        querystring: Type.Object({ against: Type.Optional(Type.Literal('latest')) }, { additionalProperties: false }),
+        response: { 200: AuditVerdict, 400: Problem, ...authProblems },
+      },
+    },
+    async (request) => {
+      const latest = (request.query as { against?: 'latest' }).against ? await checkpoints.latest() : undefined;
+      if (!latest) return verdictBody(await audit.verify());
+      return { ...verdictBody(await audit.verify({ pin: latest })), checkpoint: { lastId: latest.lastId, rows: latest.rows, at: latest.at } };
+    },
   );
 
   app.post(
