@@ -9,6 +9,9 @@ import { auditCommand } from './commands/audit.js';
 import { deployCommand } from './commands/deploy.js';
 import { incidentsCommand } from './commands/incidents.js';
 import { instancesCommand } from './commands/instances.js';
+import { messagesCommand } from './commands/messages.js';
+import { migrateCommand } from './commands/migrate.js';
+import { signalsCommand } from './commands/signals.js';
 import { testCommand } from './commands/test.js';
 
 export const commands: Record<string, Command> = {
@@ -16,6 +19,9 @@ export const commands: Record<string, Command> = {
   deploy: deployCommand,
   instances: instancesCommand,
   incidents: incidentsCommand,
+  messages: messagesCommand,
+  signals: signalsCommand,
+  migrate: migrateCommand,
   audit: auditCommand,
   conformance: conformanceCommand,
 };
@@ -28,7 +34,7 @@ function usage(): string {
     'Commands:',
     ...Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
     '',
-    "Run 'herald <command> --help' for a command's options.",
+    "Run 'herald <command> --help' for a command's options; --json prints machine-readable output.",
   ].join('\n');
 }
 

@@ -54,3 +54,50 @@ export function problemLines(p: Problem | string | undefined, status: number): s
   for (const w of p.warnings ?? []) lines.push(`  warning  ${[w.resource, w.elementId].filter(Boolean).join(' ')}: ${w.message} (${w.rule})`);
   return `${lines.join('\n')}\n`;
 }
+
+/** `--json` output: the API's answer as one JSON document on stdout (problems on stderr). */
+export function printJson(io: { out(s: string): void }, value: unknown): void {
+  io.out(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** A problem answer: lines for people, or the problem document itself with --json. */
+export function printProblem(io: { err(s: string): void }, body: unknown, status: number, json: boolean | undefined): void {
+  if (json) io.err(`${JSON.stringify(typeof body === 'object' && body ? body : { status, title: String(body ?? `HTTP ${status}`) })}\n`);
+  else io.err(problemLines(body as Problem, status));
+}
+
+/** Variables from `--variables`: a JSON object, or @file naming a JSON file. */
+export function parseVariables(raw: string | undefined, readFile: (file: string) => string): Record<string, unknown> | undefined {
+  if (raw === undefined) return undefined;
+  let text = raw;
+  if (raw.startsWith('@')) {
+    try {
+      text = readFile(raw.slice(1));
+    } catch (err) {
+      throw new CliError(`--variables: cannot read ${raw.slice(1)} (${(err as Error).message})`);
+    }
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new CliError(`--variables: not JSON (${(err as Error).message})`);
+  }
+  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new CliError('--variables: expected a JSON object such as {"customerId":"C-1"}');
+  return value as Record<string, unknown>;
+}
+
+/**
+ * Progress for a long call: a line to stderr every `everyMs` while the promise runs, so a 40 s
+ * server-side run is not silent (and --json's stdout stays one document).
+ */
+export async function withProgress<T>(io: { err(s: string): void }, label: string, work: Promise<T>, everyMs = 5_000): Promise<T> {
+  const started = Date.now();
+  io.err(`${label}…\n`);
+  const timer = setInterval(() => io.err(`  still ${label.toLowerCase()} (${Math.round((Date.now() - started) / 1000)} s)\n`), everyMs);
+  try {
+    return await work;
+  } finally {
+    clearInterval(timer);
+  }
+}

@@ -7,9 +7,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Command } from '../command.js';
-import { call, CliError, problemLines, type Problem } from '../http.js';
+import { call, CliError, printJson, printProblem, withProgress, type Problem } from '../http.js';
 
-const HELP = `Usage: herald deploy <files...> [--dry-run]
+const HELP = `Usage: herald deploy <files...> [--dry-run] [--json]
 
 Deploys .bpmn, .dmn and .form files to Herald (HERALD_URL, token in HERALD_TOKEN; engineers).
 BPMN is linted first (bpmnlint camunda-cloud-8-8 and Herald's validation): errors refuse the
@@ -17,7 +17,8 @@ deployment and are listed with their element ids; warnings are printed and do no
 
 Options:
   --dry-run   lint one .bpmn file and run its process tests (processes/<id>.spec.yaml) on a
-              throw-away engine on the server; deploys nothing
+              throw-away engine on the server; deploys nothing (a line every 5 s while it runs)
+  --json      print the API's answer as JSON (problems as JSON on stderr)
   -h, --help  this help
 `;
 
@@ -45,7 +46,7 @@ export const deployCommand: Command = {
   async run(args, io) {
     let parsed;
     try {
-      parsed = parseArgs({ args, allowPositionals: true, options: { 'dry-run': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+      parsed = parseArgs({ args, allowPositionals: true, options: { 'dry-run': { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
     } catch (err) {
       io.err(`herald deploy: ${(err as Error).message}\n\n${HELP}`);
       return 2;
@@ -72,12 +73,14 @@ export const deployCommand: Command = {
       resources.push({ name: path.basename(file), content: fs.readFileSync(file, 'utf8') });
     }
     try {
-      if (parsed.values['dry-run']) return await dryRun(resources, io);
+      const json = parsed.values.json;
+      if (parsed.values['dry-run']) return await dryRun(resources, io, json);
       const res = await call<Deployed | Problem>('POST', '/api/deployments', { resources });
       if (res.status !== 201) {
-        io.err(problemLines(res.body as Problem, res.status));
+        printProblem(io, res.body, res.status, json);
         return 1;
       }
+      if (json) return (printJson(io, res.body), 0);
       const d = res.body as Deployed;
       for (const p of d.processes) io.out(`${p.bpmnProcessId}  version ${p.version}${p.duplicate ? '  (unchanged)' : ''}  key ${p.processDefinitionKey}  from ${p.resourceName}\n`);
       for (const x of d.decisions) io.out(`decision ${x.decisionId}  version ${x.version}${x.duplicate ? '  (unchanged)' : ''}\n`);
@@ -94,18 +97,20 @@ export const deployCommand: Command = {
   },
 };
 
-async function dryRun(resources: { name: string; content: string }[], io: { out(s: string): void; err(s: string): void }): Promise<number> {
+async function dryRun(resources: { name: string; content: string }[], io: { out(s: string): void; err(s: string): void }, json?: boolean): Promise<number> {
   const bpmn = resources.filter((r) => /\.bpmn$/i.test(r.name));
   if (bpmn.length !== 1) {
     io.err('herald deploy --dry-run: name exactly one .bpmn file\n');
     return 2;
   }
-  const res = await call<DryRun | Problem>('POST', '/api/deployments/dry-run', { xml: bpmn[0].content });
+  // the server lints and runs every process test of the diagram: tens of seconds, not silent
+  const res = await withProgress(io, `Linting ${bpmn[0].name} and running its process tests on the server`, call<DryRun | Problem>('POST', '/api/deployments/dry-run', { xml: bpmn[0].content }));
   if (res.status !== 200) {
-    io.err(problemLines(res.body as Problem, res.status));
+    printProblem(io, res.body, res.status, json);
     return 1;
   }
   const r = res.body as DryRun;
+  if (json) return (printJson(io, r), r.ok ? 0 : 1);
   for (const e of r.lint.errors) io.out(`  error    ${[e.resource, e.elementId].filter(Boolean).join(' ')}: ${e.message} (${e.rule})\n`);
   for (const w of r.lint.warnings) io.out(`  warning  ${[w.resource, w.elementId].filter(Boolean).join(' ')}: ${w.message} (${w.rule})\n`);
   for (const s of r.specs) {

@@ -1,10 +1,10 @@
 /** `herald incidents` lists open incidents; `herald incidents retry <key> [--retries n]` retries one. */
 import { parseArgs } from 'node:util';
 import type { Command } from '../command.js';
-import { call, CliError, problemLines, type Problem } from '../http.js';
+import { call, CliError, printJson, printProblem, type Problem } from '../http.js';
 
-const HELP = `Usage: herald incidents                          list open incidents
-       herald incidents retry <key> [--retries n]  retry the element (a job gets n retries, default 1)
+const HELP = `Usage: herald incidents [--json]                         list open incidents
+       herald incidents retry <key> [--retries n] [--json]  retry the element (a job gets n retries, default 1)
 
 Talks to Herald at HERALD_URL with the token in HERALD_TOKEN (retrying needs an engineer).
 `;
@@ -23,7 +23,7 @@ export const incidentsCommand: Command = {
   async run(args, io) {
     let parsed;
     try {
-      parsed = parseArgs({ args, allowPositionals: true, options: { retries: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+      parsed = parseArgs({ args, allowPositionals: true, options: { retries: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
     } catch (err) {
       io.err(`herald incidents: ${(err as Error).message}\n\n${HELP}`);
       return 2;
@@ -37,10 +37,11 @@ export const incidentsCommand: Command = {
       if (!action) {
         const res = await call<Incident[] | Problem>('GET', '/api/incidents');
         if (res.status !== 200) {
-          io.err(problemLines(res.body as Problem, res.status));
+          printProblem(io, res.body, res.status, parsed.values.json);
           return 1;
         }
         const rows = res.body as Incident[];
+        if (parsed.values.json) return (printJson(io, rows), 0);
         if (!rows.length) io.out('no open incidents\n');
         for (const i of rows) io.out(`${i.incidentKey}  ${i.bpmnProcessId} instance ${i.processInstanceKey}  ${i.elementId}  ${i.errorType}: ${i.errorMessage}\n`);
         return 0;
@@ -56,9 +57,10 @@ export const incidentsCommand: Command = {
       }
       const res = await call<Problem | undefined>('POST', `/api/incidents/${key}/resolution`, retries === undefined ? {} : { retries });
       if (res.status !== 204) {
-        io.err(problemLines(res.body as Problem, res.status));
+        printProblem(io, res.body, res.status, parsed.values.json);
         return 1;
       }
+      if (parsed.values.json) return (printJson(io, { incidentKey: key, resolved: true }), 0);
       io.out(`incident ${key} resolved; the element runs again\n`);
       return 0;
     } catch (err) {

@@ -1,11 +1,21 @@
-/** `herald instances [--process id] [--state ACTIVE|COMPLETED|TERMINATED] [--limit n]`: process instances, newest first. */
+/**
+ * `herald instances`: list process instances (newest first), start one, or cancel one.
+ *
+ *   herald instances [--process id] [--state S] [--limit n] [--json]
+ *   herald instances create <bpmnProcessId> [--version n] [--variables JSON|@file] [--json]
+ *   herald instances cancel <processInstanceKey> [--json]
+ */
+import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { Command } from '../command.js';
-import { call, CliError, problemLines, type Problem } from '../http.js';
+import { call, CliError, parseVariables, printJson, printProblem } from '../http.js';
 
-const HELP = `Usage: herald instances [--process <bpmnProcessId>] [--state ACTIVE|COMPLETED|TERMINATED] [--limit <n>]
+const HELP = `Usage: herald instances [--process <bpmnProcessId>] [--state ACTIVE|COMPLETED|TERMINATED] [--limit <n>] [--json]
+       herald instances create <bpmnProcessId> [--version <n>] [--variables <JSON or @file>] [--json]
+       herald instances cancel <processInstanceKey> [--json]
 
-Lists process instances on Herald (HERALD_URL, token in HERALD_TOKEN).
+Lists, starts or cancels process instances on Herald (HERALD_URL, token in HERALD_TOKEN;
+starting and cancelling need an engineer). --json prints the API's answer as JSON.
 `;
 
 interface Instance {
@@ -18,34 +28,62 @@ interface Instance {
 }
 
 export const instancesCommand: Command = {
-  summary: 'list process instances (filter by process and state)',
+  summary: 'list process instances, or start (create) or cancel one',
   async run(args, io) {
-    let values;
+    let parsed;
     try {
-      values = parseArgs({ args, options: { process: { type: 'string' }, state: { type: 'string' }, limit: { type: 'string' }, help: { type: 'boolean', short: 'h' } } }).values;
+      parsed = parseArgs({
+        args,
+        allowPositionals: true,
+        options: {
+          process: { type: 'string' },
+          state: { type: 'string' },
+          limit: { type: 'string' },
+          version: { type: 'string' },
+          variables: { type: 'string' },
+          json: { type: 'boolean' },
+          help: { type: 'boolean', short: 'h' },
+        },
+      });
     } catch (err) {
       io.err(`herald instances: ${(err as Error).message}\n\n${HELP}`);
       return 2;
     }
+    const { values, positionals } = parsed;
     if (values.help) {
       io.out(HELP);
       return 0;
     }
-    const state = values.state?.toUpperCase();
-    if (state && !['ACTIVE', 'COMPLETED', 'TERMINATED'].includes(state)) {
-      io.err(`herald instances: --state must be ACTIVE, COMPLETED or TERMINATED\n`);
-      return 2;
-    }
-    const query = new URLSearchParams({ ...(values.process ? { bpmnProcessId: values.process } : {}), ...(state ? { state } : {}), ...(values.limit ? { limit: values.limit } : {}) });
+    const [action, subject, ...extra] = positionals;
     try {
-      const res = await call<Instance[] | Problem>('GET', `/api/instances${query.size ? `?${query}` : ''}`);
-      if (res.status !== 200) {
-        io.err(problemLines(res.body as Problem, res.status));
-        return 1;
+      if (action === 'create') {
+        if (!subject || extra.length) return usage(io, "expected 'create <bpmnProcessId>'");
+        const version = values.version === undefined ? undefined : Number(values.version);
+        if (version !== undefined && !(Number.isInteger(version) && version >= 1)) return usage(io, '--version must be a whole number of at least 1');
+        const variables = parseVariables(values.variables, (f) => fs.readFileSync(f, 'utf8'));
+        const res = await call<Instance>('POST', '/api/instances', { bpmnProcessId: subject, ...(version ? { version } : {}), ...(variables ? { variables } : {}) });
+        if (res.status !== 201) return (printProblem(io, res.body, res.status, values.json), 1);
+        if (values.json) printJson(io, res.body);
+        else io.out(`started ${res.body.bpmnProcessId} v${res.body.version}: instance ${res.body.processInstanceKey}\n`);
+        return 0;
       }
-      const rows = res.body as Instance[];
-      if (!rows.length) io.out('no instances\n');
-      for (const i of rows) io.out(`${i.processInstanceKey}  ${i.bpmnProcessId} v${i.version}  ${i.state.padEnd(10)}  started ${i.startedAt}${i.endedAt ? `  ended ${i.endedAt}` : ''}\n`);
+      if (action === 'cancel') {
+        if (!subject || extra.length || !/^\d+$/.test(subject)) return usage(io, "expected 'cancel <processInstanceKey>'");
+        const res = await call('DELETE', `/api/instances/${subject}`);
+        if (res.status !== 204) return (printProblem(io, res.body, res.status, values.json), 1);
+        if (values.json) printJson(io, { processInstanceKey: subject, state: 'TERMINATED' });
+        else io.out(`instance ${subject} cancelled\n`);
+        return 0;
+      }
+      if (action) return usage(io, `unknown action '${action}' (create, cancel, or none to list)`);
+      const state = values.state?.toUpperCase();
+      if (state && !['ACTIVE', 'COMPLETED', 'TERMINATED'].includes(state)) return usage(io, '--state must be ACTIVE, COMPLETED or TERMINATED');
+      const query = new URLSearchParams({ ...(values.process ? { bpmnProcessId: values.process } : {}), ...(state ? { state } : {}), ...(values.limit ? { limit: values.limit } : {}) });
+      const res = await call<Instance[]>('GET', `/api/instances${query.size ? `?${query}` : ''}`);
+      if (res.status !== 200) return (printProblem(io, res.body, res.status, values.json), 1);
+      if (values.json) return (printJson(io, res.body), 0);
+      if (!res.body.length) io.out('no instances\n');
+      for (const i of res.body) io.out(`${i.processInstanceKey}  ${i.bpmnProcessId} v${i.version}  ${i.state.padEnd(10)}  started ${i.startedAt}${i.endedAt ? `  ended ${i.endedAt}` : ''}\n`);
       return 0;
     } catch (err) {
       if (err instanceof CliError) {
@@ -56,3 +94,8 @@ export const instancesCommand: Command = {
     }
   },
 };
+
+function usage(io: { err(s: string): void }, message: string): number {
+  io.err(`herald instances: ${message}\n\n${HELP}`);
+  return 2;
+}

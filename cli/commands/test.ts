@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Command } from '../command.js';
+import { printJson } from '../http.js';
 import { defaultProvider, findSpecFiles, runSpecFiles } from '../../engine/spec/index.js';
 import { ansi, caseLines, junitXml, plain, summaryLine } from '../../engine/spec/report.js';
 import { computeCoverage, coverageLines, writeCoverageReport } from '../../engine/spec/coverage.js';
@@ -23,6 +24,7 @@ Options:
   --filter <text>    only test cases whose name contains the text
   --timeout <ms>     how long awaits and verifications poll on Zeebe (default 10000)
   --no-color         plain output
+  --json             print the results as one JSON document (progress lines go to stderr)
   -h, --help         this help
 
 Engine: embedded (virtual clock, fresh database per case) unless ZEEBE_ADDRESS is set.
@@ -43,6 +45,7 @@ export const testCommand: Command = {
           filter: { type: 'string' },
           timeout: { type: 'string' },
           'no-color': { type: 'boolean' },
+          json: { type: 'boolean' },
           help: { type: 'boolean', short: 'h' },
         },
       });
@@ -82,19 +85,36 @@ export const testCommand: Command = {
     }
 
     const provider = defaultProvider({ awaitTimeout: timeout });
-    io.out(`Running ${files.length} spec file(s) on the ${provider.kind} engine\n`);
+    // with --json, stdout is the one result document: the running lines go to stderr instead
+    const say = values.json ? (s: string) => io.err(s) : (s: string) => io.out(s);
+    say(`Running ${files.length} spec file(s) on the ${provider.kind} engine\n`);
     let currentFile = '';
+    let done = 0;
+    let fileNo = 0;
     const result = await runSpecFiles(files, {
       provider,
       filter: values.filter,
       onCase: (c) => {
-        if (c.file !== currentFile) io.out(`\n${(currentFile = c.file)}\n`);
-        io.out(`${caseLines(c, style).join('\n')}\n`);
+        if (c.file !== currentFile) say(`\n${(currentFile = c.file)}  [file ${++fileNo}/${files.length}]\n`);
+        done++;
+        say(`${caseLines(c, style).join('\n')}\n`);
       },
       onFileError: (file, error) => {
-        io.out(`\n${(currentFile = file)}\n  ${style.red(`✗ ${error.split('\n').join('\n    ')}`)}\n`);
+        fileNo++;
+        say(`\n${(currentFile = file)}\n  ${style.red(`✗ ${error.split('\n').join('\n    ')}`)}\n`);
       },
     }).finally(() => provider.close());
+    if (values.json) {
+      printJson(io, {
+        passed: result.passed,
+        failed: result.failed,
+        skipped: result.skipped,
+        durationMs: result.durationMs,
+        cases: done,
+        files: result.files.map((f) => ({ file: f.file, error: f.error, durationMs: f.durationMs, cases: f.cases.map((c) => ({ name: c.name, status: c.status, durationMs: c.durationMs, failure: c.failure, skipReason: c.skipReason })) })),
+      });
+      return result.failed ? 1 : 0;
+    }
 
     io.out(`\n${summaryLine(result)}\nTime: ${(result.durationMs / 1000).toFixed(2)} s\n`);
     if (reporters.includes('junit')) {
