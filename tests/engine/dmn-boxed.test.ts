@@ -183,3 +183,15 @@ describe('decision services (TCK 0082, 0085)', () => {
     expect(() => evaluateDecisionService(drg, 'Echo Service', { word: 10 })).toThrow(/parameter 'word' of decision service 'Echo Service': expected 'string' but found '10'/);
   });
 });
+
+describe('paths into typed values (TCK 0007)', () => {
+  it('given a required decision holding a date in a context, when a path reads its day, then the date property', () => {
+    const drg = parseDmn(`<definitions xmlns="https://www.omg.org/spec/DMN/20230324/MODEL/" id="p" name="p" namespace="http://herald.test/dmn/paths">
+      <decision id="dates" name="Dates"><variable name="Dates"/><context>
+        <contextEntry><variable name="due" typeRef="date"/><literalExpression><text>date(dueText)</text></literalExpression></contextEntry>
+      </context></decision>
+      <decision id="dueDay" name="Due Day"><informationRequirement><requiredDecision href="#dates"/></informationRequirement>
+        <literalExpression><text>Dates.due.day</text></literalExpression></decision></definitions>`);
+    expect(evaluateDecision(drg, 'dueDay', { dueText: '2026-12-24' }).output).toBe(24);
+  });
+});

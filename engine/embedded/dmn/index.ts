@@ -19,7 +19,7 @@
  * - names with spaces and dashes are FEEL names (`Full Name`, `Pre-bureauRiskCategory`).
  */
 import { Decimal } from 'decimal.js';
-import { FeelFunction } from 'feelin';
+import { evaluate as feelinEvaluate, FeelFunction } from 'feelin';
 import type { Variables } from '../../types.js';
 import { compileFeelValue, compileUnaryTestsValue, evaluateFeel, toJson, type FeelOptions } from '../feel/index.js';
 import { parseXml, XmlError, type XmlElement } from './xml.js';
@@ -273,6 +273,9 @@ function describe(value: unknown): string {
   }
 }
 
+/** A plain path expression (`a.b.c`, names may hold spaces). */
+const PATH = /^[\p{L}_][\p{L}\p{N}_ ]*(\.[\p{L}_][\p{L}\p{N}_ ]*)+$/u;
+
 class ModelCompiler {
   constructor(
     private readonly names: FeelNames,
@@ -300,9 +303,15 @@ class ModelCompiler {
       if (this.lazy) throw new Unsupported(message, elementId);
       throw new DmnError(message, elementId);
     }
+    // a path into a date, time or duration (`Date.fromString.day`, TCK 0007) is a property feelin's
+    // interpreter reads; the FEEL module's quick path lookup only reads context entries
+    const path = PATH.test(source);
     return (scope, env) => {
       try {
-        return unwrapFeel(compiled(this.names.bind(scope), env.options).value);
+        const bound = this.names.bind(scope);
+        const value = unwrapFeel(compiled(bound, env.options).value);
+        if (value === null && path) return unwrapFeel(feelinEvaluate(source, bound).value);
+        return value;
       } catch (err) {
         // DMN-Scala hands FEEL-scala's failure on as it is ("failed to evaluate expression '…': …")
         throw new EvalFailure(this.names.unescape((err as Error).message), elementId);
