@@ -113,7 +113,7 @@ const settings = {
   zeebeAddress: { env: 'ZEEBE_ADDRESS', description: 'Zeebe gateway address (host:port), for ENGINE=zeebe', default: undefined, parse: (raw) => raw || undefined },
   authFailureLimit: { env: 'HERALD_AUTH_FAILURE_LIMIT', description: 'failed authentications (bad tokens, cookies, passwords, signatures) per client address per window before the address is refused with 429 for a window', default: 20, parse: int(1, 1_000_000) },
   authFailureWindowMs: { env: 'HERALD_AUTH_FAILURE_WINDOW_MS', description: 'the window of HERALD_AUTH_FAILURE_LIMIT, and how long a blocked address stays refused, in ms', default: 60_000, parse: int(1_000, 86_400_000) },
-  diagramTimeBudgetMs: { env: 'HERALD_DIAGRAM_TIME_BUDGET_MS', description: 'longest a worker thread may spend parsing, linting and validating one uploaded diagram, in ms (a dry run gets six times this)', default: 20_000, parse: int(100, 600_000) },
+  diagramTimeBudgetMs: { env: 'HERALD_DIAGRAM_TIME_BUDGET_MS', description: 'longest a worker thread may spend parsing, linting and validating one uploaded diagram, in ms (a dry run, which runs the process tests, gets 15 times this)', default: 20_000, parse: int(100, 600_000) },
   diagramMaxElements: { env: 'HERALD_DIAGRAM_MAX_ELEMENTS', description: 'most flow elements (tasks, events, gateways, flows) one uploaded diagram may have; counted before it is parsed', default: 5_000, parse: int(1, 1_000_000) },
 } satisfies Record<string, Setting<unknown>>;
 
