@@ -142,7 +142,9 @@ export async function benchApi(): Promise<Result[]> {
           setupRequest: (req) => {
             n++;
             const body = JSON.stringify({ type: 'payment.received', source: 'bank', data: { invoiceId: `INV-BENCH-${n}`, paymentId: `PAY-${n}`, amount: '100.00', currency: 'USD' } });
-            return { ...req, body, headers: { ...req.headers, 'content-type': 'application/json', 'idempotency-key': `bench-${process.pid}-${n}`, 'x-herald-signature': sign(SECRET, body) } };
+            // the event id in the signature is the Idempotency-Key, as a sender should do: a signature is single-use
+            const key = `bench-${process.pid}-${n}`;
+            return { ...req, body, headers: { ...req.headers, 'content-type': 'application/json', 'idempotency-key': key, 'x-herald-signature': sign(SECRET, body, undefined, key) } };
           },
         },
       ],
