@@ -14,6 +14,7 @@ import {
   evaluateFeel,
   evaluateFeelValue,
   evaluateUnaryTestsValue,
+  FeelError,
 } from '../../engine/embedded/feel/index.js';
 
 const value = (expression: string, context: Record<string, unknown> = {}) => evaluateFeelValue(expression, context).value;
@@ -127,5 +128,26 @@ describe('filters as FEEL-scala applies them (InterpreterListExpressionTest)', (
     ['missing[even(item)]', {}, null],
   ])('given %s, when evaluated, then it is %j', (expression, context, expected) => {
     expect(evaluateFeel(expression, context).value).toEqual(expected);
+  });
+});
+
+describe('syntax FEEL-scala reads otherwise than lezer-feel (InterpreterExpressionTest)', () => {
+  it('given a keyword as a name, when parsed, then it is a syntax error', () => {
+    expect(() => value('{ null: 1 }.null')).toThrow(FeelError);
+    expect(() => value('{ true: 1 }.true')).toThrow(/keyword/);
+  });
+
+  it('given instance of after a product, when evaluated, then the whole product is tested', () => {
+    expect(value('2 * 3 instance of number')).toBe(true);
+  });
+
+  it('given instance of function, when evaluated, then functions and only functions match', () => {
+    expect(value('(function() "foo") instance of function')).toBe(true);
+    expect(value('1 instance of function')).toBe(false);
+  });
+
+  it('given ? outside an input entry, when evaluated, then the evaluation fails as there is no input value', () => {
+    expect(() => value('? < 10')).toThrow(/No input value available/);
+    expect(evaluateUnaryTestsValue('? < 10', 5)).toBe(true);
   });
 });

@@ -223,6 +223,18 @@ class Rewriter {
   }
 
   private fuseArith(node: Node): string {
+    const parts = children(node);
+    const last = parts.at(-1);
+    if (parts.length === 3 && last && last.name === 'InstanceOfExpression') {
+      // lezer-feel reads `2 * 3 instance of number` as `2 * (3 instance of number)`;
+      // FEEL-scala (and the grammar's precedence) apply `instance of` to the whole product
+      const [value] = children(last);
+      const leaves: string[] = [];
+      const id = this.fused.length;
+      this.fused.push({ kind: 'arith' });
+      this.fused[id].tree = { k: 'bin', op: this.text(parts[1]), a: this.build(parts[0], leaves), b: this.build(value, leaves) };
+      return `(${ARITH_FN}(${[String(id), ...leaves].join(', ')}))${this.src.slice(value.to, last.to)}`;
+    }
     const leaves: string[] = [];
     const id = this.fused.length;
     this.fused.push({ kind: 'arith' });
@@ -504,6 +516,8 @@ interface Compiled {
   fused: Fused[];
   /** Backtick names replaced by identifiers (see source.ts). */
   backticks: Map<string, string>;
+  /** An expression reads '?' (outside the tests of an `in`): it needs an input value. */
+  usesInput?: boolean;
   arith?: FeelFn;
   cmp?: FeelFn;
   fast?: Fast;
@@ -560,6 +574,29 @@ function fastPath(tree: Tree, src: string, backticks: Map<string, string>): Fast
   return { kind: 'path', names };
 }
 
+/** Whether '?' is read outside the tests of an `in` (where the left side is the input). */
+function readsInput(node: Node): boolean {
+  if (node.name === '?') return true;
+  const parts = children(node);
+  if (node.name === 'Comparison' && parts[1]?.name === 'in') return readsInput(parts[0]);
+  return parts.some(readsInput);
+}
+
+/** FEEL-scala refuses null, true and false as names (`{null: 1}.null`); lezer-feel reads them as names. */
+function keywordAsName(tree: Tree, src: string): string | undefined {
+  let found: string | undefined;
+  tree.iterate({
+    enter(node) {
+      if (found) return false;
+      if (node.name === 'Identifier' && ['null', 'true', 'false'].includes(src.slice(node.from, node.to))) {
+        found = `'${src.slice(node.from, node.to)}' at position ${node.from + 1} is a keyword, not a name`;
+      }
+      return undefined;
+    },
+  });
+  return found;
+}
+
 function compile(source: string, unary: boolean): Compiled {
   const cache = unary ? unaryCache : expressionCache;
   const hit = cache.get(source);
@@ -568,10 +605,16 @@ function compile(source: string, unary: boolean): Compiled {
   const tree = unary ? parseUnaryTests(text, PARSE_CONTEXT, undefined) : parseExpression(text, PARSE_CONTEXT, undefined);
   const compiled: Compiled = { source, rewritten: text, fused: [], backticks };
   const error = source.trim() ? firstError(tree) : { from: 0, to: 0 };
+  const keyword = error ? undefined : keywordAsName(tree, text);
   if (error) {
     compiled.error = source.trim() ? syntaxMessage(text, error) : 'the expression is empty';
+  } else if (keyword) {
+    compiled.error = keyword;
   } else {
-    if (!unary) compiled.fast = fastPath(tree, text, backticks);
+    if (!unary) {
+      compiled.fast = fastPath(tree, text, backticks);
+      compiled.usesInput = readsInput(tree.topNode);
+    }
     if (hasArithmetic(tree)) {
       const rewriter = new Rewriter(text, backticks);
       compiled.rewritten = rewriter.emit(tree.topNode);
@@ -708,6 +751,9 @@ export function compileFeelValue(expression: string): (context: Variables, optio
     return (context) => lookupPath(names, context);
   }
   return (context, options) => {
+    if (compiled.usesInput && !Object.prototype.hasOwnProperty.call(context, '?')) {
+      throw new FeelError(expression, `failed to evaluate expression '${expression}': No input value available. '?' can only be used inside an unary-test expression.`);
+    }
     let result: { value: unknown; warnings: { type: string; message: string }[] };
     try {
       result = evaluate(compiled.rewritten, evalContext(compiled, context, options));
@@ -836,8 +882,9 @@ function positiveUnaryTest(node: Node, src: string): UnaryEval {
       const start = expr(iv[1]);
       const end = expr(iv[3]);
       return (input, context, options) => {
-        const lo = feelCompare(startIncluded ? '>=' : '>', input, start(context, options).value);
-        const hi = feelCompare(endIncluded ? '<=' : '<', input, end(context, options).value);
+        const scope = { ...context, '?': input };
+        const lo = feelCompare(startIncluded ? '>=' : '>', input, start(scope, options).value);
+        const hi = feelCompare(endIncluded ? '<=' : '<', input, end(scope, options).value);
         return lo === null || hi === null ? null : lo && hi;
       };
     }

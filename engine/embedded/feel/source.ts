@@ -6,6 +6,7 @@
  * - backtick names (`` `a b` ``, `` {a+b: 1}.`a+b` ``): FEEL-scala's escape for names with spaces
  *   or operator characters. Each becomes a plain identifier (`__bt0`); the original names are
  *   returned so that variables can be given under both names and path steps can use them.
+ * - `x instance of function`: lezer-feel knows only the full type (`function<T>->T`).
  * String literals are left as written, but for the form feed escape (backslash f), which feelin lacks.
  */
 
@@ -46,6 +47,13 @@ export function prepareSource(source: string): SourcePass {
       }
       out += id;
       i = end + 1;
+      continue;
+    }
+    const fnType = /^instance\s+of\s+function\b(?!\s*<)/.exec(source.slice(i));
+    if (fnType && !/\w/u.test(source[i - 1] ?? '')) {
+      // lezer-feel knows only the full function type; any function is a function<>->Any to feelin
+      out += 'instance of function<>->Any';
+      i += fnType[0].length;
       continue;
     }
     const call = /^(and|or)\s*\(/.exec(source.slice(i));

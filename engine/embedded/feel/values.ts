@@ -235,6 +235,21 @@ export function durationArithmetic(op: string, a: unknown, b: unknown): unknown 
     return new FeelDate(moved.toPlainDate());
   }
   if (op === '+' && ta === dt && tb === 'date') return durationArithmetic('+', b, a);
+  if (op === '+' || op === '-') {
+    // combinations FEEL gives no meaning are null (DMN TCK 0100, which DMN-Scala passes), where
+    // feelin would answer: a time with a years-and-months duration, a time with a date or
+    // date-time, a date with a date-time, a zoned with a local date-time
+    const isTime = (t: FeelType) => t === 'time' || t === 'local time';
+    const isDateTime = (t: FeelType) => t === 'date and time' || t === 'local date and time';
+    const isPoint = (t: FeelType) => t === 'date' || isTime(t) || isDateTime(t);
+    if ((isTime(ta) && tb === ym) || (ta === ym && isTime(tb))) return null;
+    if (op === '-' && isPoint(ta) && isPoint(tb)) {
+      if (isTime(ta) !== isTime(tb) || (ta === 'date') !== (tb === 'date')) return null;
+      if (isDateTime(ta) && ta !== tb) return null;
+      // two zoned date-times: the time between the instants (feelin ignores the zones)
+      if (ta === 'date and time' && tb === 'date and time') return dayTime(instant(a) - instant(b));
+    }
+  }
   return undefined;
 }
 
