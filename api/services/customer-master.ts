@@ -7,6 +7,15 @@ import type { Db } from '../../storage/db.js';
 import { customerRepository, type CustomerChanges, type IssuedInvoice } from '../../storage/customers.js';
 import { createAuditRepository } from '../../storage/repositories/audit.js';
 import { HttpProblem } from '../plugins/problem.js';
+import { emailLengthProblem } from '../../domain/channels/email-address.js';
+
+/** RFC 5321's lengths, checked wherever an address enters the master (issue 14, finding 9). */
+function checkContactAddresses(changes: CustomerChanges, field: string): void {
+  changes.contacts?.forEach((c, i) => {
+    const tooLong = c.channel === 'email' ? emailLengthProblem(c.address) : undefined;
+    if (tooLong) throw new HttpProblem(400, `${field}.contacts.${i}.address ${tooLong}`, { field: `${field}.contacts.${i}.address` });
+  });
+}
 
 export function customerMaster(deps: { db: Db }) {
   const { db } = deps;
@@ -25,6 +34,7 @@ export function customerMaster(deps: { db: Db }) {
     },
     /** Checks a customer.updated before it is accepted: a new customer needs its legal name. */
     async checkChange(customerId: string, changes: CustomerChanges, prefix = 'body.data'): Promise<void> {
+      checkContactAddresses(changes, `${prefix}.changes`);
       if (!changes.legalName && !(await customerRepository(db).get(customerId))) {
         throw new HttpProblem(400, `${prefix}.changes.legalName: customer ${customerId} is new, so its legal name is needed`, { field: `${prefix}.changes.legalName` });
       }
@@ -45,6 +55,7 @@ export function customerMaster(deps: { db: Db }) {
     async change(input: { actor: string; customerId: string; changes: CustomerChanges; reason?: string | undefined; source: 'erp' | 'steward'; field?: string }): Promise<{ created: boolean; fields: string[]; consent: string[] }> {
       const field = input.field ?? 'body.changes';
       if (input.source === 'steward' && !input.reason?.trim()) throw new HttpProblem(400, 'body.reason: a correction of the customer master needs a reason', { field: 'body.reason' });
+      checkContactAddresses(input.changes, field);
       return db.transaction(async (tx) => {
         const repo = customerRepository(tx);
         if (input.source === 'steward' && !(await repo.get(input.customerId))) throw new HttpProblem(404, 'no such customer');
