@@ -150,4 +150,10 @@ describe('syntax FEEL-scala reads otherwise than lezer-feel (InterpreterExpressi
     expect(() => value('? < 10')).toThrow(/No input value available/);
     expect(evaluateUnaryTestsValue('? < 10', 5)).toBe(true);
   });
+
+  it('given x in a test reading ?, when evaluated, then ? is x', () => {
+    expect(value('5 in ? < 10')).toBe(true);
+    expect(value('x in ? < 3', { x: 5 })).toBe(false);
+    expect(value('x in ? + 1', { x: 5 })).toBeNull();
+  });
 });

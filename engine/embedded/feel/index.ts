@@ -133,8 +133,24 @@ class Rewriter {
 
   /** Inside a filter body: free names are looked up in the item's entries first (see filter()). */
   private filterDepth = 0;
+  /** Inside the test of `x in <test reading ?>`: '?' is x. */
+  private inputDepth = 0;
 
   emit(node: Node): string {
+    if (node.name === '?' && this.inputDepth > 0) return '__input';
+    if (node.name === 'Comparison') {
+      const parts = children(node);
+      if (parts.length === 3 && parts[1].name === 'in' && parts[2].name === 'PositiveUnaryTest' && parts[2].firstChild?.name !== 'SimplePositiveUnaryTest' && readsInput(parts[2])) {
+        // `5 in ? < 10`: the left side is the input of the test, which must answer a boolean
+        const left = this.emit(parts[0]);
+        this.inputDepth++;
+        try {
+          return `((for __input in [(${left})] return (true and (${this.emit(parts[2])})))[1])`;
+        } finally {
+          this.inputDepth--;
+        }
+      }
+    }
     if (node.name === 'FilterExpression') {
       const parts = children(node);
       const filter = parts[2];
