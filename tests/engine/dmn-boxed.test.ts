@@ -195,3 +195,20 @@ describe('paths into typed values (TCK 0007)', () => {
     expect(evaluateDecision(drg, 'dueDay', { dueText: '2026-12-24' }).output).toBe(24);
   });
 });
+
+describe('temporal arithmetic FEEL gives no meaning (TCK 0100, which DMN-Scala passes)', () => {
+  const drg = parseDmn(`<definitions xmlns="https://www.omg.org/spec/DMN/20230324/MODEL/" id="a" name="a" namespace="http://herald.test/dmn/arith">
+    <decision id="zonedMinusLocal" name="zonedMinusLocal"><literalExpression><text>@"2021-01-02T10:10:10@Europe/Paris" - @"2021-01-01T10:10:10"</text></literalExpression></decision>
+    <decision id="dateMinusTime" name="dateMinusTime"><literalExpression><text>@"2021-01-01" - @"10:10:10"</text></literalExpression></decision>
+    <decision id="timePlusYears" name="timePlusYears"><literalExpression><text>@"10:10:10" + @"P1Y"</text></literalExpression></decision>
+    <decision id="zones" name="zones"><literalExpression><text>@"2021-01-02T10:10:10@Europe/Paris" - @"2021-01-01T10:10:10@Asia/Dhaka"</text></literalExpression></decision>
+  </definitions>`);
+
+  it('given a zoned minus a local date-time, a date minus a time or a time plus years, when evaluated, then null', () => {
+    for (const id of ['zonedMinusLocal', 'dateMinusTime', 'timePlusYears']) expect(evaluateDecision(drg, id, {}).output, id).toBeNull();
+  });
+
+  it('given two date-times in different zones, when subtracted, then the time between the instants', () => {
+    expect(evaluateDecision(drg, 'zones', {}).output).toBe('PT29H');
+  });
+});
