@@ -108,7 +108,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // routes
   app.get(
     '/health',
-    { config: { auth: 'none' }, schema: { tags: ['health'], security: [], response: { 200: Type.Object({ status: Type.String(), engine: Type.String() }) } } },
+    { config: { auth: 'none' }, schema: { tags: ['health'], summary: 'The process answers, and which engine it runs (see /health/ready for dependencies)', security: [], response: { 200: Type.Object({ status: Type.String(), engine: Type.String() }) } } },
     async () => ({ status: 'ok', engine: deps.engine.kind }),
   );
   await app.register(sessionRoutes, { identity, sessionTtlMs: deps.sessionTtlMs ?? 8 * 3_600_000, secureCookies: deps.secureCookies ?? false });

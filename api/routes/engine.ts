@@ -128,6 +128,7 @@ export async function engineRoutes(app: FastifyInstance, opts: { engine: Engine;
       config: inspect,
       schema: {
         tags: ['engine'],
+        summary: 'List process instances, newest first (filter by process, state)',
         querystring: Type.Object({
           bpmnProcessId: Type.Optional(Type.String()),
           state: Type.Optional(Type.Union([Type.Literal('ACTIVE'), Type.Literal('COMPLETED'), Type.Literal('TERMINATED')])),
@@ -141,7 +142,7 @@ export async function engineRoutes(app: FastifyInstance, opts: { engine: Engine;
 
   app.get(
     '/api/instances/:key',
-    { config: inspect, schema: { tags: ['engine'], params: Type.Object({ key: Type.String({ pattern: '^[0-9]+$' }) }), response: { ...authProblems, 200: Type.Unknown(), 404: Problem } } },
+    { config: inspect, schema: { tags: ['engine'], summary: 'One process instance: state, variables, elements, taken flows, incidents', params: Type.Object({ key: Type.String({ pattern: '^[0-9]+$' }) }), response: { ...authProblems, 200: Type.Unknown(), 404: Problem } } },
     async (request, reply) => {
       const details = await engine.getInstance((request.params as { key: string }).key);
       if (!details) return reply.status(404).type('application/problem+json').send({ type: 'about:blank', status: 404, title: 'no such process instance' });
@@ -153,7 +154,7 @@ export async function engineRoutes(app: FastifyInstance, opts: { engine: Engine;
     '/api/instances/:key',
     {
       config: { ...operate, engineAudit: { action: 'instance.cancel', subjectType: 'instance', subject: keyParam } },
-      schema: { tags: ['engine'], params: Type.Object({ key: Type.String({ pattern: '^[0-9]+$' }) }), response: { ...authProblems, 204: Type.Null(), 404: Problem, 409: Problem } },
+      schema: { tags: ['engine'], summary: 'Cancel a process instance (and its called children)', params: Type.Object({ key: Type.String({ pattern: '^[0-9]+$' }) }), response: { ...authProblems, 204: Type.Null(), 404: Problem, 409: Problem } },
     },
     async (request, reply) => {
       await audited(request, () => engine.cancelInstance((request.params as { key: string }).key));
@@ -178,6 +179,7 @@ export async function engineRoutes(app: FastifyInstance, opts: { engine: Engine;
       },
       schema: {
         tags: ['engine'],
+        summary: 'Publish a message: correlates by name and correlation key, buffered for its TTL',
         body: Type.Object(
           {
             name: Type.String({ minLength: 1 }),
@@ -204,6 +206,7 @@ export async function engineRoutes(app: FastifyInstance, opts: { engine: Engine;
       config: { ...operate, engineAudit: { action: 'signal.broadcast', subjectType: 'signal', subject: (r) => text(bodyOf(r).signalName), detail: (r) => ({ variableNames: variableNames(bodyOf(r).variables) }) } },
       schema: {
         tags: ['engine'],
+        summary: 'Broadcast a signal to every subscription, signal start events included',
         body: Type.Object({ signalName: Type.String({ minLength: 1 }), variables: Type.Optional(Variables) }, { additionalProperties: false }),
         response: { ...authProblems, 201: Type.Object({ signalKey: Type.String() }), 400: Problem },
       },
@@ -215,7 +218,7 @@ export async function engineRoutes(app: FastifyInstance, opts: { engine: Engine;
     },
   );
 
-  app.get('/api/incidents', { config: inspect, schema: { tags: ['engine'], response: { ...authProblems, 200: Type.Array(Type.Unknown()) } } }, async () => engine.listIncidents({ state: 'ACTIVE' }));
+  app.get('/api/incidents', { config: inspect, schema: { tags: ['engine'], summary: 'Open incidents', response: { ...authProblems, 200: Type.Array(Type.Unknown()) } } }, async () => engine.listIncidents({ state: 'ACTIVE' }));
 
   app.post(
     '/api/incidents/:key/resolution',
@@ -247,7 +250,7 @@ export async function engineRoutes(app: FastifyInstance, opts: { engine: Engine;
     },
   );
 
-  app.get('/api/user-tasks', { config: operate, schema: { tags: ['engine'], response: { ...authProblems, 200: Type.Array(Type.Unknown()) } } }, async () => engine.listUserTasks());
+  app.get('/api/user-tasks', { config: operate, schema: { tags: ['engine'], summary: "Open user tasks as the engine reports them (the tasklist's source)", response: { ...authProblems, 200: Type.Array(Type.Unknown()) } } }, async () => engine.listUserTasks());
 
   app.post(
     '/api/user-tasks/:key/completion',
@@ -256,6 +259,7 @@ export async function engineRoutes(app: FastifyInstance, opts: { engine: Engine;
       config: { ...operate, engineAudit: { action: 'task.complete', subjectType: 'task', subject: keyParam } },
       schema: {
         tags: ['engine'],
+        summary: 'Complete a user task directly in the engine, bypassing the tasklist (engineers)',
         params: Type.Object({ key: Type.String({ pattern: '^[0-9]+$' }) }),
         body: Type.Object({ variables: Type.Optional(Variables) }, { additionalProperties: false }),
         response: { ...authProblems, 204: Type.Null(), 400: Problem, 404: Problem, 409: Problem },

@@ -33,7 +33,7 @@ export async function customerRoutes(app: FastifyInstance, opts: { db: Db }): Pr
     { path: '/api/communications', table: 'communications', schema: Communication, map: toCommunication, what: 'communication' },
   ] as const;
   for (const res of resources) {
-    app.get(res.path, { schema: { tags: ['customers'], querystring: ListQuery, response: { 200: Type.Array(res.schema), 400: Problem, ...authProblems } } }, async (request) => {
+    app.get(res.path, { schema: { tags: ['customers'], summary: `List ${res.what}s, newest first (a customer sees only their own)`, querystring: ListQuery, response: { 200: Type.Array(res.schema), 400: Problem, ...authProblems } } }, async (request) => {
       const s = scope(principal(request));
       const q = request.query as ListQuery;
       const query = db(res.table).orderBy('created_at', 'desc').limit(q.limit ?? 50);
@@ -43,7 +43,7 @@ export async function customerRoutes(app: FastifyInstance, opts: { db: Db }): Pr
       const map = res.map as (r: Row) => unknown;
       return ((await query) as Row[]).map((r) => map(r));
     });
-    app.get(`${res.path}/:id`, { schema: { tags: ['customers'], params: IdParams, response: { 200: res.schema, 400: Problem, 404: Problem, ...authProblems } } }, async (request) => {
+    app.get(`${res.path}/:id`, { schema: { tags: ['customers'], summary: `One ${res.what} by id (404 outside the caller's scope)`, params: IdParams, response: { 200: res.schema, 400: Problem, 404: Problem, ...authProblems } } }, async (request) => {
       const s = scope(principal(request));
       const row = (await db(res.table).where({ id: (request.params as { id: string }).id }).first()) as Row | undefined;
       if (!row || s === null || (s !== undefined && row.customer_id !== s)) throw notFound(res.what);

@@ -28,7 +28,7 @@ export async function sessionRoutes(app: FastifyInstance, opts: SessionRouteOpti
   const { identity } = opts;
   const limit = opts.signInLimit ?? { max: 10, timeWindow: 60_000 };
 
-  app.get('/api/me', { schema: { tags: ['session'], response: { 200: Me, ...authProblems } } }, async (request) => me(principal(request)));
+  app.get('/api/me', { schema: { tags: ['session'], summary: 'Who is signed in: id, name, roles, groups and approval level', response: { 200: Me, ...authProblems } } }, async (request) => me(principal(request)));
 
   app.post(
     '/api/session',

@@ -35,7 +35,7 @@ export async function taskRoutes(app: FastifyInstance, opts: { db: Db; tasklist:
     return tasks.list({ ...q, assignee: q.assignee === 'me' ? who.id : q.assignee, visibleTo: isOverseer(who) ? undefined : { userId: who.id, groups: who.groups } });
   });
 
-  app.get('/api/tasks/:key', { schema: { tags: ['tasks'], params: KeyParams, response: { 200: Task, 400: Problem, 404: Problem, ...authProblems } } }, async (request) => {
+  app.get('/api/tasks/:key', { schema: { tags: ['tasks'], summary: 'One task with its variables, form and assignee', params: KeyParams, response: { 200: Task, 400: Problem, 404: Problem, ...authProblems } } }, async (request) => {
     return visibleTask((request.params as { key: string }).key, principal(request));
   });
 
@@ -70,14 +70,14 @@ export async function taskRoutes(app: FastifyInstance, opts: { db: Db; tasklist:
     },
   );
 
-  app.get('/api/tasks/:key/comments', { schema: { tags: ['tasks'], params: KeyParams, response: { 200: Type.Array(Comment), 400: Problem, 404: Problem, ...authProblems } } }, async (request) => {
+  app.get('/api/tasks/:key/comments', { schema: { tags: ['tasks'], summary: "A task's comments, oldest first", params: KeyParams, response: { 200: Type.Array(Comment), 400: Problem, 404: Problem, ...authProblems } } }, async (request) => {
     const task = await visibleTask((request.params as { key: string }).key, principal(request));
     return tasks.comments(task.key);
   });
 
   app.post(
     '/api/tasks/:key/comments',
-    { bodyLimit: SMALL_BODY, schema: { tags: ['tasks'], params: KeyParams, body: CommentBody, response: { 201: Comment, 400: Problem, 404: Problem, 413: Problem, ...authProblems } } },
+    { bodyLimit: SMALL_BODY, schema: { tags: ['tasks'], summary: 'Add a comment to a task', params: KeyParams, body: CommentBody, response: { 201: Comment, 400: Problem, 404: Problem, 413: Problem, ...authProblems } } },
     async (request, reply) => {
       const who = principal(request);
       const task = await visibleTask((request.params as { key: string }).key, who);
