@@ -201,6 +201,7 @@ describe('temporal arithmetic FEEL gives no meaning (TCK 0100, which DMN-Scala p
     <decision id="zonedMinusLocal" name="zonedMinusLocal"><literalExpression><text>@"2021-01-02T10:10:10@Europe/Paris" - @"2021-01-01T10:10:10"</text></literalExpression></decision>
     <decision id="dateMinusTime" name="dateMinusTime"><literalExpression><text>@"2021-01-01" - @"10:10:10"</text></literalExpression></decision>
     <decision id="timePlusYears" name="timePlusYears"><literalExpression><text>@"10:10:10" + @"P1Y"</text></literalExpression></decision>
+    <decision id="dateMinusZoned" name="dateMinusZoned"><literalExpression><text>@"2021-01-02" - @"2021-01-01T10:10:10@Europe/Paris"</text></literalExpression></decision>
     <decision id="zones" name="zones"><literalExpression><text>@"2021-01-02T10:10:10@Europe/Paris" - @"2021-01-01T10:10:10@Asia/Dhaka"</text></literalExpression></decision>
   </definitions>`);
 
@@ -210,5 +211,7 @@ describe('temporal arithmetic FEEL gives no meaning (TCK 0100, which DMN-Scala p
 
   it('given two date-times in different zones, when subtracted, then the time between the instants', () => {
     expect(evaluateDecision(drg, 'zones', {}).output).toBe('PT29H');
+    // a date with a zoned date-time is its midnight UTC
+    expect(evaluateDecision(drg, 'dateMinusZoned', {}).output).toBe('PT14H49M50S');
   });
 });

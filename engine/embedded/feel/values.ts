@@ -244,7 +244,12 @@ export function durationArithmetic(op: string, a: unknown, b: unknown): unknown 
     const isPoint = (t: FeelType) => t === 'date' || isTime(t) || isDateTime(t);
     if ((isTime(ta) && tb === ym) || (ta === ym && isTime(tb))) return null;
     if (op === '-' && isPoint(ta) && isPoint(tb)) {
-      if (isTime(ta) !== isTime(tb) || (ta === 'date') !== (tb === 'date')) return null;
+      if (isTime(ta) !== isTime(tb)) return null;
+      // a date with a zoned date-time is its midnight UTC; with a local date-time it has no meaning
+      const nanos = (v: unknown, t: FeelType) => (t === 'date' ? instant(v) * 86_400_000_000_000n : instant(v));
+      if ((ta === 'date') !== (tb === 'date')) {
+        return ta === 'date and time' || tb === 'date and time' ? dayTime(nanos(a, ta) - nanos(b, tb)) : null;
+      }
       if (isDateTime(ta) && ta !== tb) return null;
       // two zoned date-times: the time between the instants (feelin ignores the zones)
       if (ta === 'date and time' && tb === 'date and time') return dayTime(instant(a) - instant(b));
