@@ -51,6 +51,11 @@ export interface Deployment {
   processes: DeployedProcess[];
   decisions: DeployedDecision[];
   forms: DeployedForm[];
+  /**
+   * What was deployed but ignored, each naming its resource and element (e.g. an inert
+   * `camunda:class` on a task with a zeebe:taskDefinition). Absent when there is nothing to say.
+   */
+  warnings?: DeployProblem[];
 }
 
 export interface CreateInstanceRequest {
@@ -105,6 +110,10 @@ export interface Job<V extends Variables = Variables> {
   /** Epoch ms after which the job may be activated by another worker. */
   deadline: number;
   variables: V;
+  /** Zeebe's job kind: a BPMN element's job, or a task listener's (then see `listenerEventType`). */
+  kind?: 'BPMN_ELEMENT' | 'TASK_LISTENER';
+  /** For a task listener job: the transition it runs on. Its customHeaders carry the task (io.camunda.zeebe:userTaskKey, :assignee, :candidateGroups, …). */
+  listenerEventType?: TaskListenerEventType;
 }
 
 export interface ActivateJobsRequest {
@@ -131,9 +140,45 @@ export interface ThrowErrorRequest {
   variables?: Variables;
 }
 
+/** The lifecycle transitions of a Camunda user task that a task listener (zeebe:taskListener) can run on. */
+export type TaskListenerEventType = 'assigning' | 'updating' | 'completing' | 'canceling';
+
+/** What a task listener may correct before the transition goes through (Zeebe 8.8 JobResultCorrections). */
+export interface UserTaskCorrections {
+  assignee?: string;
+  /** ISO 8601 date-time. */
+  dueDate?: string;
+  /** ISO 8601 date-time. */
+  followUpDate?: string;
+  candidateUsers?: string[];
+  candidateGroups?: string[];
+  /** 0..100. */
+  priority?: number;
+}
+
+/**
+ * The result a task listener job completes with (Zeebe 8.8 JobResultUserTask, sent as
+ * `result: { type: 'userTask', ... }` on job completion). A listener worker is an ordinary job
+ * worker for the listener's type; to refuse the transition it completes the job with
+ *
+ *     { outcome: 'complete', result: { denied: true, deniedReason: 'SOD_VIOLATION: ada started this request' } }
+ *
+ * and the command that started the transition (completeUserTask, assignUserTask, updateUserTask)
+ * fails with EngineError INVALID_STATE: "Completion of the User Task with key '…' was denied by
+ * Task Listener. Reason to deny: '…'" (Assignment / Update for the others); the task stays as it
+ * was. Without `denied`, the next listener of the same event runs, and after the last the
+ * transition happens with the corrections of all of them applied (later ones win). A
+ * `canceling` listener cannot deny.
+ */
+export interface UserTaskListenerResult {
+  denied?: boolean;
+  deniedReason?: string;
+  corrections?: UserTaskCorrections;
+}
+
 /** What a job handler returns: exactly one of three outcomes (see workers/runtime.ts). */
 export type JobOutcome =
-  | { outcome: 'complete'; variables?: Variables }
+  | { outcome: 'complete'; variables?: Variables; /** Only for task listener jobs: see UserTaskListenerResult. */ result?: UserTaskListenerResult }
   | { outcome: 'error'; errorCode: string; errorMessage?: string; variables?: Variables }
   | { outcome: 'fail'; errorMessage: string; retries?: number; retryBackOff?: number };
 
@@ -197,6 +242,7 @@ export type IncidentErrorType =
   | 'DECISION_EVALUATION_ERROR'
   | 'UNHANDLED_ERROR_EVENT'
   | 'FORM_NOT_FOUND'
+  | 'TASK_LISTENER_NO_RETRIES'
   | 'UNKNOWN';
 
 export interface Incident {
@@ -255,6 +301,13 @@ export interface EngineEvents {
   /** An instance reached an end (completed or terminated). */
   instanceEnded?(ref: InstanceRef & { state: InstanceState }): void;
   incidentCreated?(incident: Incident): void;
+  /**
+   * An element instance with local variables ended (completed or terminated); `variables` are
+   * the last values of its own scope. Zeebe keeps them in its variable records after the scope
+   * is gone, which is what an element-scoped assertion in a process test reads; the embedded
+   * engine drops the scope and reports it here once, after the step is saved. Embedded only.
+   */
+  scopeEnded?(scope: { processInstanceKey: Key; elementInstanceKey: Key; elementId: string; variables: Variables }): void;
 }
 
 /** The port. Both adapters implement all of it; see each method's doc for the Zeebe call it mirrors. */
@@ -289,7 +342,8 @@ export interface Engine {
 
   /** The job primitives workers use; also handy for tests and the spec runner. */
   activateJobs(request: ActivateJobsRequest): Promise<Job[]>;
-  completeJob(jobKey: Key, variables?: Variables): Promise<void>;
+  /** CompleteJob; `result` only for a task listener job (deny or correct its transition, see UserTaskListenerResult). */
+  completeJob(jobKey: Key, variables?: Variables, result?: UserTaskListenerResult): Promise<void>;
   failJob(jobKey: Key, request: FailJobRequest): Promise<void>;
   throwError(jobKey: Key, request: ThrowErrorRequest): Promise<void>;
   updateJobRetries(jobKey: Key, retries: number): Promise<void>;
@@ -298,8 +352,23 @@ export interface Engine {
   onUserTask(hooks: UserTaskHooks): () => void;
   /** Open user tasks (both kinds), for the tasklist to rebuild itself. */
   listUserTasks(filter?: { processInstanceKey?: Key }): Promise<UserTask[]>;
-  /** Completes a user task of either kind with variables. */
+  /**
+   * Completes a user task of either kind with variables. A Camunda user task with `completing`
+   * listeners completes only after their jobs complete without denial; this resolves then, and
+   * a denial rejects with EngineError INVALID_STATE naming the reason (the task stays open).
+   */
   completeUserTask(userTaskKey: Key, variables?: Variables): Promise<void>;
+  /**
+   * Sets (or, with null, clears) the assignee of a Camunda user task, as a claim or an assignment
+   * does; `assigning` listeners run first and may deny (INVALID_STATE naming the reason) or
+   * correct it. Zeebe: POST /v2/user-tasks/{key}/assignment (or DELETE …/assignee).
+   */
+  assignUserTask(userTaskKey: Key, assignee: string | null): Promise<void>;
+  /**
+   * Changes a Camunda user task's candidates, dates or priority; `updating` listeners run first and
+   * may deny or correct. Zeebe: PATCH /v2/user-tasks/{key}.
+   */
+  updateUserTask(userTaskKey: Key, changes: UserTaskCorrections): Promise<void>;
 
   listIncidents(filter?: { processInstanceKey?: Key; state?: 'ACTIVE' | 'RESOLVED' }): Promise<Incident[]>;
   /** ResolveIncident: the element retries (a job incident needs retries > 0 first, see updateJobRetries). */
@@ -351,4 +420,6 @@ export interface DeployProblem {
   resource: string;
   elementId?: string;
   message: string;
+  /** Absent or 'error': the resource is refused. 'warning': deployed anyway; see Deployment.warnings. */
+  severity?: 'error' | 'warning';
 }

@@ -31,6 +31,7 @@ const files: Record<string, () => Promise<Migration>> = {
   '20261207100000_add_audit_key_id': () => import('./20261207100000_add_audit_key_id.js'),
   '20261207110000_create_event_signatures': () => import('./20261207110000_create_event_signatures.js'),
   '20261207150000_widen_engine_timer_interval': () => import('./20261207150000_widen_engine_timer_interval.js'),
+  '20261207150100_add_task_listener_jobs': () => import('./20261207150100_add_task_listener_jobs.js'),
 };
 
 

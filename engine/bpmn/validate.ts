@@ -13,6 +13,12 @@ export type FeelCheck = (expression: string) => { ok: true } | { ok: false; mess
 export interface ValidateOptions {
   /** Syntax check of a FEEL expression, given without its leading `=`. */
   checkFeel: FeelCheck;
+  /**
+   * Receives what is deployable but worth telling the author: inert Camunda 7 attributes
+   * (`camunda:class`, `camunda:delegateExpression`, …) on a task that has a zeebe:taskDefinition,
+   * which Zeebe ignores and Herald ignores too.
+   */
+  warnings?: DeployProblem[];
 }
 
 /**
@@ -29,6 +35,7 @@ export const UNSUPPORTED: Readonly<Record<string, string>> = {
   'bpmn:MultiInstanceLoopCharacteristics (no inputCollection)': 'a multi-instance activity needs zeebe:loopCharacteristics with an inputCollection; loop cardinality alone is not supported',
   'bpmn:ScriptTask (scriptFormat / inline script)': 'an inline script (JavaScript or another language) would run code on the server; use a FEEL zeebe:script or a job worker',
   'bpmn:ConditionExpression (language other than FEEL)': 'a condition in JavaScript or another language would run code on the server; write it in FEEL (=...)',
+  'zeebe:executionListeners': 'execution listeners (start/end jobs) are not run by the embedded engine yet; use a service task before or after the element',
   'camunda:* / activiti:* / flowable:* code extensions': 'Camunda 7, Activiti and Flowable scripts, expressions, classes and listeners would run code on the server; Herald runs the Zeebe (Camunda 8) dialect',
 };
 
@@ -73,11 +80,16 @@ class Collector {
   constructor(
     readonly resource: string,
     readonly checkFeel: FeelCheck,
+    readonly warnings: DeployProblem[] = [],
   ) {}
 
   add(elementId: string | undefined, message: string) {
     const id = elementId || '(element without id)';
     this.problems.push({ resource: this.resource, elementId: id, message: `${id}: ${message}` });
+  }
+
+  warn(elementId: string, message: string) {
+    this.warnings.push({ resource: this.resource, elementId, message: `${elementId}: ${message}`, severity: 'warning' });
   }
 
   /** A value that is a FEEL expression (leading `=`) must parse. */
@@ -102,7 +114,7 @@ class Collector {
  * empty list means the diagram may be deployed.
  */
 export function validateDefinitions(definitions: El, resourceName: string, options: ValidateOptions): DeployProblem[] {
-  const c = new Collector(resourceName, options.checkFeel);
+  const c = new Collector(resourceName, options.checkFeel, options.warnings);
   const roots: El[] = definitions?.rootElements ?? [];
   const processes = roots.filter((r) => is(r, 'bpmn:Process'));
   const executable = processes.filter((p) => p.isExecutable === true);
@@ -134,7 +146,17 @@ function validateRootElement(root: El, c: Collector) {
   }
 }
 
+/**
+ * zeebe:executionListeners (start/end jobs around an element) are not run by the embedded engine
+ * yet; ignoring them would skip work the diagram asks for, so they are refused, named.
+ */
+function refuseExecutionListeners(el: El, c: Collector) {
+  const listeners: El[] = ext(el, 'zeebe:ExecutionListeners')?.listeners ?? [];
+  if (listeners.length) c.add(el.id, `execution listeners (${listeners.map((l) => `${l.eventType ?? '?'}: ${l.type ?? '?'}`).join(', ')}) are not run by the embedded engine yet; move the work into a service task before or after the element`);
+}
+
 function validateProcess(process: El, c: Collector, codePrefixes: Set<string>) {
+  refuseExecutionListeners(process, c);
   const starts = (process.flowElements ?? []).filter((e: El) => is(e, 'bpmn:StartEvent'));
   if (!starts.length) {
     c.add(process.id, 'the process has no start event; add a none, message, timer or signal start event so it can be started');
@@ -184,6 +206,7 @@ function validateScope(scope: El, c: Collector, codePrefixes: Set<string>, kind:
 
   for (const el of elements) {
     validateCodeExtensions(el, c, codePrefixes);
+    refuseExecutionListeners(el, c);
     if (is(el, 'bpmn:SequenceFlow')) {
       validateSequenceFlow(el, c);
       continue;
@@ -226,6 +249,25 @@ function validateSequenceFlow(flow: El, c: Collector) {
 
 const JOB_TASKS = ['bpmn:ServiceTask', 'bpmn:SendTask'];
 
+/** Task listener events the embedded engine runs (Zeebe 8.8 also has `creating`). */
+const TASK_LISTENER_EVENTS = ['assigning', 'updating', 'completing', 'canceling'];
+
+/** zeebe:taskListeners: only on a Camunda user task, each with a known event and a job type (as Zeebe's validators ask). */
+function validateTaskListeners(el: El, c: Collector) {
+  const listeners: El[] = ext(el, 'zeebe:TaskListeners')?.listeners ?? [];
+  if (!listeners.length) return;
+  if (el.$type !== 'bpmn:UserTask' || !ext(el, 'zeebe:UserTask')) {
+    c.add(el.id, 'task listeners (zeebe:taskListeners) are only supported on a Camunda user task (a user task with zeebe:userTask)');
+    return;
+  }
+  for (const l of listeners) {
+    if (l.eventType === 'creating') c.add(el.id, "a 'creating' task listener is not supported by the embedded engine (assigning, updating, completing and canceling are)");
+    else if (!TASK_LISTENER_EVENTS.includes(l.eventType)) c.add(el.id, `a task listener needs an eventType of ${TASK_LISTENER_EVENTS.join(', ')} (got '${l.eventType ?? ''}')`);
+    if (blank(l.type)) c.add(el.id, `the ${l.eventType ?? ''} task listener needs a job type (type)`);
+    else if (isExpression(l.type)) c.add(el.id, `the ${l.eventType} task listener's type '${l.type}' is an expression; the embedded engine takes a static job type`);
+  }
+}
+
 function validateActivity(el: El, c: Collector) {
   const taskDefinition = ext(el, 'zeebe:TaskDefinition');
   const needsJobType = (what: string) => {
@@ -237,6 +279,7 @@ function validateActivity(el: El, c: Collector) {
     c.feel(el.id, 'the job retries (zeebe:taskDefinition retries)', taskDefinition.retries);
   };
 
+  validateTaskListeners(el, c);
   if (JOB_TASKS.some((t) => el.$type === t)) {
     needsJobType(`a ${short(el.$type)}`);
     checkTaskDefinition();
@@ -271,6 +314,12 @@ function validateActivity(el: El, c: Collector) {
     const called = ext(el, 'zeebe:CalledElement');
     if (!called || blank(called.processId)) c.add(el.id, 'a call activity needs the id of the process to call (zeebe:calledElement processId)');
     else c.feel(el.id, 'the called process id (zeebe:calledElement processId)', called.processId);
+    // bindingType (Zeebe 8.6+): latest (default), deployment or versionTag, which then needs the tag
+    const binding = called?.$attrs?.bindingType ?? called?.bindingType;
+    if (binding !== undefined && !['latest', 'deployment', 'versionTag'].includes(binding)) {
+      c.add(el.id, `the call activity's bindingType '${binding}' is not one of latest, deployment, versionTag`);
+    }
+    if (binding === 'versionTag' && blank(called?.$attrs?.versionTag ?? called?.versionTag)) c.add(el.id, "a call activity with bindingType 'versionTag' needs the versionTag to call");
   }
   // User tasks ignore zeebe:taskDefinition (Zeebe creates io.camunda.zeebe:userTask jobs).
 
@@ -509,10 +558,14 @@ function validateGateway(el: El, c: Collector, out: (el: El) => El[], inc: (el: 
 /** Camunda 7 / Activiti / Flowable attributes and extension elements that would run code. */
 function validateCodeExtensions(el: El, c: Collector, codePrefixes: Set<string>) {
   const prefixOf = (name: string) => (name.includes(':') ? name.slice(0, name.indexOf(':')) : '');
+  // A task with a job type runs as a job and nothing else: Zeebe never reads camunda:* attributes,
+  // and published diagrams migrated from Camunda 7 keep them, so there they are inert (warned, ignored)
+  const jobWorker = !!ext(el, 'zeebe:TaskDefinition');
   for (const key of Object.keys(el.$attrs ?? {})) {
     const prefix = prefixOf(key);
     if (codePrefixes.has(prefix) && (CODE_ATTRIBUTES.test(key.slice(prefix.length + 1)) || JUEL.test(String(el.$attrs[key])))) {
-      c.add(el.id, `${key} would run code on the server (a ${prefix} extension); Herald runs the Zeebe dialect: use a zeebe:taskDefinition job worker or a FEEL expression`);
+      if (jobWorker) c.warn(el.id, `${key} is a Camunda 7 attribute that Zeebe ignores; the task runs as a job of its zeebe:taskDefinition type, and ${key} is ignored (remove it to silence this warning)`);
+      else c.add(el.id, `${key} would run code on the server (a ${prefix} extension); Herald runs the Zeebe dialect: use a zeebe:taskDefinition job worker or a FEEL expression`);
     }
   }
   for (const v of el.extensionElements?.values ?? []) {

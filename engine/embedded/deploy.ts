@@ -3,7 +3,7 @@
  * size and depth, checked by a linear scan before any parser sees it), a parse with the Zeebe
  * moddle, deploy validation where every problem names its element, then compilation.
  */
-import type { Variables } from '../types.js';
+import type { DeployProblem, Variables } from '../types.js';
 import { parseFeel } from './feel/index.js';
 import { DmnError, evaluateDecision, parseDmn } from './dmn/index.js';
 import { compile, parseModdle, type ProcessModel } from './model.js';
@@ -22,14 +22,15 @@ export interface DecisionService {
   evaluate(decisionId: string, variables: Variables, now: () => number): unknown;
 }
 
-export async function prepareBpmn(content: string | Buffer, resourceName: string): Promise<{ xml: string; processes: ProcessModel[] }> {
+export async function prepareBpmn(content: string | Buffer, resourceName: string): Promise<{ xml: string; processes: ProcessModel[]; warnings: DeployProblem[] }> {
   const xml = guardXml(content, resourceName);
   const moddle = await parseModdle(xml).catch((err: Error) => refuseResource(resourceName, err.message));
-  const problems = validateDefinitions(moddle.rootElement, resourceName, { checkFeel: parseFeel });
+  const warnings: DeployProblem[] = [];
+  const problems = validateDefinitions(moddle.rootElement, resourceName, { checkFeel: parseFeel, warnings });
   if (problems.length) refuseResource(resourceName, problems.map((p) => p.message).join('; '), problems);
   const { processes } = compile(moddle);
   if (!processes.length) refuseResource(resourceName, 'no executable process (isExecutable="true") in the file');
-  return { xml, processes };
+  return { xml, processes, warnings };
 }
 
 export function prepareDmn(content: string | Buffer, resourceName: string): DecisionRequirements {

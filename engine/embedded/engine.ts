@@ -20,6 +20,7 @@ import {
   type ActivateJobsRequest,
   type BroadcastSignalRequest,
   type CreateInstanceRequest,
+  type DeployProblem,
   type Deployment,
   type DeployedDecision,
   type DeployedForm,
@@ -41,8 +42,11 @@ import {
   type PublishMessageResponse,
   type Resource,
   type ThrowErrorRequest,
+  type TaskListenerEventType,
   type UserTask,
+  type UserTaskCorrections,
   type UserTaskHooks,
+  type UserTaskListenerResult,
   type Variables,
 } from '../types.js';
 import { Clock } from './clock.js';
@@ -50,6 +54,7 @@ import { compile, parseModdle, type ProcessModel } from './model.js';
 import { canCatchError, InstanceRuntime, type JournalEntry, type Snapshot, type WaitRecord } from './runtime.js';
 import { addDuration, cycleStep, firstCycleDue, nextCycleDue, parseCycle, parseDate } from './timer-values.js';
 import { prepareBpmn, prepareDmn, type DecisionRequirements, type DecisionService } from './deploy.js';
+import { listenerElementInstanceKey, TaskListeners, type ListenerRecord, type TaskRow, type TransitionPayload } from './task-listeners.js';
 
 export interface EmbeddedEngineOptions {
   db: Db;
@@ -187,6 +192,8 @@ export class EmbeddedEngine implements Engine {
   private readonly versions = new Map<number, number>();
   /** Instance keys taken from the sequence in blocks, one query per block. */
   private keyPool: string[] = [];
+  /** zeebe:taskListeners: jobs before a user task's transitions (see task-listeners.ts). */
+  private readonly taskListeners: TaskListeners;
 
   constructor(options: EmbeddedEngineOptions) {
     this.db = options.db;
@@ -195,6 +202,26 @@ export class EmbeddedEngine implements Engine {
     this.cacheSize = options.cacheSize ?? 500;
     this.pollInterval = options.pollInterval ?? 200;
     this.decisions = new DecisionCache(this.db);
+    this.taskListeners = new TaskListeners({
+      db: this.db,
+      now: () => this.time.now(),
+      listenersOf: async (task) => {
+        const inst = await this.db('engine_instances').where({ key: Number(task.instance_key) }).first('definition_key');
+        if (!inst) return [];
+        return (await this.model(Number(inst.definition_key))).elements.get(task.element_id)?.userTask?.listeners ?? [];
+      },
+      variablesAt: async (task) => {
+        const instanceKey = String(task.instance_key);
+        const loaded = await this.load(instanceKey).catch(() => undefined);
+        const scope = task.element_instance_key.slice(instanceKey.length + 1);
+        if (loaded) return structuredClone(loaded.rt.visibleVariables(scope in loaded.rt.data.scopes ? scope : 'root'));
+        return this.getVariables(instanceKey).catch(() => ({}));
+      },
+      pokeWorkers: () => {
+        for (const w of this.workers) w.poke();
+      },
+      perform: (eventType, task, payload) => this.performTaskTransition(eventType, task, payload),
+    });
     this.clock = {
       now: () => this.time.now(),
       advance: async (ms: number) => {
@@ -250,11 +277,13 @@ export class EmbeddedEngine implements Engine {
   async deploy(resources: Resource[]): Promise<Deployment> {
     if (!resources.length) throw new EngineError('INVALID_ARGUMENT', 'a deployment needs at least one resource');
     const prepared: PreparedResource[] = [];
+    const warnings: DeployProblem[] = [];
     for (const resource of resources) {
       const name = resource.name;
       if (/\.bpmn$/i.test(name) || /\.xml$/i.test(name)) {
         // the guard sees the raw bytes first: nothing large or hostile is decoded or parsed
         const bpmn = await prepareBpmn(resource.content, name);
+        warnings.push(...bpmn.warnings);
         prepared.push({ kind: 'bpmn' as const, name, content: bpmn.xml, bpmn });
         continue;
       }
@@ -272,7 +301,7 @@ export class EmbeddedEngine implements Engine {
       } else throw new EngineError('DEPLOY_REFUSED', `${name}: unknown resource kind (expected .bpmn, .dmn or .form)`, { resource: name });
     }
 
-    const deployment: Deployment = { deploymentKey: '', processes: [], decisions: [], forms: [] };
+    const deployment: Deployment = { deploymentKey: '', processes: [], decisions: [], forms: [], ...(warnings.length && { warnings }) };
     this.latest.clear();
     const newTimerStarts: { definitionKey: number; model: ProcessModel }[] = [];
     await this.db.transaction(async (tx) => {
@@ -292,7 +321,7 @@ export class EmbeddedEngine implements Engine {
       for (const p of prepared) {
         if (p.kind === 'bpmn') {
           for (const model of p.bpmn.processes) {
-            const r = await put('process', model.bpmnProcessId, p.name, p.content, { name: model.name });
+            const r = await put('process', model.bpmnProcessId, p.name, p.content, { name: model.name, ...(model.versionTag && { versionTag: model.versionTag }) });
             deployment.processes.push({ bpmnProcessId: model.bpmnProcessId, version: r.version, processDefinitionKey: String(r.key), resourceName: p.name, duplicate: r.duplicate });
             if (!r.duplicate) {
               this.models.set(r.key, onlyProcess(model));
@@ -570,7 +599,7 @@ export class EmbeddedEngine implements Engine {
    */
   private async flush(loaded: Loaded, ctx: CommandContext, followups: Followup[]): Promise<void> {
     const { rt } = loaded;
-    const { events, signals, propagatedError } = rt.drain();
+    const { events, signals, endedScopes, propagatedError } = rt.drain();
     const current = new Map(Object.entries(rt.data.waits));
     const added: WaitRecord[] = [];
     const removed: WaitRecord[] = [];
@@ -617,6 +646,10 @@ export class EmbeddedEngine implements Engine {
     }
     loaded.persisted = current;
     this.afterCommit(change, signals, followups);
+    if (endedScopes.length) {
+      const processInstanceKey = String(loaded.row.key);
+      for (const h of this.eventHooks) for (const s of endedScopes) h.scopeEnded?.({ processInstanceKey, ...s });
+    }
   }
 
   private commitQueue: { change: Change; resolve: () => void; reject: (err: unknown) => void }[] = [];
@@ -1050,6 +1083,8 @@ export class EmbeddedEngine implements Engine {
     for (const t of c.createdTasks) for (const h of this.userTaskHooks) followups.push(async () => void (await h.created?.(t)));
     for (const { task, completed } of c.endedTasks) {
       for (const h of this.userTaskHooks) followups.push(async () => void (completed ? await h.completed?.(task, {}) : await h.canceled?.(task)));
+      // a terminated Camunda user task runs its canceling listeners (task-listeners.ts)
+      if (!completed && task.kind === 'camunda') followups.push(() => this.taskCanceled(task.userTaskKey));
     }
     for (const inc of c.newIncidents) for (const h of this.eventHooks) h.incidentCreated?.(inc);
     for (const d of c.dispatch) {
@@ -1158,20 +1193,43 @@ export class EmbeddedEngine implements Engine {
     if (wait.descriptor.kind !== 'call') return;
     const existing = await this.db('engine_instances').where({ parent_instance_key: parent.row.key, parent_element_instance_key: wait.elementInstanceKey }).first('key');
     if (existing) return;
-    const processId = wait.descriptor.processId;
+    const { processId, bindingType, versionTag } = wait.descriptor;
     let def: { key: number };
     try {
-      def = await this.definition(processId);
-    } catch {
+      def = await this.calledDefinition(Number(parent.row.definition_key), processId, bindingType, versionTag);
+    } catch (err) {
       await this.withInstance(String(parent.row.key), (loaded) => {
         const activity = loaded.rt.data.waits[wait.waitId];
         if (!activity) return;
         loaded.rt.trigger(wait.waitId, 'error', undefined);
       }).catch(() => undefined);
-      await this.raiseIncident(parent, wait, 'CALLED_ELEMENT_ERROR', `Expected process with BPMN process id '${processId}' to be deployed, but not found.`);
+      await this.raiseIncident(parent, wait, 'CALLED_ELEMENT_ERROR', (err as Error).message);
       return;
     }
     await this.startInstance(def.key, structuredClone(wait.descriptor.variables), undefined, { instanceKey: Number(parent.row.key), elementInstanceKey: wait.elementInstanceKey });
+  }
+
+  /**
+   * The version a call activity calls, by its bindingType (Zeebe 8.6+): `latest` (the default),
+   * `deployment` (the version deployed together with the calling process) or `versionTag` (the
+   * latest version whose zeebe:versionTag is the one named). Throws the incident's message.
+   */
+  private async calledDefinition(callerDefinitionKey: number, processId: string, bindingType?: string, versionTag?: string): Promise<{ key: number }> {
+    if (bindingType === 'deployment') {
+      const caller = await this.db('engine_resources').where({ key: callerDefinitionKey }).first('deployment_key');
+      const row = caller && (await this.db('engine_resources').where({ kind: 'process', resource_id: processId, deployment_key: caller.deployment_key }).first('key'));
+      if (!row) throw new Error(`Expected to call process with BPMN process id '${processId}' from the same deployment as the calling process, but no such process found in the deployment.`);
+      return { key: Number(row.key) };
+    }
+    if (bindingType === 'versionTag') {
+      const rows = await this.db('engine_resources').where({ kind: 'process', resource_id: processId }).orderBy('version', 'desc').select('key', 'meta');
+      const hit = rows.find((r) => (typeof r.meta === 'string' ? JSON.parse(r.meta) : r.meta)?.versionTag === versionTag);
+      if (!hit) throw new Error(`Expected to call process with BPMN process id '${processId}' and version tag '${versionTag ?? ''}', but no such process found.`);
+      return { key: Number(hit.key) };
+    }
+    return this.definition(processId).catch(() => {
+      throw new Error(`Expected process with BPMN process id '${processId}' to be deployed, but not found.`);
+    });
   }
 
   private async raiseIncident(loaded: Loaded, wait: WaitRecord, errorType: Incident['errorType'], message: string) {
@@ -1463,7 +1521,8 @@ export class EmbeddedEngine implements Engine {
     for (const row of rows) {
       const inst = await this.db('engine_instances').where({ key: row.instance_key }).first('definition_key', 'bpmn_process_id', 'version');
       let variables = (typeof row.variables === 'string' ? JSON.parse(row.variables) : row.variables) as Variables;
-      const cached = this.cache.get(String(row.instance_key));
+      const listener = row.listener ? (JSON.parse(row.listener) as ListenerRecord) : undefined;
+      const cached = listener ? undefined : this.cache.get(String(row.instance_key));
       if (cached) {
         const scope = row.element_instance_key.slice(String(row.instance_key).length + 1);
         variables = structuredClone(cached.rt.visibleVariables(scope in cached.rt.data.scopes ? scope : 'root'));
@@ -1477,12 +1536,13 @@ export class EmbeddedEngine implements Engine {
         bpmnProcessId: inst?.bpmn_process_id,
         processDefinitionVersion: inst?.version,
         elementId: row.element_id,
-        elementInstanceKey: row.element_instance_key,
+        elementInstanceKey: listenerElementInstanceKey(row.element_instance_key),
         customHeaders: typeof row.custom_headers === 'string' ? JSON.parse(row.custom_headers) : row.custom_headers,
         worker: request.worker,
         retries: row.retries,
         deadline: Number(row.deadline),
         variables,
+        ...(listener && { kind: 'TASK_LISTENER' as const, listenerEventType: listener.eventType }),
       });
     }
     return jobs;
@@ -1506,8 +1566,9 @@ export class EmbeddedEngine implements Engine {
     return this.jobRow(jobKey);
   }
 
-  async completeJob(jobKey: Key, variables: Variables = {}): Promise<void> {
+  async completeJob(jobKey: Key, variables: Variables = {}, result?: UserTaskListenerResult): Promise<void> {
     const row = await this.jobTarget(jobKey);
+    if ('listener' in row && row.listener) return this.taskListeners.complete(row as unknown as { key: number; listener: string; state: string }, result);
     await this.track(
       this.withInstance(String(row.instance_key), (loaded, ctx) => {
         const wait = Object.values(loaded.rt.data.waits).find((w) => w.elementInstanceKey === row.element_instance_key && w.descriptor.kind === 'job');
@@ -1540,13 +1601,15 @@ export class EmbeddedEngine implements Engine {
         });
       if (retries === 0) {
         const errorMessage = request.errorMessage || 'No more retries left.';
+        // Zeebe names a listener job's incident apart from the element's (ErrorType.TASK_LISTENER_NO_RETRIES)
+        const errorType = row.listener ? 'TASK_LISTENER_NO_RETRIES' : 'JOB_NO_RETRIES';
         const [inc] = await tx('engine_incidents')
           .insert({
             instance_key: row.instance_key,
             element_instance_key: row.element_instance_key,
             element_id: row.element_id,
             job_key: row.key,
-            error_type: 'JOB_NO_RETRIES',
+            error_type: errorType,
             error_message: errorMessage,
             state: 'ACTIVE',
             created_at: new Date(now),
@@ -1563,7 +1626,7 @@ export class EmbeddedEngine implements Engine {
           elementId: row.element_id,
           elementInstanceKey: String(row.element_instance_key),
           jobKey: String(row.key),
-          errorType: 'JOB_NO_RETRIES',
+          errorType,
           errorMessage,
           state: 'ACTIVE',
           createdAt: new Date(now).toISOString(),
@@ -1576,6 +1639,10 @@ export class EmbeddedEngine implements Engine {
 
   async throwError(jobKey: Key, request: ThrowErrorRequest): Promise<void> {
     const row = await this.jobTarget(jobKey);
+    if ('listener' in row && row.listener) {
+      // Zeebe rejects it too: a task listener denies (job result), it does not throw
+      throw new EngineError('INVALID_STATE', `Expected to throw an error for job with key '${jobKey}', but it is a task listener job: complete it with result.denied instead`, { field: 'jobKey' });
+    }
     if (!request.errorCode) throw new EngineError('INVALID_ARGUMENT', 'a BPMN error needs an error code', { field: 'errorCode' });
     await this.track(
       this.withInstance(String(row.instance_key), (loaded, ctx) => {
@@ -1610,14 +1677,48 @@ export class EmbeddedEngine implements Engine {
     const row = await this.db('engine_user_tasks').where({ key: Number(userTaskKey) }).first();
     if (!row || row.state !== 'CREATED') throw new EngineError('NOT_FOUND', `Expected to find user task with key '${userTaskKey}', but none was found`);
     if (row.kind === 'job') return this.completeJob(String(row.job_key), variables);
-    await this.track(
-      this.withInstance(String(row.instance_key), (loaded, ctx) => {
-        const wait = Object.values(loaded.rt.data.waits).find((w) => w.elementInstanceKey === row.element_instance_key && w.descriptor.kind === 'user-task');
-        if (!wait) throw new EngineError('NOT_FOUND', `user task ${userTaskKey} is no longer waiting`);
-        ctx.completedUserTasks.add(String(row.key));
-        loaded.rt.trigger(wait.waitId, 'signal', { variables: structuredClone(variables) });
-      }),
-    );
+    await this.taskListeners.run(row, 'completing', { variables });
+  }
+
+  async assignUserTask(userTaskKey: Key, assignee: string | null): Promise<void> {
+    if (assignee !== null && (typeof assignee !== 'string' || !assignee.trim())) throw new EngineError('INVALID_ARGUMENT', 'the assignee must be a non-empty string, or null to unassign', { field: 'assignee' });
+    const row = await this.openTask(userTaskKey);
+    await this.taskListeners.run(row, 'assigning', { assignee });
+  }
+
+  async updateUserTask(userTaskKey: Key, changes: UserTaskCorrections): Promise<void> {
+    const row = await this.openTask(userTaskKey);
+    await this.taskListeners.run(row, 'updating', { changes });
+  }
+
+  private async openTask(userTaskKey: Key): Promise<TaskRow> {
+    const row = await this.db('engine_user_tasks').where({ key: Number(userTaskKey) }).first();
+    if (!row || row.state !== 'CREATED') throw new EngineError('NOT_FOUND', `Expected to find user task with key '${userTaskKey}', but none was found`);
+    return row;
+  }
+
+  private async taskCanceled(userTaskKey: Key): Promise<void> {
+    const row = await this.db('engine_user_tasks').where({ key: Number(userTaskKey) }).first();
+    if (!row) return;
+    // a transition still waiting for its listeners ends with the task (Zeebe cancels their jobs)
+    await this.db('engine_jobs').where('element_instance_key', 'like', `${row.element_instance_key}|tl:%`).whereIn('state', ['ACTIVATABLE', 'ACTIVATED', 'FAILED']).update({ state: 'CANCELED' });
+    await this.taskListeners.canceled(row);
+  }
+
+  /** A user task's transition, once its listeners (if any) accepted it. */
+  private async performTaskTransition(eventType: TaskListenerEventType, row: TaskRow, payload: TransitionPayload): Promise<void> {
+    if (eventType === 'completing') {
+      await this.track(
+        this.withInstance(String(row.instance_key), (loaded, ctx) => {
+          const wait = Object.values(loaded.rt.data.waits).find((w) => w.elementInstanceKey === row.element_instance_key && w.descriptor.kind === 'user-task');
+          if (!wait) throw new EngineError('NOT_FOUND', `user task ${row.key} is no longer waiting`);
+          ctx.completedUserTasks.add(String(row.key));
+          loaded.rt.trigger(wait.waitId, 'signal', { variables: structuredClone(payload.variables ?? {}) });
+        }),
+      );
+      return;
+    }
+    // assigning and updating: the task row already holds the change and its corrections (task-listeners.ts)
   }
 
   // ------------------------------------------------------------------ incidents
@@ -1919,7 +2020,7 @@ class EmbeddedWorker implements JobWorker {
         outcome = { outcome: 'fail' as const, errorMessage: (err as Error).message ?? String(err), retries: job.retries - 1 };
       }
       try {
-        if (outcome.outcome === 'complete') await this.engine.completeJob(job.key, outcome.variables);
+        if (outcome.outcome === 'complete') await this.engine.completeJob(job.key, outcome.variables, outcome.result);
         else if (outcome.outcome === 'error') await this.engine.throwError(job.key, outcome);
         else await this.engine.failJob(job.key, { retries: outcome.retries ?? job.retries - 1, errorMessage: outcome.errorMessage, retryBackOff: outcome.retryBackOff });
       } catch (err) {

@@ -9,6 +9,7 @@ import * as Elements from 'bpmn-elements';
 import serializer, { TypeResolver } from 'moddle-context-serializer';
 import { EngineError } from '../types.js';
 import { heraldElements } from './elements.js';
+import type { TaskListenerDefinition } from './task-listeners.js';
 
 const require = createRequire(import.meta.url);
 const zeebeSchema = require('zeebe-bpmn-moddle/resources/zeebe.json');
@@ -29,6 +30,8 @@ export interface UserTaskInfo {
   formKey?: string;
   formId?: string;
   priority?: string;
+  /** zeebe:taskListeners, in their order (Camunda user tasks only). */
+  listeners?: TaskListenerDefinition[];
 }
 
 export interface LoopInfo {
@@ -59,7 +62,14 @@ export interface ElementInfo {
   /** The event definition kind for events: message, timer, signal, error, escalation, ... */
   eventKind?: string;
   loop?: LoopInfo;
-  calledElement?: { processId: string; propagateAllChildVariables: boolean; propagateAllParentVariables: boolean };
+  calledElement?: {
+    processId: string;
+    propagateAllChildVariables: boolean;
+    propagateAllParentVariables: boolean;
+    /** Zeebe 8.6+: which version is called; `latest` when absent. */
+    bindingType?: 'latest' | 'deployment' | 'versionTag';
+    versionTag?: string;
+  };
   calledDecision?: { decisionId: string; resultVariable: string };
   script?: { expression: string; resultVariable: string };
   userTask?: UserTaskInfo;
@@ -88,6 +98,8 @@ export interface FlowInfo {
 export interface ProcessModel {
   bpmnProcessId: string;
   name?: string;
+  /** zeebe:versionTag of the process, which a call activity with bindingType versionTag names. */
+  versionTag?: string;
   elements: Map<string, ElementInfo>;
   flows: Map<string, FlowInfo>;
   /** Start events directly in the process (not in event sub-processes). */
@@ -221,7 +233,8 @@ function compileProcess(proc: ModdleEl, serialized: SerializedContext): ProcessM
   }
 
   const startEvents = [...elements.values()].filter((e) => e.type === 'bpmn:StartEvent' && e.parentId === proc.id);
-  return { bpmnProcessId: proc.id!, name: proc.name, elements, flows, startEvents, forms, sourceContext: serialized };
+  const versionTag = ((proc.extensionElements as { values?: ModdleEl[] } | undefined)?.values ?? []).find((v) => v.$type === 'zeebe:VersionTag')?.value as string | undefined;
+  return { bpmnProcessId: proc.id!, name: proc.name, ...(versionTag && { versionTag }), elements, flows, startEvents, forms, sourceContext: serialized };
 }
 
 function describe(el: ModdleEl, parentId: string): ElementInfo {
@@ -294,6 +307,12 @@ function describe(el: ModdleEl, parentId: string): ElementInfo {
       propagateAllChildVariables: called.propagateAllChildVariables !== false,
       propagateAllParentVariables: called.propagateAllParentVariables !== false,
     };
+    // zeebe-bpmn-moddle 2.0 does not declare bindingType and versionTag yet: they arrive as plain attributes
+    const attrs = (called.$attrs ?? {}) as Record<string, string>;
+    const bindingType = attrs.bindingType ?? (called.bindingType as string | undefined);
+    if (bindingType === 'deployment' || bindingType === 'versionTag' || bindingType === 'latest') info.calledElement.bindingType = bindingType;
+    const versionTag = attrs.versionTag ?? (called.versionTag as string | undefined);
+    if (versionTag) info.calledElement.versionTag = versionTag;
   }
   const decision = ext(el, 'zeebe:CalledDecision');
   if (decision) info.calledDecision = { decisionId: String(decision.decisionId ?? ''), resultVariable: String(decision.resultVariable ?? '') };
@@ -315,6 +334,12 @@ function describe(el: ModdleEl, parentId: string): ElementInfo {
       formId: stripEq(form?.formId),
       priority: stripEq(priority?.priority),
     };
+    const listeners = ((ext(el, 'zeebe:TaskListeners')?.listeners as ModdleEl[] | undefined) ?? []).map((l) => ({
+      eventType: String(l.eventType ?? '') as TaskListenerDefinition['eventType'],
+      type: String(l.type ?? ''),
+      retries: String(l.retries ?? '3'),
+    }));
+    if (listeners.length) info.userTask.listeners = listeners;
     // Zeebe ignores a task definition on a user task: the job type is fixed.
     delete info.taskDefinition;
   }

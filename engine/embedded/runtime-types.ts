@@ -24,7 +24,7 @@ export type WaitDescriptor =
   | { kind: 'message'; name: string; correlationKey: string }
   | { kind: 'timer'; dueAt: number; repeat?: number }
   | { kind: 'signal'; name: string }
-  | { kind: 'call'; processId: string; variables: Variables }
+  | { kind: 'call'; processId: string; variables: Variables; bindingType?: 'latest' | 'deployment' | 'versionTag'; versionTag?: string }
   | { kind: 'incident'; failure: Failure };
 
 export type Activated =

@@ -41,6 +41,13 @@ export interface WaitRecord {
   eventSubScope?: string;
 }
 
+/** The last variables of a scope that ended (an element instance with local variables). */
+export interface EndedScope {
+  elementInstanceKey: string;
+  elementId: string;
+  variables: Variables;
+}
+
 export interface ElementEvent {
   elementInstanceKey: string;
   elementId: string;
@@ -126,6 +133,22 @@ function typeName(value: unknown): string {
   return 'OBJECT';
 }
 
+/**
+ * Zeebe's message for an expression whose result has the wrong type (ExpressionProcessor.typeCheck),
+ * with FEEL's warnings appended as Zeebe appends them (createFailureMessage); the warnings known
+ * here are the variables that were not found.
+ */
+export function typeMismatch(expression: string, expected: string, value: unknown, missing: string[] = []): string {
+  const message = `Expected result of the expression '${expression.replace(/^=/, '')}' to be '${expected}', but was '${typeName(value)}'.`;
+  if (!missing.length) return message;
+  return `${message} The evaluation reported the following warnings:\n${missing.map((name) => `[NO_VARIABLE_FOUND] No variable found with name '${name}'`).join('\n')}`;
+}
+
+/** FEEL-scala's failure text is what Zeebe reports ("failed to evaluate expression 'x': ..."); add the prefix only where it is missing. */
+function feelFailure(expression: string, message: string): string {
+  return /^(failed to (evaluate|parse) expression|Assertion failure)/.test(message) ? message : `failed to evaluate expression '${expression}': ${message}`;
+}
+
 function csv(value: unknown): string[] {
   if (value === undefined || value === null || value === '') return [];
   if (Array.isArray(value)) return value.map(String);
@@ -142,6 +165,7 @@ export class InstanceRuntime implements ElementHost {
   private events: ElementEvent[] = [];
   /** Signals thrown since the last `drain()`. */
   private signals: { name: string; variables: Variables }[] = [];
+  private endedScopes: EndedScope[] = [];
   /** In memory only: the activity behind each wait, to deliver triggers to. */
   private waitActivities = new Map<string, any>();
   private engine!: any;
@@ -321,10 +345,11 @@ export class InstanceRuntime implements ElementHost {
    * instance handed an uncaught error to its parent (the engine then throws it on the parent's
    * call activity wait: `trigger(waitId, 'error', propagatedError)`).
    */
-  drain(): { events: ElementEvent[]; signals: { name: string; variables: Variables }[]; propagatedError?: { errorCode: string; errorMessage?: string; variables?: Variables } } {
-    const out = { events: this.events, signals: this.signals, ...(this.propagated && { propagatedError: this.propagated }) };
+  drain(): { events: ElementEvent[]; signals: { name: string; variables: Variables }[]; endedScopes: EndedScope[]; propagatedError?: { errorCode: string; errorMessage?: string; variables?: Variables } } {
+    const out = { events: this.events, signals: this.signals, endedScopes: this.endedScopes, ...(this.propagated && { propagatedError: this.propagated }) };
     this.events = [];
     this.signals = [];
+    this.endedScopes = [];
     this.propagated = undefined;
     return out;
   }
@@ -762,7 +787,7 @@ export class InstanceRuntime implements ElementHost {
         delete this.data.active[executionId];
         this.record(executionId, info.id, 'COMPLETED', flowScopeKey);
         this.dropWaits(executionId);
-        this.dropScope(executionId);
+        this.dropScope(executionId, info.id);
         return;
       }
       case 'activity.leave':
@@ -772,9 +797,10 @@ export class InstanceRuntime implements ElementHost {
         if (active) {
           delete this.data.active[executionId];
           this.record(executionId, info.id, 'TERMINATED', active.flowScopeKey);
+          this.dropCompensable(executionId);
         }
         this.dropWaits(executionId);
-        this.dropScope(executionId);
+        this.dropScope(executionId, info.id);
         this.terminateChildren(executionId);
         return;
       }
@@ -799,7 +825,8 @@ export class InstanceRuntime implements ElementHost {
       delete this.data.active[childId];
       this.record(childId, child.elementId, 'TERMINATED', child.flowScopeKey);
       this.dropWaits(childId);
-      this.dropScope(childId);
+      this.dropCompensable(childId);
+      this.dropScope(childId, child.elementId);
       this.terminateChildren(childId);
     }
   }
@@ -810,7 +837,8 @@ export class InstanceRuntime implements ElementHost {
       delete this.data.active[childId];
       this.record(childId, child.elementId, 'TERMINATED', child.flowScopeKey);
       this.dropWaits(childId);
-      this.dropScope(childId);
+      this.dropCompensable(childId);
+      this.dropScope(childId, child.elementId);
       this.terminateChildren(childId);
     }
   }
@@ -824,7 +852,26 @@ export class InstanceRuntime implements ElementHost {
     }
   }
 
-  private dropScope(executionId: string) {
+  /**
+   * Zeebe deletes the compensation subscriptions inside a terminated sub-process with it
+   * (CompensationEventTest.shouldDeleteSubscriptionInTerminatedSubprocessScope): a later throw
+   * outside must not undo work of a scope that was cut short.
+   */
+  private dropCompensable(terminatedExecutionId: string) {
+    if (!this.data.compensable?.length) return;
+    const key = this.elementInstanceKey(terminatedExecutionId);
+    this.data.compensable = this.data.compensable.filter((entry) => entry.flowScopeKey !== key && !entry.scopeKeys.includes(key));
+  }
+
+  /**
+   * A scope ends: its variables go (Zeebe keeps them only in its record stream). Those it held are
+   * handed out once through drain() (`endedScopes`), so process tests can still assert on them.
+   */
+  private dropScope(executionId: string, elementId: string) {
+    const vars = this.data.scopes[executionId]?.vars;
+    if (vars && executionId !== ROOT && Object.keys(vars).length) {
+      this.endedScopes.push({ elementInstanceKey: this.elementInstanceKey(executionId), elementId, variables: vars });
+    }
     delete this.data.scopes[executionId];
     delete this.data.outputsApplied[executionId];
     delete this.data.eventVariables[executionId];
@@ -881,7 +928,7 @@ export class InstanceRuntime implements ElementHost {
     if (raw === undefined) return { ok: true, value: undefined };
     if (!raw.startsWith('=')) return { ok: true, value: raw };
     const r = this.feel(raw, scopeId);
-    if (!r.ok) return { ok: false, message: `failed to evaluate expression '${raw.slice(1)}': ${r.message}` };
+    if (!r.ok) return { ok: false, message: feelFailure(raw.slice(1), r.message) };
     const missing = (r as { missing?: string[] }).missing;
     if ((r.value === null || r.value === undefined) && missing?.length) {
       return { ok: false, message: `failed to evaluate expression '${raw.slice(1)}': no variable found for name '${missing[0]}'` };
@@ -1054,7 +1101,8 @@ export class InstanceRuntime implements ElementHost {
       const id = this.value(info.calledElement.processId, scopeId);
       if (!id.ok) return { failure: { errorType: 'EXTRACT_VALUE_ERROR', message: id.message } };
       const variables = info.calledElement.propagateAllParentVariables ? this.visibleVariables(scopeId) : { ...this.data.scopes[scopeId].vars };
-      return { wait: { kind: 'call', processId: String(id.value), variables } };
+      const { bindingType, versionTag } = info.calledElement;
+      return { wait: { kind: 'call', processId: String(id.value), variables, ...(bindingType && bindingType !== 'latest' && { bindingType, versionTag }) } };
     }
     if (info.type === 'bpmn:ReceiveTask') return this.messageWait(info, scopeId);
     if (info.type === 'bpmn:UserTask') {
@@ -1191,10 +1239,13 @@ export class InstanceRuntime implements ElementHost {
         if (!inclusive) break;
         continue;
       }
+      // Zeebe evaluates a condition as any expression (ExpressionProcessor.evaluateBooleanExpression):
+      // a failure or a non-boolean result (null included) is an EXTRACT_VALUE_ERROR; only "no
+      // flow to take" is a CONDITION_ERROR (below)
       const r = this.feel(flow.condition, scopeId);
-      if (!r.ok) return { failure: { errorType: 'CONDITION_ERROR', message: `failed to evaluate expression '${flow.condition}': ${r.message}` } };
+      if (!r.ok) return { failure: { errorType: 'EXTRACT_VALUE_ERROR', message: feelFailure(flow.condition, r.message) } };
       if (typeof r.value !== 'boolean') {
-        return { failure: { errorType: 'CONDITION_ERROR', message: `Expected result of the expression '${flow.condition}' to be 'BOOLEAN', but was '${typeName(r.value)}'.` } };
+        return { failure: { errorType: 'EXTRACT_VALUE_ERROR', message: typeMismatch(flow.condition, 'BOOLEAN', r.value, (r as { missing?: string[] }).missing) } };
       }
       if (r.value) {
         taken.add(flow.id);

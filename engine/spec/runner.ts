@@ -131,7 +131,18 @@ export async function runTestCase(file: string, testCase: TestCase, ce: CaseEngi
   if (ce.clockUnavailable && usesClock(testCase)) return { ...base, status: 'skipped', skipReason: `uses increase-time: ${ce.clockUnavailable}`, durationMs: 0 };
   const run = new CaseRun(ce, index, options);
   let failure: CaseFailure | undefined;
-  for (const ins of testCase.instructions) {
+  try {
+    failure = await run.all(testCase.instructions);
+  } finally {
+    run.close();
+  }
+  const traces = await run.traces().catch(() => []);
+  return { ...base, status: failure ? 'failed' : 'passed', failure, durationMs: Date.now() - started, traces, userTasks: run.history };
+}
+
+async function runInstructions(run: CaseRun, instructions: Instruction[]): Promise<CaseFailure | undefined> {
+  let failure: CaseFailure | undefined;
+  for (const ins of instructions) {
     try {
       await run.execute(ins);
     } catch (err) {
@@ -147,8 +158,7 @@ export async function runTestCase(file: string, testCase: TestCase, ce: CaseEngi
       break;
     }
   }
-  const traces = await run.traces().catch(() => []);
-  return { ...base, status: failure ? 'failed' : 'passed', failure, durationMs: Date.now() - started, traces, userTasks: run.history };
+  return failure;
 }
 
 class CaseRun {
@@ -161,6 +171,13 @@ class CaseRun {
   private readonly handlers = new Map<string, JobHandler>();
   private readonly startedAt = Date.now();
   readonly history: UserTaskCompletion[] = [];
+  /**
+   * The last variables of element instances whose scope has ended, as the engine reports them:
+   * zeebe-spec reads variable records, which outlive their scope, so an element-scoped assertion
+   * finds a variable set in a sub-process or task that has since completed or been terminated.
+   */
+  private readonly endedScopes = new Map<Key, Variables>();
+  private readonly off: () => void;
 
   constructor(
     private readonly ce: CaseEngine,
@@ -168,6 +185,15 @@ class CaseRun {
     private readonly options: RunCaseOptions,
   ) {
     this.engine = ce.engine;
+    this.off = this.engine.on({ scopeEnded: (scope) => void this.endedScopes.set(scope.elementInstanceKey, scope.variables) });
+  }
+
+  all(instructions: Instruction[]): Promise<CaseFailure | undefined> {
+    return runInstructions(this, instructions);
+  }
+
+  close(): void {
+    this.off();
   }
 
   async execute(ins: Instruction): Promise<void> {
@@ -458,8 +484,9 @@ class CaseRun {
     const { ids, label } = this.selectIds(a, inst.bpmnProcessId);
     const scopes: Variables[] = [];
     for (const el of inst.elements.filter((e) => ids.includes(e.elementId))) {
-      // a scope that ended may be gone: it then holds no variable
-      scopes.push(await this.engine.getVariables(el.elementInstanceKey).catch(() => ({})));
+      // a scope that ended is gone from the engine; its last variables were reported when it ended
+      const live = await this.engine.getVariables(el.elementInstanceKey).catch(() => undefined);
+      scopes.push(live ?? this.endedScopes.get(el.elementInstanceKey) ?? {});
     }
     return { label: ` in the scope of the element ${label}`, scopes };
   }

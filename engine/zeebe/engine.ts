@@ -35,7 +35,9 @@ import {
   type Resource,
   type ThrowErrorRequest,
   type UserTask,
+  type UserTaskCorrections,
   type UserTaskHooks,
+  type UserTaskListenerResult,
   type Variables,
 } from '../types.js';
 import { heraldSettings, sdkConfigFrom, type HeraldZeebeSettings, type SdkConfig } from './config.js';
@@ -213,7 +215,11 @@ export class ZeebeEngine implements Engine {
   }
 
   createWorker(options: JobWorkerOptions): JobWorker {
-    const inner = createSdkWorker(this.clients().grpc, options, { timeout: this.settings.jobTimeoutMs, logger: this.log });
+    const inner = createSdkWorker(this.clients().grpc, options, {
+      timeout: this.settings.jobTimeoutMs,
+      logger: this.log,
+      completeWithResult: (jobKey, variables, result) => this.completeJobWithResult(jobKey, variables, result),
+    });
     const worker: JobWorker = {
       type: inner.type,
       close: async () => {
@@ -240,8 +246,27 @@ export class ZeebeEngine implements Engine {
     return (jobs as unknown as Parameters<typeof toJob>[0][]).map(toJob);
   }
 
-  async completeJob(jobKey: Key, variables: Variables = {}): Promise<void> {
+  async completeJob(jobKey: Key, variables: Variables = {}, result?: UserTaskListenerResult): Promise<void> {
+    if (result) return this.completeJobWithResult(jobKey, variables, result);
     await this.grpc(`complete job ${jobKey}`, (g) => g.completeJob({ jobKey, variables: doc(variables) }));
+  }
+
+  /**
+   * A task listener's job completion with its result (Zeebe 8.8 JobResultUserTask). @camunda8/sdk
+   * 8.8 sends no result on either transport (its gRPC proto has no field for it and its REST
+   * client drops it), so this posts the REST call itself: POST /v2/jobs/{key}/completion.
+   */
+  private async completeJobWithResult(jobKey: Key, variables: Variables, result: UserTaskListenerResult): Promise<void> {
+    const body = {
+      variables,
+      result: {
+        type: 'userTask',
+        denied: result.denied ?? false,
+        ...(result.deniedReason !== undefined && { deniedReason: result.deniedReason }),
+        ...(result.corrections && { corrections: result.corrections }),
+      },
+    };
+    await this.clients().rest.request('POST', `/jobs/${encodeURIComponent(jobKey)}/completion`, body);
   }
 
   async failJob(jobKey: Key, request: FailJobRequest): Promise<void> {
@@ -275,6 +300,18 @@ export class ZeebeEngine implements Engine {
    */
   completeUserTask(userTaskKey: Key, variables?: Variables): Promise<void> {
     return this.userTasks.complete(userTaskKey, variables ?? {});
+  }
+
+  /** POST /v2/user-tasks/{key}/assignment, or DELETE …/assignee to unassign; a denying `assigning` listener answers 409. */
+  async assignUserTask(userTaskKey: Key, assignee: string | null): Promise<void> {
+    const path = `/user-tasks/${encodeURIComponent(userTaskKey)}`;
+    if (assignee === null) await this.clients().rest.request('DELETE', `${path}/assignee`);
+    else await this.clients().rest.request('POST', `${path}/assignment`, { assignee, allowOverride: true, action: 'assign' });
+  }
+
+  /** PATCH /v2/user-tasks/{key} with the changeset; a denying `updating` listener answers 409. */
+  async updateUserTask(userTaskKey: Key, changes: UserTaskCorrections): Promise<void> {
+    await this.clients().rest.request('PATCH', `/user-tasks/${encodeURIComponent(userTaskKey)}`, { changeset: changes, action: 'update' });
   }
 
   async listIncidents(filter: { processInstanceKey?: Key; state?: 'ACTIVE' | 'RESOLVED' } = {}): Promise<Incident[]> {

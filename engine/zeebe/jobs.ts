@@ -11,7 +11,10 @@
  */
 import type { Zeebe } from '@camunda8/sdk';
 import type { Logger } from '../../config/log.js';
-import type { Job, JobOutcome, JobWorker, JobWorkerOptions, Variables } from '../types.js';
+import type { Job, JobOutcome, JobWorker, JobWorkerOptions, Key, UserTaskListenerResult, Variables } from '../types.js';
+
+/** Completes a job with a result over REST (the SDK's gRPC and REST job completion carry no result in 8.8). */
+export type CompleteWithResult = (jobKey: Key, variables: Variables, result: UserTaskListenerResult) => Promise<void>;
 
 type SdkJob = {
   key: string;
@@ -73,7 +76,7 @@ function plain(value: unknown): Record<string, unknown> {
  * failure is sent for it. Any other error is logged; the job times out and is activated again
  * (at-least-once). In every case the worker loop goes on.
  */
-export function createSdkWorker(grpc: Zeebe.ZeebeGrpcClient, options: JobWorkerOptions, defaults: { timeout: number; logger: Logger }): JobWorker {
+export function createSdkWorker(grpc: Zeebe.ZeebeGrpcClient, options: JobWorkerOptions, defaults: { timeout: number; logger: Logger; completeWithResult?: CompleteWithResult }): JobWorker {
   const log = defaults.logger.child({ jobType: options.type });
   const sdkWorker = grpc.createWorker({
     taskType: options.type,
@@ -95,6 +98,11 @@ export function createSdkWorker(grpc: Zeebe.ZeebeGrpcClient, options: JobWorkerO
       try {
         switch (outcome.outcome) {
           case 'complete':
+            if (outcome.result && defaults.completeWithResult) {
+              // a task listener's verdict (deny or correct) travels as the job result, over REST
+              await defaults.completeWithResult(job.key, outcome.variables ?? {}, outcome.result);
+              return sdkJob.forward();
+            }
             return await sdkJob.complete((outcome.variables ?? {}) as Record<string, never>);
           case 'error':
             return await sdkJob.error({ errorCode: outcome.errorCode, errorMessage: outcome.errorMessage ?? '', variables: (outcome.variables ?? {}) as Record<string, never> });

@@ -1,7 +1,8 @@
 /**
  * A thin client for the Orchestration Cluster REST API (/v2), for what the gRPC gateway does
  * not offer: searches over secondary storage (process and element instances, variables,
- * incidents, user tasks), incident resolution, user-task completion and the clock.
+ * incidents, user tasks), incident resolution, user-task completion, assignment and update, job
+ * completion with a result (task listeners; @camunda8/sdk 8.8 sends none) and the clock.
  *
  * Authentication comes from the SDK's own header provider (OAuth, Basic, Bearer, Cookie or
  * none, as CAMUNDA_AUTH_STRATEGY and friends configure it), so REST and gRPC authenticate alike.
@@ -29,7 +30,7 @@ export class RestClient {
     return `${this.baseUrl.replace(/\/+$/, '').replace(/\/v2$/, '')}/v2${path}`;
   }
 
-  async request<T>(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown): Promise<T | undefined> {
+  async request<T>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<T | undefined> {
     const headers: Record<string, string> = { accept: 'application/json', ...(await this.auth.getHeaders('ZEEBE')) };
     if (body !== undefined) headers['content-type'] = 'application/json';
     let res: Response;

@@ -9,6 +9,7 @@ import { parseExpression } from 'feelin';
 import { describe, expect, it } from 'vitest';
 import { parseBpmn } from '../../engine/bpmn/parse.js';
 import { UNSUPPORTED, validateDefinitions, type FeelCheck } from '../../engine/bpmn/validate.js';
+import type { DeployProblem } from '../../engine/types.js';
 
 /** A stand-in for the engine's FEEL syntax check: feelin's parser, refusing any error node. */
 const checkFeel: FeelCheck = (expression) => {
@@ -211,11 +212,23 @@ describe('code that would run on the server is refused', () => {
     await expectProblem(fixture('javascript-script-task'), 'readSecrets', /inline 'javascript' script, which would run code on the server/);
   });
 
-  it('refuses Camunda 7 listeners, delegate classes and JavaScript conditions (fixture camunda7-extensions)', async () => {
+  it('refuses Camunda 7 listeners, a delegate on a task without a job type and JavaScript conditions (fixture camunda7-extensions)', async () => {
     const xml = fixture('camunda7-extensions');
     await expectProblem(xml, 'start', /camunda:executionListener extension would run code on the server/);
-    await expectProblem(xml, 'charge', /camunda:class would run code on the server/);
+    await expectProblem(xml, 'notify', /camunda:delegateExpression would run code on the server/);
     await expectProblem(xml, 'toOther', /written in 'javascript', which would run code on the server/);
+  });
+
+  it('warns about and ignores an inert camunda:class beside a zeebe:taskDefinition, as Zeebe ignores Camunda 7 attributes (fixture camunda7-extensions)', async () => {
+    const warnings: DeployProblem[] = [];
+    const { definitions } = await parseBpmn(fixture('camunda7-extensions'), 'camunda7-extensions.bpmn');
+    const problems = validateDefinitions(definitions, 'camunda7-extensions.bpmn', { checkFeel, warnings });
+    expect(problems.filter((p) => p.elementId === 'charge')).toEqual([]);
+    expect(warnings).toEqual([
+      { resource: 'camunda7-extensions.bpmn', elementId: 'charge', severity: 'warning', message: expect.stringMatching(/^charge: camunda:class is a Camunda 7 attribute that Zeebe ignores; the task runs as a job of its zeebe:taskDefinition type/) },
+    ]);
+    // camunda:asyncBefore names no code: neither refused nor warned about
+    expect(JSON.stringify(warnings)).not.toMatch(/asyncBefore/);
   });
 
   it('refuses a JUEL condition and an activiti expression', async () => {
@@ -227,6 +240,27 @@ describe('code that would run on the server is refused', () => {
 
   it('leaves harmless Camunda modeler attributes alone', async () => {
     await expectClean(diagram('').replace('id="defs"', 'id="defs" xmlns:camunda="http://camunda.org/schema/1.0/bpmn" camunda:diagramRelationId="abc"'));
+  });
+});
+
+describe('task listeners (zeebe:taskListeners)', () => {
+  const userTask = (inner: string, camunda = true) => `<bpmn:userTask id="approve">${ext(`${camunda ? '<zeebe:userTask />' : ''}<zeebe:taskListeners>${inner}</zeebe:taskListeners>`)}</bpmn:userTask>`;
+  it('accepts assigning, updating, completing and canceling listeners with a job type on a Camunda user task', async () => {
+    await expectClean(diagram(userTask(['assigning', 'updating', 'completing', 'canceling'].map((e) => `<zeebe:taskListener eventType="${e}" type="sod-${e}" />`).join(''))));
+  });
+  it('refuses a listener without a type, an unknown event, a creating listener and listeners on a job-worker user task', async () => {
+    await expectProblem(diagram(userTask('<zeebe:taskListener eventType="completing" />')), 'approve', /the completing task listener needs a job type/);
+    await expectProblem(diagram(userTask('<zeebe:taskListener eventType="finishing" type="x" />')), 'approve', /eventType of assigning, updating, completing, canceling \(got 'finishing'\)/);
+    await expectProblem(diagram(userTask('<zeebe:taskListener eventType="creating" type="x" />')), 'approve', /'creating' task listener is not supported/);
+    await expectProblem(diagram(userTask('<zeebe:taskListener eventType="completing" type="x" />', false)), 'approve', /only supported on a Camunda user task/);
+  });
+});
+
+describe('execution listeners (zeebe:executionListeners)', () => {
+  it('refuses them on an element and on the process, naming the element, instead of silently skipping their jobs', async () => {
+    const listeners = ext('<zeebe:executionListeners><zeebe:executionListener eventType="start" type="audit-start" /></zeebe:executionListeners>');
+    await expectProblem(diagram(`<bpmn:serviceTask id="work">${ext('<zeebe:taskDefinition type="w" />').replace('</bpmn:extensionElements>', '<zeebe:executionListeners><zeebe:executionListener eventType="end" type="audit-end" /></zeebe:executionListeners></bpmn:extensionElements>')}</bpmn:serviceTask>`), 'work', /execution listeners \(end: audit-end\) are not run by the embedded engine yet/);
+    await expectProblem(diagram('').replace('<bpmn:process id="p" isExecutable="true">', `<bpmn:process id="p" isExecutable="true">${listeners}`), 'p', /execution listeners \(start: audit-start\)/);
   });
 });
 

@@ -794,13 +794,13 @@ for (const backend of await backends()) {
         await run.expectIncidents([{ errorType: 'DECISION_EVALUATION_ERROR' }]);
       });
 
-      it('bank-loan-origination: the misspelled DMN output (isLoanEligble) makes the condition null → incident', async (ctx) => {
+      it('bank-loan-origination: the misspelled DMN output (isLoanEligble) makes the condition null → EXTRACT_VALUE_ERROR, as Zeebe raises it (ExpressionProcessor.typeCheck)', async (ctx) => {
         const d = driver();
         await deployWithDmn(d, ctx, 'bank-loan-calculate-loan-results.dmn', 'bank-loan-origination.bpmn');
         const run = await d.start('Process_1f255lo', { pi: { annual_salary: 55200 }, loan: { amount: 25000, tenure: 36 } });
         await run.completeJob('getCreditScore', { creditScore: 760 });
         await run.completeJob('validate_data', { ticketId: 123 });
-        await run.expectIncidents([{ errorType: 'CONDITION_ERROR', errorMessage: /to be 'BOOLEAN', but was 'NULL'/ }]);
+        await run.expectIncidents([{ errorType: 'EXTRACT_VALUE_ERROR', errorMessage: /^Expected result of the expression 'loan_results\.isLoanEligible and not\(loan_results\.sendToUnderwriter\)' to be 'BOOLEAN', but was 'NULL'\./ }]);
       });
 
       // ------------------------------------------------------------------ #37 car-rental-booking

@@ -129,6 +129,43 @@ for (const backend of await backends()) {
       await run.expectState('COMPLETED');
     });
 
+    describe('compensation subscriptions of a terminated sub-process (compensation-terminated-subprocess.bpmn)', () => {
+      it('given book completed inside trip, when the timer terminates trip, then the compensation throw finds nothing to compensate (Zeebe: shouldDeleteSubscriptionInTerminatedSubprocessScope)', async () => {
+        await d.deploy('fixtures/compensation-terminated-subprocess.bpmn');
+        const run = await d.start('compensation-terminated-subprocess');
+        await run.completeJob('cts-book');
+        await run.job('cts-pay');
+        await d.advance(HOUR);
+        await run.expectState('COMPLETED');
+        await run.expectTerminated(['trip', 'pay']);
+        expect(await jobsOf('cts-cancel-booking', run.key)).toEqual([]);
+        expect((await run.details()).elements.filter((e) => e.elementId === 'cancelBooking')).toEqual([]);
+      });
+
+      it('given trip completed, when the throw after it runs, then book is compensated', async () => {
+        await d.deploy('fixtures/compensation-terminated-subprocess.bpmn');
+        const run = await d.start('compensation-terminated-subprocess');
+        await run.completeJob('cts-book');
+        await run.completeJob('cts-pay');
+        await run.completeJob('cts-cancel-booking');
+        await run.expectState('COMPLETED');
+        expect((await run.details()).elements.filter((e) => e.elementId === 'cancelBooking').map((e) => e.state)).toEqual(['COMPLETED']);
+      });
+    });
+
+    it('given binding-parent deployed with binding-child v1 and v2 deployed later (binding-parent.bpmn, binding-child-v1/v2.bpmn), then bindingType deployment and versionTag v1.0 call v1 and the default (latest) calls v2, as Zeebe 8.6+ binds', async () => {
+      await d.deploy('fixtures/binding-parent.bpmn', 'fixtures/binding-child-v1.bpmn');
+      await d.deploy('fixtures/binding-child-v2.bpmn');
+      const run = await d.start('binding-parent');
+      for (const [element, type] of [['byDeployment', 'binding-child-v1'], ['byTag', 'binding-child-v1'], ['byLatest', 'binding-child-v2']]) {
+        await run.expectActive([element]);
+        const job = await d.until(async () => (await d.engine.activateJobs({ type, worker: 'conformance', maxJobsToActivate: 1, timeout: 60_000 }))[0], `a ${type} job called by ${element}`);
+        await d.engine.completeJob(job.key);
+        await d.settle();
+      }
+      await run.expectState('COMPLETED');
+    });
+
     describe('terminate end events (terminate-end-events.bpmn)', () => {
       it('given a terminate end inside a sub-process, then the sub-process\'s other children are terminated and it completes; the rest of the instance goes on', async () => {
         await d.deploy('fixtures/terminate-end-events.bpmn');
