@@ -12,7 +12,7 @@
 import type { Logger } from '../config/log.js';
 import type { Engine, Variables } from '../engine/types.js';
 import type { Db } from '../storage/db.js';
-import { requestService } from '../storage/requests.js';
+import { requestService } from '../services/requests.js';
 import { addDays } from '../domain/templates/facts.js';
 import { workTasklist } from './demo-actor.js';
 import { customerMaster } from './services/customer-master.js';

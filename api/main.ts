@@ -14,10 +14,11 @@ import { createObservability } from './observability/metrics.js';
 import { brandFromSender } from '../workers/message-data.js';
 import { seedDemo } from './demo.js';
 import { seedDemoUsers } from '../storage/repositories/identity.js';
+import { createAuditRepository } from '../storage/repositories/audit.js';
 import { demoPassword } from '../domain/identity/index.js';
 import { startPlatformWorkers } from '../workers/start.js';
 import { startInboundEmail } from '../workers/inbound-email/index.js';
-import { requestService } from '../storage/requests.js';
+import { requestService } from '../services/requests.js';
 
 async function main() {
   let config;
@@ -51,6 +52,15 @@ async function main() {
     if (resources.length) {
       const deployment = await engine.deploy(resources);
       logger.info({ processes: deployment.processes.map((p) => `${p.bpmnProcessId} v${p.version}`) }, 'processes deployed');
+      // bootstrapping processes/ is the system's own deployment, on the record; every later one is a reviewed draft
+      await createAuditRepository(db).append({
+        actor: 'system',
+        action: 'process.bootstrap',
+        subjectType: 'deployment',
+        subjectId: deployment.deploymentKey,
+        outcome: 'done',
+        detail: { resources: resources.map((r) => r.name), processes: deployment.processes.map((p) => ({ bpmnProcessId: p.bpmnProcessId, version: p.version, duplicate: p.duplicate })), decisions: deployment.decisions.map((d) => ({ decisionId: d.decisionId, version: d.version, duplicate: d.duplicate })) },
+      });
     }
   }
   const running = config.role !== 'api' ? startPlatformWorkers(config, { engine, db, logger }) : undefined;

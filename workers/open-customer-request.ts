@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { requestService } from '../storage/requests.js';
+import { requestService } from '../services/requests.js';
 import { complete, defineWorker } from './runtime.js';
 import type { WorkerDeps } from './deps.js';
 

@@ -19,7 +19,7 @@ import { signWebhook } from '../../domain/channels/index.js';
 import type { JobWorker } from '../../engine/types.js';
 import { migrationSource } from '../../migrations/index.js';
 import { seedDemoData } from '../../storage/demo-data.js';
-import { requestService } from '../../storage/requests.js';
+import { requestService } from '../../services/requests.js';
 import { seedTemplateLibrary } from '../../storage/templates.js';
 import archiveCommunication from '../../workers/archive-communication.js';
 import deliverCommunication from '../../workers/deliver-communication.js';

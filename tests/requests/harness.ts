@@ -11,7 +11,7 @@ import type { JobWorker, UserTask, Variables } from '../../engine/types.js';
 import { silentLogger } from '../../config/log.js';
 import { seedDemoData } from '../../storage/demo-data.js';
 import { seedTemplateLibrary } from '../../storage/templates.js';
-import { requestService } from '../../storage/requests.js';
+import { requestService } from '../../services/requests.js';
 import { createTasklist } from '../../api/services/tasklist.js';
 import { createTaskRepository } from '../../storage/repositories/tasks.js';
 import type { Principal } from '../../api/plugins/app/auth.js';

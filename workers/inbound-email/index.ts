@@ -14,7 +14,7 @@ import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import type { Knex } from 'knex';
 import type { Logger } from '../../config/log.js';
-import type { RequestService } from '../../storage/requests.js';
+import type { RequestService } from '../../services/requests.js';
 
 export interface InboundEmailOptions {
   db: Knex;
