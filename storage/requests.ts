@@ -6,7 +6,6 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
-import type { Engine, UserTask, Variables } from '../engine/types.js';
 import { addAmounts, requestReference, subtractAmounts, type AdjustmentKind, type ApprovalStep } from '../domain/requests/policy.js';
 import { requestMetrics, type RequestMetrics } from '../domain/requests/metrics.js';
 import { createAuditRepository } from './repositories/audit.js';
