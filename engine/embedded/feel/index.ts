@@ -532,6 +532,8 @@ interface Compiled {
   fused: Fused[];
   /** Backtick names replaced by identifiers (see source.ts). */
   backticks: Map<string, string>;
+  /** The built-ins the text names (see usedBuiltins). */
+  builtins?: Record<string, unknown>;
   /** An expression reads '?' (outside the tests of an `in`): it needs an input value. */
   usesInput?: boolean;
   arith?: FeelFn;
@@ -659,8 +661,23 @@ export function parseFeelUnaryTests(tests: string): { ok: true } | { ok: false; 
   return c.error ? { ok: false, message: c.error } : { ok: true };
 }
 
+const ALL_BUILTINS: Record<string, FeelFn | FeelFunction> = { ...STATIC_BUILTINS, ...SCALA_BUILTINS, ...REWRITE_HELPERS };
+
+/**
+ * The built-ins an expression names. feelin parses the text again at every evaluation and reads
+ * every name of its context while it does; a context of only the built-ins the text mentions
+ * halves the time of a small expression.
+ */
+function usedBuiltins(compiled: Compiled): Record<string, unknown> {
+  if (!compiled.builtins) {
+    const text = compiled.rewritten.replace(/\s+/g, ' ');
+    compiled.builtins = Object.fromEntries(Object.entries(ALL_BUILTINS).filter(([name]) => text.includes(name)));
+  }
+  return compiled.builtins;
+}
+
 function evalContext(compiled: Compiled, context: Variables, options?: FeelOptions): Record<string, unknown> {
-  const ctx: Record<string, unknown> = Object.assign({}, STATIC_BUILTINS, SCALA_BUILTINS, REWRITE_HELPERS, options?.now ? clockBuiltins(options.now) : SYSTEM_CLOCK, context);
+  const ctx: Record<string, unknown> = Object.assign({}, usedBuiltins(compiled), options?.now ? clockBuiltins(options.now) : SYSTEM_CLOCK, context);
   if (compiled.arith) {
     ctx[ARITH_FN] = compiled.arith;
     ctx[CMP_FN] = compiled.cmp;
