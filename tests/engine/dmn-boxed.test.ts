@@ -215,3 +215,13 @@ describe('temporal arithmetic FEEL gives no meaning (TCK 0100, which DMN-Scala p
     expect(evaluateDecision(drg, 'dateMinusZoned', {}).output).toBe('PT14H49M50S');
   });
 });
+
+describe('FEEL builtins called without arguments (TCK 0059, 0060, 1147, which DMN-Scala passes)', () => {
+  it('given all(), any() and context merge() without a list, when evaluated in a decision, then null; with an empty list, their values', () => {
+    const drg = parseDmn(`<definitions xmlns="https://www.omg.org/spec/DMN/20230324/MODEL/" id="b" name="b" namespace="http://herald.test/dmn/builtins">
+      <decision id="noArgs" name="noArgs"><literalExpression><text>[all(), any(), context merge()]</text></literalExpression></decision>
+      <decision id="empty" name="empty"><literalExpression><text>[all([]), any([])]</text></literalExpression></decision></definitions>`);
+    expect(evaluateDecision(drg, 'noArgs', {}).output).toEqual([null, null, null]);
+    expect(evaluateDecision(drg, 'empty', {}).output).toEqual([true, false]);
+  });
+});

@@ -293,6 +293,8 @@ function dateAndTime(...args: unknown[]): unknown {
 // ------------------------------------------------------------------------------ lists, misc
 
 function listArg(args: unknown[]): unknown[] | null {
+  // no argument at all is no list: all(), any() and context merge() are null (DMN TCK 0059, 0060, 1147)
+  if (!args.length || (args.length === 1 && args[0] === undefined)) return null;
   if (args.length === 1 && Array.isArray(args[0])) return args[0] as unknown[];
   return args;
 }
