@@ -1,6 +1,6 @@
 /**
  * Builds herald.json, the Camunda element templates for Herald's job types: one template per
- * worker in workers/index.ts, with the job type, the variables the worker reads (its TypeBox
+ * worker in workers/index.ts (but the user task listener's, which no service task runs), with the job type, the variables the worker reads (its TypeBox
  * schema) and the variables it sets (read from the `complete({...})` calls in its source), and
  * the BPMN errors it throws. `npx tsx modeler/element-templates/generate.ts` rewrites the file;
  * tests/modeler/element-templates.test.ts fails when the file and the workers disagree.
@@ -32,8 +32,11 @@ function typeName(s: TSchema): string {
   return String(s.type ?? 'any');
 }
 
-/** The worker's doc comment, the keys of its `complete({...})` results and its BPMN error codes. */
-export function readSource(file: string): { description: string; outputs: string[]; errors: string[] } {
+/**
+ * The worker's doc comment, the keys of its `complete({...})` results, its BPMN error codes, and
+ * whether it serves a user task listener (it checks `TASK_LISTENER`) rather than a service task.
+ */
+export function readSource(file: string): { description: string; outputs: string[]; errors: string[]; listener: boolean } {
   const text = fs.readFileSync(file, 'utf8');
   const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true);
   const outputs = new Set<string>();
@@ -67,11 +70,14 @@ export function readSource(file: string): { description: string; outputs: string
     .map((l) => l.replace(/^\s*\*\s?/, '').trim())
     .filter(Boolean)
     .join(' ');
-  return { description, outputs: [...outputs].sort(), errors: [...errors].sort() };
+  return { description, outputs: [...outputs].sort(), errors: [...errors].sort(), listener: text.includes("'TASK_LISTENER'") };
 }
 
+/** The job types a service task may run: every worker but those that serve user task listeners. */
+export const serviceTaskWorkers = () => workers.filter((w) => !readSource(path.join(root, 'workers', `${w.type}.ts`)).listener);
+
 export function buildTemplates(): object[] {
-  return [...workers]
+  return serviceTaskWorkers()
     .sort((a, b) => a.type.localeCompare(b.type))
     .map((w) => {
       const schema = w.variables as TObject;
@@ -83,7 +89,8 @@ export function buildTemplates(): object[] {
         description: `${typeName(s)}, ${required.has(name) ? 'required' : 'optional'}. Leave empty when the process has a variable ${name}; else a FEEL expression for it.`,
         group: 'inputs',
         type: 'String',
-        feel: 'required',
+        // optional FEEL: an empty field stays unmapped (with required FEEL an empty field would be "=")
+        feel: 'optional',
         optional: true,
         value: '',
         binding: { type: 'zeebe:input', name },
