@@ -107,6 +107,7 @@ describe('FEEL-scala built-ins feelin lacks or answers otherwise', () => {
     ['sublist([1, 2, 3], 0)', null],
     ['{`a b`: 1, c: 2}.c', 2],
     ['{foo+bar: 1}.`foo+bar`', 1],
+    ['{a+b: 2, c: `a+b` + 3}.c', 5],
   ])('given %s, when evaluated, then it is %j', (expression, expected) => {
     expect(value(expression)).toEqual(expected);
   });

@@ -5,7 +5,9 @@
  *   lezer-feel reads `and`/`or` only as operators. They become `all(`/`any(`.
  * - backtick names (`` `a b` ``, `` {a+b: 1}.`a+b` ``): FEEL-scala's escape for names with spaces
  *   or operator characters. Each becomes a plain identifier (`__bt0`); the original names are
- *   returned so that variables can be given under both names and path steps can use them.
+ *   returned so that variables can be given under both names and path steps can use them. A
+ *   name that is also a key of a context literal in the text stays as written: lezer-feel knows
+ *   the keys in scope as names.
  * - `x instance of function`: lezer-feel knows only the full type (`function<T>->T`).
  * String literals are left as written, but for the form feed escape (backslash f), which feelin lacks.
  */
@@ -40,6 +42,13 @@ export function prepareSource(source: string): SourcePass {
         break;
       }
       const name = source.slice(i + 1, end);
+      const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      if (!out.trimEnd().endsWith('.') && new RegExp(`(?:^|[{,]\\s*)${escaped}\\s*:`).test(source)) {
+        // a sibling entry of a context literal: lezer-feel reads its key as a name in scope
+        out += name;
+        i = end + 1;
+        continue;
+      }
       let id = [...backticks].find(([, n]) => n === name)?.[0];
       if (!id) {
         id = `__bt${backticks.size}`;
