@@ -51,16 +51,29 @@ const loaded = load();
 describe(`docker-compose.yml (${loaded.via})`, () => {
   const { services } = loaded;
 
-  it('runs Camunda 8.8, its secondary storage, Postgres, Redis, an SMTP catcher, Herald API and workers', () => {
-    expect(Object.keys(services)).toEqual(expect.arrayContaining(['camunda', 'elasticsearch', 'postgres', 'redis', 'mailpit', 'herald-api', 'herald-workers']));
-    expect(services.camunda.image).toMatch(/^camunda\/camunda:\$\{CAMUNDA_VERSION:-8\.8\.\d+\}$|^camunda\/camunda:8\.8\.\d+$/);
-    expect(services['herald-api'].image).toMatch(/^node:20/);
-    expect(services['herald-api'].command).toEqual(['npm', 'run', 'api']);
-    expect(services['herald-workers'].command).toEqual(['npm', 'run', 'workers']);
+  it('runs Camunda 8.8 with Connectors, its secondary storage, Postgres, Redis, an SMTP catcher, Herald API and workers', () => {
+    expect(Object.keys(services)).toEqual(expect.arrayContaining(['camunda', 'connectors', 'elasticsearch', 'postgres', 'redis', 'mailpit', 'herald-api', 'herald-workers']));
+    // a patch release of 8.8, never the first one (8.8.0)
+    expect(services.camunda.image).toMatch(/^camunda\/camunda:(\$\{CAMUNDA_VERSION:-)?8\.8\.([1-9]\d*)\}?$/);
+    expect(services.connectors.image).toMatch(/^camunda\/connectors-bundle:(\$\{CAMUNDA_CONNECTORS_VERSION:-)?8\.8\.\d+\}?$/);
+    expect(env(services.connectors)).toMatchObject({ CAMUNDA_CLIENT_GRPCADDRESS: 'http://camunda:26500', CAMUNDA_CLIENT_RESTADDRESS: 'http://camunda:8080' });
+    // a maintained Node LTS (24 or later), and node itself as the container's process so SIGTERM reaches it
+    expect(services['herald-api'].image).toMatch(/^node:(2[4-9]|[3-9]\d)/);
+    expect(services['herald-api'].command).toEqual(['node', '--import', 'tsx', 'api/main.ts']);
+    expect(services['herald-workers'].command).toEqual(['node', '--import', 'tsx', 'api/main.ts']);
+    expect(env(services['herald-api']).HERALD_ROLE).toBe('api');
+    expect(env(services['herald-workers']).HERALD_ROLE).toBe('workers');
+  });
+
+  it('checks Camunda, Connectors and Herald over HTTP health endpoints', () => {
+    const test = (name: string) => [services[name].healthcheck?.test ?? []].flat().join(' ');
+    expect(test('camunda')).toContain('GET /actuator/health/status');
+    expect(test('connectors')).toContain('/actuator/health/readiness');
+    expect(test('herald-api')).toContain('/health/ready');
   });
 
   it('gives every long-running service a health check', () => {
-    for (const name of ['camunda', 'elasticsearch', 'postgres', 'redis', 'mailpit', 'herald-api', 'herald-workers']) {
+    for (const name of ['camunda', 'connectors', 'elasticsearch', 'postgres', 'redis', 'mailpit', 'herald-api', 'herald-workers']) {
       expect(services[name].healthcheck?.test, `${name} has no healthcheck`).toBeTruthy();
     }
   });
