@@ -31,7 +31,9 @@ const TOLERANCE_SECONDS = 300;
 
 /** Deletes remembered event ids whose signatures can no longer verify. */
 export async function pruneEventSignatures(db: Db, now = new Date()): Promise<number> {
-  return db('event_signatures').where('expires_at', '<', now).delete();
+  const deleted: unknown = await db('event_signatures').where('expires_at', '<', now).delete();
+  // pg answers a count; the PGlite driver its result object
+  return typeof deleted === 'number' ? deleted : Number((deleted as { affectedRows?: number; rowCount?: number } | undefined)?.affectedRows ?? (deleted as { rowCount?: number } | undefined)?.rowCount ?? 0);
 }
 
 const checkers = Object.fromEntries(Object.entries(EVENT_DATA).map(([type, schema]) => [type, TypeCompiler.Compile(schema)])) as unknown as Record<EventType, ReturnType<typeof TypeCompiler.Compile>>;
