@@ -14,7 +14,8 @@ describe.each(await dbKinds())('audit API on %s', (kind) => {
     await http().post(`/api/tasks/${task.key}/comments`).set(api.as('sam')).send({ body: 'one' });
     await http().post(`/api/tasks/${task.key}/comments`).set(api.as('sam')).send({ body: 'two' });
     await http().post(`/api/tasks/${task.key}/unclaim`).set(api.as('sam'));
-  });
+    // PGlite and the engine take a while to start on a loaded machine
+  }, 120_000);
   afterAll(async () => {
     await api?.close();
   });

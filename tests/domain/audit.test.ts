@@ -118,7 +118,7 @@ describe.each(await dbKinds())('audit log on %s', (kind) => {
   let t: TestDb;
   beforeAll(async () => {
     t = await openTestDb(kind);
-  });
+  }, 120_000);
   afterAll(async () => {
     await t?.close();
   });
@@ -177,7 +177,7 @@ describe.each(await dbKinds())('keyed audit chain on %s', (kind) => {
   let t: TestDb;
   beforeEach(async () => {
     t = await openTestDb(kind);
-  });
+  }, 120_000);
   afterEach(async () => {
     await t?.close();
   });
