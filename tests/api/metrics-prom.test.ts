@@ -68,7 +68,7 @@ describe('GET /metrics (PGlite)', () => {
     ]);
     app = await buildApp({ engine, db: t.db, logger, observability, redisUrl: undefined, followTasks: false });
     await app.ready();
-  });
+  }, 180_000);
   afterAll(async () => {
     await app?.close();
     await raw?.stop();
