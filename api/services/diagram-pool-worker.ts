@@ -3,12 +3,13 @@
  * dry run it is sent, and answers with the result or the error, serialized.
  */
 import { parentPort } from 'node:worker_threads';
-import { checkElementCount, DiagramTooLargeError, type DiagramTask, type SerializedError } from './diagram-pool.js';
+import { checkElementCount, DiagramTooLargeError, readDmnHere, type DiagramTask, type SerializedError } from './diagram-pool.js';
 import { lintBpmn } from './lint.js';
 
 function serialize(err: unknown): SerializedError {
   if (err instanceof DiagramTooLargeError) return { name: err.name, message: err.message, details: { resource: err.resource, elements: err.elements, limit: err.limit } };
-  const e = err as Error & { code?: string; status?: number; details?: Record<string, unknown> };
+  const e = err as Error & { code?: string; status?: number; details?: Record<string, unknown>; elementId?: string; decisionId?: string };
+  if (e?.name === 'DmnError') return { name: e.name, message: e.message, details: { elementId: e.elementId, decisionId: e.decisionId } };
   return { name: e?.name ?? 'Error', message: e?.message ?? String(err), code: typeof e?.code === 'string' ? e.code : undefined, details: e?.details ? JSON.parse(JSON.stringify(e.details)) : undefined };
 }
 
@@ -23,6 +24,7 @@ async function handle(task: DiagramTask): Promise<unknown> {
       : undefined;
     return JSON.parse(task.text, reviver);
   }
+  if (task.kind === 'dmn') return readDmnHere(task.xml, task.resourceName);
   if (task.kind === 'lint') {
     checkElementCount(task.content, task.resourceName, task.maxElements);
     return lintBpmn(task.content, task.resourceName);

@@ -15,6 +15,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { isMainThread, Worker } from 'node:worker_threads';
 import type { FastifyInstance } from 'fastify';
+import { DmnError } from '../../engine/embedded/dmn/index.js';
 import { EngineError } from '../../engine/types.js';
 import { HttpProblem } from '../plugins/problem.js';
 import type { DryRunReport } from './dry-run.js';
@@ -39,6 +40,7 @@ const IDLE_MS = 30_000;
 
 export type DiagramTask =
   | { kind: 'json'; text: string }
+  | { kind: 'dmn'; xml: string; resourceName: string }
   | { kind: 'lint'; content: string; resourceName: string; maxElements: number }
   | { kind: 'dry-run'; input: { bpmnProcessId: string; xml: string; resourceName?: string }; processesDir: string; maxElements: number };
 
@@ -127,6 +129,7 @@ interface Pending {
 
 function revive(e: SerializedError): Error {
   if (e.name === 'EngineError') return new EngineError((e.code ?? 'INVALID_ARGUMENT') as EngineError['code'], e.message, e.details);
+  if (e.name === 'DmnError') return new DmnError(e.message, e.details?.elementId as string | undefined, e.details?.decisionId as string | undefined);
   if (e.name === 'DiagramTooLargeError') {
     const d = e.details as { resource: string; elements: number; limit: number };
     return new HttpProblem(413, e.message, { rule: 'diagram-elements', field: 'body', elements: d.elements, limit: d.limit, errors: [{ resource: d.resource, elementId: null, rule: 'diagram-elements', message: e.message }] });
@@ -216,9 +219,9 @@ function createPool(size: number) {
         timer = setTimeout(() => {
           const seconds = job.budgetMs / 1000;
           const task = job.task;
-          const what = task.kind === 'lint' ? `checking ${task.resourceName}` : task.kind === 'json' ? 'reading the request body' : `the dry run of ${task.input.bpmnProcessId}`;
+          const what = task.kind === 'lint' || task.kind === 'dmn' ? `checking ${task.resourceName}` : task.kind === 'json' ? 'reading the request body' : `the dry run of ${task.input.bpmnProcessId}`;
           const setting = task.kind === 'dry-run' ? `${DRY_RUN_FACTOR} × HERALD_DIAGRAM_TIME_BUDGET_MS` : 'HERALD_DIAGRAM_TIME_BUDGET_MS';
-          const resource = task.kind === 'lint' ? task.resourceName : task.kind === 'json' ? 'body' : (task.input.resourceName ?? `${task.input.bpmnProcessId}.bpmn`);
+          const resource = task.kind === 'lint' || task.kind === 'dmn' ? task.resourceName : task.kind === 'json' ? 'body' : (task.input.resourceName ?? `${task.input.bpmnProcessId}.bpmn`);
           const message = `${what} took longer than ${seconds} s (${setting}); the diagram is too large or too complex to check. Split it into called processes`;
           finish(() => job.reject(new HttpProblem(422, message, { rule: 'diagram-time-budget', limitMs: job.budgetMs, errors: [{ resource, elementId: null, rule: 'diagram-time-budget', message }] })), false);
         }, job.budgetMs);
@@ -255,6 +258,22 @@ function thePool() {
 export function lintOnPool(content: string | Buffer, resourceName: string): Promise<LintResult> {
   const text = typeof content === 'string' ? content : content.toString('utf8');
   return thePool().submit<LintResult>({ kind: 'lint', content: text, resourceName, maxElements: limits.maxElements }, limits.timeBudgetMs);
+}
+
+/**
+ * Reads a DMN file on a pool thread as the engine will (guardXml, then parseDmn) and answers its
+ * definitions id and decision ids; a DmnError or the guard's EngineError comes back as thrown.
+ * Off the pool (the CLI, tests) it reads it here.
+ */
+export async function readDmn(xml: string, resourceName: string): Promise<{ id: string; decisionIds: string[] }> {
+  if (usePool()) return thePool().submit<{ id: string; decisionIds: string[] }>({ kind: 'dmn', xml, resourceName }, limits.timeBudgetMs);
+  return readDmnHere(xml, resourceName);
+}
+
+export async function readDmnHere(xml: string, resourceName: string): Promise<{ id: string; decisionIds: string[] }> {
+  const [{ guardXml }, { parseDmn }] = await Promise.all([import('../../engine/bpmn/guard.js'), import('../../engine/embedded/dmn/index.js')]);
+  const drg = parseDmn(guardXml(xml, resourceName), resourceName);
+  return { id: drg.id, decisionIds: drg.decisions.map((d) => d.id) };
 }
 
 /** Runs a dry run on a pool thread (see dry-run.ts). */

@@ -7,8 +7,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { guardXml } from '../../../engine/bpmn/guard.js';
-import { DmnError, parseDmn } from '../../../engine/embedded/dmn/index.js';
+import { DmnError } from '../../../engine/embedded/dmn/index.js';
 import { scanReferences } from '../../../engine/spec/model.js';
 import { EngineError, type Engine } from '../../../engine/types.js';
 import type { Db } from '../../../storage/db.js';
@@ -33,6 +32,7 @@ import {
   SMALL_BODY,
 } from '../../schemas/decisions.js';
 import { createDeployer, guardDraftDeployment, type Deployer } from '../../services/deployer.js';
+import { readDmn, registerLargeJsonParser } from '../../services/diagram-pool.js';
 
 const inspect = { roles: ['engineer' as const, 'admin' as const, 'analyst' as const, 'compliance' as const] };
 const author = { roles: ['analyst' as const, 'engineer' as const] };
@@ -59,12 +59,13 @@ function drgName(xml: string): string | undefined {
  * Reads the DMN the way the embedded engine will: unsafe or unreadable XML, FEEL that does not
  * parse and unknown required decisions are refused with 422, naming the element where it can.
  */
-function checkDmn(xml: string, resourceName: string, what: 'saved' | 'deployed') {
+async function checkDmn(xml: string, resourceName: string, what: 'saved' | 'deployed'): Promise<{ id: string; decisionIds: string[] }> {
   const refuse = (message: string, elementId: string | null): never => {
     throw new HttpProblem(422, `the decision table cannot be ${what}: ${message.replace(/^'[^']+':? ?/, '')}`, { rule: 'dmn', errors: [{ resource: resourceName, elementId, rule: 'dmn', message }] });
   };
   try {
-    return parseDmn(guardXml(xml, resourceName), resourceName);
+    // read on the diagram pool: a large DMN file never holds the event loop
+    return await readDmn(xml, resourceName);
   } catch (err) {
     if (err instanceof DmnError) return refuse(err.message, err.elementId ?? null);
     if (err instanceof EngineError) return refuse(err.message.replace(`${resourceName}: `, ''), null);
@@ -82,6 +83,7 @@ export async function decisionRoutes(app: FastifyInstance, opts: DecisionRoutesO
   const { engine, db } = opts;
   const drafts = createDraftRepository(db);
   const deployer = opts.deployer ?? createDeployer({ engine, db });
+  registerLargeJsonParser(app);
 
   // The embedded engine's DRGs are in Herald's database; with Zeebe, Herald lists the versions
   // it deployed itself from a draft (Zeebe's own list is in Operate).
@@ -159,11 +161,11 @@ export async function decisionRoutes(app: FastifyInstance, opts: DecisionRoutesO
     async (request, reply) => {
       const who = principal(request);
       const body = request.body as DecisionDraftBody;
-      const drg = checkDmn(body.xml, `${body.decisionRequirementsId}.dmn`, 'saved');
+      const drg = await checkDmn(body.xml, `${body.decisionRequirementsId}.dmn`, 'saved');
       if (drg.id !== body.decisionRequirementsId) {
         throw new HttpProblem(422, `the DMN file's definitions id is '${drg.id}', not '${body.decisionRequirementsId}'; save it under its own id`, { field: 'body.decisionRequirementsId', rule: 'dmn', errors: [] });
       }
-      const decisionIds = drg.decisions.map((d) => d.id);
+      const decisionIds = drg.decisionIds;
       const draft = await db.transaction(async (tx) => {
         const d = await createDraftRepository(tx).create({ kind: 'drg', bpmnProcessId: body.decisionRequirementsId, xml: body.xml, author: who.id, baseVersion: body.baseVersion });
         await createAuditRepository(tx).append({ actor: who.id, action: 'decision-draft.create', subjectType: 'decision-draft', subjectId: d.id, detail: { decisionRequirementsId: d.bpmnProcessId, baseVersion: d.baseVersion, decisionIds } });
@@ -215,7 +217,7 @@ export async function decisionRoutes(app: FastifyInstance, opts: DecisionRoutesO
       await guardDraftDeployment(db, who, draft, { action: 'decision-draft.deploy', subjectType: subject.type, label: 'decision draft', facts });
 
       const resourceName = `${draft.bpmnProcessId}.dmn`;
-      checkDmn(draft.xml, resourceName, 'deployed');
+      await checkDmn(draft.xml, resourceName, 'deployed');
       let outcome: { key: string; version: number; duplicate: boolean } | undefined;
       const result = await deployer
         .deploy({
