@@ -55,10 +55,11 @@ export async function engineRoutes(app: FastifyInstance, opts: { engine: Engine;
   // requests whose row is already written (or left to the door they went through)
   const recorded = new WeakSet<FastifyRequest>();
 
-  async function record(request: FastifyRequest, outcome: 'allowed' | 'refused' | 'failed', extra: { rule?: string | null; detail?: Record<string, unknown> } = {}): Promise<void> {
+  /** Writes the request's row unless it has one; true when it wrote it. */
+  async function record(request: FastifyRequest, outcome: 'allowed' | 'refused' | 'failed', extra: { rule?: string | null; detail?: Record<string, unknown> } = {}): Promise<boolean> {
     const spec = request.routeOptions.config.engineAudit;
     // an unauthenticated request has no actor to record (and would let anyone fill the log)
-    if (!spec || !request.principal || recorded.has(request)) return;
+    if (!spec || !request.principal || recorded.has(request)) return false;
     recorded.add(request);
     await audit.append({
       actor: request.principal.id,
@@ -69,6 +70,7 @@ export async function engineRoutes(app: FastifyInstance, opts: { engine: Engine;
       rule: extra.rule ?? null,
       detail: { ...spec.detail?.(request), ...extra.detail },
     });
+    return true;
   }
 
   /** Runs an engine operation and records it as allowed; errors are recorded by the onError hook below. */
@@ -90,7 +92,9 @@ export async function engineRoutes(app: FastifyInstance, opts: { engine: Engine;
     const refused = code ? code !== 'UNAVAILABLE' : status! < 500;
     const rule = error instanceof HttpProblem ? ((error.extra.rule as string | undefined) ?? null) : null;
     try {
-      await record(request, refused ? 'refused' : 'failed', { rule, detail: { reason: error.message.slice(0, 500), ...(code ? { code } : { status }) } });
+      const wrote = await record(request, refused ? 'refused' : 'failed', { rule, detail: { reason: error.message.slice(0, 500), ...(code ? { code } : { status }) } });
+      // tell the problem handler this refusal is on the trail, so it does not write a second row
+      if (wrote) (error as { audited?: boolean }).audited = true;
     } catch (err) {
       request.log.error({ err, url: request.url }, 'engine operation: the audit row of its refusal could not be written');
     }

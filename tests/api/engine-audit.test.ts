@@ -74,6 +74,12 @@ describe.each(await dbKinds())('engine routes write their audit rows on %s', (ki
     expect((await rows('task.complete')).find((r) => r.subjectId === '123')).toMatchObject({ actor: 'carl', outcome: 'refused', rule: 'role' });
   });
 
+  it('writes one row per refusal, not a second one from the problem handler', async () => {
+    const all = await createAuditRepository(api.t.db).list({ actor: 'carl', limit: 1000 });
+    expect(all.filter((r) => r.outcome === 'refused').map((r) => r.action).sort()).toEqual(['signal.broadcast', 'task.complete']);
+    expect((await createAuditRepository(api.t.db).list({ subjectId: '987654321', limit: 1000 })).length).toBe(1);
+  });
+
   it('records nothing for a caller without credentials, and the chain still verifies', async () => {
     const before = (await rows('signal.broadcast')).length;
     expect((await http().post('/api/signals').send({ signalName: 'anonymous' })).status).toBe(401);
