@@ -188,16 +188,17 @@ function attempt(fn: () => unknown): Outcome {
 
 function runCase(drg: DecisionRequirements, testCase: XmlElement): { outcome: 'passed' | 'failed'; detail?: string } {
   const inputs: Record<string, unknown> = {};
+  const importedInputs = new Map<string, Record<string, unknown>>();
   for (const input of children(testCase, 'inputNode')) {
-    if (input.attrs.namespace) {
-      // an input of an imported model: visible under the import's name in the importing model
-      inputs[`\u0000${input.attrs.namespace}`] = { name: input.attrs.name, value: tckValue(input) };
+    const ns = input.attrs.namespace;
+    if (ns && ns !== drg.namespace) {
+      // an input data of an imported model, however deep the import
+      importedInputs.set(ns, { ...(importedInputs.get(ns) ?? {}), [input.attrs.name ?? '']: tckValue(input) });
       continue;
     }
     inputs[input.attrs.name ?? ''] = tckValue(input);
   }
-  const namespaced = Object.keys(inputs).filter((k) => k.startsWith('\u0000'));
-  if (namespaced.length) return { outcome: 'failed', detail: 'inputs of imported models (inputNode namespace) are not supported by the runner' };
+  const opts = { raw: true, ...(importedInputs.size ? { importedInputs } : {}) };
   const isService = testCase.attrs.type === 'decisionService';
   const problems: string[] = [];
   const notes: string[] = [];
@@ -209,15 +210,15 @@ function runCase(drg: DecisionRequirements, testCase: XmlElement): { outcome: 'p
     if (isService) {
       const service = testCase.attrs.invocableName ?? '';
       outcome = attempt(() => {
-        const out = evaluateDecisionService(drg, service, inputs, { raw: true });
+        const out = evaluateDecisionService(drg, service, inputs, opts);
         const s = decisionServices(drg).find((x) => x.name === service || x.id === service);
         if (s && s.outputDecisions.length > 1 && out && typeof out === 'object') return (out as Record<string, unknown>)[name];
         return out;
       });
     } else {
       const id = findDecision(drg, name);
-      if (id) outcome = attempt(() => evaluateDecision(drg, id, inputs, { raw: true }).output);
-      else if (decisionServices(drg).some((s) => s.name === name)) outcome = attempt(() => evaluateDecisionService(drg, name, inputs, { raw: true }));
+      if (id) outcome = attempt(() => evaluateDecision(drg, id, inputs, opts).output);
+      else if (decisionServices(drg).some((s) => s.name === name)) outcome = attempt(() => evaluateDecisionService(drg, name, inputs, opts));
       else outcome = { ok: false, error: `no decision found with name '${name}'` };
     }
     if (errorResult) {

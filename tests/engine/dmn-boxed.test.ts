@@ -225,3 +225,27 @@ describe('FEEL builtins called without arguments (TCK 0059, 0060, 1147, which DM
     expect(evaluateDecision(drg, 'empty', {}).output).toEqual([true, false]);
   });
 });
+
+describe('imported models (TCK 0086, 0089)', () => {
+  const greeter = parseDmn(`<definitions xmlns="https://www.omg.org/spec/DMN/20230324/MODEL/" id="A" name="A" namespace="http://herald.test/dmn/a">
+    <inputData id="person" name="Person name"/>
+    <decision id="greet" name="Greet the Person"><variable name="Greet the Person"/><informationRequirement><requiredInput href="#person"/></informationRequirement>
+      <literalExpression><text>"Hello, " + Person name</text></literalExpression></decision>
+    <businessKnowledgeModel id="shout" name="Shout"><encapsulatedLogic><formalParameter name="s"/><literalExpression><text>upper case(s)</text></literalExpression></encapsulatedLogic></businessKnowledgeModel>
+  </definitions>`);
+  const main = parseDmn(
+    `<definitions xmlns="https://www.omg.org/spec/DMN/20230324/MODEL/" id="C" name="C" namespace="http://herald.test/dmn/c">
+      <import namespace="http://herald.test/dmn/a" name="modelA" importType="https://www.omg.org/spec/DMN/20230324/MODEL/"/>
+      <decision id="reply" name="Reply"><informationRequirement><requiredDecision href="http://herald.test/dmn/a#greet"/></informationRequirement>
+        <literalExpression><text>modelA.Shout(modelA.Greet the Person)</text></literalExpression></decision>
+    </definitions>`,
+    'c.dmn',
+    { imports: [greeter] },
+  );
+
+  it('given a decision requiring a decision and a BKM of an imported model, when evaluated with the imported input data, then both are read under the import name', () => {
+    const inputs = new Map([['http://herald.test/dmn/a', { 'Person name': 'Ada' }]]);
+    expect(evaluateDecision(main, 'reply', {}, { importedInputs: inputs }).output).toBe('HELLO, ADA');
+    expect(evaluateDecision(main, 'reply', { modelA: { 'Person name': 'Bob' } }).output).toBe('HELLO, BOB');
+  });
+});

@@ -125,6 +125,8 @@ export interface EvaluateOptions extends FeelOptions {
   raw?: boolean;
   /** Values that replace decisions' logic (by decision id), as a decision service's input decisions. */
   overrides?: Map<string, unknown>;
+  /** Input data of imported models, by the model's namespace (the TCK's `inputNode namespace=`). */
+  importedInputs?: Map<string, Variables>;
 }
 
 // ------------------------------------------------------------------------------- compiling
@@ -161,6 +163,8 @@ class Unsupported extends Error {
 }
 
 interface CompiledDecision {
+  /** Decisions of imported models this one requires (`href="<namespace>#<id>"`). */
+  importedRequirements?: { namespace: string; id: string }[];
   decision: Decision;
   /** Absent when the logic is unsupported (decision.logic says why). */
   logic?: Ev;
@@ -668,7 +672,7 @@ export function feelEqual(a: unknown, b: unknown): boolean {
 
 const LOGIC_KINDS = new Set(['decisionTable', 'literalExpression', 'context', 'invocation', 'list', 'relation', 'functionDefinition', 'conditional', 'filter', 'for', 'every', 'some']);
 
-function parseDecision(el: XmlElement, compiler: ModelCompiler): CompiledDecision {
+function parseDecision(el: XmlElement, compiler: ModelCompiler, namespace: string | undefined): CompiledDecision {
   // DMN requires an id, but a decision is also found by name (the TCK's 1111 has none): the name stands in
   const id = el.attrs.id ?? el.attrs.name;
   if (!id) throw new DmnError(`a decision at line ${el.line} has neither id nor name`);
@@ -676,18 +680,22 @@ function parseDecision(el: XmlElement, compiler: ModelCompiler): CompiledDecisio
   const variable = kid(el, 'variable');
   const variableName = variable?.attrs.name ?? id;
   const requiredDecisions: string[] = [];
+  const importedRequirements: { namespace: string; id: string }[] = [];
   for (const req of kids(el, 'informationRequirement')) {
     for (const rd of kids(req, 'requiredDecision')) {
       const target = hrefId(rd.attrs.href);
       if (!target) throw new DmnError(`decision '${id}': requiredDecision in ${where(req)} has no href`, req.attrs.id, id);
-      requiredDecisions.push(target);
+      const ns = (rd.attrs.href ?? '').split('#')[0];
+      if (ns && ns !== namespace) importedRequirements.push({ namespace: ns, id: target });
+      else requiredDecisions.push(target);
     }
   }
+  const imported = importedRequirements.length ? { importedRequirements } : {};
   const logicEl = el.children.find((c) => isDmnNamespace(c.ns) && LOGIC_KINDS.has(c.name));
   const base = { id, name, variableName, requiredDecisions };
   const unsupported = (reason: string, elementId?: string): CompiledDecision => {
     const decision: Decision = { ...base, logic: { type: 'unsupported', id: elementId ?? id, reason } };
-    return { decision, requiredDecisions };
+    return { decision, requiredDecisions, ...imported };
   };
   try {
     if (!logicEl) {
@@ -707,7 +715,7 @@ function parseDecision(el: XmlElement, compiler: ModelCompiler): CompiledDecisio
       meta = { type: logicEl.name as BoxedKind, id: logicEl.attrs.id ?? id };
     }
     const decision: Decision = { ...base, logic: meta };
-    return { decision, logic, requiredDecisions, ...(variable?.attrs.typeRef ? { typeRef: variable.attrs.typeRef } : {}) };
+    return { decision, logic, requiredDecisions, ...imported, ...(variable?.attrs.typeRef ? { typeRef: variable.attrs.typeRef } : {}) };
   } catch (err) {
     if (err instanceof Unsupported) return unsupported(`decision '${id}' cannot be evaluated: ${err.message}`, err.elementId);
     if (err instanceof DmnError) {
@@ -768,7 +776,7 @@ export function parseDmn(xml: string, resourceName?: string, options: ParseOptio
   const compiled = new Map<string, CompiledDecision>();
   const decisions: Decision[] = [];
   for (const el of kids(root, 'decision')) {
-    const c = parseDecision(el, compiler);
+    const c = parseDecision(el, compiler, root.attrs.namespace);
     if (compiled.has(c.decision.id)) throw new DmnError(`${label}: two decisions have the id '${c.decision.id}'`, c.decision.id, c.decision.id);
     compiled.set(c.decision.id, c);
     decisions.push(c.decision);
@@ -836,6 +844,7 @@ class Evaluation {
   readonly evaluated: EvaluatedDecision[] = [];
   private readonly outputs = new Map<string, unknown>();
   private functionScope?: Scope;
+  private readonly importedEvaluations = new Map<string, Evaluation>();
 
   constructor(
     private readonly model: CompiledModel,
@@ -866,12 +875,30 @@ class Evaluation {
       this.outputs.set(id, v);
       return v;
     }
-    const scope: Scope = { ...this.functions(), ...this.variables };
+    const fns = this.functions();
+    const scope: Scope = { ...fns, ...this.variables };
+    // an import's name holds both its functions and the inputs given under it
+    for (const imp of this.model.imports) scope[imp.prefix] = fns[imp.prefix];
     for (const req of c.requiredDecisions) {
       const value = this.decision(req);
       const r = this.model.decisions.get(req)!.decision;
       scope[req] = value;
       scope[r.variableName] = value;
+    }
+    for (const req of c.importedRequirements ?? []) {
+      // a decision of an imported model is visible as `<import name>.<its variable>`
+      const imp = this.model.imports.find((i) => i.drg.namespace === req.namespace);
+      if (!imp || !imp.model.decisions.has(req.id)) fail(id, `decision '${id}' requires decision '${req.id}' of the model '${req.namespace}', which is not imported`);
+      let inner = this.importedEvaluations.get(imp.prefix);
+      if (!inner) {
+        const given = this.variables[imp.prefix];
+        const vars: Variables = { ...(this.options?.importedInputs?.get(req.namespace) ?? {}), ...(given && typeof given === 'object' && !Array.isArray(given) ? (given as Variables) : {}) };
+        inner = new Evaluation(imp.model, vars, this.options && { ...this.options, overrides: undefined });
+        this.importedEvaluations.set(imp.prefix, inner);
+      }
+      const value = inner.decision(req.id);
+      const existing = scope[imp.prefix];
+      scope[imp.prefix] = { ...(existing && typeof existing === 'object' && !Array.isArray(existing) ? existing : {}), [imp.model.decisions.get(req.id)!.decision.variableName]: value };
     }
     const logic = c.decision.logic;
     if (!c.logic) fail(id, logic.type === 'unsupported' ? logic.reason : `decision '${id}' has no decision logic`, logic.id);
