@@ -42,7 +42,13 @@ function child(el: XmlElement, name: string): XmlElement | undefined {
 }
 
 function feel(expression: string, value: string): unknown {
-  const r = feelEvaluate(expression, { v: value }).value;
+  let r: unknown;
+  try {
+    r = feelEvaluate(expression, { v: value }).value;
+  } catch (err) {
+    // feelin's date-times cannot hold every value the TCK writes (negative years)
+    throw new Error(`the test value '${value}' cannot be read as a FEEL ${expression.slice(0, -3)}: ${(err as Error).message}`);
+  }
   return r === undefined ? null : r;
 }
 
