@@ -6,7 +6,7 @@ import path from 'node:path';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { readSetting } from '../../../config/index.js';
-import { openCheckpoint, type AuditKeys, type ChainVerdict } from '../../../domain/audit/index.js';
+import { openCheckpoint, type ChainVerdict } from '../../../domain/audit/index.js';
 import type { Db } from '../../../storage/db.js';
 import { createAuditRepository, defaultAuditKeys } from '../../../storage/repositories/audit.js';
 import { principal } from '../../plugins/app/auth.js';
@@ -20,8 +20,6 @@ export interface AuditRouteOptions {
   checkpointDir?: string;
   /** Write a checkpoint this often while the chain grows; no periodic writer when unset or 0. */
   checkpointEverySeconds?: number;
-  /** The audit keys; from the environment when unset. */
-  keys?: AuditKeys;
 }
 
 function verdictBody(verdict: ChainVerdict) {
@@ -31,11 +29,12 @@ function verdictBody(verdict: ChainVerdict) {
 }
 
 export async function auditRoutes(app: FastifyInstance, opts: { db: Db } & AuditRouteOptions): Promise<void> {
-  const audit = createAuditRepository(opts.db, { keys: opts.keys });
-  const keys = () => opts.keys ?? defaultAuditKeys();
+  // the keys come from the environment, as for every other writer of the chain in this process
+  const audit = createAuditRepository(opts.db);
+  const keys = () => defaultAuditKeys();
   const config = { roles: ['compliance' as const, 'admin' as const] };
   const dir = opts.checkpointDir ?? readSetting('auditCheckpointDir') ?? path.join(readSetting('dataDir'), 'audit-checkpoints');
-  const checkpoints = createCheckpointStore({ db: opts.db, dir, logger: app.log, keys: opts.keys });
+  const checkpoints = createCheckpointStore({ db: opts.db, dir, logger: app.log });
   // main.ts passes the interval (0 included); tests and tools that build the app alone do not
   if (opts.checkpointEverySeconds !== undefined && keys().source === 'derived') {
     app.log.warn({ keyId: keys().signing.id }, 'audit: the chain key is derived from HERALD_SECRET; set HERALD_AUDIT_KEY (or HERALD_AUDIT_KEYS) to a key kept apart from it (docs/audit.md)');
