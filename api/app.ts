@@ -54,7 +54,7 @@ export interface AppDeps {
   /** /health/ready fails above this event-loop lag (ms), and load is shed above shedLoadLagMs (0: never). */
   readyMaxLagMs?: number;
   shedLoadLagMs?: number;
-  /** Audit checkpoints: folder, periodic writer (main.ts turns it on) and keys; from the environment when unset. */
+  /** Audit checkpoints: folder and periodic writer (main.ts turns it on); from the environment when unset. */
   audit?: AuditRouteOptions;
 }
 
