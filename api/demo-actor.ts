@@ -39,8 +39,10 @@ export type DemoScript = (task: Task) => { by: string; variables: Variables } | 
 export function workTasklist(deps: { db: Db; engine: Engine; logger: Logger }, script: DemoScript, options: { everyMs?: number; pauseMs?: number; now?: () => number } = {}): () => void {
   const act = demoActor(deps);
   const tasks = createTaskRepository(deps.db);
-  // tasks are stamped with the engine's clock (virtual in tests), so their age is read on it too
-  const now = options.now ?? (() => deps.engine.clock?.now() ?? Date.now());
+  // the pause runs from when a person first sees the task, on the wall clock: the engine's clock
+  // may be virtual (tests) or far ahead of it
+  const now = options.now ?? Date.now;
+  const seen = new Map<string, number>();
   const retryAt = new Map<string, { at: number; attempts: number }>();
   // the tasks table learns of a completion a moment after it: a task done here is never acted on twice
   const done = new Set<string>();
@@ -53,13 +55,15 @@ export function workTasklist(deps: { db: Db; engine: Engine; logger: Logger }, s
       for (const task of await tasks.list({ state: 'CREATED' })) {
         const step = script(task);
         if (!step || stopped || done.has(task.key)) continue;
-        if (now() - Date.parse(task.createdAt) < (options.pauseMs ?? 0)) continue;
+        if (!seen.has(task.key)) seen.set(task.key, now());
+        if (now() - seen.get(task.key)! < (options.pauseMs ?? 0)) continue;
         const retry = retryAt.get(task.key);
         if (retry && retry.at > now()) continue;
         try {
           await act(step.by, task.key, step.variables);
           done.add(task.key);
           retryAt.delete(task.key);
+          seen.delete(task.key);
           deps.logger.info({ task: task.elementId, process: task.bpmnProcessId, by: step.by }, 'demo: task done');
         } catch (err) {
           const attempts = (retry?.attempts ?? 0) + 1;

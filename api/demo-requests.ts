@@ -61,13 +61,20 @@ export async function seedRequestDemo(deps: {
   if (outcome === 'created') {
     await deps.engine.publishMessage({ name: 'invoice-issued', correlationKey: INVOICE.id, variables: { invoiceId: INVOICE.id, ...facts, initiatedBy: 'billing-system' } });
   }
-  // Acme disputes the invoice it received: the request is raised once the notice has gone out
+  // Acme disputes the invoice it received: the request is raised once the notice was delivered
+  // (the invoice's dunning has passed its notice, which ends with the delivery result)
+  const noticeDelivered = async () => {
+    for (const i of await deps.engine.listInstances({ bpmnProcessId: 'invoice-dunning' })) {
+      if ((await deps.engine.getVariables(i.processInstanceKey)).invoiceId !== INVOICE.id) continue;
+      return (await deps.engine.getInstance(i.processInstanceKey))?.elements.some((e) => e.elementId === 'send-invoice-notice' && e.state === 'COMPLETED') ?? false;
+    }
+    return false;
+  };
   let raised = false;
   const raise = setInterval(() => {
     void (async () => {
       if (raised) return;
-      const notice = await deps.db('communications').where({ id: `${INVOICE.id}-notice` }).first('status');
-      if (!notice || ['created', 'rendered'].includes(notice.status)) return;
+      if (!(await noticeDelivered())) return;
       raised = true;
       clearInterval(raise);
       const r = await requestService({ db: deps.db, engine: deps.engine, now }).submit({

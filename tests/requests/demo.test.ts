@@ -70,6 +70,8 @@ describe('the request demo', () => {
       'assigned:herald',
       'sla-started:herald',
       'dunning-paused:herald',
+      // the tasklist records the review on the request's trail, then the proposal it made
+      'review-invoice:sam',
       'adjustment-proposed:sam',
       'approve-adjustment-1:alice',
       'approve-adjustment-2:bob',
