@@ -249,3 +249,11 @@ describe('imported models (TCK 0086, 0089)', () => {
     expect(evaluateDecision(main, 'reply', { modelA: { 'Person name': 'Bob' } }).output).toBe('HELLO, BOB');
   });
 });
+
+describe('regular-expression flags (TCK 1109, which DMN-Scala passes)', () => {
+  it('given replace() and matches() with the x flag, when evaluated, then whitespace in the pattern is ignored', () => {
+    const drg = parseDmn(`<definitions xmlns="https://www.omg.org/spec/DMN/20230324/MODEL/" id="r" name="r" namespace="http://herald.test/dmn/regex">
+      <decision id="x" name="x"><literalExpression><text>[replace("a b c d ", "[a-z]", "#", "x"), matches("abc", "a b c", "x"), matches("a.b", "a.b", "q"), matches("axb", "a.b", "q")]</text></literalExpression></decision></definitions>`);
+    expect(evaluateDecision(drg, 'x', {}).output).toEqual(['# # # # ', true, true, false]);
+  });
+});

@@ -414,9 +414,59 @@ function lastDayOfMonth(date: unknown): unknown {
   return new FeelDate(pd.with({ day: pd.daysInMonth }));
 }
 
+/**
+ * A pattern with XPath's regular-expression flags (s, m, i, x, q) as FEEL-scala reads them through
+ * java.util.regex; feelin refuses the x flag ("not implemented"), which the DMN TCK uses (1109, 1111).
+ * x drops whitespace outside character classes; q takes the pattern literally. Null for a bad flag
+ * or pattern.
+ */
+function regexpOf(pattern: unknown, flags: unknown, global: boolean): RegExp | null {
+  if (typeof pattern !== 'string' || (flags !== undefined && flags !== null && typeof flags !== 'string')) return null;
+  const f = typeof flags === 'string' ? flags : '';
+  if (!/^[smixq]*$/.test(f)) return null;
+  let source = pattern;
+  if (f.includes('q')) source = source.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  else if (f.includes('x')) {
+    let out = '';
+    let inClass = false;
+    for (let i = 0; i < source.length; i++) {
+      const c = source[i];
+      if (c === '\\') {
+        out += c + (source[i + 1] ?? '');
+        i++;
+        continue;
+      }
+      if (c === '[') inClass = true;
+      else if (c === ']') inClass = false;
+      if (!inClass && /\s/.test(c)) continue;
+      out += c;
+    }
+    source = out;
+  }
+  const js = ['u', global ? 'g' : '', f.includes('s') ? 's' : '', f.includes('m') ? 'm' : '', f.includes('i') ? 'i' : ''].join('');
+  try {
+    return new RegExp(source, js);
+  } catch {
+    return null;
+  }
+}
+
+function matchesFn(input: unknown, pattern: unknown, flags?: unknown): boolean | null {
+  const re = regexpOf(pattern, flags, false);
+  return typeof input === 'string' && re ? re.test(input) : null;
+}
+
+function replaceFn(input: unknown, pattern: unknown, replacement: unknown, flags?: unknown): string | null {
+  const re = regexpOf(pattern, flags, true);
+  if (typeof input !== 'string' || typeof replacement !== 'string' || !re) return null;
+  return input.replace(re, replacement.replace(/\$0/g, '$$&'));
+}
+
 /** Built-ins that replace or add to feelin's, by FEEL name. */
 export const SCALA_BUILTINS: Record<string, FeelFunction> = {
   ...RANGE_BUILTINS,
+  matches: overloads([['input', 'pattern'], matchesFn], [['input', 'pattern', 'flags'], matchesFn]),
+  replace: overloads([['input', 'pattern', 'replacement'], replaceFn], [['input', 'pattern', 'replacement', 'flags'], replaceFn]),
   all: fn(['...list'], allOf),
   any: fn(['...list'], anyOf),
   'duplicate values': fn(['list'], duplicateValues),
