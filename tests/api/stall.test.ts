@@ -125,11 +125,11 @@ describe('finding 8: one large diagram does not stall the API', () => {
       expect(String(bodies[5 + i].title)).toContain('has 35003 flow elements; the limit is 5000 (HERALD_DIAGRAM_MAX_ELEMENTS)');
     }
     // a stalled loop answers nothing until the uploads are done, and its timer skips for as long as a lint takes:
-    // 35 s for the finding's diagram, several seconds for each of these on a busy machine. What is left on the loop
-    // (reading a 4 MiB body into a string, hashing and storing it) is tens of ms, more when other processes share
-    // the two cores: the bound is loose on purpose, and the p99 is printed instead
+    // 35 s for one of the fan-outs (the finding's diagram), 6 s for one of the chains on the busy build machine.
+    // What is left on the loop (reading a 4 MiB body into a string, hashing and storing it) is tens of ms, up to
+    // 2 s when thirty processes share the two cores: the bound is loose on purpose, and the p99 is printed instead
     expect(answeredInFlight).toBeGreaterThanOrEqual(10);
-    expect(maxGap).toBeLessThan(3_000);
+    expect(maxGap).toBeLessThan(5_000);
   });
 
   it('refuses a diagram that runs over the time budget with 422 naming the budget, and the pool goes on', { timeout: 300_000 }, async () => {
