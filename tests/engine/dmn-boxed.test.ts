@@ -257,3 +257,11 @@ describe('regular-expression flags (TCK 1109, which DMN-Scala passes)', () => {
     expect(evaluateDecision(drg, 'x', {}).output).toEqual(['# # # # ', true, true, false]);
   });
 });
+
+describe('FEEL number and duration texts (TCK 1100, 1120, which DMN-Scala passes)', () => {
+  it('given decimal() with a fractional scale and duration() of "PT0.S", when evaluated, then the scale\'s integer part and zero seconds', () => {
+    const drg = parseDmn(`<definitions xmlns="https://www.omg.org/spec/DMN/20230324/MODEL/" id="n" name="n" namespace="http://herald.test/dmn/numbers">
+      <decision id="d" name="d"><literalExpression><text>[decimal(1/3, 2.5), string(duration("PT0.S")), string(duration("PT1,5S"))]</text></literalExpression></decision></definitions>`);
+    expect(evaluateDecision(drg, 'd', {}).output).toEqual([0.33, 'P0D', 'PT1.5S']);
+  });
+});

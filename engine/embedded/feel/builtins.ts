@@ -215,8 +215,10 @@ const ROUNDING: Record<string, Decimal.Rounding | 'UNNECESSARY'> = {
   UNNECESSARY: 'UNNECESSARY',
 };
 
-function decimalWithMode(n: unknown, scale: unknown, mode: unknown): number | null {
-  if (typeof n !== 'number' || typeof scale !== 'number' || !Number.isInteger(scale) || typeof mode !== 'string') return null;
+function decimalWithMode(n: unknown, rawScale: unknown, mode: unknown): number | null {
+  if (typeof n !== 'number' || typeof rawScale !== 'number' || !Number.isFinite(rawScale) || typeof mode !== 'string') return null;
+  // FEEL-scala takes the scale's integer part (BigDecimal.intValue): decimal(1/3, 2.5) is 0.33 (DMN TCK 1100)
+  const scale = Math.trunc(rawScale);
   const m = ROUNDING[mode.toUpperCase()];
   if (m === undefined) return null;
   const d = new Decimal(n);

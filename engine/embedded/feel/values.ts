@@ -270,7 +270,7 @@ export function parseJavaDuration(text: string): FeelDuration | null {
     if (period[4] || period[5]) return null;
     return yearMonth(sign * (BigInt(period[2] ?? 0) * 12n + BigInt(period[3] ?? 0)));
   }
-  const m = /^([-+]?)P(?:([-+]?\d+)D)?(?:T(?:([-+]?\d+)H)?(?:([-+]?\d+)M)?(?:([-+]?\d+)(?:\.(\d{1,9}))?S)?)?$/.exec(text);
+  const m = /^([-+]?)P(?:([-+]?\d+)D)?(?:T(?:([-+]?\d+)H)?(?:([-+]?\d+)M)?(?:([-+]?\d+)(?:[.,](\d{0,9}))?S)?)?$/.exec(text);
   if (!m) return null;
   const sign = m[1] === '-' ? -1n : 1n;
   const secNeg = (m[5] ?? '').startsWith('-');
