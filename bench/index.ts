@@ -15,6 +15,7 @@ const MODULES: { file: string; fn: string }[] = [
   { file: 'communications.ts', fn: 'benchCommunications' },
   { file: 'requests.ts', fn: 'benchRequests' },
   { file: 'api.ts', fn: 'benchApi' },
+  { file: 'start.ts', fn: 'benchStart' },
 ];
 const only = process.argv.slice(2);
 

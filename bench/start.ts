@@ -1,0 +1,101 @@
+/**
+ * Start-up: how long `node --import tsx api/main.ts` takes until it listens, on a fresh PGlite
+ * folder (first start) and on the same folder again (restart), without and with the demo, beside
+ * a bare Fastify + PGlite process (open the folder, one query, listen) started the same way in the
+ * same run; and the server's resident memory once it listens. Each start is a new process, as an
+ * operator's is.
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import type { Result } from './engine.js';
+
+const root = path.resolve(import.meta.dirname, '..');
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** The bare baseline: Fastify and PGlite, nothing of Herald. */
+const BARE = `
+import Fastify from 'fastify';
+import { PGlite } from '@electric-sql/pglite';
+const db = new PGlite(process.env.BARE_DIR);
+await db.query('select 1');
+const app = Fastify();
+app.get('/', async () => ({ ok: true }));
+await app.listen({ port: Number(process.env.PORT), host: '127.0.0.1' });
+console.log('listening');
+`;
+
+interface Started {
+  ms: number;
+  rssMb: number;
+}
+
+/** Spawns, waits for the line that says it listens, reads its RSS, stops it with SIGTERM. */
+async function timeStart(args: string[], env: Record<string, string>, ready: RegExp): Promise<Started> {
+  const started = performance.now();
+  const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  const ms = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no start within 600 s:\n${output.slice(-2000)}`)), 600_000);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (ready.test(output)) {
+        clearTimeout(timer);
+        resolve(performance.now() - started);
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`exited with ${code} before it listened:\n${output.slice(-2000)}`));
+    });
+  });
+  const status = fs.readFileSync(`/proc/${child.pid}/status`, 'utf8');
+  const rssMb = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
+  child.removeAllListeners('exit');
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
+  return { ms, rssMb };
+}
+
+export async function benchStart(): Promise<Result[]> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'herald-bench-start-'));
+  const herald = (dataDir: string, demo: boolean) => ({ PORT: '', HOST: '127.0.0.1', HERALD_DATA_DIR: dataDir, HERALD_DEMO: String(demo), DATABASE_URL: '', REDIS_URL: '', SMTP_URL: '', LOG_LEVEL: 'info' });
+  const main = ['--import', 'tsx', 'api/main.ts'];
+  const running = /Herald is running/;
+  try {
+    // the bare process imports from Herald's node_modules: its file sits in the repository
+    fs.writeFileSync(path.join(root, 'bench', '.bare-start.mjs'), BARE);
+    const bareArgs = [path.join(root, 'bench', '.bare-start.mjs')];
+    const bareFirst = await timeStart(bareArgs, { PORT: String(await freePort()), BARE_DIR: path.join(dir, 'bare') }, /listening/);
+    const bareAgain = await timeStart(bareArgs, { PORT: String(await freePort()), BARE_DIR: path.join(dir, 'bare') }, /listening/);
+    const first = await timeStart(main, { ...herald(path.join(dir, 'herald'), false), PORT: String(await freePort()) }, running);
+    const again = await timeStart(main, { ...herald(path.join(dir, 'herald'), false), PORT: String(await freePort()) }, running);
+    const demoFirst = await timeStart(main, { ...herald(path.join(dir, 'demo'), true), PORT: String(await freePort()) }, running);
+    const demoAgain = await timeStart(main, { ...herald(path.join(dir, 'demo'), true), PORT: String(await freePort()) }, running);
+    const s = (x: Started) => x.ms / 1000;
+    return [
+      { name: 'start: bare Fastify + PGlite, fresh folder', value: s(bareFirst), unit: 's' },
+      { name: 'start: bare Fastify + PGlite, same folder again', value: s(bareAgain), unit: 's' },
+      { name: 'start: Herald first start (HERALD_DEMO=false)', value: s(first), unit: 's', baseline: s(bareFirst), ratio: first.ms / bareFirst.ms, note: 'until it listens; target ≤ 2x' },
+      { name: 'start: Herald restart (HERALD_DEMO=false)', value: s(again), unit: 's', baseline: s(bareAgain), ratio: again.ms / bareAgain.ms, note: 'target ≤ 3 s' },
+      { name: 'start: Herald first start with the demo', value: s(demoFirst), unit: 's', baseline: s(bareFirst), ratio: demoFirst.ms / bareFirst.ms },
+      { name: 'start: Herald restart with the demo', value: s(demoAgain), unit: 's', baseline: s(bareAgain), ratio: demoAgain.ms / bareAgain.ms },
+      { name: 'start: Herald RSS once listening (restart, no demo)', value: again.rssMb, unit: 'MB', baseline: bareAgain.rssMb, ratio: again.rssMb / bareAgain.rssMb, note: 'target ≤ 300 MB' },
+    ];
+  } finally {
+    fs.rmSync(path.join(root, 'bench', '.bare-start.mjs'), { force: true });
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
