@@ -45,7 +45,7 @@ export function createDeployer(deps: { engine: Engine; db: Db }) {
       const contract = await deploymentProblems(db, req.resources);
       if (contract.length) {
         await audit({ actor: req.actor, action: req.action, subjectType: req.subject.type, subjectId: req.subject.id, outcome: 'refused', rule: 'template-contract', detail: { ...req.detail, errors: contract.slice(0, 50) } });
-        throw new HttpProblem(422, `${contract[0].message}${contract.length > 1 ? ` (and ${contract.length - 1} more)` : ''}`, { rule: 'template-contract', errors: contract, warnings: lint.warnings });
+        throw new HttpProblem(422, `${contract[0].message}${contract.length > 1 ? ` (and ${contract.length - 1} more)` : ''}`, { rule: 'template-contract', errors: contract, warnings: lint.warnings }).markAudited();
       }
       let deployment: Deployment;
       try {

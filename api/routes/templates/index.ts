@@ -309,7 +309,7 @@ export async function templateRoutes(app: FastifyInstance, opts: { db: Db; engin
         const invalid = outcome.invalid;
         const first = invalid[0];
         await createAuditRepository(db).append({ actor: who.id, action: 'template.version.approve', subjectType: 'template-version', subjectId: subject, outcome: 'refused', rule: first.rule, detail: { problems: invalid.slice(0, 20) } });
-        throw new HttpProblem(422, `${first.message}${invalid.length > 1 ? ` (and ${invalid.length - 1} more)` : ''}`, { rule: first.rule, code: first.rule === 'template-locale' ? 'MISSING_TRANSLATION' : 'UNSUPPLIED_PLACEHOLDER', field: first.placeholder ? `placeholder.${first.placeholder}` : `locale.${first.locale}`, problems: invalid });
+        throw new HttpProblem(422, `${first.message}${invalid.length > 1 ? ` (and ${invalid.length - 1} more)` : ''}`, { rule: first.rule, code: first.rule === 'template-locale' ? 'MISSING_TRANSLATION' : 'UNSUPPLIED_PLACEHOLDER', field: first.placeholder ? `placeholder.${first.placeholder}` : `locale.${first.locale}`, problems: invalid }).markAudited();
       }
       return outcome.approved;
     },
