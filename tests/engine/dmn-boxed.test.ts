@@ -265,3 +265,11 @@ describe('FEEL number and duration texts (TCK 1100, 1120, which DMN-Scala passes
     expect(evaluateDecision(drg, 'd', {}).output).toEqual([0.33, 'P0D', 'PT1.5S']);
   });
 });
+
+describe('floor and ceiling with a null scale (TCK 1101, 1102, which DMN-Scala passes)', () => {
+  it('given floor() or ceiling() with a null scale, when evaluated, then null; without a scale, scale 0', () => {
+    const drg = parseDmn(`<definitions xmlns="https://www.omg.org/spec/DMN/20230324/MODEL/" id="fl" name="fl" namespace="http://herald.test/dmn/floor">
+      <decision id="f" name="f"><literalExpression><text>[floor(1.56, null), ceiling(n: 1.56, scale: null), floor(1.56), ceiling(1.56, 1)]</text></literalExpression></decision></definitions>`);
+    expect(evaluateDecision(drg, 'f', {}).output).toEqual([null, null, 1, 1.6]);
+  });
+});

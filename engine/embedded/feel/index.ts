@@ -115,9 +115,10 @@ function rounding(mode: Decimal.Rounding) {
 }
 
 function scaled(mode: Decimal.Rounding) {
+  // an omitted scale is 0; a null one is null, as FEEL-scala finds no floor(n, null) (DMN TCK 1101, 1102)
   return (n: unknown, scale: unknown = 0) => {
-    if (typeof n !== 'number' || !isInt(scale ?? 0)) return null;
-    return fromDec(new D(n).toDecimalPlaces((scale as number) ?? 0, mode));
+    if (typeof n !== 'number' || !isInt(scale)) return null;
+    return fromDec(new D(n).toDecimalPlaces(scale, mode));
   };
 }
 
