@@ -273,3 +273,11 @@ describe('floor and ceiling with a null scale (TCK 1101, 1102, which DMN-Scala p
     expect(evaluateDecision(drg, 'f', {}).output).toEqual([null, null, 1, 1.6]);
   });
 });
+
+describe('date-time offsets beyond java.time\'s ±18:00 (TCK 1117, which DMN-Scala passes)', () => {
+  it('given date and time() of a text with offset +19:00, when evaluated, then null; +18:00 is a date-time', () => {
+    const drg = parseDmn(`<definitions xmlns="https://www.omg.org/spec/DMN/20230324/MODEL/" id="o" name="o" namespace="http://herald.test/dmn/offsets">
+      <decision id="o" name="o"><literalExpression><text>[date and time("2017-12-31T13:20+19:00"), string(date and time("2017-12-31T13:20+18:00"))]</text></literalExpression></decision></definitions>`);
+    expect(evaluateDecision(drg, 'o', {}).output).toEqual([null, '2017-12-31T13:20:00+18:00']);
+  });
+});

@@ -275,6 +275,9 @@ function inner(v: unknown): string {
 function dateAndTime(...args: unknown[]): unknown {
   const builtin = (expr: string, vars: Record<string, unknown>) => evaluate(expr, vars).value;
   if (args.length === 1 && typeof args[0] === 'string') {
+    // java.time's offsets reach ±18:00 at most: T13:20+19:00 is no date-time (DMN TCK 1117 error cases)
+    const offset = /T.*[+-](\d{2}):(\d{2})(?:\[.*\])?$/.exec(args[0]);
+    if (offset && Number(offset[1]) * 60 + Number(offset[2]) > 18 * 60) return null;
     const m = /^(.*?)(?:[+-]\d{2}:\d{2}|Z)\[(.+)\]$/.exec(args[0]);
     return m ? parseDateTime(`${m[1]}@${m[2]}`) : builtin('date and time(x)', { x: args[0] });
   }
