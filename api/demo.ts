@@ -68,7 +68,8 @@ export async function demoSummary(db: Db): Promise<string[]> {
   for (const r of rows) {
     const invoiceId = /^(INV-[^-]+-[^-]+)/.exec(r.id)?.[1];
     const invoice = invoiceId ? await invoices.invoice(invoiceId) : undefined;
-    const amount = invoice ? ` [${formatMoney(invoice.amount, invoice.currency, 'en')}]` : '';
+    // the invoice's amount as it stands now (a corrected invoice shows its corrected amount)
+    const amount = invoice ? ` [invoice ${invoice.number} now ${formatMoney(invoice.amount, invoice.currency, 'en')}, ${invoice.status}]` : '';
     lines.push(`  ${r.legal_name} <${r.address ?? r.channel}> by ${r.channel}: ${r.subject ?? '(no subject)'}${amount}`);
   }
   return lines;
