@@ -27,9 +27,10 @@ const files: Record<string, () => Promise<Migration>> = {
   '20261205130000_add_draft_kind': () => import('./20261205130000_add_draft_kind.js'),
   '20261205140000_store_instance_snapshots_as_text': () => import('./20261205140000_store_instance_snapshots_as_text.js'),
   '20261205150000_add_instance_journal': () => import('./20261205150000_add_instance_journal.js'),
-  '20261207130000_add_invoice_facts_and_consent_history': () => import('./20261207130000_add_invoice_facts_and_consent_history.js'),
   '20261207100000_add_audit_key_id': () => import('./20261207100000_add_audit_key_id.js'),
   '20261207110000_create_event_signatures': () => import('./20261207110000_create_event_signatures.js'),
+  '20261207120000_add_communication_amount': () => import('./20261207120000_add_communication_amount.js'),
+  '20261207130000_add_invoice_facts_and_consent_history': () => import('./20261207130000_add_invoice_facts_and_consent_history.js'),
   '20261207150000_widen_engine_timer_interval': () => import('./20261207150000_widen_engine_timer_interval.js'),
   '20261207150100_add_task_listener_jobs': () => import('./20261207150100_add_task_listener_jobs.js'),
 };
