@@ -281,3 +281,11 @@ describe('date-time offsets beyond java.time\'s ±18:00 (TCK 1117, which DMN-Sca
     expect(evaluateDecision(drg, 'o', {}).output).toEqual([null, '2017-12-31T13:20:00+18:00']);
   });
 });
+
+describe('24:00 as the end of a day (TCK 0100, which DMN-Scala passes)', () => {
+  it('given @"…T24:00:00" plus or minus a second, when evaluated, then the next day\'s first second or the day\'s last', () => {
+    const drg = parseDmn(`<definitions xmlns="https://www.omg.org/spec/DMN/20230324/MODEL/" id="m" name="m" namespace="http://herald.test/dmn/midnight">
+      <decision id="m" name="m"><literalExpression><text>[@"2021-01-01T24:00:00" + @"PT1S", @"2021-01-01T24:00:00" - @"PT1S", "T24:00:00 stays text"]</text></literalExpression></decision></definitions>`);
+    expect(evaluateDecision(drg, 'm', {}).output).toEqual(['2021-01-02T00:00:01', '2021-01-01T23:59:59', 'T24:00:00 stays text']);
+  });
+});

@@ -21,6 +21,19 @@ export interface SourcePass {
 const VALUE_END = /[\w)\]}"?.`]$/u;
 const KEYWORD_BEFORE = /(?:^|[^\w])(?:then|else|return|in|satisfies|not|and|or)$/u;
 
+/**
+ * `@"2021-01-01T24:00:00"` is the end of that day, the next day's midnight, as FEEL-scala reads it
+ * (DMN TCK 0100); feelin's date-times stop at 23:59.
+ */
+function midnightOfNextDay(literal: string): string {
+  const m = /^"(\d{4})-(\d{2})-(\d{2})T24:00(?::00(?:\.0+)?)?(.*)"$/.exec(literal);
+  if (!m) return literal;
+  const next = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]) + 1));
+  if (Number(m[1]) < 100) next.setUTCFullYear(Number(m[1]), Number(m[2]) - 1, Number(m[3]) + 1);
+  const day = next.toISOString();
+  return /^\d{4}-/.test(day) ? `"${day.slice(0, 10)}T00:00:00${m[4]}"` : literal;
+}
+
 export function prepareSource(source: string): SourcePass {
   const backticks = new Map<string, string>();
   let out = '';
@@ -31,7 +44,8 @@ export function prepareSource(source: string): SourcePass {
       // copy a string literal as it is, escapes included; feelin does not know `\f` (form feed)
       let j = i + 1;
       while (j < source.length && source[j] !== '"') j += source[j] === '\\' ? 2 : 1;
-      out += source.slice(i, j + 1).replace(/\\(\\|f)/g, (m: string, c: string) => (c === 'f' ? '\\u000c' : m));
+      const literal = source.slice(i, j + 1).replace(/\\(\\|f)/g, (m: string, c: string) => (c === 'f' ? '\\u000c' : m));
+      out += out.endsWith('@') ? midnightOfNextDay(literal) : literal;
       i = j + 1;
       continue;
     }
