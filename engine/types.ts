@@ -55,7 +55,7 @@ export interface Deployment {
    * What was deployed but ignored, each naming its resource and element (e.g. an inert
    * `camunda:class` on a task with a zeebe:taskDefinition). Absent when there is nothing to say.
    */
-  warnings?: DeployProblem[];
+  validationWarnings?: DeployProblem[];
 }
 
 export interface CreateInstanceRequest {
@@ -420,6 +420,6 @@ export interface DeployProblem {
   resource: string;
   elementId?: string;
   message: string;
-  /** Absent or 'error': the resource is refused. 'warning': deployed anyway; see Deployment.warnings. */
+  /** Absent or 'error': the resource is refused. 'warning': deployed anyway; see Deployment.validationWarnings. */
   severity?: 'error' | 'warning';
 }

@@ -301,7 +301,7 @@ export class EmbeddedEngine implements Engine {
       } else throw new EngineError('DEPLOY_REFUSED', `${name}: unknown resource kind (expected .bpmn, .dmn or .form)`, { resource: name });
     }
 
-    const deployment: Deployment = { deploymentKey: '', processes: [], decisions: [], forms: [], ...(warnings.length && { warnings }) };
+    const deployment: Deployment = { deploymentKey: '', processes: [], decisions: [], forms: [], ...(warnings.length && { validationWarnings: warnings }) };
     this.latest.clear();
     const newTimerStarts: { definitionKey: number; model: ProcessModel }[] = [];
     await this.db.transaction(async (tx) => {

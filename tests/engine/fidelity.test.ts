@@ -152,7 +152,7 @@ for (const reloaded of [false, true]) {
         `<bpmn:startEvent id="start" />${flow('f1', 'start', 'charge')}<bpmn:serviceTask id="charge" camunda:class="com.example.Charge" camunda:delegateExpression="\${charger}"><bpmn:extensionElements><zeebe:taskDefinition type="${id}" /></bpmn:extensionElements></bpmn:serviceTask>${flow('f2', 'charge', 'end')}<bpmn:endEvent id="end" />`,
       ).replace('xmlns:zeebe=', 'xmlns:camunda="http://camunda.org/schema/1.0/bpmn" xmlns:zeebe=');
       const deployment = await engine.deploy([{ name: `${id}.bpmn`, content: xml }]);
-      expect(deployment.warnings?.map((w) => [w.elementId, w.severity, w.message.replace(/ is a Camunda 7.*/, '')])).toEqual([
+      expect(deployment.validationWarnings?.map((w) => [w.elementId, w.severity, w.message.replace(/ is a Camunda 7.*/, '')])).toEqual([
         ['charge', 'warning', 'charge: camunda:class'],
         ['charge', 'warning', 'charge: camunda:delegateExpression'],
       ]);
