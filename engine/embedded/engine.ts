@@ -445,11 +445,13 @@ export class EmbeddedEngine implements Engine {
   // ------------------------------------------------------------------ instances
 
   async createInstance(request: CreateInstanceRequest): Promise<InstanceRef> {
-    if (request.startInstructions?.length) {
-      throw new EngineError('INVALID_ARGUMENT', `start instructions (start at ${request.startInstructions.map((i) => i.elementId).join(', ')}) are not supported by the embedded engine yet; start at the none start event, or use ENGINE=zeebe`, { field: 'startInstructions' });
-    }
     const def = await this.definition(request.bpmnProcessId, request.version);
     const model = await this.model(def.key);
+    if (request.startInstructions?.length) {
+      const ids = request.startInstructions.map((i) => i.elementId);
+      for (const id of ids) startableAt(model, id);
+      return this.track(this.startInstance(def.key, request.variables ?? {}, undefined, undefined, ids));
+    }
     if (!model.startEvents.some((s) => !s.eventKind)) {
       throw new EngineError(
         'INVALID_ARGUMENT',
@@ -465,6 +467,7 @@ export class EmbeddedEngine implements Engine {
     variables: Variables,
     startElementId: string | undefined,
     parent?: { instanceKey: number; elementInstanceKey: string },
+    startAt?: string[],
   ): Promise<InstanceRef> {
     if (variables === null || typeof variables !== 'object' || Array.isArray(variables)) {
       throw new EngineError('INVALID_ARGUMENT', 'variables must be a JSON object', { field: 'variables' });
@@ -477,7 +480,7 @@ export class EmbeddedEngine implements Engine {
     const ref: InstanceRef = { processInstanceKey: key, processDefinitionKey: String(definitionKey), bpmnProcessId: model.bpmnProcessId, version: defRow.version };
     await this.withInstance(key, async (loaded) => {
       await this.attachParent(loaded.rt, loaded.row);
-      await loaded.rt.start(structuredClone(variables), startElementId);
+      await loaded.rt.start(structuredClone(variables), startElementId, startAt);
     }, {
       fresh: {
         rt: new InstanceRuntime(model, this.runtimeServices(), key),
@@ -1874,6 +1877,20 @@ function onlyProcess(model: ProcessModel): ProcessModel {
     processes: ctx.elements.processes.map((p) => (p.id === model.bpmnProcessId ? p : { ...p, behaviour: { ...p.behaviour, isExecutable: false } })),
   };
   return { ...model, sourceContext: clone };
+}
+
+/**
+ * Zeebe's start instructions, as far as the embedded engine runs them: an element of the process
+ * itself (not inside a sub-process), that is not a boundary event. Otherwise INVALID_ARGUMENT naming it.
+ */
+function startableAt(model: ProcessModel, elementId: string): void {
+  const info = model.elements.get(elementId);
+  const refuse = (why: string) => {
+    throw new EngineError('INVALID_ARGUMENT', `Expected to create an instance of process '${model.bpmnProcessId}' starting at element '${elementId}', but ${why}`, { field: 'startInstructions', elementId });
+  };
+  if (!info || info.type === 'bpmn:SequenceFlow') return refuse('no such element exists in the process');
+  if (info.parentId !== model.bpmnProcessId) return refuse(`it is inside '${info.parentId}'; the embedded engine starts only at elements of the process itself`);
+  if (info.attachedTo) return refuse('it is a boundary event, which cannot be started on its own');
 }
 
 function parseTask(row: { key: number; task: unknown }): UserTask {

@@ -61,6 +61,8 @@ export interface ElementEvent {
 export interface RuntimeData {
   instanceKey: string;
   startTrigger?: string;
+  /** Zeebe's start instructions: the elements to start at, run when the first start event is skipped. */
+  startAt?: string[];
   state: InstanceState;
   scopes: Record<string, Scope>;
   waits: Record<string, WaitRecord>;
@@ -123,6 +125,9 @@ export interface Snapshot {
 }
 
 const ROOT = 'root';
+
+/** startTrigger of an instance created with start instructions: no start event runs. */
+const START_INSTRUCTIONS = '\u0000start-instructions';
 
 function typeName(value: unknown): string {
   if (value === null || value === undefined) return 'NULL';
@@ -220,8 +225,13 @@ export class InstanceRuntime implements ElementHost {
   }
 
   /** Starts the instance; `startElementId` names a message/timer/signal start event that triggered it. */
-  async start(variables: Variables, startElementId?: string): Promise<void> {
+  async start(variables: Variables, startElementId?: string, startAt?: string[]): Promise<void> {
     this.data.startTrigger = startElementId;
+    if (startAt?.length) {
+      // every start event is skipped; the first one skipped starts the chosen elements instead
+      this.data.startTrigger = START_INSTRUCTIONS;
+      this.data.startAt = [...startAt];
+    }
     Object.assign(this.data.scopes[ROOT].vars, variables);
     this.engine = this.newEngine();
     this.execution = await this.engine.execute({ listener: this.listener() });
@@ -707,6 +717,8 @@ export class InstanceRuntime implements ElementHost {
     // a link catch event waits for its throw: it is an element instance only once reached
     if (info.type === 'bpmn:IntermediateCatchEvent' && info.eventKind === 'link') return true;
     if (info.type === 'bpmn:StartEvent' && this.info(info.parentId)?.triggeredByEvent) return true;
+    // an instance created with start instructions has no start event instance at all (Zeebe)
+    if (info.type === 'bpmn:StartEvent' && info.parentId === this.model.bpmnProcessId && this.data.startTrigger === START_INSTRUCTIONS) return true;
     return info.incoming.some((f) => this.info(this.model.flows.get(f)!.sourceId)?.type === 'bpmn:EventBasedGateway');
   }
 
@@ -785,7 +797,9 @@ export class InstanceRuntime implements ElementHost {
         if (content.isRootScope && info.loop) this.terminateChildren(executionId);
         this.finishElement(info, content);
         delete this.data.active[executionId];
-        this.record(executionId, info.id, 'COMPLETED', flowScopeKey);
+        // Zeebe never completes an error end event: it throws, and the catch terminates the scope
+        // the event is in, the event with it (an uncaught error leaves it ACTIVATED with an incident)
+        this.record(executionId, info.id, info.type === 'bpmn:EndEvent' && info.eventKind === 'error' ? 'TERMINATED' : 'COMPLETED', flowScopeKey);
         this.dropWaits(executionId);
         this.dropScope(executionId, info.id);
         return;
@@ -1134,6 +1148,11 @@ export class InstanceRuntime implements ElementHost {
     for (const key of ['assignee', 'candidateGroups', 'candidateUsers', 'dueDate', 'followUpDate', 'priority'] as const) {
       const r = this.value(ut[key], scopeId);
       if (!r.ok) return { failure: { errorType: 'EXTRACT_VALUE_ERROR', message: r.message } };
+      // Zeebe type-checks candidate expressions: a list of strings, never a string (a static value is comma-separated)
+      const raw = ut[key];
+      if ((key === 'candidateGroups' || key === 'candidateUsers') && typeof raw === 'string' && raw.startsWith('=') && r.value != null && !(Array.isArray(r.value) && r.value.every((x) => typeof x === 'string'))) {
+        return { failure: { errorType: 'EXTRACT_VALUE_ERROR', message: `Expected result of the expression '${raw.slice(1)}' to be 'ARRAY', but was '${typeName(r.value)}'.` } };
+      }
       out[key] = r.value;
     }
     let form: string | undefined;
@@ -1271,6 +1290,12 @@ export class InstanceRuntime implements ElementHost {
     void executeMessage;
     if (info.parentId !== this.model.bpmnProcessId) return false; // event sub-process or sub-process start
     const trigger = this.data.startTrigger;
+    if (trigger === START_INSTRUCTIONS && this.data.startAt) {
+      // run before this start event's discard is handled, so the process has work and does not end
+      const targets = this.data.startAt;
+      delete this.data.startAt;
+      for (const id of targets) activity.context.getActivityById(id)?.run();
+    }
     if (trigger) return trigger !== info.id;
     return !!info.eventKind; // a plain instance starts at the none start event only
   }
