@@ -14,7 +14,7 @@ import { Decimal } from 'decimal.js';
 import { parse as parseYaml } from 'yaml';
 import { FeelDate, FeelDateTime, FeelDuration, FeelTime, parseDate, parseDateTime, parseTime } from 'feelin';
 import { evaluateFeelValue, evaluateUnaryTestsValue } from '../embedded/feel/index.js';
-import { durationMeasure, parseJavaDuration } from '../embedded/feel/values.js';
+import { durationMeasure, parseJavaDuration, standardOffsetSeconds } from '../embedded/feel/values.js';
 
 /** A value as the case files write it: a type tag and its text (see the MANIFEST's table). */
 export type TaggedValue =
@@ -191,21 +191,6 @@ function nanosOfDay(t: { hour: number; minute: number; second: number; milliseco
   return ((BigInt(t.hour) * 60n + BigInt(t.minute)) * 60n + BigInt(t.second)) * 1_000_000_000n + BigInt(t.millisecond) * 1_000_000n + BigInt(t.microsecond) * 1000n + BigInt(t.nanosecond);
 }
 
-/** An offset or zone in seconds east of UTC; a named zone at the current instant, as Java's OffsetTime does. */
-function offsetSeconds(zone: string): number | null {
-  if (zone === 'Z' || zone === 'UTC' || zone === 'Etc/UTC') return 0;
-  const m = /^([+-])(\d{2}):(\d{2})(?::(\d{2}))?$/.exec(zone);
-  if (m) return (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 3600 + Number(m[3]) * 60 + Number(m[4] ?? 0));
-  try {
-    const parts = new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName: 'longOffset' }).formatToParts(new Date());
-    const name = parts.find((p) => p.type === 'timeZoneName')?.value ?? '';
-    const o = /GMT([+-])(\d{2}):(\d{2})/.exec(name);
-    return o ? (o[1] === '-' ? -1 : 1) * (Number(o[2]) * 3600 + Number(o[3]) * 60) : name === 'GMT' ? 0 : null;
-  } catch {
-    return null;
-  }
-}
-
 function sameZone(expected: string | null, actual: string | null): boolean {
   if (expected === null || actual === null) return expected === actual;
   const utc = (z: string) => z === 'Z' || z === 'UTC' || z === '+00:00' || z === 'Etc/UTC';
@@ -265,8 +250,8 @@ export function mismatch(expected: TaggedValue, actual: unknown, where = 'the re
       if ((actual.zone === null) !== (e.zone === null)) return want();
       if (nanosOfDay(actual.unwrap()) !== nanosOfDay(e.unwrap())) return want();
       if (actual.zone === null || e.zone === null) return undefined;
-      // FeelEngineTest compares a FEEL time as a Java OffsetTime: a zone id counts as its offset
-      return offsetSeconds(actual.zone) === offsetSeconds(e.zone) ? undefined : want();
+      // FeelEngineTest compares a FEEL time as a Java OffsetTime: a zone id counts as its standard offset
+      return standardOffsetSeconds(actual.zone) === standardOffsetSeconds(e.zone) ? undefined : want();
     }
     case 'local date and time':
     case 'date and time': {

@@ -86,6 +86,32 @@ function nanosOfDay(t: { hour: number; minute: number; second: number; milliseco
   return ((BigInt(t.hour) * 60n + BigInt(t.minute)) * 60n + BigInt(t.second)) * 1_000_000_000n + BigInt(t.millisecond) * 1_000_000n + BigInt(t.microsecond) * 1000n + BigInt(t.nanosecond);
 }
 
+function offsetAt(zone: string, ms: number): number | null {
+  try {
+    const parts = new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName: 'longOffset' }).formatToParts(new Date(ms));
+    const name = parts.find((p) => p.type === 'timeZoneName')?.value ?? '';
+    const o = /GMT([+-])(\d{2}):(\d{2})/.exec(name);
+    return o ? (o[1] === '-' ? -1 : 1) * (Number(o[2]) * 3600 + Number(o[3]) * 60) : name === 'GMT' ? 0 : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The offset of a time's zone in seconds east of UTC. A time has no date, so FEEL-scala takes a
+ * zone id's standard offset (ZonedTime: getStandardOffset): Europe/Berlin is +01:00 all year.
+ * The standard offset is the smaller of January's and July's (summer time is ahead of it).
+ */
+export function standardOffsetSeconds(zone: string): number | null {
+  if (zone === 'Z' || zone === 'UTC' || zone === 'Etc/UTC') return 0;
+  const m = /^([+-])(\d{2}):(\d{2})(?::(\d{2}))?$/.exec(zone);
+  if (m) return (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 3600 + Number(m[3]) * 60 + Number(m[4] ?? 0));
+  const year = new Date().getUTCFullYear();
+  const jan = offsetAt(zone, Date.UTC(year, 0, 1));
+  const jul = offsetAt(zone, Date.UTC(year, 6, 1));
+  return jan === null || jul === null ? null : Math.min(jan, jul);
+}
+
 /** A temporal as a number on one line: days for dates, nanoseconds (UTC where zoned) otherwise. */
 function instant(v: unknown): bigint {
   if (v instanceof FeelDate) {
@@ -93,8 +119,8 @@ function instant(v: unknown): bigint {
     return BigInt(Date.UTC(d.year, d.month - 1, d.day) / 86_400_000);
   }
   if (v instanceof FeelTime) {
-    const offset = v.zone === null ? 0n : durationMeasure(v['time offset']);
-    return nanosOfDay(v.unwrap()) - offset;
+    const offset = v.zone === null ? 0 : (standardOffsetSeconds(v.zone) ?? 0);
+    return nanosOfDay(v.unwrap()) - BigInt(offset) * 1_000_000_000n;
   }
   const dt = (v as FeelDateTime).unwrap();
   const zone = (v as FeelDateTime).zone;
