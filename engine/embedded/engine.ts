@@ -136,7 +136,7 @@ interface Change {
 type PreparedResource =
   | { kind: 'bpmn'; name: string; content: string; bpmn: { processes: ProcessModel[] } }
   | { kind: 'dmn'; name: string; content: string; dmn: DecisionRequirements }
-  | { kind: 'form'; name: string; content: string; formId: string };
+  | { kind: 'form'; name: string; content: string; formId: string; versionTag?: string };
 
 const TERMINAL: InstanceState[] = ['COMPLETED', 'TERMINATED'];
 
@@ -290,14 +290,14 @@ export class EmbeddedEngine implements Engine {
       const content = Buffer.isBuffer(resource.content) ? resource.content.toString('utf8') : resource.content;
       if (/\.dmn$/i.test(name)) prepared.push({ kind: 'dmn' as const, name, content, dmn: prepareDmn(resource.content, name) });
       else if (/\.form$/i.test(name)) {
-        let form: { id?: string };
+        let form: { id?: string; versionTag?: string };
         try {
           form = JSON.parse(content);
         } catch (err) {
           throw new EngineError('DEPLOY_REFUSED', `${name}: not a JSON form (${(err as Error).message})`, { resource: name });
         }
         if (!form.id) throw new EngineError('DEPLOY_REFUSED', `${name}: the form has no "id"`, { resource: name });
-        prepared.push({ kind: 'form' as const, name, content, formId: form.id });
+        prepared.push({ kind: 'form' as const, name, content, formId: form.id, ...(typeof form.versionTag === 'string' && { versionTag: form.versionTag }) });
       } else throw new EngineError('DEPLOY_REFUSED', `${name}: unknown resource kind (expected .bpmn, .dmn or .form)`, { resource: name });
     }
 
@@ -343,7 +343,7 @@ export class EmbeddedEngine implements Engine {
           }
           this.decisions.invalidate();
         } else {
-          const r = await put('form', p.formId, p.name, p.content, {});
+          const r = await put('form', p.formId, p.name, p.content, p.versionTag ? { versionTag: p.versionTag } : {});
           deployment.forms.push({ formId: p.formId, version: r.version, formKey: String(r.key), resourceName: p.name, duplicate: r.duplicate } satisfies DeployedForm);
         }
       }
@@ -1123,6 +1123,24 @@ export class EmbeddedEngine implements Engine {
     }
   }
 
+  /**
+   * The version of a linked form a user task shows, by the form definition's bindingType (Zeebe
+   * 8.6+): the latest (default), the one deployed with the process (`deployment`), or the latest
+   * whose versionTag is the one named (`versionTag`).
+   */
+  private async linkedForm(tx: Db, formId: string, definitionKey: number, binding?: { bindingType: 'deployment' | 'versionTag'; versionTag?: string }): Promise<{ key: number; content: string } | undefined> {
+    const q = tx('engine_resources').where({ kind: 'form', resource_id: formId }).orderBy('version', 'desc');
+    if (binding?.bindingType === 'deployment') {
+      const caller = await tx('engine_resources').where({ key: definitionKey }).first('deployment_key');
+      return q.where({ deployment_key: caller?.deployment_key ?? -1 }).first('key', 'content');
+    }
+    if (binding?.bindingType === 'versionTag') {
+      const rows = await q.select('key', 'content', 'meta');
+      return rows.find((r) => (typeof r.meta === 'string' ? JSON.parse(r.meta) : r.meta)?.versionTag === binding.versionTag);
+    }
+    return q.first('key', 'content');
+  }
+
   private async insertUserTask(
     tx: Db,
     loaded: Loaded,
@@ -1135,7 +1153,7 @@ export class EmbeddedEngine implements Engine {
     const info = loaded.rt.model.elements.get(w.elementId);
     // a linked form (zeebe:formDefinition formId) is the latest version of that form deployed, as
     // Zeebe's default binding does; its JSON travels with the task so the tasklist validates by it
-    const linked = spec.formKey?.startsWith('formId:') ? await tx('engine_resources').where({ kind: 'form', resource_id: spec.formKey.slice('formId:'.length) }).orderBy('version', 'desc').first('key', 'content') : undefined;
+    const linked = spec.formKey?.startsWith('formId:') ? await this.linkedForm(tx, spec.formKey.slice('formId:'.length), loaded.row.definition_key, info?.userTask?.formBinding) : undefined;
     const task: Omit<UserTask, 'userTaskKey'> = {
       kind: spec.camunda ? 'camunda' : 'job',
       jobKey,

@@ -29,6 +29,8 @@ export interface UserTaskInfo {
   followUpDate?: string;
   formKey?: string;
   formId?: string;
+  /** Which version of the linked form (Zeebe 8.6+ bindingType on zeebe:formDefinition); latest when absent. */
+  formBinding?: { bindingType: 'deployment' | 'versionTag'; versionTag?: string };
   priority?: string;
   /** zeebe:taskListeners, in their order (Camunda user tasks only). */
   listeners?: TaskListenerDefinition[];
@@ -334,6 +336,13 @@ function describe(el: ModdleEl, parentId: string): ElementInfo {
       formId: stripEq(form?.formId),
       priority: stripEq(priority?.priority),
     };
+    // declared by some zeebe-bpmn-moddle versions, a plain attribute in others
+    const formAttrs = (form?.$attrs ?? {}) as Record<string, string>;
+    const formBinding = (form?.bindingType as string | undefined) ?? formAttrs.bindingType;
+    const formVersionTag = (form?.versionTag as string | undefined) ?? formAttrs.versionTag;
+    if (formBinding === 'deployment' || formBinding === 'versionTag') {
+      info.userTask.formBinding = { bindingType: formBinding, ...(formVersionTag && { versionTag: formVersionTag }) };
+    }
     const listeners = ((ext(el, 'zeebe:TaskListeners')?.listeners as ModdleEl[] | undefined) ?? []).map((l) => ({
       eventType: String(l.eventType ?? '') as TaskListenerDefinition['eventType'],
       type: String(l.type ?? ''),

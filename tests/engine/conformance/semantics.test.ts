@@ -166,6 +166,16 @@ for (const backend of await backends()) {
       await run.expectState('COMPLETED');
     });
 
+    it('given form-binding deployed with fb-form v1 and fb-form v2 deployed later (form-binding.bpmn, fb-form-v1/v2.form), then the user task with bindingType deployment shows v1', async () => {
+      await d.deploy('fixtures/form-binding.bpmn', 'fixtures/fb-form-v1.form');
+      await d.deploy('fixtures/fb-form-v2.form');
+      const run = await d.start('form-binding');
+      const task = await run.userTask('review');
+      expect(task.form).toContain('form version 1');
+      await run.completeUserTask('review');
+      await run.expectState('COMPLETED');
+    });
+
     describe('terminate end events (terminate-end-events.bpmn)', () => {
       it('given a terminate end inside a sub-process, then the sub-process\'s other children are terminated and it completes; the rest of the instance goes on', async () => {
         await d.deploy('fixtures/terminate-end-events.bpmn');
