@@ -1720,10 +1720,7 @@ export class EmbeddedEngine implements Engine {
 
   private async taskCanceled(userTaskKey: Key): Promise<void> {
     const row = await this.db('engine_user_tasks').where({ key: Number(userTaskKey) }).first();
-    if (!row) return;
-    // a transition still waiting for its listeners ends with the task (Zeebe cancels their jobs)
-    await this.db('engine_jobs').where('element_instance_key', 'like', `${row.element_instance_key}|tl:%`).whereIn('state', ['ACTIVATABLE', 'ACTIVATED', 'FAILED']).update({ state: 'CANCELED' });
-    await this.taskListeners.canceled(row);
+    if (row) await this.taskListeners.canceled(row);
   }
 
   /** A user task's transition, once its listeners (if any) accepted it. */

@@ -172,6 +172,12 @@ export class TaskListeners {
   /** A terminated task's canceling listeners, each as a job; they cannot deny and nothing waits for them. */
   async canceled(task: TaskRow): Promise<void> {
     if (task.kind !== 'camunda') return;
+    // a transition still waiting for its listeners ends with the task (Zeebe cancels their jobs)
+    const open = await this.host.db('engine_jobs').where('element_instance_key', 'like', `${task.element_instance_key}|tl:%`).whereIn('state', ['ACTIVATABLE', 'ACTIVATED', 'FAILED']).select('key', 'listener');
+    if (open.length) {
+      await this.host.db('engine_jobs').whereIn('key', open.map((j) => j.key)).update({ state: 'CANCELED' });
+      for (const j of open) this.wake((JSON.parse(j.listener) as ListenerRecord).transition);
+    }
     const listeners = (await this.host.listenersOf(task)).filter((l) => l.eventType === 'canceling');
     const transition = randomUUID().slice(0, 8);
     for (const [index, l] of listeners.entries()) {
@@ -251,6 +257,9 @@ export class TaskListeners {
         .first('key', 'state', 'listener', 'type');
       const record = last ? (JSON.parse(last.listener) as ListenerRecord) : undefined;
       if (record?.outcome === 'done') return;
+      if (last?.state === 'CANCELED') {
+        throw new EngineError('NOT_FOUND', `Expected to find user task with key '${task.key}', but it was terminated while its ${record?.eventType ?? ''} listeners ran`, { elementId: task.element_id });
+      }
       if (record?.outcome === 'denied') {
         throw new EngineError('INVALID_STATE', (DENIED[record.eventType] ?? DENIED.completing).replace('%k', String(task.key)).replace('%r', record.deniedReason ?? ''), {
           elementId: task.element_id,

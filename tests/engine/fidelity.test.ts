@@ -78,6 +78,16 @@ for (const reloaded of [false, true]) {
     });
 
     const state = async (key: string) => (await engine.getInstance(key))?.state;
+    /** Polls (after settling) until the probe gives a value: listener jobs appear once their command ran. */
+    const until = async <T>(probe: () => Promise<T | undefined>): Promise<T> => {
+      for (let i = 0; i < 100; i++) {
+        await engine.settle();
+        const v = await probe();
+        if (v !== undefined) return v;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      throw new Error('timed out waiting');
+    };
 
     it('a P1M intermediate timer entered on 31 January fires on 28 February (Zeebe: Interval.toEpochMilli)', async () => {
       const id = `p1m-${reloaded ? 'r' : 'm'}`;
@@ -230,6 +240,31 @@ for (const reloaded of [false, true]) {
       } finally {
         await Promise.all([assign.close(), sod.close(), audit.close()]);
       }
+    });
+
+    it('a canceling task listener runs as a job when a boundary timer terminates the task, and a listener job out of retries is a TASK_LISTENER_NO_RETRIES incident (Zeebe ErrorType)', async () => {
+      const id = `cancel-listener-${reloaded ? 'r' : 'm'}`;
+      const task = `<bpmn:userTask id="approve"><bpmn:extensionElements><zeebe:userTask /><zeebe:taskListeners><zeebe:taskListener eventType="canceling" type="${id}-canceled" /><zeebe:taskListener eventType="completing" type="${id}-check" /></zeebe:taskListeners></bpmn:extensionElements></bpmn:userTask>`;
+      const timeout = `<bpmn:boundaryEvent id="late" attachedToRef="approve"><bpmn:timerEventDefinition><bpmn:timeDuration>PT1H</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:boundaryEvent>`;
+      await engine.deploy([
+        { name: `${id}.bpmn`, content: diagram(id, `<bpmn:startEvent id="start" />${flow('f1', 'start', 'approve')}${task}${timeout}${flow('f2', 'approve', 'end')}${flow('f3', 'late', 'end')}<bpmn:endEvent id="end" />`) },
+      ]);
+      // a completing listener that fails for good: an incident of the listener's kind, the task stays open
+      const first = await engine.createInstance({ bpmnProcessId: id });
+      await engine.settle();
+      const [open] = await engine.listUserTasks({ processInstanceKey: first.processInstanceKey });
+      const completion = engine.completeUserTask(open.userTaskKey, { ok: true }).catch((err: unknown) => err);
+      const check = await until(async () => (await engine.activateJobs({ type: `${id}-check`, worker: 'fidelity', maxJobsToActivate: 1, timeout: 10_000 }))[0]);
+      expect(check).toMatchObject({ kind: 'TASK_LISTENER', listenerEventType: 'completing', elementId: 'approve', customHeaders: { 'io.camunda.zeebe:userTaskKey': open.userTaskKey } });
+      await engine.failJob(check.key, { retries: 0, errorMessage: 'policy service down' });
+      expect((await engine.listIncidents({ processInstanceKey: first.processInstanceKey, state: 'ACTIVE' }))[0]).toMatchObject({ errorType: 'TASK_LISTENER_NO_RETRIES', errorMessage: 'policy service down' });
+      // when the timer interrupts the task, the canceling listener runs and the waiting transition ends
+      await engine.clock.advance(HOUR);
+      const canceled = await until(async () => (await engine.activateJobs({ type: `${id}-canceled`, worker: 'fidelity', maxJobsToActivate: 1, timeout: 10_000 }))[0]);
+      expect(canceled).toMatchObject({ kind: 'TASK_LISTENER', listenerEventType: 'canceling', processInstanceKey: first.processInstanceKey });
+      await engine.completeJob(canceled.key);
+      expect(await state(first.processInstanceKey)).toBe('COMPLETED');
+      expect(await completion).toMatchObject({ code: 'NOT_FOUND', message: `Expected to find user task with key '${open.userTaskKey}', but it was terminated while its completing listeners ran` });
     });
 
     it('a cron timer start event (0 0 9 * * MON) deploys and starts an instance every Monday at 09:00 UTC (Zeebe CronTimer)', async () => {
