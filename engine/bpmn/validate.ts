@@ -304,6 +304,10 @@ function validateActivity(el: El, c: Collector) {
       if (blank(decision.decisionId)) c.add(el.id, 'a business rule task needs a decision id (zeebe:calledDecision decisionId)');
       c.feel(el.id, 'the decision id (zeebe:calledDecision decisionId)', decision.decisionId);
       if (blank(decision.resultVariable)) c.add(el.id, 'a business rule task that calls a decision needs a result variable (zeebe:calledDecision resultVariable)');
+      const binding = decision.bindingType ?? decision.$attrs?.bindingType;
+      if (binding === 'deployment' || binding === 'versionTag') {
+        c.warn(el.id, `the decision's bindingType '${binding}' is not honoured by the embedded engine yet: it evaluates the latest version of the decision`);
+      }
     } else {
       needsJobType('a business rule task without zeebe:calledDecision');
       checkTaskDefinition();

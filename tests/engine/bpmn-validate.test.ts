@@ -256,6 +256,15 @@ describe('task listeners (zeebe:taskListeners)', () => {
   });
 });
 
+describe('bindingType the embedded engine does not honour yet', () => {
+  it('warns (and deploys) when a business rule task binds its decision by deployment', async () => {
+    const warnings: DeployProblem[] = [];
+    const { definitions } = await parseBpmn(diagram(`<bpmn:businessRuleTask id="decide">${ext('<zeebe:calledDecision decisionId="d" resultVariable="r" bindingType="deployment" />')}</bpmn:businessRuleTask>`), 'case.bpmn');
+    expect(validateDefinitions(definitions, 'case.bpmn', { checkFeel, warnings })).toEqual([]);
+    expect(warnings.map((w) => w.message)).toEqual([expect.stringMatching(/^decide: the decision's bindingType 'deployment' is not honoured by the embedded engine yet/)]);
+  });
+});
+
 describe('execution listeners (zeebe:executionListeners)', () => {
   it('refuses them on an element and on the process, naming the element, instead of silently skipping their jobs', async () => {
     const listeners = ext('<zeebe:executionListeners><zeebe:executionListener eventType="start" type="audit-start" /></zeebe:executionListeners>');
