@@ -90,7 +90,7 @@ export function registerProblemHandler(app: FastifyInstance, opts: { audit?: (r:
       request.log.error({ err }, 'request failed');
       body = { title: 'Internal Server Error' };
     }
-    if (opts.audit && status >= 400 && status < 500 && MUTATING.has(request.method) && request.principal && !(err instanceof HttpProblem && err.audited)) {
+    if (opts.audit && status >= 400 && status < 500 && MUTATING.has(request.method) && request.principal && !(err as { audited?: boolean }).audited) {
       const route = request.routeOptions.url ?? request.url.split('?')[0];
       await opts
         .audit({ actor: request.principal.id, method: request.method, route, url: request.url.split('?')[0].slice(0, 200), status, title: String(body.title ?? ''), rule: typeof body.rule === 'string' ? body.rule : undefined, field: typeof body.field === 'string' ? body.field : undefined })

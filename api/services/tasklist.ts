@@ -102,7 +102,14 @@ export function createTasklist(deps: { db: Knex; engine: Engine }) {
         },
         audit,
       );
-      if (!decision.allowed) return { ok: false as const, problem: refusal(decision).markAudited() };
+      if (!decision.allowed) {
+        // a request's own trail names the refusal too, beside the audit chain
+        const requestId = str(task.variables.requestId);
+        if (requestId && (await tx('customer_requests').where({ id: requestId }).first('id'))) {
+          await requestRepository(tx).record(requestId, { action: task.elementId, actor: who.id, outcome: 'refused', detail: { rule: decision.rule, message: decision.reason } }, new Date(engine.clock?.now() ?? Date.now()));
+        }
+        return { ok: false as const, problem: refusal(decision).markAudited() };
+      }
       return { ok: true as const, result: await work(task, tx, facts, level) };
     });
     if (!outcome.ok) throw outcome.problem;

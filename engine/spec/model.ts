@@ -30,6 +30,24 @@ export interface ProcessInfo {
   decisions: Map<string, { decisionId: string; resultVariable: string }>;
 }
 
+/**
+ * The job types of an element's user task listeners (zeebe:taskListener) for one event, read
+ * from the diagram's XML; the runner answers them while it completes the task.
+ */
+export function taskListenerTypes(xml: string, elementId: string, eventType = 'completing'): string[] {
+  const escaped = elementId.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const open = new RegExp(`<(?:bpmn:)?userTask\\b[^>]*\\bid="${escaped}"[^>]*>([\\s\\S]*?)</(?:bpmn:)?userTask>`).exec(xml);
+  if (!open) return [];
+  const types: string[] = [];
+  for (const m of open[1].matchAll(/<zeebe:taskListener\b([^>]*)\/?>/g)) {
+    const attrs = m[1];
+    const event = /\beventType="([^"]*)"/.exec(attrs)?.[1];
+    const type = /\btype="([^"]*)"/.exec(attrs)?.[1];
+    if (event === eventType && type && !types.includes(type)) types.push(type);
+  }
+  return types;
+}
+
 export interface BpmnIndex {
   processes: Map<string, ProcessInfo>;
   /** Every element of every process, by id (ids are unique per file; processes rarely share one). */

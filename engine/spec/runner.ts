@@ -13,7 +13,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { Engine, Incident, InstanceDetails, Job, Key, UserTask, Variables } from '../types.js';
 import { describeInstruction, type Instruction, type TestCase } from './format.js';
 import { durationToMs } from './duration.js';
-import { idsByName, type BpmnIndex } from './model.js';
+import { taskListenerTypes, idsByName, type BpmnIndex } from './model.js';
 
 /** An engine prepared for one test case. */
 export interface CaseEngine {
@@ -419,9 +419,38 @@ class CaseRun {
       throw new InstructionFailure(`user '${user ?? '(none)'}' may not complete the user task ${label}: ${verdict.reason}`, 'the task completed', `refused: ${verdict.reason}`);
     }
     if (expect === 'refused') throw new InstructionFailure(`expected user '${user ?? '(none)'}' to be refused the user task ${label}, but it was allowed`, 'refused', 'allowed');
-    await this.engine.completeUserTask(task.userTaskKey, variables);
+    await this.completeWithListeners(task, variables);
     this.history.push(record);
     await this.step();
+  }
+
+  /**
+   * Completes the task; its `completing` listeners' jobs (zeebe:taskListener) are answered while
+   * the engine waits for them: by the spec's handler for that job type when it has one, else
+   * allowed (the spec's `authorize` already decided who may complete the task).
+   */
+  private async completeWithListeners(task: UserTask, variables: Variables): Promise<void> {
+    const xml = this.index.processes.get(task.bpmnProcessId)?.xml;
+    const types = xml ? taskListenerTypes(xml, task.elementId) : [];
+    if (!types.length) return this.engine.completeUserTask(task.userTaskKey, variables);
+    let settled = false;
+    const completion = this.engine.completeUserTask(task.userTaskKey, variables);
+    const watched = completion.then(
+      () => void (settled = true),
+      () => void (settled = true),
+    );
+    while (!settled) {
+      for (const type of types) {
+        for (const job of await this.engine.activateJobs({ type, worker: WORKER, maxJobsToActivate: 8, timeout: 30_000 })) {
+          if (!(await this.owns(job))) continue;
+          const handler = this.handlers.get(type);
+          if (handler) await this.handle(job, handler);
+          else await this.engine.completeJob(job.key, {});
+        }
+      }
+      if (!settled) await Promise.race([watched, new Promise((r) => setTimeout(r, 5))]);
+    }
+    await completion;
   }
 
   private async resolveIncident(a: Record<string, unknown>): Promise<void> {

@@ -20,6 +20,9 @@ import { seedTemplateLibrary } from '../../storage/templates.js';
 import { createChannelAdapters, createDeliveryService, type DeliveryService } from '../../workers/delivery/service.js';
 import { createBullQueue, createMemoryQueue, type DeliveryQueue } from '../../workers/delivery/queue.js';
 import { startWorkers } from '../../workers/index.js';
+import { createTasklist, type Tasklist } from '../../api/services/tasklist.js';
+import type { Principal } from '../../api/plugins/app/auth.js';
+import { createTaskRepository } from '../../storage/repositories/tasks.js';
 import { openTestDb, type TestDb } from '../support/db.js';
 import { redisUp, redisUrl } from '../support/redis.js';
 
@@ -42,7 +45,17 @@ describe.each(queues)('customer communications end to end (%s queue)', (queueKin
   let smtp: SMTPServer;
   let workers: JobWorker[];
   let delivery: DeliveryService;
+  let tasklist: Tasklist;
+  let unfollow: () => void;
   const arrivals: Arrival[] = [];
+  // the approver works the task in the tasklist, as a person would: approvals count only when given there
+  const alice = { id: 'alice', name: 'Alice', roles: ['approver'], approverLevel: 1, teams: [], groups: ['approver', 'approver-l1'], via: 'token' } as unknown as Principal;
+  const approve = async (userTaskKey: string) => {
+    const tasks = createTaskRepository(t.db);
+    for (let i = 0; i < 2000 && !(await tasks.get(userTaskKey)); i++) await new Promise((r) => setTimeout(r, 10));
+    await tasklist.claim(userTaskKey, alice);
+    await tasklist.complete(userTaskKey, alice, { approved: true });
+  };
   const prefix = `herald-e2e-${randomUUID().slice(0, 8)}`;
 
   beforeAll(async () => {
@@ -82,9 +95,12 @@ describe.each(queues)('customer communications end to end (%s queue)', (queueKin
     delivery = createDeliveryService({ db: t.db, engine, queue, adapters: createChannelAdapters(t.db, settings), settings, now: () => new Date(engine.clock.now()), log: silentLogger });
     delivery.start();
     workers = startWorkers(engine, { db: t.db, engine, now: () => new Date(engine.clock.now()), delivery, baseUrl: settings.baseUrl }, silentLogger);
+    tasklist = createTasklist({ db: t.db, engine });
+    unfollow = tasklist.follow(silentLogger);
   });
 
   afterAll(async () => {
+    unfollow?.();
     await Promise.all(workers.map((w) => w.close()));
     await engine.stop();
     await delivery.close();
@@ -119,7 +135,7 @@ describe.each(queues)('customer communications end to end (%s queue)', (queueKin
     // when the notice went out (one approval is needed above 10,000: the approver approves)
     await until(async () => (await engine.listUserTasks()).some((u) => u.elementId === 'approve-level-1'));
     const approval = (await engine.listUserTasks()).find((u) => u.elementId === 'approve-level-1')!;
-    await engine.completeUserTask(approval.userTaskKey, { approved: true, approvals: [{ by: 'alice', level: 1 }] });
+    await approve(approval.userTaskKey);
     await until(() => waitingForPayment(dunning.processInstanceKey));
     const notice = arrivals.find((a) => a.messageId === '<INV-2026-0142-notice@herald.local>');
     expect(notice?.subject).toMatch(/^Invoice 2026-0142: \$19,600\.00 due Dec(ember)?\s1, 2026$/);
@@ -135,16 +151,19 @@ describe.each(queues)('customer communications end to end (%s queue)', (queueKin
       await engine.clock.advance(14 * 86_400_000);
       await until(async () => (await engine.listUserTasks()).some((u) => u.elementId === 'approve-level-1'));
       const task = (await engine.listUserTasks()).find((u) => u.elementId === 'approve-level-1')!;
-      await engine.completeUserTask(task.userTaskKey, { approved: true, approvals: [{ by: 'alice', level: 1 }] });
+      await approve(task.userTaskKey);
       await until(() => arrivals.some((a) => a.messageId === `<INV-2026-0142-reminder-${n}@herald.local>`));
       await until(() => waitingForPayment(dunning.processInstanceKey));
     }
     // when the payment arrives, the cadence stops and the invoice is closed
     await engine.publishMessage({ name: 'payment-received', correlationKey: 'INV-2026-0142', variables: { paidAmount: '19600.00' } });
+    // and the payment confirmation goes out, approved as the policy asks for its amount
+    await until(async () => (await engine.listUserTasks()).some((u) => u.elementId === 'approve-level-1'));
+    await approve((await engine.listUserTasks()).find((u) => u.elementId === 'approve-level-1')!.userTaskKey);
     await until(async () => (await engine.getInstance(dunning.processInstanceKey))?.state === 'COMPLETED');
     expect((await t.db('invoices').where({ id: 'INV-2026-0142' }).first()).status).toBe('paid');
     const archived = await t.db('communication_archive').where('communication_id', 'like', 'INV-2026-0142-%').orderBy('communication_id');
-    expect(archived.map((a) => a.communication_id)).toEqual(['INV-2026-0142-notice', 'INV-2026-0142-reminder-1', 'INV-2026-0142-reminder-2']);
+    expect(archived.map((a) => a.communication_id)).toEqual(['INV-2026-0142-notice', 'INV-2026-0142-payment-confirmation', 'INV-2026-0142-reminder-1', 'INV-2026-0142-reminder-2']);
     // the archive holds exactly the bytes the SMTP server received
     const sent = arrivals.find((a) => a.messageId === '<INV-2026-0142-notice@herald.local>')!;
     expect(Buffer.from(archived[0].raw, 'base64').equals(sent.raw.subarray(0, Buffer.from(archived[0].raw, 'base64').length))).toBe(true);
