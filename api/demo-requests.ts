@@ -70,10 +70,13 @@ export async function seedRequestDemo(deps: {
     }
     return false;
   };
+  // one look at a time: two overlapping looks would both raise it (two instances of one request)
   let raised = false;
+  let looking = false;
   const raise = setInterval(() => {
+    if (raised || looking) return;
+    looking = true;
     void (async () => {
-      if (raised) return;
       if (!(await noticeDelivered())) return;
       raised = true;
       clearInterval(raise);
@@ -89,10 +92,12 @@ export async function seedRequestDemo(deps: {
         body: 'We were billed the list price for one of the two units instead of our 2026 contract price. Please correct the invoice.',
       });
       log.info({ reference: r.reference }, 'demo: Acme raised a $25,000 invoice discrepancy in the portal; sam, alice and bob work it through the tasklist');
-    })().catch((err: Error) => {
-      raised = false;
-      log.warn({ err: err.message }, 'demo: the request could not be raised yet; trying again');
-    });
+    })()
+      .catch((err: Error) => {
+        raised = false;
+        log.warn({ err: err.message }, 'demo: the request could not be raised yet; trying again');
+      })
+      .finally(() => (looking = false));
   }, deps.raiseAfterMs ?? 1000);
   raise.unref();
   stops.push(() => clearInterval(raise));

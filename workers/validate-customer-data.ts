@@ -15,7 +15,9 @@ export default defineWorker({
     templateId: Type.String({ minLength: 1 }),
     channel: Type.Union([Type.Literal('email'), Type.Literal('sms'), Type.Literal('portal'), Type.Literal('crm')]),
     kind: Type.Optional(Type.Union([Type.Literal('transactional'), Type.Literal('dunning'), Type.Literal('legal'), Type.Literal('marketing')])),
-    amount: Type.Optional(Type.String({ pattern: '^\\d+(\\.\\d+)?$' })),
+    // null once a dunning instance took over an invoice amount it did not have (see below)
+    amount: Type.Optional(Type.Union([Type.String({ pattern: '^\\d+(\\.\\d+)?$' }), Type.Null()])),
+    invoiceId: Type.Optional(Type.Union([Type.String(), Type.Null()])),
     initiatedBy: Type.Optional(Type.String()),
     data: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
   }),
@@ -29,6 +31,11 @@ export default defineWorker({
     if (failures.length) {
       return bpmnError('INVALID_CUSTOMER_DATA', failures.map((f) => f.message).join('; '), { validationErrors: failures });
     }
+    // a message that carries an amount carries its invoice's amount as it stands now: after a
+    // correction the reminders are approved on the corrected amount, and the dunning instance
+    // takes it over (invoiceAmount, mapped back to its amount)
+    const invoice = v.amount != null && v.invoiceId ? await customers.invoice(v.invoiceId) : undefined;
+    const amount = invoice && invoice.customerId === customer.id ? invoice.amount : (v.amount ?? undefined);
     await communicationRepository(deps.db).ensure({
       id: v.communicationId,
       customerId: customer.id,
@@ -38,10 +45,12 @@ export default defineWorker({
       data: v.data ?? {},
       processInstanceKey: job.processInstanceKey,
       initiatedBy: v.initiatedBy,
-      amount: v.amount,
+      amount,
     });
     return complete({
-      approvalLevels: approvalLevels({ kind, amount: v.amount, risk: customer.riskSegment }),
+      approvalLevels: approvalLevels({ kind, amount, risk: customer.riskSegment }),
+      // always set (null without an amount): the dunning's output mapping reads it
+      invoiceAmount: amount ?? null,
       customerName: customer.legalName,
       locale: customer.locale,
       riskSegment: customer.riskSegment,

@@ -154,7 +154,8 @@ describe.each(combos)('the seed examples on %s with the %s queue', (kind, queueK
     const res = await send({ type: 'invoice.issued', source: 'erp', data: { invoiceId: 'INV-2026-0199', customerId: 'C-ACME', number: '2026-0199', issueDate: addDays(today, -21), dueDate: addDays(today, 9), paymentTerms: 'net 30 days', amount: '25000.00', currency: 'USD', channel: 'email' } });
     expect(res.status).toBe(202);
     // Acme disputes it once its notice arrived; sam, alice and bob work it through the tasklist
-    stops.push(await seedRequestDemo({ engine: api.engine, db: api.t.db, logger: silentLogger, fresh: true, pauseMs: 0, everyMs: 50, raiseAfterMs: 50 }));
+    const stopRequestDemo = await seedRequestDemo({ engine: api.engine, db: api.t.db, logger: silentLogger, fresh: true, pauseMs: 0, everyMs: 50, raiseAfterMs: 50 });
+    stops.push(stopRequestDemo);
     const notice = await until('the $25,000 notice', () => sent('INV-2026-0199-notice'));
     expect(notice.subject).toMatch(/^Invoice 2026-0199: \$25,000\.00 due /);
     const ack = await until('the acknowledgement', () => sent(`${DEMO_REQUEST_ID}-ack-0`), 90_000);
@@ -166,6 +167,20 @@ describe.each(combos)('the seed examples on %s with the %s queue', (kind, queueK
     expect((await api.t.db('deliveries').where({ communication_id: `${DEMO_REQUEST_ID}-result-0` }).first())?.channel).toBe('email');
     // no reminder went out for the disputed invoice before it was corrected
     expect(await sentFor('INV-2026-0199')).toEqual(['INV-2026-0199-notice']);
+    // then dunning goes on at the corrected amount: the reminder states it, the instance carries it
+    await until('the request resolved', async () => (await api.t.db('customer_requests').where({ id: DEMO_REQUEST_ID }).first('status'))?.status === 'resolved');
+    stopRequestDemo();
+    await api.engine.clock.advance(14 * DAY);
+    const reminder = await until('the reminder of the corrected invoice', () => sent('INV-2026-0199-reminder-1'), 90_000);
+    expect(reminder.subject).toBe('Reminder 1: invoice 2026-0199-C1 is overdue');
+    expect(reminder.text).toContain('$12,500.00');
+    expect(reminder.text).not.toContain('$25,000.00');
+    const [dunning] = (await api.engine.listInstances({ bpmnProcessId: 'invoice-dunning' })).filter((i) => i.state === 'ACTIVE');
+    const variables = await until('the reminder call to end', async () => {
+      const v = await api.engine.getVariables(dunning.processInstanceKey);
+      return v.reminderCount === 1 ? v : undefined;
+    });
+    expect(variables.amount).toBe('12500.00');
     expect(await api.engine.listIncidents()).toEqual([]);
   }, 240_000);
 });
