@@ -12,6 +12,7 @@ import { auth } from './plugins/app/auth.js';
 import { openapi } from './plugins/external/openapi.js';
 import { security } from './plugins/external/security.js';
 import { registerProblemHandler } from './plugins/problem.js';
+import { createAuditRepository } from '../storage/repositories/audit.js';
 import { auditRoutes, type AuditRouteOptions } from './routes/audit/index.js';
 import { customerRoutes } from './routes/customers/index.js';
 import { engineRoutes } from './routes/engine.js';
@@ -19,6 +20,8 @@ import { eventRoutes } from './routes/events/index.js';
 import { sessionRoutes } from './routes/session/index.js';
 import { taskRoutes } from './routes/tasks/index.js';
 import { createTasklist } from './services/tasklist.js';
+import checkTaskPolicy from '../workers/check-task-policy.js';
+import { runWorker } from '../workers/runtime.js';
 import { uiPlugin } from './plugins/ui.js';
 import { configureDiagramPool, type DiagramLimits } from './services/diagram-pool.js';
 import { metricsRoutes } from './routes/metrics/index.js';
@@ -27,8 +30,6 @@ import { observabilityPlugin, requestId } from './plugins/observability.js';
 
 export interface AppDeps {
   engine: Engine;
-  /** Where message links point and the brand messages are sent under (HERALD_BASE_URL, HERALD_FROM): previews show what is sent. */
-  messages?: { baseUrl?: string; company?: { name: string; email: string; phone: string } };
   db: Db;
   logger: Logger;
   /** Largest accepted request body in bytes (deployments); other routes take less. */
@@ -47,6 +48,8 @@ export interface AppDeps {
   secureCookies?: boolean;
   /** Follow the engine's user-task hooks into the tasks table (on unless a test drives it). */
   followTasks?: boolean;
+  /** Audit checkpoints: folder and periodic writer (main.ts turns it on); from the environment when unset. */
+  audit?: AuditRouteOptions;
   /** Prometheus registry and engine instrumentation (main.ts makes one and wraps the engine with it); one of its own otherwise. */
   observability?: Observability;
   /** REDIS_URL, for readiness; read from the environment when not given. */
@@ -54,8 +57,8 @@ export interface AppDeps {
   /** /health/ready fails above this event-loop lag (ms), and load is shed above shedLoadLagMs (0: never). */
   readyMaxLagMs?: number;
   shedLoadLagMs?: number;
-  /** Audit checkpoints: folder and periodic writer (main.ts turns it on); from the environment when unset. */
-  audit?: AuditRouteOptions;
+  /** Where message links point and the brand messages are sent under (HERALD_BASE_URL, HERALD_FROM): previews show what is sent. */
+  messages?: { baseUrl?: string; company?: { name: string; email: string; phone: string } };
 }
 
 const DEV_SECRET = 'herald-dev-secret-change-me';
@@ -102,13 +105,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   // app
-  registerProblemHandler(app);
+  registerProblemHandler(app, {
+    audit: async (r) => {
+      await createAuditRepository(deps.db).append({ actor: r.actor, action: `${r.method} ${r.route}`, subjectType: 'route', subjectId: r.url, outcome: 'refused', rule: r.rule ?? (r.field ? 'validation' : `http-${r.status}`), detail: { status: r.status, reason: r.title, field: r.field } });
+    },
+  });
   const identity = createIdentityRepository(deps.db);
   await app.register(auth, { identity });
   const tasklist = createTasklist({ db: deps.db, engine: deps.engine });
   if (deps.followTasks !== false) {
     const stop = tasklist.follow(deps.logger);
     app.addHook('onClose', async () => stop());
+    // the tasklist's own control on the engine side: its policy as the user tasks' completing listener
+    const listener = runWorker(deps.engine, checkTaskPolicy, { db: deps.db, engine: deps.engine, now: () => new Date(deps.engine.clock?.now() ?? Date.now()) }, deps.logger as never);
+    app.addHook('onClose', async () => listener.close());
     app.addHook('onReady', async () => {
       await tasklist.rebuild().catch((err: Error) => deps.logger.warn({ err: err.message }, 'tasklist: rebuild from the engine failed'));
     });
@@ -129,7 +139,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register((await import('./routes/templates/index.js')).templateRoutes, { db: deps.db, engine: deps.engine, messages: deps.messages });
   await app.register((await import('./routes/portal/index.js')).portalRoutes, { db: deps.db, engine: deps.engine });
   await app.register((await import('./routes/portal/deep-links.js')).portalDeepLinkRoutes, { db: deps.db });
-  await app.register((await import('./routes/requests/index.js')).requestRoutes, { db: deps.db, engine: deps.engine });
+  await app.register((await import('./routes/requests/index.js')).requestRoutes, { db: deps.db, engine: deps.engine, tasklist });
   await app.register((await import('./routes/tracking/index.js')).trackingRoutes, { db: deps.db, secret });
   await app.register((await import('./routes/communications/index.js')).communicationRoutes, { db: deps.db });
   await app.register((await import('./routes/deployments/index.js')).deploymentRoutes, { engine: deps.engine, db: deps.db });
