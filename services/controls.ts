@@ -117,21 +117,37 @@ export class PolicyRefusal extends Error {
   }
 }
 
+export interface DecisionInput {
+  actor: SodActor;
+  duty: Duty;
+  facts: SubjectFacts;
+  action: string;
+  audit: { subjectType: string; subjectId: string; detail?: Record<string, unknown> };
+  task?: SodCheck['task'];
+  level?: number;
+  extraHistory?: DutyRecord[];
+}
+
+/** The policy's answer for `actor` doing `duty` to the subject; pure (see decide). */
+export function judge(input: DecisionInput): SodDecision {
+  return checkSod({ actor: input.actor, duty: input.duty, subject: input.facts.subject, history: [...input.facts.history, ...(input.extraHistory ?? [])], task: input.task, level: input.level });
+}
+
+/** Writes a decision to the audit chain (allowed, or refused with the rule and reason). */
+export async function recordDecision(audit: AuditRepository, input: DecisionInput, decision: SodDecision): Promise<void> {
+  const detail = { ...input.audit.detail, subject: input.facts.subject, duty: input.duty, level: input.level, facts: input.facts.facts };
+  if (decision.allowed) await audit.append({ actor: input.actor.id, action: input.action, subjectType: input.audit.subjectType, subjectId: input.audit.subjectId, outcome: 'allowed', detail });
+  else await audit.append({ actor: input.actor.id, action: input.action, subjectType: input.audit.subjectType, subjectId: input.audit.subjectId, outcome: 'refused', rule: decision.rule, detail: { ...detail, reason: decision.reason } });
+}
+
 /**
  * Asks the policy whether `actor` may do `duty` to the subject, and writes the answer to the
  * audit chain in `tx` (allowed or refused, with the rule). Returns the decision; the caller
  * acts on it in the same transaction.
  */
-export async function decide(
-  tx: Knex.Transaction,
-  input: { actor: SodActor; duty: Duty; facts: SubjectFacts; action: string; audit: { subjectType: string; subjectId: string; detail?: Record<string, unknown> }; task?: SodCheck['task']; level?: number; extraHistory?: DutyRecord[] },
-  audit: AuditRepository = createAuditRepository(tx),
-): Promise<SodDecision> {
-  const check: SodCheck = { actor: input.actor, duty: input.duty, subject: input.facts.subject, history: [...input.facts.history, ...(input.extraHistory ?? [])], task: input.task, level: input.level };
-  const decision = checkSod(check);
-  const detail = { ...input.audit.detail, subject: check.subject, duty: check.duty, level: check.level, facts: input.facts.facts };
-  if (decision.allowed) await audit.append({ actor: input.actor.id, action: input.action, subjectType: input.audit.subjectType, subjectId: input.audit.subjectId, outcome: 'allowed', detail });
-  else await audit.append({ actor: input.actor.id, action: input.action, subjectType: input.audit.subjectType, subjectId: input.audit.subjectId, outcome: 'refused', rule: decision.rule, detail: { ...detail, reason: decision.reason } });
+export async function decide(tx: Knex.Transaction, input: DecisionInput, audit: AuditRepository = createAuditRepository(tx)): Promise<SodDecision> {
+  const decision = judge(input);
+  await recordDecision(audit, input, decision);
   return decision;
 }
 

@@ -14,7 +14,7 @@ import { isOverseer } from '../../domain/identity/index.js';
 import { createAuditRepository } from '../../storage/repositories/audit.js';
 import { createTaskRepository, type Task } from '../../storage/repositories/tasks.js';
 import { requestRepository } from '../../storage/requests.js';
-import { decide as decideByPolicy, recordApproval, type SubjectFacts } from '../../services/controls.js';
+import { judge, recordApproval, recordDecision, type DecisionInput, type SubjectFacts } from '../../services/controls.js';
 import { approvalLevel, taskFacts } from '../../services/task-facts.js';
 
 export { approvalLevel, taskFacts };
@@ -81,28 +81,21 @@ export function createTasklist(deps: { db: Knex; engine: Engine }) {
       };
       if (!task || !canSee(task, who)) return refuse(notFound('task'), task ? 'not-visible' : 'not-found');
       if (task.state !== 'CREATED') return refuse(new HttpProblem(409, `task ${key} is ${task.state.toLowerCase()}`), 'task-state');
-      try {
-        options.precheck?.(task);
-      } catch (err) {
-        if (err instanceof Refused) return refuse(err.problem, err.rule);
-        throw err;
-      }
       const facts = await taskFacts(tx, task, await tasks.completedIn(task.processInstanceKey));
       const level = approvalLevel(task);
-      const decision = await decideByPolicy(
-        tx,
-        {
-          actor: { id: who.id, groups: who.groups },
-          duty: level ? 'approve' : 'work',
-          facts,
-          action,
-          audit: { subjectType: 'task', subjectId: key, detail: { ...detail, processInstanceKey: task.processInstanceKey, elementId: task.elementId } },
-          task: { candidateGroups: task.candidateGroups, candidateUsers: task.candidateUsers },
-          level,
-        },
-        audit,
-      );
+      const input: DecisionInput = {
+        actor: { id: who.id, groups: who.groups },
+        duty: level ? 'approve' : 'work',
+        facts,
+        action,
+        audit: { subjectType: 'task', subjectId: key, detail: { ...detail, processInstanceKey: task.processInstanceKey, elementId: task.elementId } },
+        task: { candidateGroups: task.candidateGroups, candidateUsers: task.candidateUsers },
+        level,
+      };
+      // the policy first (who may do this at all), then the task's state (claimed, form): one decision on the record
+      const decision = judge(input);
       if (!decision.allowed) {
+        await recordDecision(audit, input, decision);
         // a request's own trail names the refusal too, beside the audit chain
         const requestId = str(task.variables.requestId);
         if (requestId && (await tx('customer_requests').where({ id: requestId }).first('id'))) {
@@ -110,6 +103,13 @@ export function createTasklist(deps: { db: Knex; engine: Engine }) {
         }
         return { ok: false as const, problem: refusal(decision).markAudited() };
       }
+      try {
+        options.precheck?.(task);
+      } catch (err) {
+        if (err instanceof Refused) return refuse(err.problem, err.rule);
+        throw err;
+      }
+      await recordDecision(audit, input, decision);
       return { ok: true as const, result: await work(task, tx, facts, level) };
     });
     if (!outcome.ok) throw outcome.problem;

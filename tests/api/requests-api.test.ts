@@ -210,7 +210,7 @@ describe.each(await dbKinds())('requests API on %s', (kind) => {
       expect((await http().get('/api/requests/metrics').set(api.as('acme'))).status).toBe(403);
     });
 
-    it('deploys an edited priority table like a diagram: the next request is prioritised by the new version', async () => {
+    it('deploys an edited priority table from a decision draft: the next request is prioritised by the new version', async () => {
       // given an analyst's edit: payment questions from 1,000 are high, not medium
       const original = resource('customer-request-priority.dmn').content;
       const rule = /(<rule id="customer-request-priority-r6">[\s\S]*?<outputEntry id="customer-request-priority-r6-o0"><text>)"medium"(<\/text>)/;
@@ -222,13 +222,18 @@ describe.each(await dbKinds())('requests API on %s', (kind) => {
         return waitFor('the request to be prioritised', async () => (await requestRepository(api.t.db).get(created.body.id))?.priority);
       };
       expect(await raise()).toBe('medium');
-      // when an engineer deploys it through the deployments API
-      const deployed = await http().post('/api/deployments').set(api.as('eric')).send({ resources: [{ name: 'customer-request-priority.dmn', content: edited }] });
-      expect(deployed.status).toBe(201);
+      // when an analyst saves it as a decision draft and an engineer deploys the draft
+      const deployTable = async (xml: string) => {
+        const draft = await http().post('/api/decision-drafts').set(api.as('ada')).send({ decisionRequirementsId: 'customer-request-priority-definitions', xml });
+        expect(draft.status, JSON.stringify(draft.body)).toBe(201);
+        const deployed = await http().post(`/api/decision-drafts/${draft.body.id}/deployment`).set(api.as('eric')).send({});
+        expect(deployed.status, JSON.stringify(deployed.body)).toBe(201);
+      };
+      await deployTable(edited);
       // then the next request takes the new version's answer
       expect(await raise()).toBe('high');
       // and the table goes back the same way
-      expect((await http().post('/api/deployments').set(api.as('eric')).send({ resources: [{ name: 'customer-request-priority.dmn', content: original }] })).status).toBe(201);
+      await deployTable(original);
       expect(await raise()).toBe('medium');
     });
   });

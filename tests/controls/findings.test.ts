@@ -32,6 +32,8 @@ describe.each(await dbKinds())('issue 14 findings on %s', (kind) => {
     const identity = createIdentityRepository(api.t.db);
     await identity.upsertUser({ id: 'ann', name: 'Ann (approver, level 1)', roles: ['approver'], approverLevel: 1, teams: [] });
     api.tokens.ann = await identity.issueToken('ann', 'findings');
+    await identity.upsertUser({ id: 'ben', name: 'Ben (approver, level 2)', roles: ['approver'], approverLevel: 2, teams: [] });
+    api.tokens.ben = await identity.issueToken('ben', 'findings');
     workers = startWorkers(api.engine, { db: api.t.db, engine: api.engine, now: () => new Date(), delivery: { enqueue: async (id: string) => (queued.add(id), true) } } as never, silentLogger, [deliverCommunication]);
   }, 120_000);
   afterAll(async () => {
@@ -115,12 +117,16 @@ describe.each(await dbKinds())('issue 14 findings on %s', (kind) => {
       const hidden = await http().post(`/api/tasks/${l2.key}/claim`).set(api.as('ann'));
       expect(hidden.status).toBe(404);
       expect(await refusals('ann', before)).toContainEqual(expect.objectContaining({ action: 'task.claim', subjectId: l2.key, rule: 'not-visible' }));
-      // bob claims it; carl (compliance) sees every task but cannot complete one claimed by bob
+      // bob claims it; ben, another level-2 approver, cannot complete a task bob claimed (409)
       expect((await http().post(`/api/tasks/${l2.key}/claim`).set(api.as('bob'))).status).toBe(200);
       before = await lastAuditId();
-      const claimed = await http().post(`/api/tasks/${l2.key}/completion`).set(api.as('carl')).send({ variables: { approved: true } });
+      const claimed = await http().post(`/api/tasks/${l2.key}/completion`).set(api.as('ben')).send({ variables: { approved: true } });
       expect(claimed.status).toBe(409);
-      expect(await refusals('carl', before)).toContainEqual(expect.objectContaining({ action: 'task.complete', subjectId: l2.key, rule: 'claimed' }));
+      expect(await refusals('ben', before)).toContainEqual(expect.objectContaining({ action: 'task.complete', subjectId: l2.key, rule: 'claimed' }));
+      // carl (compliance) sees every task but holds no approver group: the policy refuses him first (403)
+      const carl = await http().post(`/api/tasks/${l2.key}/completion`).set(api.as('carl')).send({ variables: { approved: true } });
+      expect(carl.status).toBe(403);
+      expect(await refusals('carl', before)).toContainEqual(expect.objectContaining({ action: 'task.complete', subjectId: l2.key, rule: 'candidate-group' }));
       // and the same person at two levels: an approver at both levels approved level 1
       const two = await communication('60000.00', 2, 'erp');
       const identity = createIdentityRepository(api.t.db);
