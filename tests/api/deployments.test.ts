@@ -93,7 +93,9 @@ describe.each(await dbKinds())('deployment API on %s', (kind) => {
       expect(draft).toMatchObject({ bpmnProcessId: id, author: 'ada', baseVersion: 1, lint: { errors: [] } });
       expect(draft).not.toHaveProperty('xml');
       const listed = await http().get('/api/drafts').query({ bpmnProcessId: id }).set(api.as('eric'));
-      expect(listed.body.map((d: { id: string }) => d.id)).toEqual([draft.id]);
+      // newest first: the revision, then version 1's draft
+      expect(listed.body.map((d: { id: string }) => d.id)[0]).toEqual(draft.id);
+      expect(listed.body).toHaveLength(2);
       expect((await http().get(`/api/drafts/${draft.id}`).set(api.as('eric'))).body.xml).toContain('Deployments test, revised');
 
       const deployed = await http().post(`/api/drafts/${draft.id}/deployment`).set(api.as('eric')).send({});
@@ -336,6 +338,8 @@ describe.each(await dbKinds())('deployment API on %s', (kind) => {
 
     it('herald deploy prints the version made, or the lint errors with their element ids', async () => {
       const id = uniqueId('cli');
+      // what eric deploys from a file is ada's saved draft of it
+      await saveDraft('ada', id, diagram(id));
       const ok = await herald('eric', 'deploy', file(`${id}.bpmn`, diagram(id)));
       expect(ok, ok.err).toMatchObject({ code: 0 });
       expect(ok.out).toContain(`${id}  version 1`);
@@ -345,12 +349,17 @@ describe.each(await dbKinds())('deployment API on %s', (kind) => {
       const notEngineer = await herald('ada', 'deploy', file(`${id}.bpmn`, diagram(id)));
       expect(notEngineer.code).toBe(1);
       expect(notEngineer.err).toContain('[role]');
+      // a file that is no saved draft is refused, naming the rule
+      const unsaved = await herald('eric', 'deploy', file(`${id}.bpmn`, diagram(id, { name: 'not saved' })));
+      expect(unsaved.code).toBe(1);
+      expect(unsaved.err).toContain('[draft-required]');
       expect((await herald('eric', 'deploy')).code).toBe(2);
     });
 
     it('herald instances lists instances and herald incidents retry gives a failed job another go', async () => {
       const id = uniqueId('cli-incident');
       const jobType = `${id}-work`;
+      await saveDraft('ada', id, diagram(id, { jobType }));
       expect((await herald('eric', 'deploy', file(`${id}.bpmn`, diagram(id, { jobType })))).code).toBe(0);
       const pik = (await api.engine.createInstance({ bpmnProcessId: id })).processInstanceKey;
       const listed = await herald('ada', 'instances', '--process', id);

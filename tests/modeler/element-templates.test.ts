@@ -41,7 +41,7 @@ describe('element templates', () => {
     expect(serviceTaskWorkers().length).toBeGreaterThanOrEqual(26);
     const validateData = shipped.find((t) => t.id === 'io.herald.worker.validate-customer-data')!;
     expect(validateData.properties.find((p) => p.binding.type === 'zeebe:taskDefinition' && p.binding.property === 'type')?.value).toBe('validate-customer-data');
-    expect(validateData.properties.filter((p) => p.binding.type === 'zeebe:input').map((p) => p.binding.name)).toEqual(['communicationId', 'customerId', 'templateId', 'channel', 'kind', 'amount', 'initiatedBy', 'data']);
+    expect(validateData.properties.filter((p) => p.binding.type === 'zeebe:input').map((p) => p.binding.name)).toEqual(['communicationId', 'customerId', 'templateId', 'channel', 'kind', 'amount', 'invoiceId', 'initiatedBy', 'data']);
     expect(validateData.properties.filter((p) => p.binding.type === 'zeebe:output').map((p) => p.binding.source)).toEqual(
       expect.arrayContaining(['=approvalLevels', '=customerName', '=locale', '=riskSegment', '=validationErrors']),
     );

@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dbKinds } from '../support/db.js';
+import { createAuditRepository } from '../../storage/repositories/audit.js';
 import { openRequestWorld, type RequestWorld } from './harness.js';
 
 const HOUR = 3_600_000;
@@ -137,8 +138,7 @@ for (const kind of kinds) {
       expect(second.candidateGroups).toEqual(['finance-lead']);
       // sam manages Acme's account: refusing him is the policy, whatever his roles
       await expect(w.complete(second, { id: 'sam', roles: ['finance-lead'] }, { approved: true })).rejects.toThrow(/manages the customer of/);
-      // a person without the group is refused too
-      // outside the task's candidate groups, the task is hidden: 404, on the record like any refusal
+      // a person without the group is refused too: the task is hidden from them (404), on the audit trail
       await expect(w.complete(second, { id: 'ola', roles: ['customer-service'] }, { approved: true })).rejects.toMatchObject({ status: 404 });
       await w.complete(second, { id: 'lena', roles: ['finance-lead'] }, { approved: true });
       await w.ended(r.processInstanceKey);
@@ -147,7 +147,9 @@ for (const kind of kinds) {
       expect(adjustment.approvals.map((a) => a.by)).toEqual(['sue', 'lena']);
       expect(w.sent.find((s) => s.communicationId === `${r.id}-result-0`)?.templateId).toBe('request-resolution');
       const refusals = (await w.service.repo.events(r.id)).filter((e) => e.outcome === 'refused').map((e) => e.detail.rule);
-      expect(refusals).toEqual(['requester-not-resolver', 'account-manager-not-refund-approver', 'candidate-group']);
+      expect(refusals).toEqual(['requester-not-resolver', 'account-manager-not-refund-approver']);
+      const hidden = await createAuditRepository(w.db).list({ actor: 'ola', outcome: 'refused' });
+      expect(hidden.map((a) => [a.action, a.subjectId, a.rule])).toEqual([['task.claim', second.userTaskKey, 'not-visible']]);
     });
 
     it('credit restructuring: the credit team reviews the financial data and the decision is communicated', async () => {

@@ -40,7 +40,7 @@ function bundleIsStale(): boolean {
   const dist = path.resolve('modeler/dist/index.html');
   if (!fs.existsSync(dist)) return true;
   const built = fs.statSync(dist).mtimeMs;
-  const sources = [path.resolve('modeler/index.html'), path.resolve('modeler/vite.config.ts'), ...fs.readdirSync(path.resolve('modeler/src'), { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name))];
+  const sources = [path.resolve('modeler/index.html'), path.resolve('modeler/vite.config.ts'), ...['modeler/src', 'modeler/element-templates'].flatMap((dir) => fs.readdirSync(path.resolve(dir), { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name)))];
   return sources.some((f) => fs.statSync(f).mtimeMs > built);
 }
 
