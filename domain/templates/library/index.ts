@@ -134,7 +134,7 @@ export const library: LibraryTemplate[] = [
     templateId: 'request-acknowledgement',
     kind: 'transactional',
     description: 'A customer request (dispute, refund, clarification) was received and routed.',
-    subjects: { en: 'We received your request {{request.reference}}' },
+    subjects: { en: 'We received your request {{request.reference}}', de: 'Wir haben Ihre Anfrage {{request.reference}} erhalten' },
     // sent before classification: what is known then (render-communication fills `request` from the request's row)
     sampleData: { ...base, request: { reference: 'REQ-5531', subject: 'Freight charged twice on INV-2025-0142', receivedDate: '2025-04-02' }, links: { ...links, request: 'https://herald.example/portal/requests/REQ-5531' } },
   },
