@@ -39,7 +39,7 @@ export function createDeployer(deps: { engine: Engine; db: Db }) {
       const lint = await lintResources(req.resources);
       if (lint.errors.length) {
         await audit({ actor: req.actor, action: req.action, subjectType: req.subject.type, subjectId: req.subject.id, outcome: 'refused', rule: 'lint', detail: { ...req.detail, errors: lint.errors.slice(0, 50) } });
-        throw new HttpProblem(422, lintTitle(lint.errors), { rule: 'lint', errors: lint.errors, warnings: lint.warnings });
+        throw new HttpProblem(422, lintTitle(lint.errors), { rule: 'lint', errors: lint.errors, warnings: lint.warnings }).markAudited();
       }
       // every template the process sends must get all its data at the element that sends it
       const contract = await deploymentProblems(db, req.resources);
@@ -103,7 +103,7 @@ export async function guardDraftDeployment(
 ): Promise<void> {
   const refuse = async (rule: string, reason: string, status = 403): Promise<never> => {
     await createAuditRepository(db).append({ actor: who.id, action: audit.action, subjectType: audit.subjectType, subjectId: draft.id, outcome: 'refused', rule, detail: { ...audit.facts, reason } });
-    throw new HttpProblem(status, reason, { rule });
+    throw new HttpProblem(status, reason, { rule }).markAudited();
   };
   if (!who.roles.includes('engineer')) await refuse('role', `only engineers deploy; ${who.id} has ${who.roles.join(', ')}`);
   // a decision table version counts as a process version here: its author does not deploy it
