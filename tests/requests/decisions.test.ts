@@ -103,3 +103,49 @@ describe('segregation of duties on requests and adjustments (rows of the one pol
     expect(release([{ actor: 'fiona', duty: 'propose' }, lena, { actor: 'carl', duty: 'approve', level: 2 }])).toEqual({ allowed: true });
   });
 });
+
+describe('SLA arithmetic, amounts and metrics', () => {
+  it('counts only time not spent waiting', () => {
+    const now = new Date('2026-12-01T00:00:00Z');
+    expect(slaDeadlines({ now, consumedMs: 10 * 3_600_000, reminderAfter: 'P1D', escalateAfter: 'P2D' })).toEqual({ reminderAt: '2026-12-01T14:00:00.000Z', escalateAt: '2026-12-02T14:00:00.000Z' });
+    expect(slaDeadlines({ now, consumedMs: 30 * 3_600_000, reminderAfter: 'P1D', escalateAfter: 'P2D' }).reminderAt).toBe(now.toISOString());
+  });
+  it('asks the customer in one sentence the template can show', () => {
+    expect(informationQuestion(['invoiceNumber'])).toBe('Please tell us the number of the invoice your request concerns.');
+    expect(informationQuestion(['invoiceNumber', 'amount'], 'Which order?')).toBe('Please tell us the number of the invoice your request concerns and the amount in question. Which order?');
+    expect(informationQuestion([], '  Which order?  ')).toBe('Which order?');
+    expect(informationQuestion([], null)).toBe('Please tell us more about your request.');
+  });
+  it('subtracts money exactly', () => {
+    expect(subtractAmounts('25000.00', '12500.00')).toBe('12500.00');
+    expect(subtractAmounts('0.3', '0.1')).toBe('0.20');
+    expect(subtractAmounts('100', '100.01')).toBe('-0.01');
+    expect(addAmounts('12500.00', '12500.00')).toBe('25000.00');
+    expect(addAmounts('0.1', '0.2')).toBe('0.30');
+  });
+  it('computes resolution time, backlog by team and age, breach and reopen rates', () => {
+    const now = new Date('2026-12-10T00:00:00Z');
+    const d = (s: string) => new Date(s);
+    const m = requestMetrics(
+      [
+        { team: 'finance', status: 'resolved', createdAt: d('2026-12-01T00:00:00Z'), resolvedAt: d('2026-12-01T10:00:00Z'), slaBreachedAt: null, reopenCount: 0 },
+        { team: 'finance', status: 'resolved', createdAt: d('2026-12-01T00:00:00Z'), resolvedAt: d('2026-12-03T06:00:00Z'), slaBreachedAt: d('2026-12-03T00:00:00Z'), reopenCount: 1 },
+        { team: 'finance', status: 'in_progress', createdAt: d('2026-12-09T12:00:00Z'), resolvedAt: null, slaBreachedAt: null, reopenCount: 0 },
+        { team: 'credit', status: 'waiting_customer', createdAt: d('2026-12-01T00:00:00Z'), resolvedAt: null, slaBreachedAt: null, reopenCount: 0 },
+      ],
+      now,
+    );
+    expect(m.resolved).toBe(2);
+    expect(m.resolutionHours).toEqual({ mean: 32, median: 10, p90: 54 });
+    expect(m.backlog).toEqual([
+      { team: 'credit', open: 1, age: { '<1d': 0, '1-3d': 0, '3-7d': 0, '>7d': 1 } },
+      { team: 'finance', open: 1, age: { '<1d': 1, '1-3d': 0, '3-7d': 0, '>7d': 0 } },
+    ]);
+    expect(m.slaBreachRate).toBe(0.5);
+    expect(m.reopenRate).toBe(0.5);
+    // a request reopened and running again still counts as reopened
+    const again = requestMetrics([{ team: 'finance', status: 'resolved', createdAt: d('2026-12-01T00:00:00Z'), resolvedAt: d('2026-12-02T00:00:00Z'), slaBreachedAt: null, reopenCount: 0 }, { team: 'finance', status: 'in_progress', createdAt: d('2026-12-01T00:00:00Z'), resolvedAt: null, slaBreachedAt: null, reopenCount: 1 }], now);
+    expect(again.reopenRate).toBe(0.5);
+    expect(again.resolved).toBe(1);
+  });
+});
