@@ -98,6 +98,8 @@ describe.each(await dbKinds())('the deploying adversary on %s', (kind) => {
           }
         }
         stats.sequences++;
+        // long runs show progress (the soak runs 10,000)
+        if (stats.sequences % 500 === 0) console.info(`deploying adversary on ${kind}: ${stats.sequences} of ${RUNS} sequences, ${JSON.stringify(stats)}`);
         // every version deployed: a draft by someone else, deployed by an engineer
         const deployed = await api.t.db('process_deployments').whereIn('bpmn_process_id', [processId, drgId]);
         for (const d of deployed) {

@@ -165,6 +165,8 @@ describe.each(await dbKinds())('the adversary on %s', (kind) => {
           state = await settled(pik);
         }
         stats.sequences++;
+        // long runs show progress (the soak runs 10,000)
+        if (stats.sequences % 500 === 0) console.info(`adversary on ${kind}: ${stats.sequences} of ${RUNS} sequences, ${JSON.stringify(stats)}`);
         const approvals = (await audit.list({ subjectType: 'communication', subjectId: id, action: APPROVAL_RECORDED, limit: 100 })).filter((r) => r.detail.approved !== false);
         if (!queued.has(id)) {
           if (state === 'ended' && (await audit.list({ subjectType: 'communication', subjectId: id, action: 'communication.release', outcome: 'refused' })).length) stats.releaseRefused++;
