@@ -11,7 +11,7 @@ import { evaluate, unaryTest } from 'feelin';
 import { evaluateDecision, parseDmn } from '../engine/embedded/dmn/index.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const CANDIDATES = [path.join(here, '..', 'processes', 'invoice-business-decisions.dmn'), '/work/shared/bpmn-corpus/invoice-business-decisions.dmn'];
+const CANDIDATES = [path.join(here, '..', 'processes', 'invoice-business-decisions.dmn'), path.join(here, '..', '..', 'shared', 'bpmn-corpus', 'invoice-business-decisions.dmn')];
 
 const INPUTS = [
   { amount: 100, invoiceCategory: 'Misc' },

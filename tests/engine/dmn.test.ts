@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { DmnError, evaluateDecision, parseDmn } from '../../engine/embedded/dmn/index.js';
 
 const FIXTURES = path.join(import.meta.dirname, 'fixtures', 'dmn');
-const CORPUS = '/work/shared/bpmn-corpus';
+const CORPUS = path.resolve(import.meta.dirname, '../../../shared/bpmn-corpus');
 const fixture = (name: string) => fs.readFileSync(path.join(FIXTURES, name), 'utf8');
 const corpus = (name: string) => fs.readFileSync(path.join(CORPUS, name), 'utf8');
 
