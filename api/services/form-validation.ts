@@ -9,33 +9,10 @@
  */
 import { evaluate } from 'feelin';
 import type { Variables } from '../../engine/types.js';
+import { CONTROL_VARIABLES, controlVariable } from '../../domain/sod/index.js';
 
-/**
- * Set by Herald from the authenticated person, the task and the workers (who initiated,
- * proposed, worked or approved; how many approvals the policy asks for; what the subject is),
- * never by a client.
- */
-export const RESERVED_VARIABLES = [
-  'approvals',
-  'approvalLevels',
-  'approvalGroups',
-  'approvers',
-  'initiatedBy',
-  'requestedBy',
-  'proposedBy',
-  'workedBy',
-  'approvedBy',
-  'completedBy',
-  'assignee',
-  'status',
-  'amount',
-  'riskSegment',
-  'communicationId',
-  'requestId',
-  'adjustmentId',
-  'customerId',
-  'kind',
-];
+/** Set by Herald, never by a client: the one list of process control variables (domain/sod). */
+export const RESERVED_VARIABLES = CONTROL_VARIABLES;
 
 /** The task header that declares what a task without a form may set: `a,b` (docs/forms.md). */
 export const OUTPUTS_HEADER = 'herald:outputs';
@@ -80,7 +57,7 @@ export function declaredOutputs(headers: Record<string, string> | undefined): st
     .filter(Boolean);
 }
 
-export const isReserved = (name: string) => RESERVED_VARIABLES.includes(name) || /^approvedBy\d*$/.test(name);
+export const isReserved = (name: string) => controlVariable(name) !== undefined;
 
 /** The input fields of a form, through groups and columns (not into path-scoped containers). */
 export function formFields(components: Component[] | undefined, out: Component[] = []): Component[] {
