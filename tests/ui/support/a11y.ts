@@ -18,10 +18,10 @@ export interface A11yViolation {
 
 /** Serious and critical axe violations on the page as it is now (an empty list when there are none). */
 export async function seriousViolations(page: Page, options: { exclude?: string[] } = {}): Promise<A11yViolation[]> {
-  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ content: axeSource });
+  if (!(await page.evaluate(() => 'axe' in globalThis))) await page.addScriptTag({ content: axeSource });
   const results = await page.evaluate(async (exclude) => {
-    const axe = (window as unknown as { axe: { run(context: unknown, options: unknown): Promise<{ violations: { id: string; impact: string | null; help: string; nodes: { target: unknown[] }[] }[] }> } }).axe;
-    const context = exclude.length ? { include: [['body']], exclude: exclude.map((s) => [s]) } : document;
+    const axe = (globalThis as unknown as { axe: { run(context: unknown, options: unknown): Promise<{ violations: { id: string; impact: string | null; help: string; nodes: { target: unknown[] }[] }[] }> } }).axe;
+    const context = exclude.length ? { include: [['body']], exclude: exclude.map((s) => [s]) } : (globalThis as unknown as { document: unknown }).document;
     return axe.run(context, { resultTypes: ['violations'] });
   }, options.exclude ?? []);
   return results.violations
