@@ -294,6 +294,8 @@ export interface InstanceFilter {
   version?: number;
   state?: InstanceState;
   hasIncident?: boolean;
+  /** The instances a call activity of this instance started. */
+  parentProcessInstanceKey?: Key;
   limit?: number;
 }
 
@@ -375,7 +377,7 @@ export interface Engine {
   resolveIncident(incidentKey: Key): Promise<void>;
 
   getInstance(processInstanceKey: Key): Promise<InstanceDetails | undefined>;
-  listInstances(filter?: InstanceFilter): Promise<(InstanceRef & { state: InstanceState; startedAt: string; endedAt?: string })[]>;
+  listInstances(filter?: InstanceFilter): Promise<(InstanceRef & { state: InstanceState; startedAt: string; endedAt?: string; parentProcessInstanceKey?: Key })[]>;
   /** Variables of one scope (the element instance's own, not inherited). */
   getVariables(scopeKey: Key): Promise<Variables>;
 

@@ -1841,7 +1841,8 @@ export class EmbeddedEngine implements Engine {
     if (filter.version) q.where({ version: filter.version });
     if (filter.state) q.where({ state: filter.state });
     if (filter.hasIncident !== undefined) q.where({ has_incident: filter.hasIncident });
-    const rows = await q.select('key', 'definition_key', 'bpmn_process_id', 'version', 'state', 'started_at', 'ended_at');
+    if (filter.parentProcessInstanceKey) q.where({ parent_instance_key: Number(filter.parentProcessInstanceKey) });
+    const rows = await q.select('key', 'definition_key', 'bpmn_process_id', 'version', 'state', 'started_at', 'ended_at', 'parent_instance_key');
     return rows.map((r) => ({
       processInstanceKey: String(r.key),
       processDefinitionKey: String(r.definition_key),
@@ -1850,6 +1851,7 @@ export class EmbeddedEngine implements Engine {
       state: r.state as InstanceState,
       startedAt: iso(r.started_at)!,
       endedAt: iso(r.ended_at),
+      parentProcessInstanceKey: r.parent_instance_key ? String(r.parent_instance_key) : undefined,
     }));
   }
 

@@ -353,13 +353,13 @@ export class ZeebeEngine implements Engine {
     };
   }
 
-  async listInstances(filter: InstanceFilter = {}): Promise<(InstanceRef & { state: InstanceState; startedAt: string; endedAt?: string })[]> {
+  async listInstances(filter: InstanceFilter = {}): Promise<(InstanceRef & { state: InstanceState; startedAt: string; endedAt?: string; parentProcessInstanceKey?: Key })[]> {
     const records = await this.clients().rest.search<ProcessInstanceRecord>(
       'process-instances',
-      { processDefinitionId: filter.bpmnProcessId, processDefinitionVersion: filter.version, state: filter.state, hasIncident: filter.hasIncident },
+      { processDefinitionId: filter.bpmnProcessId, processDefinitionVersion: filter.version, state: filter.state, hasIncident: filter.hasIncident, parentProcessInstanceKey: filter.parentProcessInstanceKey },
       { limit: filter.limit ?? 100, sort: [{ field: 'startDate', order: 'DESC' }] },
     );
-    return records.map(toInstanceRef);
+    return records.map((r) => ({ ...toInstanceRef(r), parentProcessInstanceKey: r.parentProcessInstanceKey ? String(r.parentProcessInstanceKey) : undefined }));
   }
 
   async getVariables(scopeKey: Key): Promise<Variables> {
