@@ -30,7 +30,7 @@ function visible(f: Feature): boolean {
 
 function renderChrome(): void {
   const s = session.current;
-  const current = location.hash.replace(/^#\/?/, '').split('/')[0];
+  const current = location.hash.replace(/^#\/?/, '').split(/[/?]/)[0];
   clear(
     nav,
     s
@@ -93,7 +93,8 @@ function loginForm(): HTMLElement {
 async function route(): Promise<void> {
   if (typeof teardown === 'function') teardown();
   teardown = undefined;
-  const [first = '', ...params] = location.hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent);
+  // a screen's filters ride after `?` (#/instances?state=ACTIVE): they are the screen's, not a route segment
+  const [first = '', ...params] = location.hash.replace(/^#\/?/, '').split('?')[0].split('/').map(decodeURIComponent);
   renderChrome();
   if (!session.current || first === 'login') {
     clear(main, loginForm());
