@@ -11,6 +11,7 @@ import nodemailer from 'nodemailer';
 import { emailLengthProblem } from './email-address.js';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import { DeliveryError, HeaderInjectionError, InvalidRecipientError } from './errors.js';
+import { connectionRefused } from './http.js';
 import type { ChannelAdapter, DeliveryReceipt, OutboundMessage } from './types.js';
 
 export interface MailAddress {
@@ -134,7 +135,11 @@ function smtpError(e: unknown): DeliveryError {
   const status = err.responseCode;
   // 5xx from the server is its final word on this message; 4xx and connection trouble are worth another try
   const retryable = status !== undefined ? status < 500 : err.code === undefined || RETRYABLE_CODES.has(err.code);
-  return new DeliveryError(`SMTP delivery failed: ${err.message ?? String(e)}`, 'email', retryable, { status, code: err.code, cause: e });
+  // without a reply code the server may have taken the message before the connection went (a
+  // "Connection closed" after the final dot looks like one before EHLO); only a refused connection
+  // is certain to have sent nothing
+  const ambiguous = status === undefined && retryable && !connectionRefused(e);
+  return new DeliveryError(`SMTP delivery failed: ${err.message ?? String(e)}`, 'email', retryable, { status, code: err.code, cause: e, ambiguous });
 }
 
 export function createEmailAdapter(options: EmailAdapterOptions): ChannelAdapter & { close(): Promise<void> } {

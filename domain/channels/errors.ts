@@ -7,7 +7,16 @@ export class DeliveryError extends Error {
     message: string,
     readonly channel: Channel,
     readonly retryable: boolean,
-    readonly details: { status?: number; code?: string; retryAfterMs?: number; cause?: unknown } = {},
+    readonly details: {
+      status?: number;
+      code?: string;
+      retryAfterMs?: number;
+      cause?: unknown;
+      /** The provider may have accepted the message although the call failed (a timeout, a connection lost mid-request). */
+      ambiguous?: boolean;
+      /** The provider of a failover channel that failed. */
+      provider?: string;
+    } = {},
   ) {
     super(message);
   }

@@ -11,6 +11,19 @@ function retryAfterMs(value: string | null, now: number): number | undefined {
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
+/** True when the error says the connection was refused (nothing was sent); fetch wraps it in `cause`. */
+export function connectionRefused(e: unknown): boolean {
+  const seen = new Set<unknown>();
+  const walk = (x: unknown): boolean => {
+    if (!x || typeof x !== 'object' || seen.has(x)) return false;
+    seen.add(x);
+    const err = x as { code?: unknown; originalCode?: unknown; cause?: unknown; errors?: unknown[] };
+    if (err.code === 'ECONNREFUSED' || err.originalCode === 'ECONNREFUSED') return true;
+    return walk(err.cause) || (Array.isArray(err.errors) && err.errors.length > 0 && err.errors.every(walk));
+  };
+  return walk(e);
+}
+
 export async function postJson(
   channel: Channel,
   url: string,
@@ -23,7 +36,9 @@ export async function postJson(
   try {
     res = await doFetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body, signal: AbortSignal.timeout(options.timeoutMs ?? 10_000) });
   } catch (e) {
-    throw new DeliveryError(`${channel} provider unreachable at ${new URL(url).host}: ${(e as Error).message}`, channel, true, { code: 'NETWORK', cause: e });
+    // refused: the request never reached the provider; anything else (a timeout, a reset) may have reached it
+    const refused = connectionRefused(e);
+    throw new DeliveryError(`${channel} provider unreachable at ${new URL(url).host}: ${(e as Error).message}`, channel, true, { code: refused ? 'REFUSED' : 'NETWORK', cause: e, ambiguous: !refused });
   }
   const text = await res.text().catch(() => '');
   if (res.status >= 200 && res.status < 300) return { status: res.status, body: text };

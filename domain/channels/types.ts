@@ -43,10 +43,22 @@ export interface DeliveryReceipt {
   rawSha256?: string;
   /** The exact bytes handed to the provider, for the archive. */
   raw?: Buffer;
+  /** Which of the channel's providers accepted it (primary, secondary), when the channel has several. */
+  provider?: string;
+}
+
+/** What a caller may tell an adapter about one send (failover channels use it; plain adapters ignore it). */
+export interface SendContext {
+  /** Only this provider may be used: an earlier attempt there may have been accepted and cannot be asked about. */
+  pinned?: string;
+  /** Called just before a provider is handed the message (the caller records the attempt first). */
+  starting?(provider: string): Promise<void>;
+  /** Called when a provider failed this message; `ambiguous` when it may have accepted it all the same. */
+  failed?(provider: string, error: Error, ambiguous: boolean): Promise<void>;
 }
 
 export interface ChannelAdapter {
   readonly channel: Channel;
-  send(message: OutboundMessage): Promise<DeliveryReceipt>;
+  send(message: OutboundMessage, context?: SendContext): Promise<DeliveryReceipt>;
   close?(): Promise<void>;
 }

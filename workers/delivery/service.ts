@@ -13,12 +13,22 @@ import {
   createCrmWebhookAdapter,
   createEmailAdapter,
   createPortalAdapter,
+  createFailoverAdapter,
   createSmsAdapter,
   DeliveryError,
+  httpLookup,
+  type BreakerSettings,
+  type ChannelProvider,
+  type ProviderState,
   messageIdFor,
   type ChannelAdapter,
+  type DeliveryReceipt,
+  type FailoverAdapter,
   type OutboundMessage,
+  type SendContext,
 } from '../../domain/channels/index.js';
+
+const isFailover = (a: ChannelAdapter): a is FailoverAdapter => typeof (a as Partial<FailoverAdapter>).resolve === 'function';
 import { instrumentHtml, trackingPaths } from '../../domain/tracking/index.js';
 import { communicationRepository, trackingRepository } from '../../storage/communications.js';
 import { customerRepository } from '../../storage/customers.js';
@@ -39,9 +49,17 @@ export interface DeliverySettings {
   ratePerSecond?: Partial<Record<ChannelName, number>>;
   attempts?: number;
   backoffMs?: number;
+  /** Secondary providers: email fails over to this SMTP server, SMS to this endpoint (docs/delivery.md). */
+  smtpFallbackUrl?: string;
+  smsFallbackUrl?: string;
+  /** Status endpoints (GET <url>/<message id or idempotency key>: 200 has it, 404 never got it) that settle an ambiguous attempt. */
+  status?: { smtp?: string; smtpFallback?: string; sms?: string; smsFallback?: string };
+  /** Circuit breaker per provider (failover channels only). */
+  breaker?: BreakerSettings;
 }
 
-export function createChannelAdapters(db: Knex, settings: DeliverySettings): Record<ChannelName, ChannelAdapter> {
+/** The adapter per channel; email and SMS fail over to a secondary provider when one is configured. */
+export function createChannelAdapters(db: Knex, settings: DeliverySettings, log?: Logger): Record<ChannelName, ChannelAdapter> {
   const portal = createPortalAdapter({
     store: {
       async put(communicationId, message) {
@@ -60,9 +78,38 @@ export function createChannelAdapters(db: Knex, settings: DeliverySettings): Rec
       throw new DeliveryError(`the ${channel} channel is not configured (set ${channel === 'sms' ? 'HERALD_SMS_URL' : 'HERALD_CRM_URL'})`, channel, false);
     },
   });
+  const onStateChange = (state: ProviderState) => {
+    const line = { channel: state.channel, provider: state.provider, breaker: state.state };
+    if (state.state === 'open') log?.warn(line, 'circuit breaker opened: the provider is passed over until a probe succeeds');
+    else log?.info(line, `circuit breaker ${state.state}`);
+  };
+  const email = (smtpUrl: string | undefined) => createEmailAdapter({ from: settings.from, smtpUrl, outboxDir: settings.outboxDir });
+  const messageKey = (m: OutboundMessage) => messageIdFor(m.communicationId).slice(1, -1);
+  const provider = (name: string, adapter: ChannelAdapter, statusUrl: string | undefined, key: (m: OutboundMessage) => string): ChannelProvider => ({ name, adapter, ...(statusUrl ? { lookup: httpLookup(statusUrl, key) } : {}) });
   return {
-    email: createEmailAdapter({ from: settings.from, smtpUrl: settings.smtpUrl, outboxDir: settings.outboxDir }),
-    sms: settings.smsUrl ? createSmsAdapter({ url: settings.smsUrl }) : unavailable('sms'),
+    email:
+      settings.smtpUrl && settings.smtpFallbackUrl
+        ? createFailoverAdapter({
+            channel: 'email',
+            breaker: settings.breaker,
+            onStateChange,
+            providers: [provider('primary', email(settings.smtpUrl), settings.status?.smtp, messageKey), provider('secondary', email(settings.smtpFallbackUrl), settings.status?.smtpFallback, messageKey)],
+          })
+        : email(settings.smtpUrl),
+    sms:
+      settings.smsUrl && settings.smsFallbackUrl
+        ? createFailoverAdapter({
+            channel: 'sms',
+            breaker: settings.breaker,
+            onStateChange,
+            providers: [
+              provider('primary', createSmsAdapter({ url: settings.smsUrl }), settings.status?.sms, (m) => m.idempotencyKey),
+              provider('secondary', createSmsAdapter({ url: settings.smsFallbackUrl }), settings.status?.smsFallback, (m) => m.idempotencyKey),
+            ],
+          })
+        : settings.smsUrl
+          ? createSmsAdapter({ url: settings.smsUrl })
+          : unavailable('sms'),
     portal,
     crm: settings.crmUrl ? createCrmWebhookAdapter({ url: settings.crmUrl, secret: settings.secret }) : unavailable('crm'),
   };
@@ -75,6 +122,8 @@ export interface DeliveryService {
   outbound(communicationId: string): Promise<OutboundMessage & { channel: ChannelName }>;
   /** The bytes the channel sent: for email the raw RFC 5322 message, rebuilt identically. */
   rawBytes(communicationId: string): Promise<Buffer>;
+  /** The circuit breaker of each provider of each failover channel (for /metrics). */
+  providerStates(): ProviderState[];
   start(): void;
   close(): Promise<void>;
 }
@@ -155,22 +204,56 @@ export function createDeliveryService(deps: {
         throw new DeliveryError(`${address} is suppressed after a ${suppressed.reason}${origin} (${suppressed.at}); no more ${message.channel} is sent to it until the address is fixed`, message.channel, false, { code: 'SUPPRESSED' });
       }
       const messageId = message.channel === 'email' ? messageIdFor(checkCommunicationId(communicationId)) : communicationId;
-      const uncertain = await db('delivery_attempts').where({ communication_id: communicationId }).whereNull('outcome').count<{ n: string | number }[]>('* as n');
-      if (Number(uncertain[0].n) > 0) log.info({ communicationId, messageId }, 'an earlier attempt may have reached the provider: repeating it with the same message id and bytes');
-      const [row] = await db('delivery_attempts').insert({ communication_id: communicationId, attempt, message_id: messageId, started_at: deps.now() }).returning('id');
-      attemptId = Number(typeof row === 'object' ? row.id : row);
-      await db('deliveries').where({ communication_id: communicationId }).update({ state: 'sending', attempts: attempt, message_id: messageId });
-      const receipt = await adapters[message.channel].send(message);
-      const at = deps.now();
-      await db.transaction(async (tx) => {
-        await tx('deliveries')
-          .where({ communication_id: communicationId })
-          .update({ state: 'sent', tracking_status: 'sent', provider_message_id: receipt.providerMessageId, raw_sha256: receipt.rawSha256 ?? null, sent_at: at, error: null });
-        await tx('delivery_attempts').where({ id: attemptId }).update({ outcome: 'sent', finished_at: at });
-        await communicationRepository(tx).setStatus(communicationId, 'sent');
-        await communicationRepository(tx).addEvent(communicationId, 'sent', at, { providerMessageId: receipt.providerMessageId, attempt }, 'sent');
-      });
-      await publishResult(communicationId, { deliveryStatus: 'sent', providerMessageId: receipt.providerMessageId });
+      const adapter = adapters[message.channel];
+      const uncertain: { id: number; provider: string | null }[] = await db('delivery_attempts')
+        .where({ communication_id: communicationId })
+        .where((q) => q.whereNull('outcome').orWhere('ambiguous', true))
+        .orderBy('id')
+        .select('id', 'provider');
+      if (uncertain.length > 0) log.info({ communicationId, messageId, providers: [...new Set(uncertain.map((u) => u.provider))] }, 'an earlier attempt may have reached the provider: asking it, or repeating it there with the same message id and bytes');
+      let pinned: string | undefined;
+      if (isFailover(adapter)) {
+        // an earlier attempt a provider may have accepted is settled with that provider before any other is tried
+        for (const provider of [...new Set(uncertain.map((u) => u.provider ?? adapter.providers[0]))]) {
+          const verdict = await adapter.resolve(provider, message);
+          const ids = uncertain.filter((u) => (u.provider ?? adapter.providers[0]) === provider).map((u) => u.id);
+          if (verdict === 'accepted') {
+            log.info({ communicationId, provider }, 'the provider has the message from an earlier attempt: recorded as sent, not sent again');
+            return await recordSent(communicationId, attempt, ids[ids.length - 1], { channel: message.channel, providerMessageId: messageId, acceptedAt: deps.now().toISOString(), provider }, ids);
+          }
+          if (verdict === 'absent') {
+            await db('delivery_attempts').whereIn('id', ids).update({ ambiguous: false, outcome: db.raw("coalesce(outcome, 'retry')"), error: db.raw("coalesce(error, ?)", [`${provider} never received it`]), finished_at: db.raw('coalesce(finished_at, ?)', [deps.now()]) });
+            log.info({ communicationId, provider }, 'the provider never received the message: free to fail over');
+          } else pinned = provider;
+        }
+      }
+      const providerAttempts = new Map<string, number>();
+      const starting = async (provider?: string) => {
+        const [row] = await db('delivery_attempts').insert({ communication_id: communicationId, attempt, message_id: messageId, started_at: deps.now(), provider: provider ?? null }).returning('id');
+        attemptId = Number(typeof row === 'object' ? row.id : row);
+        if (provider) providerAttempts.set(provider, attemptId);
+        await db('deliveries').where({ communication_id: communicationId }).update({ state: 'sending', attempts: attempt, message_id: messageId });
+      };
+      const context: SendContext = {
+        pinned,
+        starting,
+        failed: async (provider, error, ambiguous) => {
+          const id = providerAttempts.get(provider);
+          if (id === undefined) return;
+          if (id === attemptId) attemptId = undefined;
+          const retryable = !(error instanceof DeliveryError) || error.retryable;
+          log.warn({ communicationId, attempt, provider, err: error.message, ambiguous }, ambiguous ? 'the provider may have the message: the next attempt asks it before failing over' : 'the provider failed this message');
+          await db('delivery_attempts').where({ id }).update({ outcome: retryable ? 'retry' : 'failed', ambiguous, error: error.message, finished_at: deps.now() });
+        },
+      };
+      let receipt: DeliveryReceipt;
+      if (isFailover(adapter)) receipt = await adapter.send(message, context);
+      else {
+        await starting();
+        receipt = await adapter.send(message);
+      }
+      if (attemptId === undefined) throw new DeliveryError(`the ${message.channel} adapter sent communication ${communicationId} without announcing the attempt`, message.channel, false);
+      await recordSent(communicationId, attempt, attemptId, receipt);
     } catch (err) {
       const retryable = err instanceof DeliveryError ? err.retryable : true;
       log.warn({ communicationId, attempt, err: (err as Error).message, retryable }, 'delivery attempt failed');
@@ -179,6 +262,21 @@ export function createDeliveryService(deps: {
       await db('deliveries').where({ communication_id: communicationId }).update({ state: 'queued', error: (err as Error).message });
       throw err;
     }
+  }
+
+  /** Records the delivery as sent (by `receipt.provider` when the channel has several) and tells the process. */
+  async function recordSent(communicationId: string, attempt: number, attemptId: number, receipt: DeliveryReceipt, resolved: number[] = []) {
+    const at = deps.now();
+    await db.transaction(async (tx) => {
+      await tx('deliveries')
+        .where({ communication_id: communicationId })
+        .update({ state: 'sent', tracking_status: 'sent', provider_message_id: receipt.providerMessageId, raw_sha256: receipt.rawSha256 ?? null, sent_at: at, error: null, provider: receipt.provider ?? null });
+      await tx('delivery_attempts').where({ id: attemptId }).update({ outcome: 'sent', finished_at: at, ambiguous: false });
+      if (resolved.length) await tx('delivery_attempts').whereIn('id', resolved).whereNot({ id: attemptId }).update({ ambiguous: false, outcome: tx.raw("coalesce(outcome, 'retry')"), finished_at: tx.raw('coalesce(finished_at, ?)', [at]) });
+      await communicationRepository(tx).setStatus(communicationId, 'sent');
+      await communicationRepository(tx).addEvent(communicationId, 'sent', at, { providerMessageId: receipt.providerMessageId, attempt, ...(receipt.provider ? { provider: receipt.provider } : {}) }, 'sent');
+    });
+    await publishResult(communicationId, { deliveryStatus: 'sent', providerMessageId: receipt.providerMessageId });
   }
 
   async function failed(communicationId: string, err: Error) {
@@ -201,6 +299,7 @@ export function createDeliveryService(deps: {
       return rows.length ? 'queued' : 'exists';
     },
     outbound,
+    providerStates: () => Object.values(adapters).flatMap((a) => (isFailover(a) ? a.states() : [])),
     async rawBytes(communicationId) {
       const message = await outbound(communicationId);
       if (message.channel === 'email') return Buffer.from((await buildEmail(message, { from: settings.from })).raw);
