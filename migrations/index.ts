@@ -33,6 +33,7 @@ const files: Record<string, () => Promise<Migration>> = {
   '20261207130000_add_invoice_facts_and_consent_history': () => import('./20261207130000_add_invoice_facts_and_consent_history.js'),
   '20261207150000_widen_engine_timer_interval': () => import('./20261207150000_widen_engine_timer_interval.js'),
   '20261207150100_add_task_listener_jobs': () => import('./20261207150100_add_task_listener_jobs.js'),
+  '20261207210000_add_delivery_providers': () => import('./20261207210000_add_delivery_providers.js'),
 };
 
 
