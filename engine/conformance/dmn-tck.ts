@@ -12,6 +12,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { evaluate as feelEvaluate } from 'feelin';
+import { evaluateFeelValue } from '../embedded/feel/index.js';
 import { DmnError, decisionServices, evaluateDecision, evaluateDecisionService, parseDmn, type DecisionRequirements } from '../embedded/dmn/index.js';
 import { parseXml, type XmlElement } from '../embedded/dmn/xml.js';
 import { toJson } from '../embedded/feel/index.js';
@@ -42,14 +43,12 @@ function child(el: XmlElement, name: string): XmlElement | undefined {
 }
 
 function feel(expression: string, value: string): unknown {
-  let r: unknown;
-  try {
-    r = feelEvaluate(expression, { v: value }).value;
-  } catch (err) {
-    // feelin's date-times cannot hold every value the TCK writes (negative years)
-    throw new Error(`the test value '${value}' cannot be read as a FEEL ${expression.slice(0, -3)}: ${(err as Error).message}`);
-  }
-  return r === undefined ? null : r;
+  // Herald's FEEL reads dates that feelin alone refuses (years outside 0000-9999)
+  if (!expression.startsWith('date')) return feelEvaluate(expression, { v: value }).value ?? null;
+  const r = evaluateFeelValue(expression, { v: value }).value;
+  // Temporal cannot hold every date the TCK writes (Java's years reach ±999,999,999)
+  if (r === null || r === undefined) throw new Error(`the test value '${value}' cannot be read as a FEEL ${expression.slice(0, -3)}`);
+  return r;
 }
 
 /** A TCK valueType (value, component*, list) as a FEEL value. */

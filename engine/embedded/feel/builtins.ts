@@ -9,7 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Decimal } from 'decimal.js';
-import { FeelDate, FeelDateTime, FeelFunction, FeelRange, FeelTime, evaluate, parseDateTime } from 'feelin';
+import { FeelDate, FeelDateTime, FeelFunction, FeelRange, FeelTime, evaluate, parseDate, parseDateTime } from 'feelin';
 import { toJson } from './json.js';
 import { feelEquals, feelOrder, feelType, type FeelType } from './values.js';
 
@@ -255,10 +255,83 @@ function fromJson(text: unknown): unknown {
   }
 }
 
+// ------------------------------------------------------------------- years outside 0000-9999
+
+/**
+ * Temporal's ISO text writes a year outside 0000-9999 in its extended form (`-002017`,
+ * `+099999`); FEEL-scala writes `-2017-12-31` and `99999-12-31` (DMN TCK 1115, 1117, 0100).
+ */
+export function feelYearText(iso: string): string {
+  return iso.replace(/^([+-])0*(\d{4,})/, (_m, sign: string, digits: string) => (sign === '-' ? '-' : '') + digits);
+}
+
+/**
+ * A date or date-time text whose year is outside 0000-9999 (`-2017-12-31`, `99999-12-31T11:22:33`),
+ * as FEEL-scala reads it (java.time's years); feelin refuses these. Parsed at a stand-in leap
+ * year and moved to the year, so the month, day, time and zone are checked as feelin checks
+ * them. undefined when the text has a 4-digit year (feelin's own parsing applies); null when it
+ * is no valid date or its year is outside what Temporal holds (-271821..275760; Java holds
+ * ±999,999,999: a deliberate difference, docs/conformance.md).
+ */
+function extendedYear<T extends FeelDate | FeelDateTime>(text: string, parse: (s: string) => T | null): T | null | undefined {
+  const m = /^([+-]?)(\d+)(-.*)$/s.exec(text);
+  if (!m || (m[1] !== '-' && m[2].length === 4)) return undefined;
+  // java.time: four digits, or more without a leading zero and without a '+' (DMN TCK 1115, 1117 error cases)
+  if (m[2].length < 4 || m[1] === '+' || (m[2].length > 4 && m[2].startsWith('0'))) return null;
+  const year = Number(m[1] === '-' ? -m[2] : m[2]);
+  const standIn = parse(`2000${m[3]}`);
+  if (!standIn) return null;
+  try {
+    if (standIn instanceof FeelDate) return new FeelDate(standIn.unwrap().with({ year }, { overflow: 'reject' })) as T;
+    return new FeelDateTime(standIn.unwrap().with({ year }, { overflow: 'reject' }), standIn.zone) as T;
+  } catch {
+    return null;
+  }
+}
+
+function parseFeelDate(text: string): FeelDate | null {
+  const extended = extendedYear(text, parseDate);
+  return extended === undefined ? parseDate(text) : extended;
+}
+
+/** date(): also a year outside 0000-9999 (`date("-2017-12-31")`). */
+function dateFn(...args: unknown[]): unknown {
+  if (args.length === 1 && typeof args[0] === 'string') {
+    const text = args[0];
+    if (text.includes('T')) {
+      const dt = parseFeelDateTime(text);
+      return dt && new FeelDate(dt.unwrap().toPlainDate());
+    }
+    return parseFeelDate(text);
+  }
+  return evaluate(args.length === 3 ? 'date(a, b, c)' : 'date(a)', { a: args[0], b: args[1], c: args[2] }).value;
+}
+
+function parseFeelDateTime(text: string): FeelDateTime | null {
+  const extended = extendedYear(text, parseDateTime);
+  return extended === undefined ? parseDateTime(text) : extended;
+}
+
+/**
+ * time(hour, minute, second, offset?): a second with a fraction (`time(12, 59, 1.3, ...)`) keeps
+ * it, as FEEL-scala's BigDecimal seconds do (DMN TCK 0007); feelin drops it.
+ */
+function timeFn(...args: unknown[]): unknown {
+  if (args.length === 1) return evaluate('time(a)', { a: args[0] }).value;
+  const [h, m, s, offset] = args;
+  const whole = typeof s === 'number' && Number.isFinite(s) ? Math.floor(s) : s;
+  const t = evaluate(args.length === 4 ? 'time(h, m, s, o)' : 'time(h, m, s)', { h, m, s: whole, o: offset }).value;
+  if (!(t instanceof FeelTime) || typeof s !== 'number' || whole === s) return t;
+  const nanos = new Decimal(s).minus(whole as number).times(1e9).toDecimalPlaces(0).toNumber();
+  const fraction = { millisecond: Math.floor(nanos / 1e6), microsecond: Math.floor(nanos / 1e3) % 1000, nanosecond: nanos % 1000 };
+  return new FeelTime(t.unwrap().with(fraction), t.zone);
+}
+
 /** FEEL-scala's string(): as feelin's, but zero durations read P0D / P0Y and contexts `{a:1, b:2}`. */
 function feelString(v: unknown): string | null {
   const t = feelType(v);
   if (t === 'null') return null;
+  if (v instanceof FeelDate || v instanceof FeelDateTime) return feelYearText(evaluate('string(v)', { v }).value as string);
   if (t === 'days and time duration' && /^-?PT0S$/.test(String(v))) return 'P0D';
   if (t === 'years and months duration' && /^-?P0[MY]$/.test(String(v))) return 'P0Y';
   if (t === 'context') return `{${Object.entries(v as Record<string, unknown>).map(([k, x]) => `${k}:${inner(x)}`).join(', ')}}`;
@@ -278,8 +351,12 @@ function dateAndTime(...args: unknown[]): unknown {
     // java.time's offsets reach ±18:00 at most: T13:20+19:00 is no date-time (DMN TCK 1117 error cases)
     const offset = /T.*[+-](\d{2}):(\d{2})(?:\[.*\])?$/.exec(args[0]);
     if (offset && Number(offset[1]) * 60 + Number(offset[2]) > 18 * 60) return null;
+    // an offset and a zone id at once (`...+01:00@Europe/Paris`) is no date-time (DMN TCK 1117 error cases)
+    if (/(?:[+-]\d{2}:\d{2}|Z)@/.test(args[0])) return null;
     const m = /^(.*?)(?:[+-]\d{2}:\d{2}|Z)\[(.+)\]$/.exec(args[0]);
-    return m ? parseDateTime(`${m[1]}@${m[2]}`) : builtin('date and time(x)', { x: args[0] });
+    if (m) return parseFeelDateTime(`${m[1]}@${m[2]}`);
+    const extended = extendedYear(args[0], parseDateTime);
+    return extended === undefined ? builtin('date and time(x)', { x: args[0] }) : extended;
   }
   if (args.length === 2 && args[0] instanceof FeelDateTime && typeof args[1] === 'string') {
     const dt = args[0];
@@ -489,6 +566,8 @@ export const SCALA_BUILTINS: Record<string, FeelFunction> = {
   'from json': fn(['value'], fromJson),
   string: fn(['from'], feelString),
   'date and time': overloads([['from'], dateAndTime], [['date', 'time'], dateAndTime]),
+  date: overloads([['from'], dateFn], [['year', 'month', 'day'], dateFn]),
+  time: overloads([['from'], timeFn], [['hour', 'minute', 'second'], timeFn], [['hour', 'minute', 'second', 'offset'], timeFn]),
   'context put': overloads([['context', 'key', 'value'], contextPut], [['context', 'keys', 'value'], contextPut]),
   put: fn(['context', 'key', 'value'], contextPut),
   'get value': overloads([['m', 'key'], getValue], [['context', 'key'], getValue], [['context', 'keys'], getValue]),

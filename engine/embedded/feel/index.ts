@@ -313,6 +313,16 @@ export function parseFeelUnaryTests(tests: string): { ok: true } | { ok: false; 
 const ALL_BUILTINS: Record<string, FeelFn | FeelFunction> = { ...STATIC_BUILTINS, ...SCALA_BUILTINS, ...REWRITE_HELPERS };
 
 /**
+ * Built-ins whose name is also a word of other names (`date and time`, `days and time duration`):
+ * feelin's parser reads the names of its context as names, so these are in the context only when
+ * the text calls them.
+ */
+const CALLED_ONLY: Record<string, RegExp> = {
+  date: /(?<![\w.])date\s*\(/,
+  time: /(?<!\band\s+|[\w.])time\s*\(/,
+};
+
+/**
  * The built-ins an expression names. feelin parses the text again at every evaluation and reads
  * every name of its context while it does; a context of only the built-ins the text mentions
  * halves the time of a small expression.
@@ -320,7 +330,7 @@ const ALL_BUILTINS: Record<string, FeelFn | FeelFunction> = { ...STATIC_BUILTINS
 function usedBuiltins(compiled: Compiled): Record<string, unknown> {
   if (!compiled.builtins) {
     const text = compiled.rewritten.replace(/\s+/g, ' ');
-    compiled.builtins = Object.fromEntries(Object.entries(ALL_BUILTINS).filter(([name]) => text.includes(name)));
+    compiled.builtins = Object.fromEntries(Object.entries(ALL_BUILTINS).filter(([name]) => (CALLED_ONLY[name] ? CALLED_ONLY[name].test(text) : text.includes(name))));
   }
   return compiled.builtins;
 }

@@ -66,6 +66,11 @@ function javaDuration(d: FeelDuration): string {
   return `PT${hours.isZero() ? '' : `${sign}${hours.toFixed()}H`}${minutes.isZero() ? '' : `${sign}${minutes.toFixed()}M`}${seconds.isZero() ? '' : `${sign}${seconds.toFixed()}S`}`;
 }
 
+/** java.time's year outside 0000-9999: `-2017-12-31`, `+99999-12-31` (Temporal writes `-002017`, `+099999`). */
+function javaYear(iso: string): string {
+  return iso.replace(/^([+-])0*(\d{4,})/, (_m, sign: string, digits: string) => sign + digits);
+}
+
 /** A FEEL value as the JSON Zeebe would store: temporals as java.time strings, no functions. */
 export function toJson(value: unknown): unknown {
   if (value === null || value === undefined) return null;
@@ -83,11 +88,11 @@ export function toJson(value: unknown): unknown {
     const n = (value as Decimal).toNumber();
     return Number.isFinite(n) ? n : null;
   }
-  if (value instanceof FeelDate) return value.iso;
+  if (value instanceof FeelDate) return javaYear(value.iso);
   if (value instanceof FeelDuration) return javaDuration(value);
   if (value instanceof FeelDateTime) {
     const p = value.unwrap() as any;
-    return `${p.toPlainDate().toString()}T${javaTime(p)}${javaZone(value.zone, p)}`;
+    return `${javaYear(p.toPlainDate().toString())}T${javaTime(p)}${javaZone(value.zone, p)}`;
   }
   if (value instanceof FeelTime) {
     const t = value.unwrap() as any;

@@ -45,7 +45,10 @@ export function prepareSource(source: string): SourcePass {
       let j = i + 1;
       while (j < source.length && source[j] !== '"') j += source[j] === '\\' ? 2 : 1;
       const literal = source.slice(i, j + 1).replace(/\\(\\|f)/g, (m: string, c: string) => (c === 'f' ? '\\u000c' : m));
-      out += out.endsWith('@') ? midnightOfNextDay(literal) : literal;
+      if (out.endsWith('@') && /^"(?:-\d|\d{5})/.test(literal)) {
+        // a year outside 0000-9999 (`@"-2021-01-01T10:10:10+11:00"`): feelin's @ refuses it; date() and date and time() read it (builtins.ts)
+        out = `${out.slice(0, -1)}${literal.includes('T') ? 'date and time' : 'date'}(${literal})`;
+      } else out += out.endsWith('@') ? midnightOfNextDay(literal) : literal;
       i = j + 1;
       continue;
     }
