@@ -33,6 +33,8 @@ export interface RequestRow {
   resolution: string | null;
   resolutionNote: string | null;
   slaConsumedMs: number;
+  /** The SLA's escalation budget (ISO-8601 duration) the priority table gave; null until routed. */
+  slaEscalateAfter: string | null;
   slaStartedAt: Date | null;
   slaBreachedAt: Date | null;
   slaRemindedAt: Date | null;
@@ -93,6 +95,7 @@ function toRequest(r: Record<string, any>): RequestRow {
     resolution: r.resolution,
     resolutionNote: r.resolution_note,
     slaConsumedMs: Number(r.sla_consumed_ms ?? 0),
+    slaEscalateAfter: r.sla_escalate_after ?? null,
     slaStartedAt: date(r.sla_started_at),
     slaBreachedAt: date(r.sla_breached_at),
     slaRemindedAt: date(r.sla_reminded_at),

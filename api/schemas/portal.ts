@@ -5,9 +5,13 @@ export const Amount = Type.String({ pattern: '^[0-9]{1,15}(\\.[0-9]{1,2})?$', de
 export const InvoiceId = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]*$' });
 const DateOnly = Type.String({ format: 'date', description: 'YYYY-MM-DD' });
 
-/** A message in the customer's portal inbox (`created_at` kept for the UI, which reads it). */
+/**
+ * A message the customer was sent, on any channel: the portal inbox and every email, SMS or CRM
+ * message delivered to them, as sent (`created_at` kept for older clients).
+ */
 export const PortalMessage = Type.Object({
   communicationId: Type.String(),
+  channel: Type.String(),
   subject: Type.String(),
   html: Type.String(),
   text: Type.String(),
@@ -27,6 +31,26 @@ export const PortalRequest = Type.Object({
   resolution: Nullable(Type.String()),
   createdAt: Type.String(),
 });
+
+/** What the customer sees of a request's progress: the steps in their words, never staff or internal checks. */
+export const PortalRequestStep = Type.Object({ at: Type.String(), what: Type.String(), by: Type.Union([Type.Literal('you'), Type.Literal('us')]) });
+
+export const PortalRequestDetail = Type.Composite([
+  PortalRequest,
+  Type.Object({
+    body: Nullable(Type.String()),
+    resolutionNote: Nullable(Type.String()),
+    steps: Type.Array(PortalRequestStep),
+    /** The messages about this request, on any channel, oldest first. */
+    messages: Type.Array(Type.Object({ communicationId: Type.String(), channel: Type.String(), subject: Nullable(Type.String()), createdAt: Type.String() })),
+  }),
+]);
+
+export const RequestRefParams = Type.Object({ ref: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]*$' }) });
+
+export const PortalReplyBody = Type.Object({ text: Type.String({ minLength: 1, maxLength: 10_000 }) }, { additionalProperties: false });
+export type PortalReplyBody = Static<typeof PortalReplyBody>;
+export const PortalReplyAccepted = Type.Object({ reference: Type.String(), status: Type.String(), resumed: Type.Boolean() });
 
 export const NewPortalRequestBody = Type.Object(
   {

@@ -20,6 +20,8 @@ export const RequestQuery = Type.Object(
     customerId: Type.Optional(Type.String({ maxLength: 64 })),
     intakeChannel: Type.Optional(Type.Union(['api', 'portal', 'email', 'process'].map((c) => Type.Literal(c)))),
     assignee: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    slaWithinHours: Type.Optional(Type.Number({ minimum: 0, maximum: 8760, description: 'only unresolved requests whose SLA has at most this many hours left (overdue ones included)' })),
+    sort: Type.Optional(Type.Union([Type.Literal('newest'), Type.Literal('sla')], { description: 'newest first (default), or least SLA time left first' })),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })),
     offset: Type.Optional(Type.Integer({ minimum: 0 })),
   },
@@ -47,6 +49,13 @@ export const CustomerRequest = Type.Object({
   reopenCount: Type.Integer(),
   createdAt: Type.String(),
   resolvedAt: Nullable(Type.String()),
+  /** The SLA clock now: time waiting on the customer is not counted. */
+  sla: Type.Object({
+    budget: Nullable(Type.String()),
+    state: Type.Union(['not-started', 'running', 'paused', 'stopped', 'breached'].map((c) => Type.Literal(c))),
+    remainingMs: Type.Union([Type.Number(), Type.Null()]),
+    dueAt: Nullable(Type.String()),
+  }),
 });
 
 export const RequestEventView = Type.Object({

@@ -111,6 +111,56 @@ describe.each(await dbKinds())('portal API on %s', (kind) => {
     });
   });
 
+  describe('every message, every request', () => {
+    it('the inbox holds the emails the customer was sent beside the portal messages; unsent ones are not there', async () => {
+      // given an email delivered to acme, one still queued, and one delivered to northwind
+      const sentAt = new Date('2026-12-03T09:00:00Z');
+      await api.t.db('communications').insert([
+        { id: 'portal-api-mail-1', customer_id: 'C-ACME', template_id: 'invoice-corrected', channel: 'email', kind: 'transactional', status: 'sent', subject: 'Corrected invoice 2026-0199-C1', html: '<p>$12,500.00</p>', text: '$12,500.00' },
+        { id: 'portal-api-mail-queued', customer_id: 'C-ACME', template_id: 'invoice-notice', channel: 'email', kind: 'transactional', status: 'queued', subject: 'Not yet sent', html: '<p>x</p>', text: 'x' },
+        { id: 'portal-api-mail-nw', customer_id: 'C-NORTHWIND', template_id: 'invoice-notice', channel: 'email', kind: 'transactional', status: 'sent', subject: 'Northwind mail', html: '<p>y</p>', text: 'y' },
+      ]);
+      await api.t.db('deliveries').insert([
+        { communication_id: 'portal-api-mail-1', channel: 'email', state: 'sent', attempts: 1, sent_at: sentAt },
+        { communication_id: 'portal-api-mail-queued', channel: 'email', state: 'queued', attempts: 0 },
+        { communication_id: 'portal-api-mail-nw', channel: 'email', state: 'sent', attempts: 1, sent_at: sentAt },
+      ]);
+      // when acme reads its messages
+      const res = await http().get('/api/portal/messages').set(api.as('acme'));
+      // then the email is there, newest first, with its channel; the queued one and northwind's are not
+      expect(res.status).toBe(200);
+      expect(res.body.map((m: { communicationId: string; channel: string }) => `${m.communicationId}:${m.channel}`)).toEqual(['portal-api-mail-1:email', 'portal-api-acme-1:portal']);
+      expect(res.body[0]).toMatchObject({ subject: 'Corrected invoice 2026-0199-C1', html: '<p>$12,500.00</p>', createdAt: sentAt.toISOString() });
+    });
+
+    it('a request with its progress in the customer’s words and a reply box: a reply on a request not waiting joins its trail', async () => {
+      const raised = (await http().post('/api/portal/requests').set(api.as('acme')).send({ subject: 'Where is my credit note?', body: 'Please send it.' })).body;
+      // when acme opens it
+      const res = await http().get(`/api/portal/requests/${raised.reference}`).set(api.as('acme'));
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ reference: raised.reference, subject: 'Where is my credit note?', body: 'Please send it.' });
+      expect(res.body.steps[0]).toMatchObject({ what: 'Request received', by: 'you' });
+      // the internal trail is not shown: no staff names, no checks
+      expect(JSON.stringify(res.body.steps)).not.toMatch(/herald|enriched|registered/);
+      // northwind cannot open it, nor reply on it: 404 like one that does not exist
+      expect((await http().get(`/api/portal/requests/${raised.reference}`).set(api.as('northwind'))).status).toBe(404);
+      expect((await http().post(`/api/portal/requests/${raised.reference}/replies`).set(api.as('northwind')).send({ text: 'x' })).status).toBe(404);
+      // when acme replies while the team works it
+      const status = (await api.t.db('customer_requests').where({ id: raised.id }).first()).status;
+      const reply = await http().post(`/api/portal/requests/${raised.reference}/replies`).set(api.as('acme')).send({ text: 'Thank you, we will wait for it.' });
+      expect(reply.status).toBe(202);
+      expect(reply.body).toMatchObject({ reference: raised.reference, resumed: status === 'waiting_customer' });
+      // then it is on the request's trail and among its steps
+      const after = await http().get(`/api/portal/requests/${raised.reference}`).set(api.as('acme'));
+      expect(after.body.steps.map((s: { what: string }) => s.what)).toContain('You wrote: Thank you, we will wait for it.');
+      // bad input names the field
+      const empty = await http().post(`/api/portal/requests/${raised.reference}/replies`).set(api.as('acme')).send({ text: '' });
+      expect(empty.status).toBe(400);
+      expect(empty.body.field).toBe('body.text');
+      expect((await http().get(`/api/portal/requests/${raised.reference}`).set(api.as('sam'))).status).toBe(403);
+    });
+  });
+
   describe('promise to pay', () => {
     it('publishes promise-to-pay correlated by the invoice id, records it and audits it', async () => {
       const waiting = (await api.engine.createInstance({ bpmnProcessId: 'portal-promise-catcher', variables: { invoiceId: 'PORTAL-API-ACME-2' } })).processInstanceKey;

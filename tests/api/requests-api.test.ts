@@ -11,6 +11,7 @@ import type { JobWorker } from '../../engine/types.js';
 import { seedDemoData } from '../../storage/demo-data.js';
 import { createIdentityRepository } from '../../storage/repositories/identity.js';
 import { requestRepository } from '../../storage/requests.js';
+import { durationToMs } from '../../domain/requests/policy.js';
 import { startWorkers, workers } from '../../workers/index.js';
 import { REQUEST_RESOURCES, resource } from '../requests/harness.js';
 import { dbKinds } from '../support/db.js';
@@ -200,6 +201,39 @@ describe.each(await dbKinds())('requests API on %s', (kind) => {
       expect(own.body.events).toBeUndefined();
       // by id as well as by reference
       expect((await http().get(`/api/requests/${northwinds.id}`).set(api.as('northwind'))).body.reference).toBe(northwinds.reference);
+    });
+
+    it('the workspace list: SLA clock on each row, filtered by hours left and sorted by least time left, paged', async () => {
+      // given two requests routed with an 8-hour budget and their SLA running (set here: the routing itself is tested in tests/requests)
+      const a = (await raise({ subject: 'SLA list a' })).body;
+      const b = (await raise({ subject: 'SLA list b' })).body;
+      const budget = 'PT8H';
+      const startedAt = new Date(api.engine.clock.now());
+      await api.t.db('customer_requests').whereIn('id', [a.id, b.id]).update({ sla_escalate_after: budget, sla_started_at: startedAt, sla_consumed_ms: 0 });
+      // and b has used up most of its budget
+      await api.t.db('customer_requests').where({ id: b.id }).update({ sla_consumed_ms: durationToMs(budget) - 30 * 60_000 });
+      // when an agent asks for the requests with at most an hour left, least time first
+      const soon = await http().get('/api/requests').query({ slaWithinHours: 1, sort: 'sla', limit: 500 }).set(api.as('sam'));
+      expect(soon.status).toBe(200);
+      const refs = soon.body.map((r: { reference: string }) => r.reference);
+      // then b is there with its clock, a (a full budget left) is not
+      expect(refs).toContain(b.reference);
+      expect(refs).not.toContain(a.reference);
+      const row = soon.body.find((r: { reference: string }) => r.reference === b.reference);
+      expect(row.sla).toMatchObject({ budget, state: 'running', dueAt: expect.any(String) });
+      expect(row.sla.remainingMs).toBeLessThanOrEqual(30 * 60_000);
+      const left = soon.body.map((r: { sla: { remainingMs: number } }) => r.sla.remainingMs);
+      expect(left).toEqual([...left].sort((x, y) => x - y));
+      // sorted by SLA over everything, paged: the first page of one is the least time left
+      const first = await http().get('/api/requests').query({ sort: 'sla', limit: 1 }).set(api.as('sam'));
+      expect(first.body).toHaveLength(1);
+      expect(first.body[0].sla.remainingMs).toBeLessThanOrEqual(row.sla.remainingMs);
+      // bad input names the field
+      for (const [query, field] of [[{ slaWithinHours: -1 }, 'query.slaWithinHours'], [{ sort: 'oldest' }, 'query.sort']] as const) {
+        const bad = await http().get('/api/requests').query(query).set(api.as('sam'));
+        expect(bad.status).toBe(400);
+        expect(bad.body.field).toMatch(new RegExp(`^${field.replace('.', '\\.')}`));
+      }
     });
 
     it('gives staff the metrics, not customers', async () => {

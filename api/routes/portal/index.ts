@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { EngineError, type Engine } from '../../../engine/types.js';
 import type { Db } from '../../../storage/db.js';
 import { createAuditRepository } from '../../../storage/repositories/audit.js';
-import { requestRepository } from '../../../storage/requests.js';
+import { requestRepository, type RequestEvent, type RequestRow } from '../../../storage/requests.js';
 import { requestService } from '../../../services/requests.js';
 import { principal, type Principal } from '../../plugins/app/auth.js';
 import { HttpProblem, notFound } from '../../plugins/problem.js';
@@ -18,8 +18,12 @@ import {
   NewPortalRequestBody,
   PortalInvoice,
   PortalMessage,
+  PortalReplyAccepted,
+  PortalReplyBody,
   PortalRequest,
+  PortalRequestDetail,
   PromiseAccepted,
+  RequestRefParams,
   PromiseToPayBody,
   SubmittedPortalRequest,
 } from '../../schemas/portal.js';
@@ -52,6 +56,32 @@ function customerOf(who: Principal): string {
 
 const today = (now: Date) => now.toISOString().slice(0, 10);
 
+/** A trail event in the customer's words, or nothing when it is internal (checks, staff decisions, refusals). */
+function customerStep(e: RequestEvent, me: string): { at: string; what: string; by: 'you' | 'us' }[] {
+  const at = e.at.toISOString();
+  const d = e.detail as Record<string, unknown>;
+  const text = (v: unknown) => (typeof v === 'string' && v ? v : undefined);
+  switch (e.action) {
+    case 'received':
+      return [{ at, what: 'Request received', by: e.actor === me ? 'you' : 'us' }];
+    case 'assigned':
+      return [{ at, what: `Being handled by our ${text(d.team) ?? 'service'} team`, by: 'us' }];
+    case 'waiting-on-customer':
+      return [{ at, what: `We asked you: ${text(d.question) ?? text(d.infoNeeded) ?? 'for more information'}`, by: 'us' }];
+    case 'customer-replied':
+    case 'customer-message':
+      return [{ at, what: `You wrote: ${text(d.text) ?? ''}`, by: 'you' }];
+    case 'credit-note-issued':
+      return [{ at, what: `Credit note ${text(d.creditNote) ?? ''} issued`.replace('  ', ' '), by: 'us' }];
+    case 'reopened':
+      return [{ at, what: `Reopened: ${text(d.reason) ?? ''}`, by: e.actor === me ? 'you' : 'us' }];
+    case 'closed':
+      return [{ at, what: `Resolved${text(d.resolution) ? ` (${String(d.resolution).replace(/-/g, ' ')})` : ''}`, by: 'us' }];
+    default:
+      return [];
+  }
+}
+
 export async function portalRoutes(app: FastifyInstance, opts: { db: Db; engine: Engine; now?: () => Date }): Promise<void> {
   const { db, engine } = opts;
   // the engine's clock: the same time the workers and timers see (a virtual one in tests)
@@ -64,15 +94,92 @@ export async function portalRoutes(app: FastifyInstance, opts: { db: Db; engine:
     return row;
   };
 
-  app.get('/api/portal/messages', { config, schema: { tags: ['portal'], summary: 'Your portal inbox, newest first', response: { 200: Type.Array(PortalMessage), ...authProblems } } }, async (request) => {
-    const rows = (await db('portal_messages').where({ customer_id: customerOf(principal(request)) }).orderBy('created_at', 'desc').limit(200)) as Row[];
-    return rows.map((r) => ({ communicationId: r.communication_id, subject: r.subject, html: r.html, text: r.text, createdAt: iso(r.created_at)!, readAt: iso(r.read_at), created_at: iso(r.created_at)! }));
+  app.get('/api/portal/messages', { config, schema: { tags: ['portal'], summary: 'Every message you were sent, on any channel (portal, email, SMS), newest first', response: { 200: Type.Array(PortalMessage), ...authProblems } } }, async (request) => {
+    const customerId = customerOf(principal(request));
+    const inbox = (await db('portal_messages').where({ customer_id: customerId }).orderBy('created_at', 'desc').limit(200)) as Row[];
+    // what left the building on the other channels: the communications whose delivery was sent, as rendered
+    const sent = (await db('communications as c')
+      .join('deliveries as d', 'd.communication_id', 'c.id')
+      .where('c.customer_id', customerId)
+      .whereNotNull('d.sent_at')
+      .whereNot('c.channel', 'portal')
+      .orderBy('d.sent_at', 'desc')
+      .limit(200)
+      .select('c.id', 'c.channel', 'c.subject', 'c.html', 'c.text', 'd.sent_at')) as Row[];
+    const messages = [
+      ...inbox.map((r) => ({ communicationId: r.communication_id, channel: 'portal', subject: r.subject, html: r.html, text: r.text, createdAt: iso(r.created_at)!, readAt: iso(r.read_at), created_at: iso(r.created_at)! })),
+      ...sent.map((r) => ({ communicationId: r.id, channel: r.channel, subject: r.subject ?? '(no subject)', html: r.html ?? '', text: r.text ?? '', createdAt: iso(r.sent_at)!, readAt: null, created_at: iso(r.sent_at)! })),
+    ];
+    return messages.sort((a, b) => b.createdAt.localeCompare(a.createdAt)).slice(0, 200);
   });
 
   app.get('/api/portal/requests', { config, schema: { tags: ['portal'], summary: 'Your requests, newest first', response: { 200: Type.Array(PortalRequest), ...authProblems } } }, async (request) => {
     const rows = await requestRepository(db).forCustomer(customerOf(principal(request)));
     return rows.map((r) => ({ id: r.id, reference: r.reference, subject: r.subject, status: r.status, category: r.category, invoiceId: r.invoiceId, amount: r.amount, resolution: r.resolution, createdAt: r.createdAt.toISOString() }));
   });
+
+  /** The customer's own request by reference or id; another customer's is 404 like one that does not exist. */
+  const ownRequest = async (customerId: string, ref: string): Promise<RequestRow> => {
+    const r = await requestRepository(db).find(ref);
+    if (!r || r.customerId !== customerId) throw notFound('request');
+    return r;
+  };
+
+  app.get(
+    '/api/portal/requests/:ref',
+    { config, schema: { tags: ['portal'], summary: 'One of your requests with its progress and the messages about it', params: RequestRefParams, response: { 200: PortalRequestDetail, 400: Problem, 404: Problem, ...authProblems } } },
+    async (request) => {
+      const r = await ownRequest(customerOf(principal(request)), (request.params as { ref: string }).ref);
+      const events = await requestRepository(db).events(r.id);
+      const messages = (await db('communications as c')
+        .leftJoin('deliveries as d', 'd.communication_id', 'c.id')
+        .where('c.customer_id', r.customerId)
+        .where('c.id', 'like', `${r.id.replace(/[\\%_]/g, '\\$&')}-%`)
+        .where((q) => q.whereNotNull('d.sent_at').orWhere('c.channel', 'portal'))
+        .orderBy('c.created_at')
+        .select('c.id', 'c.channel', 'c.subject', 'c.created_at', 'd.sent_at')) as Row[];
+      return {
+        id: r.id,
+        reference: r.reference,
+        subject: r.subject,
+        status: r.status,
+        category: r.category,
+        invoiceId: r.invoiceId,
+        amount: r.amount,
+        resolution: r.resolution,
+        createdAt: r.createdAt.toISOString(),
+        body: r.body,
+        resolutionNote: r.resolutionNote,
+        steps: events.flatMap((e) => customerStep(e, principal(request).id)),
+        messages: messages.map((m) => ({ communicationId: m.id, channel: m.channel, subject: m.subject ?? null, createdAt: iso(m.sent_at ?? m.created_at)! })),
+      };
+    },
+  );
+
+  app.post(
+    '/api/portal/requests/:ref/replies',
+    {
+      bodyLimit: SMALL_BODY,
+      config,
+      schema: {
+        tags: ['portal'],
+        summary: 'Reply on one of your requests: a request waiting for you resumes; on any other, your message joins its trail for the team',
+        params: RequestRefParams,
+        body: PortalReplyBody,
+        response: { 202: PortalReplyAccepted, 400: Problem, 404: Problem, 413: Problem, ...authProblems },
+      },
+    },
+    async (request, reply) => {
+      const who = principal(request);
+      const r = await ownRequest(customerOf(who), (request.params as { ref: string }).ref);
+      const { text } = request.body as PortalReplyBody;
+      const resumed = r.status === 'waiting_customer';
+      if (resumed) await requests.customerReply(r.id, { text, from: who.id });
+      else await requestRepository(db).record(r.id, { action: 'customer-message', actor: who.id, detail: { text: text.slice(0, 2000), status: r.status } }, now());
+      reply.status(202);
+      return { reference: r.reference, status: r.status, resumed };
+    },
+  );
 
   app.post(
     '/api/portal/requests',

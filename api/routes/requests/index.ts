@@ -15,6 +15,7 @@ import { requestService } from '../../../services/requests.js';
 import type { Tasklist } from '../../services/tasklist.js';
 import { principal, type Principal } from '../../plugins/app/auth.js';
 import { HttpProblem, notFound } from '../../plugins/problem.js';
+import { slaOf } from './sla.js';
 import { authProblems, Problem } from '../../schemas/common.js';
 import {
   CompletedRequestTask,
@@ -40,8 +41,11 @@ const STAFF = ['analyst', 'engineer', 'approver', 'agent', 'data-steward', 'comp
 const SUBMITTERS = ['agent', 'admin'] as const;
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
+const HOUR = 3_600_000;
+/** How many rows an SLA filter or sort looks at before paging: the open backlog, not the archive. */
+const SLA_SCAN = 2000;
 
-function view(r: RequestRow) {
+function view(r: RequestRow, now: Date) {
   return {
     id: r.id,
     reference: r.reference,
@@ -62,6 +66,7 @@ function view(r: RequestRow) {
     reopenCount: r.reopenCount,
     createdAt: r.createdAt.toISOString(),
     resolvedAt: iso(r.resolvedAt),
+    sla: slaOf(r, now),
   };
 }
 
@@ -115,10 +120,17 @@ export async function requestRoutes(app: FastifyInstance, opts: { db: Db; engine
     handler: async (request) => {
       const s = scope(principal(request));
       if (s === null) return [];
-      const q = request.query as RequestQuery;
+      const { slaWithinHours, sort, ...q } = request.query as RequestQuery;
+      const at = now();
       // a customerId filter never widens a customer's view
-      const rows = await repo.list({ ...q, limit: q.limit ?? 50, customerId: s ?? q.customerId });
-      return rows.map(view);
+      if (slaWithinHours === undefined && sort !== 'sla') return (await repo.list({ ...q, limit: q.limit ?? 50, customerId: s ?? q.customerId })).map((r) => view(r, at));
+      // the SLA's remaining time is computed (a budget less consumed and running time), so these read the backlog, then page
+      const limit = q.limit ?? 50;
+      const offset = q.offset ?? 0;
+      let rows = (await repo.list({ ...q, limit: SLA_SCAN, offset: 0, customerId: s ?? q.customerId })).map((r) => view(r, at));
+      if (slaWithinHours !== undefined) rows = rows.filter((r) => r.sla.remainingMs !== null && r.sla.remainingMs <= slaWithinHours * HOUR);
+      if (sort === 'sla') rows.sort((a, b) => (a.sla.remainingMs ?? Infinity) - (b.sla.remainingMs ?? Infinity) || b.createdAt.localeCompare(a.createdAt));
+      return rows.slice(offset, offset + limit);
     },
   });
 
@@ -146,7 +158,7 @@ export async function requestRoutes(app: FastifyInstance, opts: { db: Db; engine
     handler: async (request) => {
       const who = principal(request);
       const r = await visible((request.params as { id: string }).id, who);
-      const detail = { ...view(r), body: r.body, resolutionNote: r.resolutionNote, messages: await messagesOf(r) };
+      const detail = { ...view(r, now()), body: r.body, resolutionNote: r.resolutionNote, messages: await messagesOf(r) };
       // the trail names staff and refusals: internal, not for the customer
       if (scope(who) !== undefined) return detail;
       const events = await repo.events(r.id);
