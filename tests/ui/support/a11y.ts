@@ -18,7 +18,8 @@ export interface A11yViolation {
 
 /** Serious and critical axe violations on the page as it is now (an empty list when there are none). */
 export async function seriousViolations(page: Page, options: { exclude?: string[] } = {}): Promise<A11yViolation[]> {
-  if (!(await page.evaluate(() => 'axe' in globalThis))) await page.addScriptTag({ content: axeSource });
+  // evaluated over the DevTools protocol, not as an inline <script>: Herald's Content-Security-Policy (script-src 'self') refuses those
+  if (!(await page.evaluate(() => 'axe' in globalThis))) await page.evaluate(axeSource);
   const results = await page.evaluate(async (exclude) => {
     const axe = (globalThis as unknown as { axe: { run(context: unknown, options: unknown): Promise<{ violations: { id: string; impact: string | null; help: string; nodes: { target: unknown[] }[] }[] }> } }).axe;
     const context = exclude.length ? { include: [['body']], exclude: exclude.map((s) => [s]) } : (globalThis as unknown as { document: unknown }).document;
