@@ -7,13 +7,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
+import { seriousViolations } from './support/a11y.js';
 import { browserProblems, launch, shot, signIn, skipReason, startUiServer, type UiServer } from './support/server.js';
 
 describe.skipIf(skipReason)('instances screen (browser)', () => {
   let server: UiServer;
   let browser: Browser;
   beforeAll(async () => {
-    server = await startUiServer({ fixtures: ['ui-token-moves.bpmn', 'ui-incident.bpmn'] });
+    server = await startUiServer({ fixtures: ['ui-token-moves.bpmn', 'ui-incident.bpmn', 'ui-call-parent.bpmn'] });
     browser = await launch();
   });
   afterAll(async () => {
@@ -32,6 +33,18 @@ describe.skipIf(skipReason)('instances screen (browser)', () => {
     await token.first().waitFor();
     expect(await token.getAttribute('data-element')).toBe('review');
     await expect.poll(() => page.locator('[data-element-id="start"].exec-completed').count()).toBe(1);
+    // the history names each element and gives real start and end times: the start event has both, Review has no end yet
+    const startRow = page.locator('#instance-history tr[data-element="start"] td');
+    await expect.poll(() => startRow.allTextContents()).toEqual([expect.any(String), 'start event', expect.stringMatching(/\d/), expect.stringMatching(/\d/), 'completed']);
+    expect((await startRow.allTextContents())[0]).toBe('Start');
+    expect(await page.locator('#instance-history tr[data-element="review"] td').allTextContents()).toEqual(['Review', 'user task', expect.stringMatching(/\d/), '—', 'active']);
+    // the whole diagram is in view: every shape lies inside the canvas
+    const box = (await page.locator('#instance-diagram').boundingBox())!;
+    for (const id of ['start', 'review', 'confirm']) {
+      const shape = (await page.locator(`#instance-diagram [data-element-id="${id}"]`).boundingBox())!;
+      expect(shape.x >= box.x && shape.y >= box.y && shape.x + shape.width <= box.x + box.width && shape.y + shape.height <= box.y + box.height).toBe(true);
+    }
+    expect(await seriousViolations(page)).toEqual([]);
     await shot(page, 'instance-token-at-review');
 
     // alice works the task through the tasklist API with her session: claimed and completed, both audited
@@ -81,6 +94,12 @@ describe.skipIf(skipReason)('instances screen (browser)', () => {
     await page.getByLabel('with incident').check();
     await page.getByRole('button', { name: 'Filter' }).click();
     await expect.poll(() => rowKeys(page)).toEqual([failing.processInstanceKey]);
+    // the filters are in the URL: a reload shows the same list
+    expect(page.url()).toContain('#/instances?incident=true');
+    await page.reload();
+    await expect.poll(() => rowKeys(page)).toEqual([failing.processInstanceKey]);
+    expect(await page.getByLabel('with incident').isChecked()).toBe(true);
+    expect(await seriousViolations(page)).toEqual([]);
     await shot(page, 'instances-filtered-by-incident');
 
     await page.getByRole('link', { name: failing.processInstanceKey }).click();
@@ -104,4 +123,79 @@ describe.skipIf(skipReason)('instances screen (browser)', () => {
     await shot(page, 'instance-cancelled');
     expect(browserProblems).toEqual([]);
   }, 60_000);
+  it('shows a called instance\'s incident on its parent; an operator corrects a variable and retries; incidents are bulk-retried across instances', async () => {
+    const parent = await server.engine.createInstance({ bpmnProcessId: 'ui-call-parent', variables: { customerId: 'C-ACME', amount: '1200.00' } });
+    await expect.poll(async () => (await server.engine.listInstances({ parentProcessInstanceKey: parent.processInstanceKey })).length, { timeout: 15_000 }).toBe(1);
+    const [child] = await server.engine.listInstances({ parentProcessInstanceKey: parent.processInstanceKey });
+    const [job] = await server.engine.activateJobs({ type: 'ui-incident-book', worker: 'ui-test', maxJobsToActivate: 1, timeout: 60_000 });
+    expect(job.processInstanceKey).toBe(child.processInstanceKey);
+    await server.engine.failJob(job.key, { retries: 0, errorMessage: 'amount 1200.00 exceeds the mandate' });
+
+    // the parent shows the child's incident on the call activity and links to the child
+    const eric = await signIn(browser, server.url, 'eric');
+    await eric.goto(`${server.url}/#/instances/${parent.processInstanceKey}`);
+    await eric.locator('[data-element-id="call-booking"].exec-incident').waitFor({ timeout: 15_000 });
+    await expect.poll(() => eric.locator('#instance-incidents .child-incidents').textContent()).toContain('amount 1200.00 exceeds the mandate');
+    expect(await eric.locator('#called-instances').textContent()).toContain(child.processInstanceKey);
+    expect(await seriousViolations(eric)).toEqual([]);
+    await shot(eric, 'instance-parent-shows-child-incident');
+    await eric.locator('#instance-incidents').getByRole('link', { name: new RegExp(child.processInstanceKey) }).click();
+    await eric.locator('#parent-link').waitFor();
+    expect(await eric.locator('#parent-link').getAttribute('href')).toBe(`#/instances/${parent.processInstanceKey}`);
+    await eric.locator('[data-element-id="book"].exec-incident').waitFor();
+
+    // the operator corrects the amount, then retries: the job runs again with the corrected value
+    await eric.getByRole('button', { name: 'Edit amount' }).click();
+    expect(await eric.getByLabel('Value (JSON)').inputValue()).toBe('"1200.00"');
+    await eric.getByLabel('Value (JSON)').fill('"950.00"');
+    await eric.getByLabel('Reason (audited)').fill('customer confirmed the reduced amount');
+    await eric.getByRole('button', { name: 'Save variable' }).click();
+    await expect.poll(async () => (await server.engine.getInstance(child.processInstanceKey))?.variables.amount, { timeout: 15_000 }).toBe('950.00');
+    await expect.poll(() => eric.locator('#instance-variables').textContent()).toContain('950.00');
+    expect(await seriousViolations(eric)).toEqual([]);
+    await shot(eric, 'instance-variable-edited');
+    await eric.getByRole('button', { name: 'Retry Book payment' }).click();
+    await expect.poll(async () => (await server.engine.listIncidents({ state: 'ACTIVE', processInstanceKey: child.processInstanceKey })).length, { timeout: 15_000 }).toBe(0);
+    const [again] = await server.engine.activateJobs({ type: 'ui-incident-book', worker: 'ui-test', maxJobsToActivate: 1, timeout: 60_000 });
+    expect(again.variables.amount).toBe('950.00');
+    await server.engine.completeJob(again.key, {});
+    await expect.poll(async () => (await server.engine.getInstance(parent.processInstanceKey))?.state, { timeout: 15_000 }).toBe('COMPLETED');
+    await expect.poll(() => eric.locator('[data-state]').getAttribute('data-state'), { timeout: 15_000 }).toBe('COMPLETED');
+    await shot(eric, 'instance-child-completed-after-retry');
+
+    // compliance reads the trail: the variable change (names and reason, not values) and the retry, by eric
+    const edits = await server.db('audit_log').where({ action: 'instance.variables', subject_id: child.processInstanceKey });
+    expect(edits).toHaveLength(1);
+    expect(edits[0].actor).toBe('eric');
+    const carl = await signIn(browser, server.url, 'carl');
+    await carl.goto(`${server.url}/#/instances/${child.processInstanceKey}`);
+    const trail = carl.locator('#instance-audit tbody tr');
+    await expect.poll(async () => (await trail.allTextContents()).join(' | '), { timeout: 15_000 }).toMatch(/eric.*instance\.variables \(amount\) — customer confirmed the reduced amount.*allowed.*\|.*eric.*incident\.resolve.*allowed/);
+    expect(await carl.locator('#variable-editor').count()).toBe(0);
+    expect(await seriousViolations(carl)).toEqual([]);
+    await shot(carl, 'instance-trail-for-compliance');
+
+    // two more failures, bulk-retried from the incidents view across instances
+    const failing = [await server.engine.createInstance({ bpmnProcessId: 'ui-incident', variables: { amount: '10.00' } }), await server.engine.createInstance({ bpmnProcessId: 'ui-incident', variables: { amount: '20.00' } })];
+    const jobs = await server.engine.activateJobs({ type: 'ui-incident-book', worker: 'ui-test', maxJobsToActivate: 5, timeout: 60_000 });
+    for (const j of jobs) await server.engine.failJob(j.key, { retries: 0, errorMessage: `gateway timeout for ${j.processInstanceKey}` });
+    const keysOf = async () => (await server.engine.listIncidents({ state: 'ACTIVE' })).filter((i) => failing.some((f) => f.processInstanceKey === i.processInstanceKey));
+    await expect.poll(async () => (await keysOf()).length, { timeout: 15_000 }).toBe(2);
+    await eric.goto(`${server.url}/#/instances/incidents?process=ui-incident&message=gateway`);
+    const rows = eric.locator('#incident-results tbody tr');
+    await expect.poll(() => rows.count(), { timeout: 15_000 }).toBe(2);
+    expect(await eric.getByLabel('Process').inputValue()).toBe('ui-incident');
+    expect(await rows.first().textContent()).toContain('Book payment');
+    await eric.getByLabel('Select every incident shown').check();
+    expect(await eric.locator('#bulk-retry').textContent()).toBe('Retry selected (2)');
+    expect(await seriousViolations(eric)).toEqual([]);
+    await shot(eric, 'incidents-selected-for-bulk-retry');
+    await eric.locator('#bulk-retry').click();
+    await expect.poll(() => eric.locator('#bulk-outcome').textContent(), { timeout: 15_000 }).toContain('Retried 2 of 2');
+    expect(await keysOf()).toEqual([]);
+    await expect.poll(() => rows.count()).toBe(0);
+    expect(eric.url()).toContain('process=ui-incident');
+    await shot(eric, 'incidents-bulk-retried');
+    expect(browserProblems).toEqual([]);
+  }, 120_000);
 });
