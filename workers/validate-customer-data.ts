@@ -31,11 +31,17 @@ export default defineWorker({
     if (failures.length) {
       return bpmnError('INVALID_CUSTOMER_DATA', failures.map((f) => f.message).join('; '), { validationErrors: failures });
     }
-    // a message that carries an amount carries its invoice's amount as it stands now: after a
-    // correction the reminders are approved on the corrected amount, and the dunning instance
-    // takes it over (invoiceAmount, mapped back to its amount)
-    const invoice = v.amount != null && v.invoiceId ? await customers.invoice(v.invoiceId) : undefined;
-    const amount = invoice && invoice.customerId === customer.id ? invoice.amount : (v.amount ?? undefined);
+    // A message about an invoice carries that invoice's amount as it stands now, whatever the
+    // variables say (an instance started by hand may omit or understate it; the approvals the
+    // policy requires follow this fact): after a correction the reminders are approved on the
+    // corrected amount, and the dunning instance takes it over (invoiceAmount, mapped back to its
+    // amount). An invoice of another customer is refused: nobody is told of someone else's invoice.
+    const invoice = v.invoiceId ? await customers.invoice(v.invoiceId) : undefined;
+    if (invoice && invoice.customerId !== customer.id) {
+      const message = `invoice ${v.invoiceId} is not on customer ${customer.id}'s account`;
+      return bpmnError('INVALID_CUSTOMER_DATA', message, { validationErrors: [{ rule: 'invoice-of-customer', message }] });
+    }
+    const amount = invoice ? invoice.amount : (v.amount ?? undefined);
     await communicationRepository(deps.db).ensure({
       id: v.communicationId,
       customerId: customer.id,

@@ -2,7 +2,7 @@
  * Errors as application/problem+json (RFC 9457): the title says what was wrong, `field`,
  * `element` or `rule` where. 5xx details stay in the log.
  */
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import { EngineError } from '../../engine/types.js';
 
 const engineStatus: Record<EngineError['code'], number> = {
@@ -62,10 +62,21 @@ function fieldOf(context: string | undefined, v: AjvError): string {
 }
 
 /**
+ * The sender of a signed event whose signature verified (`system:<source>`), for refusals of its
+ * content: a verified signature names the system as surely as a token names a person.
+ */
+function signedSource(request: FastifyRequest): string | undefined {
+  if (!(request as { signedEvent?: unknown }).signedEvent) return undefined;
+  const source = (request.body as { source?: unknown } | undefined)?.source;
+  return `system:${typeof source === 'string' && /^[\w.-]{1,64}$/.test(source) ? source : 'unknown'}`;
+}
+
+/**
  * `audit`: every refusal (4xx) of a state-changing request by a signed-in person that no door has
  * already put on the audit trail (a role the route needs, a schema violation, a missing subject)
  * is recorded through it, so that every refusal is on the trail whatever its status. Refusals of
- * unauthenticated callers are logged and rate-limited, not audited (they name nobody).
+ * unauthenticated callers are logged and rate-limited, not audited (they name nobody); a signed
+ * event's sender is named by its verified signature, so refusals of its content are audited too.
  */
 export function registerProblemHandler(app: FastifyInstance, opts: { audit?: (r: UnauditedRefusal) => Promise<void> } = {}): void {
   app.setErrorHandler(async (err: FastifyError | EngineError | HttpProblem, request, reply) => {
@@ -90,10 +101,11 @@ export function registerProblemHandler(app: FastifyInstance, opts: { audit?: (r:
       request.log.error({ err }, 'request failed');
       body = { title: 'Internal Server Error' };
     }
-    if (opts.audit && status >= 400 && status < 500 && MUTATING.has(request.method) && request.principal && !(err as { audited?: boolean }).audited) {
+    const actor = request.principal?.id ?? signedSource(request);
+    if (opts.audit && status >= 400 && status < 500 && MUTATING.has(request.method) && actor && !(err as { audited?: boolean }).audited) {
       const route = request.routeOptions.url ?? request.url.split('?')[0];
       await opts
-        .audit({ actor: request.principal.id, method: request.method, route, url: request.url.split('?')[0].slice(0, 200), status, title: String(body.title ?? ''), rule: typeof body.rule === 'string' ? body.rule : undefined, field: typeof body.field === 'string' ? body.field : undefined })
+        .audit({ actor, method: request.method, route, url: request.url.split('?')[0].slice(0, 200), status, title: String(body.title ?? ''), rule: typeof body.rule === 'string' ? body.rule : undefined, field: typeof body.field === 'string' ? body.field : undefined })
         .catch((e: Error) => request.log.warn({ err: e.message }, 'a refusal could not be audited'));
     }
     return reply.status(status).type('application/problem+json').send({ type: 'about:blank', status, ...body });

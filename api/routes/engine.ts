@@ -10,6 +10,7 @@
  */
 import { Type } from '@sinclair/typebox';
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
+import { peopleVariable } from '../../domain/sod/index.js';
 import { EngineError, type Engine } from '../../engine/types.js';
 import type { Db } from '../../storage/db.js';
 import { createAuditRepository } from '../../storage/repositories/audit.js';
@@ -38,6 +39,18 @@ const bodyOf = (r: FastifyRequest) => (r.body && typeof r.body === 'object' ? (r
 const text = (v: unknown) => (typeof v === 'string' || typeof v === 'number' ? String(v).slice(0, 128) : '?');
 const variableNames = (v: unknown) => (v && typeof v === 'object' && !Array.isArray(v) ? Object.keys(v).sort() : undefined);
 const keyParam = (r: FastifyRequest) => text((r.params as Loose)?.key);
+
+/**
+ * Who did what, and how many approvals a subject needs, come from Herald, never from an engineer's
+ * variables (domain/sod PEOPLE_VARIABLES): 400 naming the variable, audited like any refusal.
+ */
+function refusePeopleVariables(variables: unknown): void {
+  if (!variables || typeof variables !== 'object') return;
+  for (const name of Object.keys(variables)) {
+    const control = peopleVariable(name);
+    if (control) throw new HttpProblem(400, `body.variables.${name} is a control variable (${control}): who did what and how many approvals are needed are recorded by Herald, not set from outside`, { field: `body.variables.${name}`, rule: 'control-variable' });
+  }
+}
 
 // engineers operate the engine; analysts and compliance may look
 const operate = { roles: ['engineer' as const, 'admin' as const] };
@@ -120,7 +133,11 @@ export async function engineRoutes(app: FastifyInstance, opts: { engine: Engine;
       },
     },
     async (request, reply) => {
-      const created = await audited(request, () => engine.createInstance(request.body as never), (i) => ({ processInstanceKey: i.processInstanceKey, version: i.version }));
+      const body = request.body as { bpmnProcessId: string; version?: number; variables?: Record<string, unknown> };
+      refusePeopleVariables(body.variables);
+      // the engineer who starts it is its initiator (the four-eyes rules never let him approve it)
+      const start = { ...body, variables: { ...body.variables, initiatedBy: principal(request).id } };
+      const created = await audited(request, () => engine.createInstance(start as never), (i) => ({ processInstanceKey: i.processInstanceKey, version: i.version }));
       reply.status(201);
       return created;
     },
@@ -198,6 +215,7 @@ export async function engineRoutes(app: FastifyInstance, opts: { engine: Engine;
       },
     },
     async (request, reply) => {
+      refusePeopleVariables((request.body as { variables?: unknown }).variables);
       const published = await audited(request, () => engine.publishMessage(request.body as never), (m) => ({ messageKey: m.messageKey }));
       reply.status(201);
       return published;
@@ -216,6 +234,7 @@ export async function engineRoutes(app: FastifyInstance, opts: { engine: Engine;
       },
     },
     async (request, reply) => {
+      refusePeopleVariables((request.body as { variables?: unknown }).variables);
       const broadcast = await audited(request, () => engine.broadcastSignal(request.body as never), (sig) => ({ signalKey: sig.signalKey }));
       reply.status(201);
       return broadcast;

@@ -100,6 +100,21 @@ export const CONTROL_VARIABLES: readonly string[] = [
   'kind',
 ];
 
+/**
+ * Control variables that say who did what or how many approvals a subject needs. Nobody sets them
+ * from outside a process: not a task completion, and not an engineer starting an instance,
+ * publishing a message or broadcasting a signal (Herald records the starter as `initiatedBy`).
+ * The rest of CONTROL_VARIABLES (amount, customerId, kind...) name what an instance is about and
+ * may be given at its start; workers check them against the database.
+ */
+export const PEOPLE_VARIABLES: readonly string[] = ['approvals', 'approvalLevels', 'approvalGroups', 'approvers', 'approvedBy', 'initiatedBy', 'requestedBy', 'proposedBy', 'workedBy', 'completedBy', 'assignee'];
+
+/** The people-and-approvals variable `name` is (see PEOPLE_VARIABLES), or undefined. */
+export function peopleVariable(name: string): string | undefined {
+  const control = controlVariable(name);
+  return control && PEOPLE_VARIABLES.includes(control) ? control : undefined;
+}
+
 /** The control variable `name` is, or undefined. */
 export function controlVariable(name: string): string | undefined {
   if (CONTROL_VARIABLES.includes(name)) return name;

@@ -20,9 +20,15 @@ describe.each(await dbKinds())('engine routes write their audit rows on %s', (ki
     const created = await http()
       .post('/api/instances')
       .set(api.as('eric'))
-      .send({ bpmnProcessId: 'api-approval', variables: { dueDate: null, priority: 50, initiatedBy: 'ada', amount: '10.00', iban: 'DE00 secret' } });
+      .send({ bpmnProcessId: 'api-approval', variables: { dueDate: null, priority: 50, amount: '10.00', iban: 'DE00 secret' } });
     expect(created.status).toBe(201);
     const pik = created.body.processInstanceKey as string;
+    // the engineer who started it is its initiator; nobody names another one from outside
+    expect((await api.engine.getVariables(pik)).initiatedBy).toBe('eric');
+    const forged = await http().post('/api/instances').set(api.as('eric')).send({ bpmnProcessId: 'api-approval', variables: { dueDate: null, priority: 50, initiatedBy: 'ada' } });
+    expect(forged.status).toBe(400);
+    expect(forged.body).toMatchObject({ field: 'body.variables.initiatedBy', rule: 'control-variable' });
+    expect((await rows('instance.create')).some((r) => r.outcome === 'refused' && r.actor === 'eric' && r.rule === 'control-variable')).toBe(true);
     const [create] = (await rows('instance.create')).filter((r) => r.detail.processInstanceKey === pik);
     expect(create).toMatchObject({ actor: 'eric', subjectType: 'process', subjectId: 'api-approval', outcome: 'allowed' });
     // names of variables only: the log is append-only and values may be personal data

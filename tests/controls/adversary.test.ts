@@ -26,6 +26,7 @@ import deliverCommunication from '../../workers/deliver-communication.js';
 import { startWorkers } from '../../workers/index.js';
 import { dbKinds } from '../support/db.js';
 import { startApi, type Api } from '../api/harness.js';
+import { required } from './oracle.js';
 
 const SOAK = !!process.env.HERALD_SOAK;
 const RUNS = Number(process.env.HERALD_ADVERSARY_RUNS ?? (SOAK ? 10_000 : 25));
@@ -44,16 +45,6 @@ const INITIATORS = ['erp', 'alice', 'ivy', 'bob'];
 const AMOUNTS = ['500.00', '10000.00', '10000.01', '49999.99', '50000.00', '50000.01', '60000.00'];
 const KINDS = ['transactional', 'dunning', 'legal'] as const;
 const CUSTOMERS = { 'C-ACME': 'low', 'C-NORTHWIND': 'high' } as const;
-
-/** The oracle: the approval policy as DESIGN.md and the README state it, written apart from domain/. */
-function required(kind: string, amount: string, risk: string): number {
-  const cents = Math.round(Number(amount) * 100);
-  let n = kind === 'legal' ? 1 : 0;
-  if (cents > 5_000_000) n = 2;
-  else if (cents > 1_000_000) n = Math.max(n, 1);
-  if (risk === 'high' && (kind === 'dunning' || kind === 'legal') && n === 0) n = 1;
-  return n;
-}
 
 const extraVariables = fc.dictionary(
   fc.constantFrom('approved', 'reason', 'approvalLevels', 'approvals', 'initiatedBy', 'amount', 'workedBy', 'approvedBy2', 'junk', 'kind'),
