@@ -32,7 +32,7 @@ export const heraldModelerModules = [
 export function createHeraldModeler(container: HTMLElement, panel: HTMLElement): BpmnModeler {
   const modeler = new BpmnModeler({
     container,
-    keyboard: { bindTo: document },
+    // bpmn-js 17+ binds its keyboard to the canvas it creates (focus the canvas to use shortcuts); a `keyboard.bindTo` logs 'unsupported configuration'
     propertiesPanel: { parent: panel },
     additionalModules: heraldModelerModules,
     moddleExtensions: { zeebe: zeebeModdle },
