@@ -110,8 +110,8 @@ export interface Job<V extends Variables = Variables> {
   /** Epoch ms after which the job may be activated by another worker. */
   deadline: number;
   variables: V;
-  /** Zeebe's job kind: a BPMN element's job, or a task listener's (then see `listenerEventType`). */
-  kind?: 'BPMN_ELEMENT' | 'TASK_LISTENER';
+  /** Zeebe's job kind: a BPMN element's job, a task listener's (then see `listenerEventType`) or an execution listener's (zeebe:executionListeners). */
+  kind?: 'BPMN_ELEMENT' | 'TASK_LISTENER' | 'EXECUTION_LISTENER';
   /** For a task listener job: the transition it runs on. Its customHeaders carry the task (io.camunda.zeebe:userTaskKey, :assignee, :candidateGroups, …). */
   listenerEventType?: TaskListenerEventType;
 }
@@ -243,6 +243,7 @@ export type IncidentErrorType =
   | 'UNHANDLED_ERROR_EVENT'
   | 'FORM_NOT_FOUND'
   | 'TASK_LISTENER_NO_RETRIES'
+  | 'EXECUTION_LISTENER_NO_RETRIES'
   | 'UNKNOWN';
 
 export interface Incident {
@@ -287,6 +288,23 @@ export interface InstanceDetails extends InstanceRef {
   parentProcessInstanceKey?: Key;
   startedAt: string;
   endedAt?: string;
+}
+
+/**
+ * Zeebe's ModifyProcessInstance (POST /v2/process-instances/{key}/modification): activate
+ * elements (each with variables for the instance or for a scope named by element id) and
+ * terminate element instances, in one step: every instruction is checked before any is applied,
+ * and activations happen before terminations, as in Zeebe.
+ */
+export interface ModifyInstanceRequest {
+  activateInstructions?: {
+    elementId: string;
+    /** The flow scope instance to activate in; the process instance (or the only active instance of the flow scope) when absent. */
+    ancestorElementInstanceKey?: Key;
+    /** Variables to set: on the process instance when scopeId is absent, else on the instance of the element `scopeId` being activated. */
+    variableInstructions?: { variables: Variables; scopeId?: string }[];
+  }[];
+  terminateInstructions?: { elementInstanceKey: Key }[];
 }
 
 export interface InstanceFilter {
@@ -335,6 +353,13 @@ export interface Engine {
 
   /** CancelProcessInstance (and its called children). */
   cancelInstance(processInstanceKey: Key): Promise<void>;
+
+  /**
+   * ModifyProcessInstance: activates elements and terminates element instances (see
+   * ModifyInstanceRequest). An unknown element or element instance is INVALID_ARGUMENT naming it
+   * (details.elementId, details.field); nothing is applied then.
+   */
+  modifyInstance(processInstanceKey: Key, request: ModifyInstanceRequest): Promise<void>;
 
   /** SetVariables on an element instance or the process instance (key of either). */
   setVariables(elementInstanceKey: Key, variables: Variables, local?: boolean): Promise<void>;

@@ -35,7 +35,7 @@ export const UNSUPPORTED: Readonly<Record<string, string>> = {
   'bpmn:MultiInstanceLoopCharacteristics (no inputCollection)': 'a multi-instance activity needs zeebe:loopCharacteristics with an inputCollection; loop cardinality alone is not supported',
   'bpmn:ScriptTask (scriptFormat / inline script)': 'an inline script (JavaScript or another language) would run code on the server; use a FEEL zeebe:script or a job worker',
   'bpmn:ConditionExpression (language other than FEEL)': 'a condition in JavaScript or another language would run code on the server; write it in FEEL (=...)',
-  'zeebe:executionListeners': 'execution listeners (start/end jobs) are not run by the embedded engine yet; use a service task before or after the element',
+  'zeebe:executionListeners (on processes, sub-processes, events, parallel and event-based gateways, multi-instance activities)': 'execution listeners there are not run by the embedded engine yet (it runs them on tasks, call activities and exclusive or inclusive gateways); use a service task before or after the element',
   'camunda:* / activiti:* / flowable:* code extensions': 'Camunda 7, Activiti and Flowable scripts, expressions, classes and listeners would run code on the server; Herald runs the Zeebe (Camunda 8) dialect',
 };
 
@@ -146,17 +146,46 @@ function validateRootElement(root: El, c: Collector) {
   }
 }
 
+const LISTENER_TASKS = ['bpmn:ServiceTask', 'bpmn:SendTask', 'bpmn:UserTask', 'bpmn:ScriptTask', 'bpmn:BusinessRuleTask', 'bpmn:ReceiveTask', 'bpmn:ManualTask', 'bpmn:Task', 'bpmn:CallActivity'];
+const GATEWAYS = ['bpmn:ExclusiveGateway', 'bpmn:InclusiveGateway', 'bpmn:ParallelGateway', 'bpmn:EventBasedGateway'];
+
 /**
- * zeebe:executionListeners (start/end jobs around an element) are not run by the embedded engine
- * yet; ignoring them would skip work the diagram asks for, so they are refused, named.
+ * zeebe:executionListeners: Zeebe's rules first (an event type of start or end, a job type, no
+ * two with the same event and type, no end listeners on gateways, no start listeners on boundary
+ * events), then what the embedded engine runs: start and end listeners of tasks and call
+ * activities, start listeners of exclusive and inclusive gateways. The rest is refused, named.
  */
-function refuseExecutionListeners(el: El, c: Collector) {
+function validateExecutionListeners(el: El, c: Collector) {
   const listeners: El[] = ext(el, 'zeebe:ExecutionListeners')?.listeners ?? [];
-  if (listeners.length) c.add(el.id, `execution listeners (${listeners.map((l) => `${l.eventType ?? '?'}: ${l.type ?? '?'}`).join(', ')}) are not run by the embedded engine yet; move the work into a service task before or after the element`);
+  if (!listeners.length) return;
+  const seen = new Map<string, number>();
+  for (const l of listeners) {
+    if (l.eventType !== 'start' && l.eventType !== 'end') c.add(el.id, `an execution listener needs an eventType of start or end (found '${l.eventType ?? ''}')`);
+    if (blank(l.type)) c.add(el.id, 'an execution listener needs a job type (type)');
+    else c.feel(el.id, 'the execution listener job type', l.type);
+    if (!blank(l.retries)) c.feel(el.id, 'the execution listener retries', l.retries);
+    const key = `${l.eventType}|${l.type}`;
+    seen.set(key, (seen.get(key) ?? 0) + 1);
+  }
+  for (const [key, count] of seen) {
+    const [eventType, type] = key.split('|');
+    if (count > 1) c.add(el.id, `Found '${count}' duplicates based on eventType[${eventType}] and type[${type}], these combinations should be unique.`);
+  }
+  const has = (eventType: string) => listeners.some((l) => l.eventType === eventType);
+  const kind = el.$type.replace(/^bpmn:/, '');
+  const gatewayEnd = GATEWAYS.includes(el.$type) && has('end');
+  const boundaryStart = is(el, 'bpmn:BoundaryEvent') && has('start');
+  if (gatewayEnd) c.add(el.id, `Execution listeners of type 'end' are not supported by ${kind} elements (Zeebe runs only start listeners on gateways)`);
+  if (boundaryStart) c.add(el.id, "Execution listeners of type 'start' are not supported by boundary events");
+  const runs = (LISTENER_TASKS.includes(el.$type) && !el.loopCharacteristics) || is(el, 'bpmn:ExclusiveGateway') || is(el, 'bpmn:InclusiveGateway');
+  if (!runs && !gatewayEnd && !boundaryStart) {
+    const where = el.loopCharacteristics ? 'on a multi-instance activity' : `on a ${kind}`;
+    c.add(el.id, `execution listeners (${listeners.map((l) => `${l.eventType ?? '?'}: ${l.type ?? '?'}`).join(', ')}) ${where} are not run by the embedded engine yet (it runs them on tasks, call activities and exclusive or inclusive gateways); move the work into a service task before or after the element`);
+  }
 }
 
 function validateProcess(process: El, c: Collector, codePrefixes: Set<string>) {
-  refuseExecutionListeners(process, c);
+  validateExecutionListeners(process, c);
   const starts = (process.flowElements ?? []).filter((e: El) => is(e, 'bpmn:StartEvent'));
   if (!starts.length) {
     c.add(process.id, 'the process has no start event; add a none, message, timer or signal start event so it can be started');
@@ -206,7 +235,7 @@ function validateScope(scope: El, c: Collector, codePrefixes: Set<string>, kind:
 
   for (const el of elements) {
     validateCodeExtensions(el, c, codePrefixes);
-    refuseExecutionListeners(el, c);
+    validateExecutionListeners(el, c);
     if (is(el, 'bpmn:SequenceFlow')) {
       validateSequenceFlow(el, c);
       continue;

@@ -267,13 +267,50 @@ abstract class WaitingBehaviour {
     this.activity[kWaitHandlers]?.delete(executionId);
   }
 
-  /** Completes this (inner) instance after the runtime applied variables and output mappings. */
+  /** Completes this (inner) instance after the runtime applied variables and output mappings, then its end listeners ran. */
   protected complete(executeMessage: Msg, variables: Record<string, unknown> | undefined) {
     const { executionId } = executeMessage.content;
     this.unlisten(executionId);
     const failure = heraldOf(this.activity).completeElement(this.activity, executeMessage, variables);
     if (failure) return this.incident(executeMessage, failure, () => this.complete(executeMessage, variables));
+    this.listeners(executeMessage, 'end', 0, () => this.completed(executeMessage));
+  }
+
+  protected completed(executeMessage: Msg) {
     this.broker.publish('execution', 'execute.completed', clone(executeMessage.content, { output: undefined }));
+  }
+
+  /**
+   * Runs zeebe:executionListeners of one phase from `index`, each as a job the element waits for
+   * (an incident when its job fails without retries or its type cannot be evaluated), then `then`.
+   * Resumed from a snapshot, the element picks up at the listener it waited for (`listenerStage`).
+   */
+  protected listeners(executeMessage: Msg, phase: 'start' | 'end', index: number, then: () => void) {
+    const host = heraldOf(this.activity);
+    const step = host.listenerStep(this.activity, executeMessage, phase, index);
+    if ('none' in step) return then();
+    if ('failure' in step) return this.incident(executeMessage, step.failure, () => this.listeners(executeMessage, phase, index, then));
+    const { executionId } = executeMessage.content;
+    this.listen(executionId, (type, message) => {
+      if (type === 'signal') {
+        this.unlisten(executionId);
+        host.listenerDone(this.activity, executeMessage, phase, index, message?.variables);
+        this.listeners(executeMessage, phase, index + 1, then);
+      } else if (type === 'discard') {
+        this.unlisten(executionId);
+        this.broker.publish('execution', 'execute.discard', clone(executeMessage.content));
+      }
+    });
+    host.registerWait(this.activity, executeMessage, step.wait, step.keySuffix);
+    this.broker.publish('event', 'activity.wait', clone(executeMessage.content, { state: 'wait', herald: step.wait }));
+  }
+
+  /** Start listeners first, or the end listeners an element resumed from a snapshot was waiting for. */
+  protected withListeners(executeMessage: Msg, work: () => void) {
+    const stage = heraldOf(this.activity).listenerStage(this.activity, executeMessage);
+    if (stage?.phase === 'start') return this.listeners(executeMessage, 'start', stage.index, work);
+    if (stage?.phase === 'end') return this.listeners(executeMessage, 'end', stage.index, () => this.completed(executeMessage));
+    work();
   }
 
   /** A BPMN error thrown by a job: caught by a boundary or event sub-process, else an incident. */
@@ -298,9 +335,13 @@ abstract class WaitingBehaviour {
 /** Job workers and user tasks: create a job (or a user task) and wait for its outcome. */
 class JobBehaviour extends WaitingBehaviour {
   protected run(executeMessage: Msg) {
+    this.withListeners(executeMessage, () => this.work(executeMessage));
+  }
+
+  protected work(executeMessage: Msg) {
     const host = heraldOf(this.activity);
     const prepared = host.activate(this.activity, executeMessage);
-    if ('failure' in prepared) return this.incident(executeMessage, prepared.failure, () => this.run(executeMessage));
+    if ('failure' in prepared) return this.incident(executeMessage, prepared.failure, () => this.work(executeMessage));
     if (prepared.immediate) return this.complete(executeMessage, prepared.variables);
     this.wait(
       executeMessage,
@@ -350,10 +391,14 @@ class ConditionalGatewayBehaviour extends WaitingBehaviour {
   }
 
   protected run(executeMessage: Msg) {
+    this.withListeners(executeMessage, () => this.choose(executeMessage));
+  }
+
+  private choose(executeMessage: Msg) {
     const host = heraldOf(this.activity);
     host.elementActivated(this.activity, executeMessage);
     const decision = host.chooseFlows(this.activity, executeMessage);
-    if ('failure' in decision) return this.incident(executeMessage, decision.failure, () => this.run(executeMessage));
+    if ('failure' in decision) return this.incident(executeMessage, decision.failure, () => this.choose(executeMessage));
     this.broker.publish('execution', 'execute.completed', clone(executeMessage.content, { outbound: decision.outbound }));
   }
 }

@@ -38,6 +38,7 @@ import {
   type JobWorker,
   type JobWorkerOptions,
   type Key,
+  type ModifyInstanceRequest,
   type PublishMessageRequest,
   type PublishMessageResponse,
   type Resource,
@@ -51,9 +52,10 @@ import {
 } from '../types.js';
 import { Clock } from './clock.js';
 import { compile, parseModdle, type ProcessModel } from './model.js';
-import { canCatchError, InstanceRuntime, type JournalEntry, type Snapshot, type WaitRecord } from './runtime.js';
+import { canCatchError, InstanceRuntime, LISTENER_KEY, type JournalEntry, type Snapshot, type WaitRecord } from './runtime.js';
 import { addDuration, cycleStep, firstCycleDue, nextCycleDue, parseCycle, parseDate } from './timer-values.js';
 import { prepareBpmn, prepareDmn, type DecisionRequirements, type DecisionService } from './deploy.js';
+import { planModification } from './modification.js';
 import { listenerElementInstanceKey, TaskListeners, type ListenerRecord, type TaskRow, type TransitionPayload } from './task-listeners.js';
 
 export interface EmbeddedEngineOptions {
@@ -1105,7 +1107,8 @@ export class EmbeddedEngine implements Engine {
         bpmnProcessId: row.bpmn_process_id,
         processDefinitionVersion: row.version,
         elementId: d.wait.elementId,
-        elementInstanceKey: d.wait.elementInstanceKey,
+        elementInstanceKey: listenerElementInstanceKey(d.wait.elementInstanceKey),
+        ...(d.wait.elementInstanceKey.includes(LISTENER_KEY) && { kind: 'EXECUTION_LISTENER' as const }),
         customHeaders: { ...d.wait.descriptor.headers },
         worker: d.worker.name,
         retries: d.wait.descriptor.retries,
@@ -1201,6 +1204,24 @@ export class EmbeddedEngine implements Engine {
     );
     const children = await this.db('engine_instances').where({ parent_instance_key: Number(processInstanceKey), state: 'ACTIVE' }).select('key');
     for (const c of children) await this.cancelInstance(String(c.key)).catch(() => undefined);
+  }
+
+  /** ModifyProcessInstance: checked, then applied as one command (modification.ts); incidents of terminated element instances are resolved. */
+  async modifyInstance(processInstanceKey: Key, request: ModifyInstanceRequest): Promise<void> {
+    const terminated = await this.track(
+      this.withInstance(processInstanceKey, (loaded) => {
+        const plan = planModification(loaded.rt, request);
+        loaded.rt.modify(plan);
+        return plan.terminate.map((id) => loaded.rt.elementInstanceKey(id));
+      }),
+    );
+    if (!terminated.length) return;
+    await this.db('engine_incidents')
+      .where({ instance_key: Number(processInstanceKey), state: 'ACTIVE' })
+      .where((q) => q.whereIn('element_instance_key', terminated).orWhere((q2) => { for (const k of terminated) q2.orWhere('element_instance_key', 'like', `${k}|%`); }))
+      .update({ state: 'RESOLVED', resolved_at: new Date(this.time.now()) });
+    const open = await this.db('engine_incidents').where({ instance_key: Number(processInstanceKey), state: 'ACTIVE' }).first('key');
+    if (!open) await this.db('engine_instances').where({ key: Number(processInstanceKey) }).update({ has_incident: false });
   }
 
   async setVariables(elementInstanceKey: Key, variables: Variables, local = false): Promise<void> {
@@ -1545,7 +1566,7 @@ export class EmbeddedEngine implements Engine {
       const listener = row.listener ? (JSON.parse(row.listener) as ListenerRecord) : undefined;
       const cached = listener ? undefined : this.cache.get(String(row.instance_key));
       if (cached) {
-        const scope = row.element_instance_key.slice(String(row.instance_key).length + 1);
+        const scope = listenerElementInstanceKey(row.element_instance_key).slice(String(row.instance_key).length + 1);
         variables = structuredClone(cached.rt.visibleVariables(scope in cached.rt.data.scopes ? scope : 'root'));
       }
       if (request.fetchVariable?.length) variables = Object.fromEntries(Object.entries(variables).filter(([k]) => request.fetchVariable!.includes(k)));
@@ -1564,6 +1585,7 @@ export class EmbeddedEngine implements Engine {
         deadline: Number(row.deadline),
         variables,
         ...(listener && { kind: 'TASK_LISTENER' as const, listenerEventType: listener.eventType }),
+        ...(String(row.element_instance_key).includes(LISTENER_KEY) && { kind: 'EXECUTION_LISTENER' as const }),
       });
     }
     return jobs;
@@ -1623,7 +1645,7 @@ export class EmbeddedEngine implements Engine {
       if (retries === 0) {
         const errorMessage = request.errorMessage || 'No more retries left.';
         // Zeebe names a listener job's incident apart from the element's (ErrorType.TASK_LISTENER_NO_RETRIES)
-        const errorType = row.listener ? 'TASK_LISTENER_NO_RETRIES' : 'JOB_NO_RETRIES';
+        const errorType = row.listener ? 'TASK_LISTENER_NO_RETRIES' : String(row.element_instance_key).includes(LISTENER_KEY) ? 'EXECUTION_LISTENER_NO_RETRIES' : 'JOB_NO_RETRIES';
         const [inc] = await tx('engine_incidents')
           .insert({
             instance_key: row.instance_key,
@@ -1663,6 +1685,9 @@ export class EmbeddedEngine implements Engine {
     if ('listener' in row && row.listener) {
       // Zeebe rejects it too: a task listener denies (job result), it does not throw
       throw new EngineError('INVALID_STATE', `Expected to throw an error for job with key '${jobKey}', but it is a task listener job: complete it with result.denied instead`, { field: 'jobKey' });
+    }
+    if (String(row.element_instance_key).includes(LISTENER_KEY)) {
+      throw new EngineError('INVALID_STATE', `Expected to throw an error for job with key '${jobKey}', but it is an execution listener job, which cannot throw a BPMN error: fail it instead`, { field: 'jobKey' });
     }
     if (!request.errorCode) throw new EngineError('INVALID_ARGUMENT', 'a BPMN error needs an error code', { field: 'errorCode' });
     await this.track(

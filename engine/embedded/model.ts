@@ -78,6 +78,8 @@ export interface ElementInfo {
   attachedTo?: string;
   cancelActivity?: boolean;
   triggeredByEvent?: boolean;
+  /** zeebe:executionListeners in their order: jobs before (start) and after (end) the element's work. */
+  executionListeners?: { eventType: 'start' | 'end'; type: string; retries: string }[];
   isForCompensation?: boolean;
   /** For a compensation boundary event: the handler its association points at. */
   compensationHandler?: string;
@@ -266,6 +268,12 @@ function describe(el: ModdleEl, parentId: string): ElementInfo {
     info.cancelActivity = el.cancelActivity !== false;
   }
   if (el.triggeredByEvent) info.triggeredByEvent = true;
+  const executionListeners = ((ext(el, 'zeebe:ExecutionListeners')?.listeners as ModdleEl[] | undefined) ?? []).map((l) => ({
+    eventType: (l.eventType === 'end' ? 'end' : 'start') as 'start' | 'end',
+    type: String(l.type ?? ''),
+    retries: String(l.retries ?? '3'),
+  }));
+  if (executionListeners.length) info.executionListeners = executionListeners;
   if (el.isForCompensation) info.isForCompensation = true;
   if (el.$type === 'bpmn:StartEvent') info.cancelActivity = el.isInterrupting !== false;
 

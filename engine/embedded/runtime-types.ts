@@ -32,6 +32,8 @@ export type Activated =
   | { immediate: true; variables?: Variables; wait?: undefined }
   | { wait: WaitDescriptor; immediate?: undefined };
 
+export type ListenerStep = { none: true } | { failure: Failure } | { wait: Extract<WaitDescriptor, { kind: 'job' }>; keySuffix: string };
+
 export type PreparedEvent = Activated | { discard: true; immediate?: undefined; wait?: undefined };
 
 export interface ElementHost {
@@ -46,7 +48,17 @@ export interface ElementHost {
   elementActivated(activity: any, executeMessage: any): void;
   chooseFlows(activity: any, executeMessage: any): { failure: Failure } | { outbound: { id: string; action: 'take' | 'discard' }[] };
   prepareEvent(activity: any, executeMessage: any, isThrowing: boolean): PreparedEvent;
-  registerWait(activity: any, executeMessage: any, descriptor: WaitDescriptor): void;
+  /** `keySuffix` sets a listener job's wait apart from the element's own (its job row gets its own key). */
+  registerWait(activity: any, executeMessage: any, descriptor: WaitDescriptor, keySuffix?: string): void;
+  /**
+   * zeebe:executionListeners. Where the element stands: running its start or end listeners (at
+   * `index`), or undefined when it does its own work (no start listeners, or they are done).
+   */
+  listenerStage(activity: any, executeMessage: any): { phase: 'start' | 'end'; index: number } | undefined;
+  /** The job of the listener `index` of a phase; `none` when the phase is done (or has none). */
+  listenerStep(activity: any, executeMessage: any, phase: 'start' | 'end', index: number): ListenerStep;
+  /** A listener job completed with these variables. */
+  listenerDone(activity: any, executeMessage: any, phase: 'start' | 'end', index: number, variables: Variables | undefined): void;
   broadcastSignal(activity: any, executeMessage: any): void;
   skipStartEvent(activity: any, executeMessage: any): boolean;
   checkThrowEvent(activity: any, executeMessage: any, eventDefinitionType: string): Failure | undefined | 'propagated';

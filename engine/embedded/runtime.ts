@@ -12,7 +12,7 @@ import { Engine as BpmnEngine } from 'bpmn-engine';
 import type { ElementState, IncidentErrorType, InstanceState, Variables } from '../types.js';
 import { evaluateFeel, FeelError } from './feel/index.js';
 import { isJobElement, type ElementInfo, type ProcessModel } from './model.js';
-import type { Activated, ElementHost, Failure, PreparedEvent, UserTaskSpec, WaitDescriptor } from './runtime-types.js';
+import type { Activated, ElementHost, Failure, ListenerStep, PreparedEvent, UserTaskSpec, WaitDescriptor } from './runtime-types.js';
 import { addDuration, firstCycleDue, parseCycle, parseDate, timerText, TimerValueError } from './timer-values.js';
 import { heraldElements, waitHandler } from './elements.js';
 
@@ -83,6 +83,10 @@ export interface RuntimeData {
   compensations?: Record<string, string[]>;
   /** Handler job waits the runtime started: wait id -> the throw's execution. */
   compensationHandlers?: Record<string, string>;
+  /** zeebe:executionListeners: where each element instance with listeners stands (`work`: its start listeners are done). */
+  listenerStages?: Record<string, { phase: 'start' | 'end' | 'work'; index: number }>;
+  /** Element instances whose input mappings ran before their start listeners (not again in `activate`). */
+  inputsDone?: Record<string, true>;
   /** Triggers delivered so far: with the instance key, the seed of each trigger's ids. */
   triggers?: number;
 }
@@ -125,6 +129,9 @@ export interface Snapshot {
 }
 
 const ROOT = 'root';
+
+/** What sets an execution listener's job apart from its element's own: `<element instance key>|el:<start|end>:<index>`. */
+export const LISTENER_KEY = '|el:';
 
 /** startTrigger of an instance created with start instructions: no start event runs. */
 const START_INSTRUCTIONS = '\u0000start-instructions';
@@ -183,6 +190,8 @@ export class InstanceRuntime implements ElementHost {
   /** Trigger variables for the start event of an event sub-process that is starting. */
   private eventSubTriggers = new Map<string, Variables | undefined>();
   private stopping = false;
+  /** In memory only, during `modify`: local variables for elements being activated (element id -> variables). */
+  private modificationVariables = new Map<string, Variables>();
   /** In memory only: the compensation throws waiting for nested handlers (execution -> activity). */
   private compensationThrows = new Map<string, any>();
 
@@ -336,6 +345,57 @@ export class InstanceRuntime implements ElementHost {
     if (!scope) throw new Error(`no element instance ${scopeKey} is active in instance ${this.data.instanceKey}`);
     if (local) Object.assign(this.data.scopes[scope].vars, variables);
     else this.merge(scope, variables);
+  }
+
+  /**
+   * Applies a checked process instance modification (modification.ts): variables on the process
+   * instance, then each activation (an element of the process started as a start instruction
+   * starts it, with its own variables), then each termination (the element instance is discarded:
+   * no flow is taken from it). An instance left with no active element is terminated, as Zeebe
+   * terminates a flow scope whose last child was terminated.
+   */
+  modify(plan: { rootVariables: Variables; activate: { elementId: string; variables?: Variables }[]; terminate: string[] }): void {
+    this.data.triggers = (this.data.triggers ?? 0) + 1;
+    seeded(`${this.data.instanceKey}#${this.data.triggers}`, () => {
+      Object.assign(this.data.scopes[ROOT].vars, plan.rootVariables);
+      for (const a of plan.activate) {
+        if (a.variables) this.modificationVariables.set(a.elementId, a.variables);
+        const activity = this.execution.getActivityById(a.elementId);
+        if (!activity) throw new Error(`element '${a.elementId}' is not in the running process`);
+        activity.run();
+      }
+      this.modificationVariables.clear();
+      for (const executionId of plan.terminate) this.terminateElementInstance(executionId);
+    });
+    const terminatedAll = plan.terminate.length > 0 && !Object.keys(this.data.active).length;
+    if (terminatedAll && this.data.state !== 'TERMINATED') this.cancel();
+    else this.afterCommand();
+  }
+
+  private terminateElementInstance(executionId: string) {
+    if (!this.data.active[executionId]) return;
+    const key = this.elementInstanceKey(executionId);
+    // a waiting element (job, user task, message, timer, call, incident, execution listener) takes a discard at its wait
+    const wait = Object.values(this.data.waits).find((w) => w.elementInstanceKey === key || w.elementInstanceKey.startsWith(`${key}${LISTENER_KEY}`) || w.waitId === executionId);
+    const activity = wait && this.waitActivities.get(wait.waitId);
+    if (wait && activity) {
+      delete this.data.waits[wait.waitId];
+      this.waitActivities.delete(wait.waitId);
+      activity.broker.publish('api', `activity.discard.${wait.waitId}`, { message: {} }, { type: 'discard' });
+      return;
+    }
+    // else (a sub-process) its execution, found among the postponed activities at any depth
+    const find = (apis: any[]): any => {
+      for (const api of apis) {
+        if (api.content?.executionId === executionId) return api;
+        const inner = typeof api.getPostponed === 'function' ? find(api.getPostponed() ?? []) : undefined;
+        if (inner) return inner;
+      }
+      return undefined;
+    };
+    const api = find(this.execution.getPostponed());
+    if (!api) throw new Error(`element instance ${key} cannot be terminated: it is neither waiting nor running`);
+    api.discard();
   }
 
   /** Cancels the instance: every active element is terminated. */
@@ -772,6 +832,12 @@ export class InstanceRuntime implements ElementHost {
       case 'activity.start': {
         // an MI activity publishes activity events for its body only (inner instances: beginMultiInstance)
         this.data.scopes[executionId] ??= { parent: this.parentScope(content), vars: {} };
+        const modified = this.modificationVariables.get(info.id);
+        if (modified) {
+          // variables a modification's activate instruction gave this element's own scope
+          this.modificationVariables.delete(info.id);
+          Object.assign(this.data.scopes[executionId].vars, modified);
+        }
         if (isScopeElement(info) && !info.loop) {
           // a sub-process's input mappings create its local variables before its children start
           const failure = this.applyInputs(info, executionId);
@@ -889,6 +955,8 @@ export class InstanceRuntime implements ElementHost {
     delete this.data.scopes[executionId];
     delete this.data.outputsApplied[executionId];
     delete this.data.eventVariables[executionId];
+    if (this.data.listenerStages) delete this.data.listenerStages[executionId];
+    if (this.data.inputsDone) delete this.data.inputsDone[executionId];
   }
 
   /** Output mappings and trigger variables of elements whose behaviour did not apply them. */
@@ -1091,7 +1159,7 @@ export class InstanceRuntime implements ElementHost {
     const info = this.info(activity.id)!;
     const content = executeMessage.content;
     const scopeId = this.beginInner(info, content);
-    const inputFailure = this.applyInputs(info, scopeId);
+    const inputFailure = this.data.inputsDone?.[scopeId] ? undefined : this.applyInputs(info, scopeId);
     if (inputFailure) return { failure: inputFailure };
 
     if (info.type === 'bpmn:ManualTask' || info.type === 'bpmn:Task') return { immediate: true };
@@ -1247,7 +1315,9 @@ export class InstanceRuntime implements ElementHost {
     const info = this.info(activity.id)!;
     // conditions read the gateway's flow scope; a gateway's execute message names its parent
     // without an execution id, so take the scope activity.start registered for it
-    const scopeId = this.data.scopes[executeMessage.content.executionId]?.parent ?? this.parentScope(executeMessage.content);
+    // (its own scope when it has one: it holds what its start execution listeners set, and sees the rest)
+    const own: string = executeMessage.content.executionId;
+    const scopeId = this.data.scopes[own] ? own : this.parentScope(executeMessage.content);
     const flows = info.outgoing.map((id) => this.model.flows.get(id)!);
     const inclusive = info.type === 'bpmn:InclusiveGateway';
     const taken = new Set<string>();
@@ -1355,7 +1425,7 @@ export class InstanceRuntime implements ElementHost {
     }
   }
 
-  registerWait(activity: any, executeMessage: any, descriptor: WaitDescriptor): void {
+  registerWait(activity: any, executeMessage: any, descriptor: WaitDescriptor, keySuffix = ''): void {
     const content = executeMessage.content;
     const waitId: string = content.executionId;
     const elementExecution: string = content.parent?.id === activity.id && !content.isMultiInstance ? content.parent.executionId : waitId;
@@ -1368,11 +1438,67 @@ export class InstanceRuntime implements ElementHost {
     this.data.waits[waitId] = {
       waitId,
       elementId: activity.id,
-      elementInstanceKey: this.elementInstanceKey(elementExecution),
+      elementInstanceKey: this.elementInstanceKey(elementExecution) + keySuffix,
       flowScopeKey: this.flowScopeKey(content),
       descriptor,
       createdAt: this.services.now(),
     };
+  }
+
+  // ---------------------------------------------------------------- execution listeners
+
+  listenerStage(activity: any, executeMessage: any): { phase: 'start' | 'end'; index: number } | undefined {
+    const listeners = this.info(activity.id)?.executionListeners;
+    if (!listeners) return undefined;
+    const stage = this.data.listenerStages?.[executeMessage.content.executionId];
+    if (stage) return stage.phase === 'work' ? undefined : { phase: stage.phase, index: stage.index };
+    return listeners.some((l) => l.eventType === 'start') ? { phase: 'start', index: 0 } : undefined;
+  }
+
+  /**
+   * Zeebe 8.8's execution listeners: each is a job of its type, created when the one before
+   * completed. Start listeners run after the element's input mappings and before its work (a
+   * job type, a condition, a called process may read what they set); end listeners run after
+   * its output mappings. Type and retries may be FEEL, evaluated in the element's scope.
+   */
+  listenerStep(activity: any, executeMessage: any, phase: 'start' | 'end', index: number): ListenerStep {
+    const info = this.info(activity.id)!;
+    const listeners = (info.executionListeners ?? []).filter((l) => l.eventType === phase);
+    const content = executeMessage.content;
+    const executionId: string = content.executionId;
+    const stages = (this.data.listenerStages ??= {});
+    if (!listeners.length) return { none: true };
+    if (index >= listeners.length) {
+      if (phase === 'start') stages[executionId] = { phase: 'work', index: 0 };
+      else delete stages[executionId];
+      return { none: true };
+    }
+    const scopeId = this.beginInner(info, content);
+    if (phase === 'start' && index === 0 && !this.data.inputsDone?.[scopeId]) {
+      const inputFailure = this.applyInputs(info, scopeId);
+      if (inputFailure) return { failure: inputFailure };
+      (this.data.inputsDone ??= {})[scopeId] = true;
+    }
+    stages[executionId] = { phase, index };
+    const listener = listeners[index];
+    const type = this.value(listener.type, scopeId);
+    if (!type.ok) return { failure: { errorType: 'EXTRACT_VALUE_ERROR', message: type.message } };
+    if (typeof type.value !== 'string' || !type.value) {
+      return { failure: { errorType: 'EXTRACT_VALUE_ERROR', message: typeMismatch(listener.type, 'STRING', type.value) } };
+    }
+    const retries = this.value(listener.retries, scopeId);
+    if (!retries.ok) return { failure: { errorType: 'EXTRACT_VALUE_ERROR', message: retries.message } };
+    return { wait: { kind: 'job', type: type.value, retries: Number(retries.value ?? 3), headers: {} }, keySuffix: `${LISTENER_KEY}${phase}:${index}` };
+  }
+
+  /** A start listener's variables are local to the element (its work reads them); an end listener's propagate as a job's do. */
+  listenerDone(activity: any, executeMessage: any, phase: 'start' | 'end', index: number, variables: Variables | undefined): void {
+    void activity;
+    void index;
+    if (!variables || !Object.keys(variables).length) return;
+    const scopeId = this.ensureScope(executeMessage.content);
+    if (phase === 'start') Object.assign(this.data.scopes[scopeId].vars, variables);
+    else this.merge(scopeId, variables);
   }
 
   /** Trigger variables of catch events (messages, signals) are applied when the event completes. */

@@ -291,9 +291,9 @@ export class TaskListeners {
   }
 }
 
-/** The task's element instance key of a listener job's row (without the `|tl:` suffix). */
+/** The element instance key of a listener job's row: without the `|tl:` (task listener) or `|el:` (execution listener) suffix. */
 export function listenerElementInstanceKey(elementInstanceKey: string): string {
-  const at = elementInstanceKey.indexOf('|tl:');
+  const at = elementInstanceKey.search(/\|(tl|el):/);
   return at < 0 ? elementInstanceKey : elementInstanceKey.slice(0, at);
 }
 

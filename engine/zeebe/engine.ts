@@ -30,6 +30,7 @@ import {
   type JobWorker,
   type JobWorkerOptions,
   type Key,
+  type ModifyInstanceRequest,
   type PublishMessageRequest,
   type PublishMessageResponse,
   type Resource,
@@ -208,6 +209,21 @@ export class ZeebeEngine implements Engine {
 
   async cancelInstance(processInstanceKey: Key): Promise<void> {
     await this.grpc(`cancel instance ${processInstanceKey}`, (g) => g.cancelProcessInstance(processInstanceKey));
+  }
+
+  /** ModifyProcessInstance over gRPC (@camunda8/sdk); `-1` asks Zeebe for the flow scope's existing instance, as its API documents. */
+  async modifyInstance(processInstanceKey: Key, request: ModifyInstanceRequest): Promise<void> {
+    await this.grpc(`modify instance ${processInstanceKey}`, (g) =>
+      g.modifyProcessInstance({
+        processInstanceKey,
+        activateInstructions: (request.activateInstructions ?? []).map((a) => ({
+          elementId: a.elementId,
+          ancestorElementInstanceKey: a.ancestorElementInstanceKey ?? '-1',
+          variableInstructions: (a.variableInstructions ?? []).map((v) => ({ variables: doc(v.variables), scopeId: v.scopeId ?? '' })),
+        })),
+        terminateInstructions: (request.terminateInstructions ?? []).map((t) => ({ elementInstanceKey: t.elementInstanceKey })),
+      }),
+    );
   }
 
   async setVariables(elementInstanceKey: Key, variables: Variables, local = false): Promise<void> {
