@@ -36,8 +36,13 @@ export function startPlatformWorkers(config: Config, deps: { engine: Engine; db:
     secret: config.secret,
     baseUrl: config.baseUrl,
     ratePerSecond: { email: 20, sms: 5, crm: 10 },
+    smtpFallbackUrl: config.smtpFallbackUrl,
+    smsFallbackUrl: config.smsFallbackUrl,
+    status: { smtp: config.smtpStatusUrl, smtpFallback: config.smtpFallbackStatusUrl, sms: config.smsStatusUrl, smsFallback: config.smsFallbackStatusUrl },
+    breaker: { consecutiveFailures: config.breakerFailures, halfOpenAfterMs: config.breakerHalfOpenMs },
   };
-  const delivery = createDeliveryService({ db: deps.db, engine: deps.engine, queue, adapters: createChannelAdapters(deps.db, settings), settings, now, log: deps.logger.child({ component: 'delivery' }) });
+  const deliveryLog = deps.logger.child({ component: 'delivery' });
+  const delivery = createDeliveryService({ db: deps.db, engine: deps.engine, queue, adapters: createChannelAdapters(deps.db, settings, deliveryLog), settings, now, log: deliveryLog });
   delivery.start();
   const workers = startWorkers(deps.engine, { db: deps.db, engine: deps.engine, now, delivery, baseUrl: config.baseUrl, company: brandFromSender(config.fromAddress), demoInterval: config.demo ? config.demoInterval : undefined }, deps.logger);
   deps.logger.info({ queue: queue.kind, email: config.smtpUrl ? 'smtp' : `outbox (${settings.outboxDir})`, workers: workers.length }, 'workers started');

@@ -68,6 +68,7 @@ export function createObservability(options: ObservabilityOptions) {
   const timeoutMs = options.scrapeTimeoutMs ?? 2_000;
   let engine: Engine | undefined;
   let queue: QueueCounts | undefined;
+  let providers: (() => { channel: string; provider: string; state: string }[]) | undefined;
 
   const m = {
     instances: new Gauge({ name: 'herald_engine_instances', help: 'Process instances of the embedded engine by state', labelNames: ['state'], registers: [registry] }),
@@ -92,6 +93,7 @@ export function createObservability(options: ObservabilityOptions) {
     sends: new Counter({ name: 'herald_delivery_sends_total', help: 'Delivery attempts finished, by channel and outcome (sent, retry, failed)', labelNames: ['channel', 'outcome'], registers: [registry] }),
     providerSeconds: new Histogram({ name: 'herald_delivery_provider_duration_seconds', help: 'Time a delivery attempt took at the provider, by channel', labelNames: ['channel'], buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers: [registry] }),
     http: new Histogram({ name: 'herald_http_request_duration_seconds', help: 'HTTP request latency by method, route and status code', labelNames: ['method', 'route', 'status_code'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [registry] }),
+    breakers: new Gauge({ name: 'herald_delivery_provider_breaker', help: 'Circuit breaker of each delivery provider of a failover channel: 1 for its current state (closed, open, half-open, isolated), 0 for the others', labelNames: ['channel', 'provider', 'state'], registers: [registry] }),
     scrapeErrors: new Counter({ name: 'herald_metrics_scrape_errors_total', help: 'Parts of a scrape that failed or timed out, by part', labelNames: ['part'], registers: [registry] }),
   };
   // zero series, so dashboards and alerts see 0 rather than "no data" before the first event
@@ -134,6 +136,10 @@ export function createObservability(options: ObservabilityOptions) {
     const now = engine?.clock?.now() ?? Date.now();
     const due = await repo.oldestDueTimer(now);
     m.timerLag.set(due === undefined ? 0 : Math.max(0, (now - due) / 1000));
+  }
+
+  function refreshBreakers() {
+    for (const p of providers?.() ?? []) for (const state of ['closed', 'open', 'half-open', 'isolated']) m.breakers.set({ channel: p.channel, provider: p.provider, state }, p.state === state ? 1 : 0);
   }
 
   async function refreshQueue() {
@@ -181,12 +187,18 @@ export function createObservability(options: ObservabilityOptions) {
       queue = q;
     },
 
+    /** Reads the delivery providers' circuit breakers at each scrape (failover channels). */
+    observeProviders(states: (() => { channel: string; provider: string; state: string }[]) | undefined) {
+      providers = states;
+    },
+
     /** The text exposition, refreshed from the database and the queue first. */
     async scrape(): Promise<string> {
       const parts: [string, () => Promise<void>][] = [
         ['engine', refreshEngine],
         ['delivery', refreshDeliveries],
         ['queue', refreshQueue],
+        ['breakers', async () => refreshBreakers()],
       ];
       await Promise.all(
         parts.map(async ([part, run]) => {
