@@ -65,6 +65,7 @@ async function main() {
   }
   const running = config.role !== 'api' ? startPlatformWorkers(config, { engine, db, logger }) : undefined;
   observability.observeQueue(running?.queue);
+  observability.observeProviders(running ? () => running.delivery.providerStates() : undefined);
   // customer email in: replies to Herald's messages and new requests, over SMTP
   const inbound =
     config.role !== 'api' && config.inboundSmtpPort
