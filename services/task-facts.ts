@@ -25,7 +25,10 @@ export function approvalLevel(task: Pick<Task, 'headers'> & Partial<Pick<Task, '
 export async function taskFacts(db: Knex | Knex.Transaction, task: Task, completedInInstance: Task[]): Promise<SubjectFacts> {
   const v = task.variables;
   let facts: SubjectFacts | undefined;
-  if (str(v.adjustmentId) && approvalLevel(task)) facts = await adjustmentFacts(db, str(v.adjustmentId)!);
+  // a communication's approval works on the communication, even when the request or adjustment
+  // that asked for it passed its variables down (requestId, adjustmentId) through the call
+  if (task.bpmnProcessId.startsWith('customer-communication') && str(v.communicationId)) facts = await communicationFacts(db, str(v.communicationId)!);
+  if (!facts && str(v.adjustmentId) && approvalLevel(task)) facts = await adjustmentFacts(db, str(v.adjustmentId)!);
   if (!facts && str(v.requestId)) facts = await requestFacts(db, str(v.requestId)!);
   if (!facts && str(v.communicationId)) facts = await communicationFacts(db, str(v.communicationId)!);
   if (!facts && task.bpmnProcessId.startsWith('credit-update')) {

@@ -189,7 +189,7 @@ export function customerRepository(db: Knex | Knex.Transaction) {
     async remindersSent(invoiceId: string, exceptId?: string): Promise<{ id: string; sentAt: string }[]> {
       const q = db('communications')
         .where('id', 'like', `${invoiceId.replace(/[\\%_]/g, (c) => `\\${c}`)}-reminder-%`)
-        .whereNotIn('status', ['created', 'rendered', 'rejected', 'failed'])
+        .whereNotIn('status', ['created', 'rendered', 'rejected', 'failed', 'withheld'])
         .orderBy('created_at');
       if (exceptId) q.whereNot({ id: exceptId });
       return (await q.select('id', 'created_at')).map((r) => ({ id: r.id, sentAt: new Date(r.created_at).toISOString() }));

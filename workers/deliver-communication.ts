@@ -1,5 +1,8 @@
 import { Type } from '@sinclair/typebox';
+import { disputeHold } from '../domain/communications/dispute-hold.js';
 import { communicationRepository } from '../storage/communications.js';
+import { disputeState } from '../storage/disputes.js';
+import { portalInboxRepository } from '../storage/portal-inbox.js';
 import { communicationFacts, release } from '../services/controls.js';
 import { bpmnError, complete, defineWorker, fail } from './runtime.js';
 import type { WorkerDeps } from './deps.js';
@@ -15,16 +18,32 @@ export default defineWorker({
   variables: Type.Object({
     communicationId: Type.String({ minLength: 1 }),
     channel: Type.Union([Type.Literal('email'), Type.Literal('sms'), Type.Literal('portal'), Type.Literal('crm')]),
+    invoiceId: Type.Optional(Type.Union([Type.String(), Type.Null()])),
   }),
   async handler({ variables: v }, deps: WorkerDeps) {
     if (!deps.delivery) return fail('no delivery service is configured in this process (HERALD_ROLE=api?)');
     const communication = await communicationRepository(deps.db).get(v.communicationId);
     if (!communication?.subject) return { fail: `communication ${v.communicationId} is not rendered`, retries: 0 };
+    // a demand for payment on an invoice disputed since it was approved is withheld, never sent
+    const invoiceId = v.invoiceId || (typeof communication.data.invoiceId === 'string' ? communication.data.invoiceId : undefined);
+    const held = invoiceId ? disputeHold(communication.templateId, await disputeState(deps.db, invoiceId)) : undefined;
+    if (held) {
+      const comms = communicationRepository(deps.db);
+      if (communication.status !== 'withheld') {
+        await comms.setStatus(v.communicationId, 'withheld');
+        await comms.addEvent(v.communicationId, 'withheld', deps.now(), { reason: held, invoiceId }, 'withheld');
+      }
+      return bpmnError('INVOICE_DISPUTED', held, { withheldReason: held });
+    }
     const facts = await communicationFacts(deps.db, v.communicationId);
     if (!facts) return { fail: `communication ${v.communicationId} is not recorded`, retries: 0 };
     const verdict = await release(deps.db, { facts, action: 'communication.release' }, async () => undefined);
     if (!verdict.allowed) return bpmnError('SOD_VIOLATION', `${verdict.decision.rule}: ${verdict.decision.reason}`, { sodViolation: verdict.decision.reason });
     const queued = await deps.delivery.enqueue(v.communicationId, v.channel);
+    // a message about the customer's request goes on their channel, with a copy in their portal inbox
+    if (v.channel !== 'portal' && typeof communication.data.reference === 'string' && communication.data.reference) {
+      await portalInboxRepository(deps.db).put({ communicationId: v.communicationId, customerId: communication.customerId, subject: communication.subject, html: communication.html ?? '', text: communication.text ?? '', createdAt: deps.now() });
+    }
     return complete({ deliveryQueued: queued });
   },
 });
