@@ -243,6 +243,82 @@ export async function engineRoutes(app: FastifyInstance, opts: { engine: Engine;
 
   app.get('/api/incidents', { config: inspect, schema: { tags: ['engine'], summary: 'Open incidents', response: { ...authProblems, 200: Type.Array(Type.Unknown()) } } }, async () => engine.listIncidents({ state: 'ACTIVE' }));
 
+  const ModifyBody = Type.Object(
+    {
+      activateInstructions: Type.Optional(
+        Type.Array(
+          Type.Object(
+            {
+              elementId: Type.String({ minLength: 1, maxLength: 255 }),
+              ancestorElementInstanceKey: Type.Optional(Type.String({ maxLength: 128 })),
+              variableInstructions: Type.Optional(Type.Array(Type.Object({ variables: Variables, scopeId: Type.Optional(Type.String({ maxLength: 255 })) }, { additionalProperties: false }), { maxItems: 50 })),
+            },
+            { additionalProperties: false },
+          ),
+          { maxItems: 100 },
+        ),
+      ),
+      terminateInstructions: Type.Optional(Type.Array(Type.Object({ elementInstanceKey: Type.String({ minLength: 1, maxLength: 128 }) }, { additionalProperties: false }), { maxItems: 100 })),
+    },
+    { additionalProperties: false },
+  );
+  type ModifyBodyT = { activateInstructions?: { elementId: string; ancestorElementInstanceKey?: string; variableInstructions?: { variables: Record<string, unknown>; scopeId?: string }[] }[]; terminateInstructions?: { elementInstanceKey: string }[] };
+
+  app.post(
+    '/api/instances/:key/modification',
+    {
+      config: {
+        ...operate,
+        engineAudit: {
+          action: 'instance.modify',
+          subjectType: 'instance',
+          subject: keyParam,
+          // element ids, keys and variable names only (values may be personal data)
+          detail: (r) => {
+            const b = bodyOf(r) as ModifyBodyT;
+            return {
+              activate: Array.isArray(b.activateInstructions) ? b.activateInstructions.map((a) => ({ elementId: text(a?.elementId), variableNames: (a?.variableInstructions ?? []).flatMap((v) => variableNames(v?.variables) ?? []) })) : undefined,
+              terminate: Array.isArray(b.terminateInstructions) ? b.terminateInstructions.map((t) => text(t?.elementInstanceKey)) : undefined,
+            };
+          },
+        },
+      },
+      bodyLimit: 256 * 1024,
+      schema: {
+        tags: ['engine'],
+        summary: "Modify a process instance (Zeebe's ModifyProcessInstance): activate elements with variables, terminate element instances; all instructions are checked first, unknown elements are named",
+        params: Type.Object({ key: Type.String({ pattern: '^[0-9]+$' }) }),
+        body: ModifyBody,
+        response: { ...authProblems, 204: Type.Null(), 400: Problem, 404: Problem, 409: Problem },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body as ModifyBodyT;
+      for (const [i, a] of (body.activateInstructions ?? []).entries()) {
+        for (const [j, v] of (a.variableInstructions ?? []).entries()) {
+          try {
+            refusePeopleVariables(v.variables);
+          } catch (err) {
+            if (err instanceof HttpProblem && typeof err.extra.field === 'string') {
+              throw new HttpProblem(400, err.message, { ...err.extra, field: err.extra.field.replace(/^body\./, `body.activateInstructions[${i}].variableInstructions[${j}].`) });
+            }
+            throw err;
+          }
+        }
+      }
+      await audited(request, async () => {
+        try {
+          await engine.modifyInstance((request.params as { key: string }).key, body);
+        } catch (err) {
+          // the engine names the instruction; over HTTP it is a field of the body
+          if (err instanceof EngineError && err.details?.field && !err.details.field.startsWith('body.')) throw new EngineError(err.code, err.message, { ...err.details, field: `body.${err.details.field}` });
+          throw err;
+        }
+      });
+      return reply.status(204).send();
+    },
+  );
+
   app.post(
     '/api/incidents/:key/resolution',
     {
