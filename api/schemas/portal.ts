@@ -80,6 +80,9 @@ export const PortalInvoice = Type.Object({
   paid_at: Nullable(Type.String()),
 });
 
+/** Who the portal speaks to: the customer's name and the locale money and dates are shown in. */
+export const PortalProfile = Type.Object({ customerId: Type.String(), name: Type.String(), locale: Type.String() });
+
 export const InvoiceParams = Type.Object({ id: InvoiceId });
 
 export const PromiseToPayBody = Type.Object({ date: DateOnly, amount: Type.Optional(Amount) }, { additionalProperties: false });

@@ -14,8 +14,9 @@ import { tasklistFeature } from './features/tasklist/index.js';
 import { templatesFeature } from './features/templates/index.js';
 import { dashboardsFeature } from './features/dashboards/index.js';
 import { portalFeature } from './features/portal/index.js';
+import { requestsFeature } from './features/requests/index.js';
 
-const features: Feature[] = [tasklistFeature, instancesFeature, modelerFeature, decisionsFeature, templatesFeature, dashboardsFeature, portalFeature];
+const features: Feature[] = [tasklistFeature, requestsFeature, instancesFeature, modelerFeature, decisionsFeature, templatesFeature, dashboardsFeature, portalFeature];
 
 const main = document.getElementById('main')!;
 const nav = document.getElementById('nav')!;

@@ -49,7 +49,7 @@ describe.each(await dbKinds())('portal API on %s', (kind) => {
 
   describe('who may use it', () => {
     it('is for customers only', async () => {
-      for (const path of ['/api/portal/messages', '/api/portal/requests', '/api/portal/invoices']) {
+      for (const path of ['/api/portal/messages', '/api/portal/requests', '/api/portal/invoices', '/api/portal/profile']) {
         const staff = await http().get(path).set(api.as('sam'));
         expect(staff.status, path).toBe(403);
         expect(staff.body.rule).toBe('role');
@@ -64,6 +64,11 @@ describe.each(await dbKinds())('portal API on %s', (kind) => {
       expect(res.status).toBe(200);
       expect(res.body.map((m: { communicationId: string }) => m.communicationId)).toEqual(['portal-api-acme-1']);
       expect(res.body[0]).toMatchObject({ subject: 'Invoice 2026-0142', html: '<p>Your invoice</p>', readAt: null, created_at: '2026-12-02T08:00:00.000Z' });
+    });
+
+    it('profile: the customer’s name and locale, for money in their own format', async () => {
+      expect((await http().get('/api/portal/profile').set(api.as('acme'))).body).toMatchObject({ customerId: 'C-ACME', name: 'Acme Industrial Supplies Ltd', locale: 'en' });
+      expect((await http().get('/api/portal/profile').set(api.as('northwind'))).body).toMatchObject({ customerId: 'C-NORTHWIND', locale: expect.stringMatching(/^de/) });
     });
 
     it('invoices: amounts as decimal strings, dates as days; another customer’s invoice is 404', async () => {

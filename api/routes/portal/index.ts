@@ -18,6 +18,7 @@ import {
   NewPortalRequestBody,
   PortalInvoice,
   PortalMessage,
+  PortalProfile,
   PortalReplyAccepted,
   PortalReplyBody,
   PortalRequest,
@@ -93,6 +94,13 @@ export async function portalRoutes(app: FastifyInstance, opts: { db: Db; engine:
     if (!row) throw notFound('invoice');
     return row;
   };
+
+  app.get('/api/portal/profile', { config, schema: { tags: ['portal'], summary: 'Your customer account: name and the locale amounts are shown in', response: { 200: PortalProfile, 404: Problem, ...authProblems } } }, async (request) => {
+    const customerId = customerOf(principal(request));
+    const row = (await db('customers').where({ id: customerId }).first('id', 'legal_name', 'locale')) as Row | undefined;
+    if (!row) throw notFound('customer');
+    return { customerId: row.id, name: row.legal_name, locale: row.locale ?? 'en-US' };
+  });
 
   app.get('/api/portal/messages', { config, schema: { tags: ['portal'], summary: 'Every message you were sent, on any channel (portal, email, SMS), newest first', response: { 200: Type.Array(PortalMessage), ...authProblems } } }, async (request) => {
     const customerId = customerOf(principal(request));

@@ -7,10 +7,11 @@
  */
 import { Form } from '@bpmn-io/form-js';
 import { ApiProblem, get, post } from '../../core/api.js';
-import { clear, explain, field, h, toast, when } from '../../core/dom.js';
+import { clear, explain, field, h, when } from '../../core/dom.js';
 import type { Feature } from '../../core/feature.js';
 import { refusal } from '../../core/refusal.js';
 import { session } from '../../core/session.js';
+import { money } from '../requests/money.js';
 
 /** The real tasklist's task (api/schemas/tasks.ts). */
 interface Task {
@@ -23,6 +24,7 @@ interface Task {
   candidateUsers: string[];
   assignee: string | null;
   dueDate: string | null;
+  followUpDate: string | null;
   priority: number;
   form: string | null;
   variables: Record<string, unknown>;
@@ -34,7 +36,7 @@ interface Task {
 
 /** GET /api/tasks/:key/context (api/schemas/task-context.ts). */
 interface TaskContext {
-  customer: { id: string; name: string; status: string; kycStatus: string; riskSegment: string } | null;
+  customer: { id: string; name: string; status: string; kycStatus: string; riskSegment: string; locale?: string } | null;
   invoice: { id: string; number: string; amount: string; currency: string; dueAt: string; status: string } | null;
   preview: { templateId: string; templateVersion: number | null; subject: string; html: string; text: string } | null;
   previewProblem: string | null;
@@ -51,6 +53,31 @@ const DECISION_FORM = {
 
 const str = (v: unknown) => (v === undefined || v === null || v === '' ? undefined : String(v));
 
+/** The sorts a tasklist offers (Camunda Tasklist's, plus priority). */
+const SORTS = {
+  created: { label: 'newest first', cmp: (a: Task, b: Task) => b.createdAt.localeCompare(a.createdAt) },
+  due: { label: 'due date, soonest first', cmp: (a: Task, b: Task) => byDate(a.dueDate, b.dueDate) },
+  followUp: { label: 'follow-up date, soonest first', cmp: (a: Task, b: Task) => byDate(a.followUpDate, b.followUpDate) },
+  priority: { label: 'priority, highest first', cmp: (a: Task, b: Task) => b.priority - a.priority },
+  process: { label: 'process', cmp: (a: Task, b: Task) => a.bpmnProcessId.localeCompare(b.bpmnProcessId) },
+} as const;
+type SortName = keyof typeof SORTS;
+/** Tasks without the date sort last, then the tie goes to the older task (first come, first served). */
+const byDate = (a: string | null, b: string | null) => (a && b ? a.localeCompare(b) : a ? -1 : b ? 1 : 0);
+
+/** The amount the task is about, as the task says it: a proposed credit is the credit, not the invoice it corrects. */
+export function taskAmount(t: Pick<Task, 'variables'>, locale?: string): { label: string; text: string } | undefined {
+  const v = t.variables;
+  const currency = str(v.currency) ?? 'USD';
+  if (str(v.adjustmentAmount)) return { label: str(v.adjustmentType) === 'refund' ? 'Refund proposed' : 'Credit proposed', text: money(String(v.adjustmentAmount), currency, locale) };
+  if (str(v.amount)) return { label: 'Amount', text: money(String(v.amount), currency, locale) };
+  if (str(v.requestAmount)) return { label: 'Amount in question', text: money(String(v.requestAmount), currency, locale) };
+  return undefined;
+}
+
+const day = (iso: string | null) => (iso ? new Date(iso).toLocaleDateString(undefined, { dateStyle: 'medium' }) : '');
+const overdue = (iso: string | null) => !!iso && new Date(iso).getTime() < Date.now();
+
 export const tasklistFeature: Feature = {
   id: 'tasklist',
   title: 'Tasks',
@@ -58,45 +85,114 @@ export const tasklistFeature: Feature = {
   roles: ['approver', 'agent', 'analyst', 'engineer', 'data-steward', 'compliance', 'admin'],
   async mount(el, params) {
     const scope = params[0] === 'mine' ? 'mine' : 'groups';
-    const selected = params[1]?.split('?')[0];
+    const selected = params[1];
+    // the sort and filters ride in the hash's query, so a sorted list is a link and survives opening a task
+    const hashAt = location.hash.indexOf('?');
+    const query = new URLSearchParams(hashAt < 0 ? '' : location.hash.slice(hashAt + 1));
     const list = h('ul', { class: 'tasks', 'aria-label': 'Tasks' });
     const detail = h('section', { class: 'task', 'aria-live': 'polite' });
+    const count = h('p', { class: 'muted tl-count', role: 'status' });
+    const sort = h('select', { id: 'tl-sort', name: 'sort' }, (Object.keys(SORTS) as SortName[]).map((k) => h('option', { value: k, selected: query.get('sort') === k }, SORTS[k].label)));
+    const filterProcess = h('select', { id: 'tl-process', name: 'process' });
+    const filterGroup = h('select', { id: 'tl-group', name: 'group' });
+    const filterAssignee = h('select', { id: 'tl-assignee', name: 'assignee' });
+    const filterDue = h(
+      'select',
+      { id: 'tl-due', name: 'due' },
+      [['', 'any'], ['overdue', 'overdue'], ['week', 'due within 7 days'], ['none', 'no due date'], ['followUp', 'follow-up date reached']].map(([v, l]) => h('option', { value: v, selected: query.get('due') === v }, l)),
+    );
+    const qs = () => {
+      const q = new URLSearchParams();
+      if (sort.value !== 'created') q.set('sort', sort.value);
+      for (const [k, c] of [['process', filterProcess], ['group', filterGroup], ['assignee', filterAssignee], ['due', filterDue]] as const) if (c.value) q.set(k, c.value);
+      return q.size ? `?${q}` : '';
+    };
     clear(
       el,
       h('h1', {}, 'Tasks'),
       h(
         'p',
         { class: 'tabs' },
-        h('a', { href: '#/tasks/mine', 'aria-current': scope === 'mine' ? 'true' : null }, 'My tasks'),
-        h('a', { href: '#/tasks/groups', 'aria-current': scope === 'groups' ? 'true' : null }, "My groups' tasks"),
+        h('a', { href: `#/tasks/mine${hashAt < 0 ? '' : location.hash.slice(hashAt)}`, 'aria-current': scope === 'mine' ? 'true' : null }, 'My tasks'),
+        h('a', { href: `#/tasks/groups${hashAt < 0 ? '' : location.hash.slice(hashAt)}`, 'aria-current': scope === 'groups' ? 'true' : null }, "My groups' tasks"),
       ),
-      h('div', { class: 'split' }, h('nav', { 'aria-label': 'Task list' }, list), detail),
+      h('form', { class: 'filters tl-filters', role: 'search', 'aria-label': 'Sort and filter tasks', onsubmit: (e: Event) => e.preventDefault() }, field('Sort by', sort), field('Process', filterProcess), field('Candidate group', filterGroup), field('Assignee', filterAssignee), field('Due', filterDue)),
+      h('div', { class: 'split' }, h('nav', { 'aria-label': 'Task list' }, count, list), detail),
     );
-    const tasks = await get<Task[]>(scope === 'mine' ? '/api/tasks?assignee=me&state=CREATED' : '/api/tasks?state=CREATED&limit=200');
-    clear(
-      list,
-      tasks.length
-        ? tasks.map((t) =>
-            h(
-              'li',
-              {},
-              h(
-                'a',
-                { href: `#/tasks/${scope}/${t.key}`, 'aria-current': t.key === selected ? 'true' : null },
-                h('strong', {}, t.name ?? t.elementId),
-                h('small', {}, [t.bpmnProcessId, t.customerId ?? str(t.variables.customerId) ?? str(t.variables.reference), str(t.variables.amount)].filter(Boolean).join(' · ')),
-                h('small', {}, t.assignee ? `claimed by ${t.assignee}` : `for ${t.candidateGroups.join(', ') || t.candidateUsers.join(', ')}`, ` · ${when(t.createdAt)}`),
-              ),
-            ),
-          )
-        : h('li', { class: 'empty' }, scope === 'mine' ? 'Nothing assigned to you. Claim a task from your groups.' : 'No open tasks for your groups.'),
-    );
-    if (selected) await taskView(detail, selected, scope);
+    const tasks = await get<Task[]>(scope === 'mine' ? '/api/tasks?assignee=me&state=CREATED' : '/api/tasks?state=CREATED&limit=500');
+    const distinct = (xs: string[]) => [...new Set(xs)].sort();
+    const options = (select: HTMLSelectElement, name: string, values: [string, string][]) =>
+      clear(select, h('option', { value: '' }, 'all'), values.map(([v, l]) => h('option', { value: v, selected: query.get(name) === v }, l)));
+    options(filterProcess, 'process', distinct(tasks.map((t) => t.bpmnProcessId)).map((p) => [p, p]));
+    options(filterGroup, 'group', distinct(tasks.flatMap((t) => t.candidateGroups)).map((g) => [g, g]));
+    options(filterAssignee, 'assignee', [['me', 'me'], ['none', 'unassigned'], ...distinct(tasks.map((t) => t.assignee ?? '').filter((a) => a && a !== session.current?.user.id)).map((a): [string, string] => [a, a])]);
+
+    const render = () => {
+      const me = session.current?.user.id;
+      const week = Date.now() + 7 * 86_400_000;
+      const shown = tasks
+        .filter((t) => !filterProcess.value || t.bpmnProcessId === filterProcess.value)
+        .filter((t) => !filterGroup.value || t.candidateGroups.includes(filterGroup.value))
+        .filter((t) => !filterAssignee.value || (filterAssignee.value === 'me' ? t.assignee === me : filterAssignee.value === 'none' ? !t.assignee : t.assignee === filterAssignee.value))
+        .filter((t) => {
+          switch (filterDue.value) {
+            case 'overdue':
+              return overdue(t.dueDate);
+            case 'week':
+              return !!t.dueDate && new Date(t.dueDate).getTime() <= week;
+            case 'none':
+              return !t.dueDate;
+            case 'followUp':
+              return overdue(t.followUpDate);
+            default:
+              return true;
+          }
+        })
+        .sort((a, b) => SORTS[(sort.value as SortName) in SORTS ? (sort.value as SortName) : 'created'].cmp(a, b) || a.createdAt.localeCompare(b.createdAt));
+      count.textContent = `${shown.length} of ${tasks.length} open task${tasks.length === 1 ? '' : 's'}`;
+      const suffix = qs();
+      clear(
+        list,
+        shown.length
+          ? shown.map((t) => {
+              const amount = taskAmount(t);
+              return h(
+                'li',
+                { 'data-task': t.key },
+                h(
+                  'a',
+                  { href: `#/tasks/${scope}/${t.key}${suffix}`, 'aria-current': t.key === selected ? 'true' : null },
+                  h('strong', {}, t.name ?? t.elementId),
+                  h('small', {}, [t.bpmnProcessId, t.customerId ?? str(t.variables.customerId) ?? str(t.variables.reference)].filter(Boolean).join(' · ')),
+                  amount ? h('small', { class: 'tl-amount' }, `${amount.label}: ${amount.text}`) : null,
+                  h(
+                    'small',
+                    { class: 'tl-dates' },
+                    t.dueDate ? h('span', { class: overdue(t.dueDate) ? 'tl-overdue' : '' }, `Due ${day(t.dueDate)}`) : null,
+                    t.followUpDate ? h('span', {}, `Follow up ${day(t.followUpDate)}`) : null,
+                    h('span', {}, `Priority ${t.priority}`),
+                  ),
+                  h('small', {}, t.assignee ? `claimed by ${t.assignee}` : `for ${t.candidateGroups.join(', ') || t.candidateUsers.join(', ')}`, ` · ${when(t.createdAt)}`),
+                ),
+              );
+            })
+          : h('li', { class: 'empty' }, tasks.length ? 'No task matches these filters.' : scope === 'mine' ? 'Nothing assigned to you. Claim a task from your groups.' : 'No open tasks for your groups.'),
+      );
+    };
+    for (const c of [sort, filterProcess, filterGroup, filterAssignee, filterDue])
+      c.addEventListener('change', () => {
+        history.replaceState(null, '', `#/tasks/${scope}${selected ? `/${selected}` : ''}${qs()}`);
+        render();
+      });
+    render();
+    if (selected) await taskView(detail, selected);
     else clear(detail, h('p', { class: 'muted' }, tasks.length ? 'Pick a task to see it in context.' : ''));
   },
 };
 
-async function taskView(el: HTMLElement, key: string, scope: string): Promise<void> {
+async function taskView(el: HTMLElement, key: string): Promise<void> {
+  const at = location.hash.indexOf('?');
+  const query = at < 0 ? '' : location.hash.slice(at);
   let t: Task;
   try {
     t = await get<Task>(`/api/tasks/${key}`);
@@ -108,12 +204,19 @@ async function taskView(el: HTMLElement, key: string, scope: string): Promise<vo
   const me = session.current!.user.id;
   const outcome = h('div', { class: 'outcome' });
   const v = t.variables;
-  const amount = ctx.invoice ? `${ctx.invoice.amount} ${ctx.invoice.currency}` : v.amount ? `${String(v.amount)} ${str(v.currency) ?? ''}` : undefined;
+  const locale = ctx.customer?.locale;
+  // the task's own amount first (a proposed credit), then the invoice it is about, each in its currency
+  const own = taskAmount(t, locale);
+  const invoiceAmount = ctx.invoice ? money(ctx.invoice.amount, ctx.invoice.currency, locale) : undefined;
   const facts: [string, unknown][] = [
     ['Customer', ctx.customer ? `${ctx.customer.name} (${ctx.customer.id})` : (t.customerId ?? v.customerId)],
     ['Customer status', ctx.customer ? `${ctx.customer.status}, KYC ${ctx.customer.kycStatus}, ${ctx.customer.riskSegment} risk` : undefined],
     ['Invoice', ctx.invoice ? `${ctx.invoice.number} · due ${ctx.invoice.dueAt} · ${ctx.invoice.status}` : v.invoiceId],
-    ['Amount', amount],
+    [own?.label ?? 'Amount', own?.text ?? invoiceAmount],
+    ['Invoice amount', own && invoiceAmount && own.text !== invoiceAmount ? invoiceAmount : undefined],
+    ['Due', t.dueDate ? when(t.dueDate) : undefined],
+    ['Follow up', t.followUpDate ? when(t.followUpDate) : undefined],
+    ['Priority', t.priority],
     ['Channel', v.channel],
     ['Template', ctx.preview ? `${ctx.preview.templateId} v${ctx.preview.templateVersion ?? '?'}` : v.templateId],
     ['Approval level', t.headers.approvalLevel],
@@ -138,12 +241,28 @@ async function taskView(el: HTMLElement, key: string, scope: string): Promise<vo
       type: 'button',
       onclick: async () => {
         if (await ensureClaimed()) {
-          toast(`Claimed: ${t.name ?? t.elementId}`);
-          location.hash = `#/tasks/mine/${key}`;
+          location.hash = `#/tasks/mine/${key}${query}`;
         }
       },
     },
     'Claim',
+  );
+  // giving a task back is as visible as taking it
+  const unclaim = h(
+    'button',
+    {
+      type: 'button',
+      id: 'tl-unclaim',
+      onclick: async () => {
+        try {
+          await post<Task>(`/api/tasks/${key}/unclaim`);
+          location.hash = `#/tasks/groups/${key}${query}`;
+        } catch (err) {
+          clear(outcome, refusal(err));
+        }
+      },
+    },
+    'Unclaim',
   );
   const complete = async (decision: 'approve' | 'reject' | 'changes', variables: Record<string, unknown>) => {
     clear(outcome);
@@ -151,8 +270,8 @@ async function taskView(el: HTMLElement, key: string, scope: string): Promise<vo
     try {
       await post(`/api/tasks/${key}/completion`, { variables });
       clear(outcome, h('p', { class: 'done', role: 'status' }, decision === 'approve' ? 'Approved. The process continues.' : decision === 'reject' ? 'Rejected. The process records why.' : 'Sent back for changes.'));
-      toast('Task completed');
-      setTimeout(() => (location.hash = `#/tasks/${scope}`), 1500);
+      // the outcome stays where the person looked; the list refreshes when they move on
+      document.querySelector(`.tasks [data-task="${key}"]`)?.remove();
     } catch (err) {
       clear(outcome, refusal(err));
     }
@@ -170,7 +289,7 @@ async function taskView(el: HTMLElement, key: string, scope: string): Promise<vo
           class: 'primary',
           onclick: () => {
             const { data, errors } = form.submit();
-            if (Object.keys(errors).length) return toast('Fix the highlighted fields', 'error');
+            if (Object.keys(errors).length) return clear(outcome, h('p', { class: 'error', role: 'alert' }, 'Fix the highlighted fields.'));
             void complete('approve', data as Record<string, unknown>);
           },
         },
@@ -207,7 +326,7 @@ async function taskView(el: HTMLElement, key: string, scope: string): Promise<vo
     { class: 'card' },
     h('h2', {}, t.name ?? t.elementId),
     h('p', { class: 'meta' }, `${t.bpmnProcessId} · `, h('a', { href: `#/instances/${t.processInstanceKey}` }, `instance ${t.processInstanceKey}`), ` · ${t.assignee ? `claimed by ${t.assignee}` : `open for ${t.candidateGroups.join(', ')}`}`),
-    t.assignee !== me ? h('div', { class: 'actions' }, claim) : null,
+    h('div', { class: 'actions' }, t.assignee !== me ? claim : unclaim),
     h('dl', { class: 'facts' }, facts.filter(([, x]) => x !== undefined && x !== null && x !== '').flatMap(([k, x]) => [h('dt', {}, k), h('dd', {}, String(x))])),
   );
   const preview = ctx.preview
