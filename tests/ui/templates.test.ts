@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
+import { seriousViolations } from './support/a11y.js';
 import { browserProblems, launch, shot, signIn, skipReason, startUiServer, type UiServer } from './support/server.js';
 
 describe.skipIf(skipReason)('templates (browser)', () => {
@@ -27,15 +28,26 @@ describe.skipIf(skipReason)('templates (browser)', () => {
     await expect.poll(() => ada.locator('#preview-subject').textContent()).not.toBe('');
     const before = await preview.locator('body').textContent();
 
-    const mjml = ada.locator('#template-mjml');
-    const source = await mjml.inputValue();
+    // the MJML is in CodeMirror, highlighted: tags, attributes and placeholders are styled spans
+    const mjml = ada.locator('#template-mjml .cm-content');
+    await mjml.waitFor();
+    expect(await ada.locator('#template-mjml .cm-line span[class]').count()).toBeGreaterThan(10);
+    const source = (await server.db('template_versions').where({ template_id: 'invoice-notice', version: 1, locale: 'en' }).first()).mjml as string;
     expect(source).toContain('<mjml');
     const edited = source.replace('<p>Dear ', '<p>Please note our new bank details.</p><p>Dear ');
     expect(edited).not.toBe(source);
     await mjml.fill(edited);
     await expect.poll(() => preview.locator('body').textContent(), { timeout: 10_000 }).toContain('Please note our new bank details.');
     expect(before).not.toContain('Please note our new bank details.');
+    expect(await seriousViolations(ada, { exclude: ['iframe.preview'] })).toEqual([]);
     await shot(ada, 'templates-live-preview');
+
+    // the live preview on a chosen real customer: their name and invoice, as production fills them
+    await ada.getByLabel('Preview for').selectOption('C-NORTHWIND');
+    await expect.poll(() => preview.locator('body').textContent(), { timeout: 10_000 }).toContain('Northwind Traders GmbH');
+    expect(await preview.locator('body').textContent()).toContain('Please note our new bank details.');
+    await shot(ada, 'templates-preview-on-customer');
+    await ada.getByLabel('Preview for').selectOption('');
 
     // a placeholder the sample data lacks is named, not rendered blank
     await mjml.fill(edited.replace('Please note our new bank details.', 'Ref {{nothing.here}}.'));
@@ -45,6 +57,12 @@ describe.skipIf(skipReason)('templates (browser)', () => {
 
     await ada.locator('#save-version').click();
     await expect.poll(() => ada.locator('#template-status').textContent()).toMatch(/v2 .* draft · by ada/);
+    // the version diff: v2 against v1 shows the added paragraph and nothing else
+    await ada.getByLabel('Compare the editor with').selectOption('1');
+    await expect.poll(() => ada.locator('#diff-summary').textContent()).toMatch(/^Since v1: [1-9]\d* lines? added, \d+ removed$/);
+    expect(await ada.locator('#template-diff ins').textContent()).toContain('Please note our new bank details.');
+    expect(await seriousViolations(ada, { exclude: ['iframe.preview'] })).toEqual([]);
+    await shot(ada, 'templates-version-diff');
     await ada.getByRole('button', { name: 'Submit v2 for approval' }).click();
     await expect.poll(() => ada.locator('#template-versions [data-version="2"][data-locale="en"]').textContent()).toBe('submitted');
 

@@ -3,12 +3,18 @@
  * approver), an MJML editor with a live preview rendered by the server against sample data, a new
  * version saved as a draft, submitted for approval and approved by someone other than its author.
  * The server refuses the author with the rule named, and so does this screen.
+ *
+ * The studio: the MJML is edited in CodeMirror (highlighting, placeholders marked), the live
+ * preview renders either the sample data or a chosen real customer's data (as production fills
+ * it), and the editor's text is compared line by line with any other version (the `diff` package).
  */
 import { ApiProblem, get, post } from '../../core/api.js';
 import { clear, explain, field, h, table, toast } from '../../core/dom.js';
 import type { Feature } from '../../core/feature.js';
 import { refusal } from '../../core/refusal.js';
 import { session } from '../../core/session.js';
+import { diffLines } from 'diff';
+import { createMjmlEditor } from './mjml-editor.js';
 
 interface Summary { templateId: string; locale: string; kind: string; latest: number; latestStatus?: string; usable?: number | null; description?: string | null }
 interface Version { templateId: string; version: number; locale: string; kind: string; subject: string; mjml: string; status: 'draft' | 'submitted' | 'approved'; author: string; approvedBy: string | null; approvedAt?: string | null; createdAt?: string; sampleData: Record<string, unknown> }
@@ -62,8 +68,29 @@ async function templateView(el: HTMLElement, templateId: string, wanted?: number
   const canAuthor = me.roles.some((r) => ['analyst', 'engineer'].includes(r));
 
   const subject = h('input', { id: 'template-subject', name: 'subject', value: open?.subject ?? '', maxlength: 998 });
-  const mjml = h('textarea', { id: 'template-mjml', name: 'mjml', class: 'editor', spellcheck: 'false', rows: 24 });
-  mjml.value = open?.mjml ?? '<mjml>\n  <mj-body>\n    <mj-section><mj-column><mj-text>Hello {{customer.name}}</mj-text></mj-column></mj-section>\n  </mj-body>\n</mjml>';
+  const mjmlHost = h('div', { id: 'template-mjml', class: 'code-editor' });
+  const mjml = createMjmlEditor(mjmlHost, open?.mjml ?? '<mjml>\n  <mj-body>\n    <mj-section><mj-column><mj-text>Hello {{customer.name}}</mj-text></mj-column></mj-section>\n  </mj-body>\n</mjml>', () => schedule(), `MJML of ${templateId}`);
+  // the live preview fills the template with the sample data, or with a real customer's data as production would
+  const previewFor = h('select', { id: 'preview-customer', name: 'previewFor' }, h('option', { value: '' }, 'Sample data'));
+  let customerData: Record<string, unknown> | undefined;
+  void get<{ id: string; legalName: string; locale: string }[]>('/api/customers')
+    .then((cs) => previewFor.append(...cs.map((c) => h('option', { value: c.id }, `${c.legalName} (${c.id}, ${c.locale})`))))
+    .catch(() => undefined);
+  previewFor.addEventListener('change', async () => {
+    customerData = undefined;
+    if (previewFor.value) {
+      try {
+        customerData = (await post<{ data: Record<string, unknown> }>(`/api/templates/${encodeURIComponent(templateId)}/customer-data`, { customerId: previewFor.value })).data;
+      } catch (err) {
+        previewProblem.textContent = `Cannot fill for ${previewFor.value}: ${explain(err)}`;
+        return;
+      }
+    }
+    void renderPreview();
+  });
+  // compare the editor's text with another version
+  const compareWith = h('select', { id: 'compare-with', name: 'compareWith' }, h('option', { value: '' }, '— pick a version —'));
+  const diffBox = h('div', { id: 'template-diff', 'aria-live': 'polite' });
   const sample = h('textarea', { id: 'template-sample', name: 'sample', class: 'editor small', spellcheck: 'false', rows: 8 });
   sample.value = JSON.stringify(open?.sampleData ?? {}, null, 2);
   const previewSubject = h('span', { id: 'preview-subject' });
@@ -79,7 +106,7 @@ async function templateView(el: HTMLElement, templateId: string, wanted?: number
     const mine = ++seq;
     let data: Record<string, unknown>;
     try {
-      data = JSON.parse(sample.value || '{}') as Record<string, unknown>;
+      data = customerData ?? (JSON.parse(sample.value || '{}') as Record<string, unknown>);
     } catch (err) {
       previewProblem.textContent = `Sample data is not JSON: ${(err as Error).message}`;
       return;
@@ -97,9 +124,12 @@ async function templateView(el: HTMLElement, templateId: string, wanted?: number
   const schedule = () => {
     if (timer) clearTimeout(timer);
     status.textContent = `${templateId} · editing from v${open?.version ?? '—'} · unsaved changes`;
-    timer = setTimeout(() => void renderPreview(), 350);
+    timer = setTimeout(() => {
+      void renderPreview();
+      renderDiff();
+    }, 350);
   };
-  for (const input of [subject, mjml, sample]) input.addEventListener('input', schedule);
+  for (const input of [subject, sample]) input.addEventListener('input', schedule);
 
   const act = async (what: string, path: string, done: string) => {
     clear(outcome);
@@ -114,8 +144,16 @@ async function templateView(el: HTMLElement, templateId: string, wanted?: number
   };
 
   const versionsBox = h('section', { class: 'card', id: 'template-versions' });
-  const renderVersions = (rows: Version[]) =>
+  const renderVersions = (rows: Version[]) => {
+    const chosen = compareWith.value;
     clear(
+      compareWith,
+      h('option', { value: '' }, '— pick a version —'),
+      rows.filter((v) => v.locale === open?.locale).map((v) => h('option', { value: String(v.version), selected: String(v.version) === chosen }, `v${v.version} (${v.status}, by ${v.author})`)),
+    );
+    known = rows;
+    renderDiff();
+    return clear(
       versionsBox,
       h('h2', {}, 'Versions'),
       table(
@@ -142,6 +180,7 @@ async function templateView(el: HTMLElement, templateId: string, wanted?: number
         ]),
       ),
     );
+  };
   const describe = (v: Version | undefined) =>
     v ? `${templateId} · v${v.version} (${v.locale}, ${v.kind}) · ${v.status} · by ${v.author}${v.approvedBy ? `, approved by ${v.approvedBy}` : ''}` : `${templateId} · new`;
   const refreshVersions = async () => {
@@ -150,6 +189,29 @@ async function templateView(el: HTMLElement, templateId: string, wanted?: number
     const now = rows.find((r) => r.version === open?.version && r.locale === open?.locale);
     if (now) status.textContent = describe(now);
   };
+  let known: Version[] = versions;
+  /** The chosen version (subject and MJML) against the editor's text, line by line: what changed since it. */
+  function renderDiff(): void {
+    const other = known.find((v) => String(v.version) === compareWith.value && v.locale === open?.locale);
+    if (!other) return clear(diffBox);
+    const before = `Subject: ${other.subject}\n${other.mjml.replace(/\n?$/, '\n')}`;
+    const after = `Subject: ${subject.value}\n${mjml.value.replace(/\n?$/, '\n')}`;
+    const parts = diffLines(before, after);
+    const added = parts.filter((p) => p.added).reduce((n, p) => n + (p.count ?? 0), 0);
+    const removed = parts.filter((p) => p.removed).reduce((n, p) => n + (p.count ?? 0), 0);
+    const lines = parts.flatMap((p) =>
+      p.value
+        .replace(/\n$/, '')
+        .split('\n')
+        .map((line) => (p.added ? h('ins', { class: 'diff-add' }, `+ ${line}`) : p.removed ? h('del', { class: 'diff-del' }, `- ${line}`) : h('span', { class: 'diff-same' }, `  ${line}`))),
+    );
+    clear(
+      diffBox,
+      h('p', { class: 'meta', id: 'diff-summary' }, added || removed ? `Since v${other.version}: ${added} line${added === 1 ? '' : 's'} added, ${removed} removed` : `Same as v${other.version}`),
+      added || removed ? h('pre', { class: 'diff', tabindex: 0, 'aria-label': `Changes since v${other.version}` }, lines.flatMap((l) => [l, '\n'])) : null,
+    );
+  }
+  compareWith.addEventListener('change', renderDiff);
   renderVersions(versions);
 
   const save = h(
@@ -186,11 +248,15 @@ async function templateView(el: HTMLElement, templateId: string, wanted?: number
     h(
       'div',
       { class: 'columns' },
-      h('div', { class: 'card' }, field('Subject', subject), field('MJML', mjml), field('Sample data (JSON)', sample), canAuthor ? h('div', { class: 'actions' }, save) : h('p', { class: 'muted' }, 'Analysts and engineers write templates; you can approve submitted versions.'), outcome),
-      h('div', { class: 'card' }, h('h2', {}, 'Preview with sample data'), h('p', {}, h('strong', {}, 'Subject: '), previewSubject), previewProblem, frame),
+      h('div', { class: 'card' }, field('Subject', subject), field('MJML', mjmlHost), field('Sample data (JSON)', sample), canAuthor ? h('div', { class: 'actions' }, save) : h('p', { class: 'muted' }, 'Analysts and engineers write templates; you can approve submitted versions.'), outcome),
+      h('div', { class: 'card' }, h('h2', {}, 'Live preview'), field('Preview for', previewFor), h('p', {}, h('strong', {}, 'Subject: '), previewSubject), previewProblem, frame),
     ),
+    h('section', { class: 'card', id: 'template-compare' }, h('h2', {}, 'Compare'), field('Compare the editor with', compareWith), diffBox),
     versionsBox,
   );
   await renderPreview();
-  return () => timer && clearTimeout(timer);
+  return () => {
+    if (timer) clearTimeout(timer);
+    mjml.destroy();
+  };
 }
