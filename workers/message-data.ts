@@ -7,8 +7,8 @@
  * message goes out under, the request from its row.
  */
 import type { Knex } from 'knex';
-import { CATEGORY_LABELS, type Category } from '../domain/requests/policy.js';
-import { addDays, dueFacts, reminderTemplateFor, termsFromDates, type DueFacts } from '../domain/templates/facts.js';
+import { addDays, dueFacts, language, reminderTemplateFor, termsFromDates, type DueFacts } from '../domain/templates/facts.js';
+import { informationQuestionIn, requestOutcome, requestType } from '../domain/templates/request-words.js';
 import { customerRepository, type Invoice } from '../storage/customers.js';
 import { createIdentityRepository } from '../storage/repositories/identity.js';
 import { requestRepository } from '../storage/requests.js';
@@ -73,18 +73,6 @@ function withoutNulls(v: Record<string, unknown>): Record<string, unknown> {
   return out;
 }
 
-/** A request's resolution code as the customer reads it in the outcome message. */
-const RESOLUTIONS: Record<string, string> = {
-  corrected: 'we corrected the invoice',
-  answered: 'we answered your question',
-  refunded: 'we refunded the amount',
-  adjusted: 'we adjusted your contract',
-  restructured: 'we agreed new payment terms',
-  declined: 'we could not grant it',
-  'no-response': 'we closed it after we did not hear back',
-  rejected: 'we could not accept it',
-};
-
 /** Days the customer has to act after a reminder or an escalation (stated as a date). */
 const PAY_WITHIN_DAYS = 10;
 const RESPOND_WITHIN_DAYS = 7;
@@ -146,22 +134,33 @@ export async function buildMessageData(deps: MessageDataDeps, m: MessageSubject,
   }
   // a message about a customer request (acknowledgement, resolution, ...) names it by reference
   const reference = m.data?.reference;
+  let question: string | undefined;
   if (typeof reference === 'string' && reference) {
-    const request = await requestRepository(deps.db).byReference(reference);
+    const requests = requestRepository(deps.db);
+    const request = await requests.byReference(reference);
     if (request && request.customerId === customer.id) {
+      const outcome = requestOutcome(request.resolution, request.resolutionNote, locale);
       data = mergeData(data, {
         request: {
           reference: request.reference,
           subject: request.subject,
-          type: CATEGORY_LABELS[request.category as Category] ?? request.category.replace(/-/g, ' '),
+          type: requestType(request.category, locale),
           receivedDate: request.createdAt.toISOString().slice(0, 10),
           ...(request.team ? { team: request.team } : {}),
-          ...(request.resolutionNote || request.resolution ? { resolution: request.resolutionNote ?? RESOLUTIONS[request.resolution!] ?? request.resolution } : {}),
+          ...(outcome ? { resolution: outcome } : {}),
         },
         links: { request: `${base}/portal/requests/${encodeURIComponent(request.reference)}` },
       });
+      // the process words its question in English; a customer in another language is asked in theirs,
+      // from what the request's trail recorded (the missing data and the agent's own question)
+      if (language(locale) !== 'en' && Array.isArray(m.data?.infoNeeded)) {
+        const asked = (await requests.events(request.id)).filter((e) => e.action === 'waiting-on-customer').at(-1)?.detail;
+        const own = typeof asked?.infoNeeded === 'string' ? asked.infoNeeded : null;
+        question = informationQuestionIn(locale, (m.data.infoNeeded as unknown[]).filter((x): x is string => typeof x === 'string'), own);
+      }
     }
   }
   if (m.data) data = mergeData(data, withoutNulls(m.data));
+  if (question) data.question = question;
   return { templateId, data, invoice, due };
 }

@@ -201,6 +201,37 @@ describe.each(await dbKinds())('message facts on %s', (kind) => {
     await linksWork(corrected);
   });
 
+  it('the request messages in German: information request, decision and corrected invoice, with German terms, dates and money', async () => {
+    now = day('2026-12-04');
+    const repo = requestRepository(api.t.db);
+    const request = await repo.create({ customerId: 'C-NORTHWIND', invoiceId: 'INV-2026-0157', subject: 'Rechnung 2026-0157 doppelt berechnet', intakeChannel: 'portal', requestedBy: 'northwind', category: 'billing-dispute' }, now);
+    await repo.record(request.id, { action: 'waiting-on-customer', actor: 'herald', detail: { missingData: ['amount'], infoNeeded: 'Lieferschein 4711?' } }, now);
+    const data = { reference: request.reference };
+    // the process passes its English question; the German customer is asked in German, from the trail
+    const info = await render({ customerId: 'C-NORTHWIND', templateId: 'request-information-needed', data: { ...data, infoNeeded: ['amount'], question: 'Please tell us the amount in question. Lieferschein 4711?' } }, 'de');
+    expect(info.subject).toBe(`Ihre Anfrage ${request.reference}: wir benötigen weitere Angaben`);
+    expect(info.text).toContain('Bitte nennen Sie uns den betreffenden Betrag. Lieferschein 4711?');
+    expect(info.text).not.toContain('Please tell us');
+    common(info, 'de');
+    await linksWork(info);
+    await repo.update(request.id, { team: 'finance', resolution: 'corrected' }, now);
+    const done = await render({ customerId: 'C-NORTHWIND', templateId: 'request-resolution', data }, 'de');
+    expect(done.subject).toBe(`Ihre Anfrage ${request.reference} ist erledigt`);
+    expect(done.text).toContain(`Ihre Anfrage ${request.reference} (Rechnungsreklamation) vom 4. Dezember 2026 abgeschlossen`);
+    expect(done.text).toContain('Ergebnis: Wir haben die Rechnung korrigiert.');
+    common(done, 'de');
+    await linksWork(done);
+    const corrected = await render({ customerId: 'C-NORTHWIND', templateId: 'corrected-invoice', invoiceId: 'INV-2026-0157', data: { ...data, originalInvoice: { number: '2026-0157-X', amount: '9100.00' }, correction: { reason: 'Fracht doppelt berechnet' } } }, 'de');
+    expect(corrected.subject).toBe('Korrigierte Rechnung 2026-0157 ersetzt 2026-0157-X');
+    expect(corrected.text).toContain(`Ursprünglicher Betrag: ${formatMoney('9100.00', 'EUR', 'de')}`);
+    expect(corrected.text).toContain(`Korrigierter Betrag: ${formatMoney('8450.50', 'EUR', 'de')}`);
+    expect(corrected.text).toContain('Zahlungsbedingungen: 14 Tage netto');
+    expect(corrected.text).toContain('Fällig am: 17. November 2026');
+    expect(corrected.text).toContain('Grund der Korrektur: Fracht doppelt berechnet');
+    common(corrected, 'de');
+    await linksWork(corrected);
+  });
+
   it('service messages carry no unsubscribe link; the shipped dunning, payment and request processes satisfy every contract they send', async () => {
     now = day('2026-12-05');
     const notice = await render({ customerId: 'C-ACME', templateId: 'invoice-notice', invoiceId: 'INV-2026-0142' }, 'en');

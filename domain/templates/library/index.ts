@@ -142,7 +142,7 @@ export const library: LibraryTemplate[] = [
     templateId: 'request-information-needed',
     kind: 'transactional',
     description: 'A customer request waits on the customer: asks for the missing data (customer-request, "Ask customer for data").',
-    subjects: { en: 'Your request {{reference}}: we need more information' },
+    subjects: { en: 'Your request {{reference}}: we need more information', de: 'Ihre Anfrage {{reference}}: wir benötigen weitere Angaben' },
     // the shape customer-request's ask-customer call sends: { reference, infoNeeded, question }, the rest filled in by render-communication
     sampleData: { company, customer, links, reference: 'REQ-5531', infoNeeded: ['invoiceNumber'], question: 'Which invoice does this concern?' },
   },
@@ -150,7 +150,7 @@ export const library: LibraryTemplate[] = [
     templateId: 'request-resolution',
     kind: 'transactional',
     description: 'A customer request was closed, with its outcome.',
-    subjects: { en: 'Your request {{request.reference}} has been resolved' },
+    subjects: { en: 'Your request {{request.reference}} has been resolved', de: 'Ihre Anfrage {{request.reference}} ist erledigt' },
     sampleData: {
       ...base,
       request: { reference: 'REQ-5531', type: 'billing dispute', receivedDate: '2025-04-02', resolution: 'the freight charge was billed twice; we issued a corrected invoice.' },
@@ -161,7 +161,7 @@ export const library: LibraryTemplate[] = [
     templateId: 'corrected-invoice',
     kind: 'transactional',
     description: 'A corrected invoice replacing a cancelled one, after a request.',
-    subjects: { en: 'Corrected invoice {{invoice.number}} replaces {{originalInvoice.number}}' },
+    subjects: { en: 'Corrected invoice {{invoice.number}} replaces {{originalInvoice.number}}', de: 'Korrigierte Rechnung {{invoice.number}} ersetzt {{originalInvoice.number}}' },
     sampleData: {
       ...base,
       invoice: { ...invoice, number: 'INV-2025-0187', amount: '18950.00', dueDate: '2025-05-02' },
