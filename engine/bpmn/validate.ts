@@ -333,10 +333,12 @@ function validateActivity(el: El, c: Collector) {
       if (blank(decision.decisionId)) c.add(el.id, 'a business rule task needs a decision id (zeebe:calledDecision decisionId)');
       c.feel(el.id, 'the decision id (zeebe:calledDecision decisionId)', decision.decisionId);
       if (blank(decision.resultVariable)) c.add(el.id, 'a business rule task that calls a decision needs a result variable (zeebe:calledDecision resultVariable)');
-      const binding = decision.bindingType ?? decision.$attrs?.bindingType;
-      if (binding === 'deployment' || binding === 'versionTag') {
-        c.warn(el.id, `the decision's bindingType '${binding}' is not honoured by the embedded engine yet: it evaluates the latest version of the decision`);
+      // bindingType (Zeebe 8.6+): latest (default), deployment or versionTag, which then needs the tag
+      const binding = decision.$attrs?.bindingType ?? decision.bindingType;
+      if (binding !== undefined && !['latest', 'deployment', 'versionTag'].includes(binding)) {
+        c.add(el.id, `the decision's bindingType '${binding}' is not one of latest, deployment, versionTag`);
       }
+      if (binding === 'versionTag' && blank(decision.$attrs?.versionTag ?? decision.versionTag)) c.add(el.id, "a business rule task with bindingType 'versionTag' needs the versionTag of the decision (zeebe:calledDecision versionTag)");
     } else {
       needsJobType('a business rule task without zeebe:calledDecision');
       checkTaskDefinition();

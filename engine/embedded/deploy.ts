@@ -14,7 +14,7 @@ export { guardXml };
 
 export interface DecisionRequirements {
   id: string;
-  decisions: { id: string; name?: string }[];
+  decisions: { id: string; name?: string; versionTag?: string }[];
   evaluate(decisionId: string, variables: Variables, now: () => number): unknown;
 }
 
@@ -44,7 +44,7 @@ export function prepareDmn(content: string | Buffer, resourceName: string): Deci
   }
   return {
     id: drg.id,
-    decisions: drg.decisions.map((d) => ({ id: d.id, name: d.name })),
+    decisions: drg.decisions.map((d) => ({ id: d.id, name: d.name, ...(d.versionTag ? { versionTag: d.versionTag } : {}) })),
     evaluate: (decisionId, variables, now) => {
       try {
         return evaluateDecision(drg, decisionId, variables, { now }).output;
@@ -55,4 +55,28 @@ export function prepareDmn(content: string | Buffer, resourceName: string): Deci
       }
     },
   };
+}
+
+/** The decision ids a prepared resource of a deployment carries (a parsed DMN, or one unchanged since its latest version). */
+export function preparedDecisionIds(p: { kind: string; dmn?: { decisions: { id: string }[] }; same?: { decisions: { decisionId: string }[] } }): string[] {
+  return [...(p.dmn?.decisions.map((d) => d.id) ?? []), ...(p.same?.decisions.map((d) => d.decisionId) ?? [])];
+}
+
+/**
+ * Zeebe's deploy check for business rule tasks with bindingType `deployment`: a static decision
+ * id must be one of the decisions deployed in the same deployment (an expression is resolved at
+ * run time, where a miss is an incident). Refuses the BPMN resource naming the element, with
+ * Zeebe's text.
+ */
+export function checkDecisionBindings(resourceName: string, processes: ProcessModel[], deployedDecisionIds: Set<string>): void {
+  const problems: DeployProblem[] = [];
+  for (const model of processes) {
+    for (const info of model.elements.values()) {
+      const called = info.calledDecision;
+      if (!called || called.bindingType !== 'deployment' || called.decisionId.startsWith('=')) continue;
+      if (deployedDecisionIds.has(called.decisionId)) continue;
+      problems.push({ resource: resourceName, elementId: info.id, message: `Expected to find decision with id '${called.decisionId}' in current deployment, but not found.` });
+    }
+  }
+  if (problems.length) refuseResource(resourceName, problems.map((p) => `${p.elementId}: ${p.message}`).join('; '), problems);
 }

@@ -54,7 +54,8 @@ import { Clock } from './clock.js';
 import { compile, parseModdle, type ProcessModel } from './model.js';
 import { canCatchError, InstanceRuntime, LISTENER_KEY, type JournalEntry, type Snapshot, type WaitRecord } from './runtime.js';
 import { addDuration, cycleStep, firstCycleDue, nextCycleDue, parseCycle, parseDate } from './timer-values.js';
-import { prepareBpmn, prepareDmn, type DecisionRequirements, type DecisionService } from './deploy.js';
+import { checkDecisionBindings, prepareBpmn, preparedDecisionIds, prepareDmn, type DecisionRequirements, type DecisionService } from './deploy.js';
+import type { DecisionBinding } from './runtime.js';
 import { planModification } from './modification.js';
 import { listenerElementInstanceKey, TaskListeners, type ListenerRecord, type TaskRow, type TransitionPayload } from './task-listeners.js';
 
@@ -303,6 +304,10 @@ export class EmbeddedEngine implements Engine {
       } else throw new EngineError('DEPLOY_REFUSED', `${name}: unknown resource kind (expected .bpmn, .dmn or .form)`, { resource: name });
     }
 
+    // bindingType deployment: a static decision id must be deployed together with its process (Zeebe's deploy check)
+    const deployedDecisionIds = new Set(prepared.flatMap(preparedDecisionIds));
+    for (const p of prepared) if (p.kind === 'bpmn') checkDecisionBindings(p.name, p.bpmn.processes, deployedDecisionIds);
+
     const deployment: Deployment = { deploymentKey: '', processes: [], decisions: [], forms: [], ...(warnings.length && { validationWarnings: warnings }) };
     this.latest.clear();
     const newTimerStarts: { definitionKey: number; model: ProcessModel }[] = [];
@@ -369,6 +374,9 @@ export class EmbeddedEngine implements Engine {
         }
       }
     });
+    // every deployment: the decisions' versions and which deployment each process came with (bindingType)
+    this.decisions.invalidate();
+    await this.decisions.load();
     // a lookup that ran while the transaction was open may have cached the old latest version
     this.latest.clear();
     if (deployment.decisions.length) {
@@ -485,7 +493,7 @@ export class EmbeddedEngine implements Engine {
       await loaded.rt.start(structuredClone(variables), startElementId, startAt);
     }, {
       fresh: {
-        rt: new InstanceRuntime(model, this.runtimeServices(), key),
+        rt: new InstanceRuntime(model, this.runtimeServices(definitionKey), key),
         row: { key: Number(key), definition_key: definitionKey, bpmn_process_id: model.bpmnProcessId, version: defRow.version, parent_instance_key: parent?.instanceKey ?? null, parent_element_instance_key: parent?.elementInstanceKey ?? null },
         persisted: new Map(),
         journal: 0,
@@ -495,10 +503,11 @@ export class EmbeddedEngine implements Engine {
     return ref;
   }
 
-  private runtimeServices() {
+  private runtimeServices(definitionKey: number) {
     return {
       now: () => this.time.now(),
-      evaluateDecision: (decisionId: string, variables: Variables) => this.decisions.evaluate(decisionId, variables, () => this.time.now()),
+      evaluateDecision: (decisionId: string, variables: Variables, binding?: DecisionBinding) =>
+        this.decisions.evaluate(decisionId, variables, () => this.time.now(), binding && { ...binding, definitionKey }),
     };
   }
 
@@ -554,7 +563,7 @@ export class EmbeddedEngine implements Engine {
       throw new EngineError('INVALID_STATE', `process instance ${key} is ${row.state.toLowerCase()}`);
     }
     const model = await this.model(Number(row.definition_key));
-    const rt = new InstanceRuntime(model, this.runtimeServices(), key);
+    const rt = new InstanceRuntime(model, this.runtimeServices(Number(row.definition_key)), key);
     const snapshot = typeof row.snapshot === 'string' ? (JSON.parse(row.snapshot) as Snapshot) : row.snapshot;
     const persisted = new Map(Object.entries(snapshot.data.waits));
     await this.attachParent(rt, row);
@@ -1940,9 +1949,35 @@ function parseTask(row: { key: number; task: unknown }): UserTask {
   return { ...task, userTaskKey: String(row.key) };
 }
 
-/** Latest deployed decisions, parsed once per deployment. */
+/** One deployed version of a DRG (engine_resources kind 'drg'); parsed when first evaluated. */
+interface DrgVersion {
+  key: number;
+  version: number;
+  deploymentKey: number;
+  resourceName: string;
+  content: string;
+  decisions: string[];
+  drg?: DecisionRequirements;
+}
+
+function calledDecisionError(message: string): Error {
+  const err = new Error(message) as Error & { errorType: string };
+  err.errorType = 'CALLED_DECISION_ERROR';
+  return err;
+}
+
+/**
+ * Deployed decisions, every version, for the bindingType of business rule tasks (Zeebe 8.6+):
+ * `latest` (the default) evaluates the latest version; `deployment` the version deployed together
+ * with the calling process (also when that deployment carried it unchanged); `versionTag` the
+ * latest version whose decision has that zeebe:versionTag. A miss is Zeebe's CALLED_DECISION_ERROR
+ * with its text. Versions are parsed once, when first evaluated.
+ */
 class DecisionCache implements DecisionService {
-  private byDecision = new Map<string, { drg: DecisionRequirements; key: string }>();
+  private byDecision = new Map<string, DrgVersion>();
+  private versions: DrgVersion[] = [];
+  private processDeployment = new Map<number, number>();
+  private deploymentResources = new Map<number, string[]>();
   private loaded = false;
   constructor(private readonly db: Db) {}
 
@@ -1952,31 +1987,67 @@ class DecisionCache implements DecisionService {
 
   async load(): Promise<void> {
     if (this.loaded) return;
-    const rows = await this.db('engine_resources as r')
-      .where('r.kind', 'drg')
-      .whereRaw('r.version = (select max(version) from engine_resources x where x.kind = r.kind and x.resource_id = r.resource_id)')
-      .select('r.key', 'r.content', 'r.resource_name');
-    const map = new Map<string, { drg: DecisionRequirements; key: string }>();
-    for (const row of rows) {
-      const drg = prepareDmn(row.content, row.resource_name);
-      for (const d of drg.decisions) map.set(d.id, { drg, key: `${row.key}:${d.id}` });
-    }
+    const parsed = new Map(this.versions.filter((v) => v.drg).map((v) => [v.key, v.drg!]));
+    const rows = await this.db('engine_resources').where('kind', 'drg').orderBy('version').select('key', 'resource_id', 'version', 'deployment_key', 'content', 'resource_name', 'meta');
+    const versions: DrgVersion[] = rows.map((row) => {
+      const meta = (typeof row.meta === 'string' ? JSON.parse(row.meta) : row.meta) as { decisions?: string[] } | null;
+      const v: DrgVersion = { key: Number(row.key), version: row.version as number, deploymentKey: Number(row.deployment_key), resourceName: row.resource_name, content: row.content, decisions: meta?.decisions ?? [] };
+      const drg = parsed.get(v.key);
+      if (drg) v.drg = drg;
+      if (!meta?.decisions) v.decisions = this.parsed(v).decisions.map((d) => d.id);
+      return v;
+    });
+    const latest = new Map<string, DrgVersion>();
+    for (const row of rows) latest.set(row.resource_id, versions.find((v) => v.key === Number(row.key))!);
+    const map = new Map<string, DrgVersion>();
+    for (const v of latest.values()) for (const d of v.decisions) map.set(d, v);
+    const processes = await this.db('engine_resources').where('kind', 'process').select('key', 'deployment_key');
+    const deployments = await this.db('engine_deployments').select('key', 'resources');
+    this.processDeployment = new Map(processes.map((p) => [Number(p.key), Number(p.deployment_key)]));
+    this.deploymentResources = new Map(deployments.map((d) => [Number(d.key), (typeof d.resources === 'string' ? JSON.parse(d.resources) : d.resources) as string[]]));
+    this.versions = versions;
     this.byDecision = map;
     this.loaded = true;
   }
 
-  keyOf(decisionId: string) {
-    return this.byDecision.get(decisionId)?.key;
+  private parsed(v: DrgVersion): DecisionRequirements {
+    v.drg ??= prepareDmn(v.content, v.resourceName);
+    return v.drg;
   }
 
-  evaluate(decisionId: string, variables: Variables, now: () => number): unknown {
-    const entry = this.byDecision.get(decisionId);
-    if (!entry) {
-      const err = new Error(`Expected to evaluate decision '${decisionId}', but no decision found for id '${decisionId}'`) as Error & { errorType: string };
-      err.errorType = 'CALLED_DECISION_ERROR';
-      throw err;
+  keyOf(decisionId: string) {
+    const v = this.byDecision.get(decisionId);
+    return v && `${v.key}:${decisionId}`;
+  }
+
+  /** The version a binding names, or a CALLED_DECISION_ERROR with Zeebe's text. */
+  private resolve(decisionId: string, binding?: DecisionBinding & { definitionKey?: number }): DrgVersion {
+    if (binding?.bindingType === 'versionTag') {
+      const tag = binding.versionTag ?? '';
+      const hit = this.versions.filter((v) => v.decisions.includes(decisionId) && this.parsed(v).decisions.some((d) => d.id === decisionId && d.versionTag === tag)).at(-1);
+      if (!hit) throw calledDecisionError(`Expected to evaluate decision with id '${decisionId}' and version tag '${tag}', but no such decision found. To resolve this incident, deploy a decision with the given id and version tag.`);
+      return hit;
     }
-    return entry.drg.evaluate(decisionId, variables, now);
+    if (binding?.bindingType === 'deployment') {
+      const deploymentKey = this.processDeployment.get(binding.definitionKey ?? -1) ?? -1;
+      const withId = this.versions.filter((v) => v.decisions.includes(decisionId));
+      // deployed in that deployment, or carried unchanged by it (then its latest version at the time)
+      const names = this.deploymentResources.get(deploymentKey) ?? [];
+      const hit = withId.find((v) => v.deploymentKey === deploymentKey) ?? withId.filter((v) => v.deploymentKey < deploymentKey && names.includes(v.resourceName)).at(-1);
+      if (!hit) {
+        throw calledDecisionError(
+          `Expected to evaluate decision '${decisionId}' with binding type 'deployment', but no such decision found in the deployment with key ${deploymentKey} which contained the current process. To resolve this incident, migrate the process instance to a process definition that is deployed together with the intended decision to evaluate.`,
+        );
+      }
+      return hit;
+    }
+    const latest = this.byDecision.get(decisionId);
+    if (!latest) throw calledDecisionError(`Expected to evaluate decision '${decisionId}', but no decision found for id '${decisionId}'`);
+    return latest;
+  }
+
+  evaluate(decisionId: string, variables: Variables, now: () => number, binding?: DecisionBinding & { definitionKey?: number }): unknown {
+    return this.parsed(this.resolve(decisionId, binding)).evaluate(decisionId, variables, now);
   }
 }
 

@@ -72,7 +72,8 @@ export interface ElementInfo {
     bindingType?: 'latest' | 'deployment' | 'versionTag';
     versionTag?: string;
   };
-  calledDecision?: { decisionId: string; resultVariable: string };
+  /** bindingType (Zeebe 8.6+): which version of the decision is evaluated; `latest` when absent. */
+  calledDecision?: { decisionId: string; resultVariable: string; bindingType?: 'latest' | 'deployment' | 'versionTag'; versionTag?: string };
   script?: { expression: string; resultVariable: string };
   userTask?: UserTaskInfo;
   attachedTo?: string;
@@ -325,7 +326,14 @@ function describe(el: ModdleEl, parentId: string): ElementInfo {
     if (versionTag) info.calledElement.versionTag = versionTag;
   }
   const decision = ext(el, 'zeebe:CalledDecision');
-  if (decision) info.calledDecision = { decisionId: String(decision.decisionId ?? ''), resultVariable: String(decision.resultVariable ?? '') };
+  if (decision) {
+    info.calledDecision = { decisionId: String(decision.decisionId ?? ''), resultVariable: String(decision.resultVariable ?? '') };
+    const dAttrs = (decision.$attrs ?? {}) as Record<string, string>;
+    const dBinding = dAttrs.bindingType ?? (decision.bindingType as string | undefined);
+    if (dBinding === 'deployment' || dBinding === 'versionTag' || dBinding === 'latest') info.calledDecision.bindingType = dBinding;
+    const dTag = dAttrs.versionTag ?? (decision.versionTag as string | undefined);
+    if (dTag) info.calledDecision.versionTag = dTag;
+  }
   const script = ext(el, 'zeebe:Script');
   if (script) info.script = { expression: String(script.expression ?? ''), resultVariable: String(script.resultVariable ?? '') };
   if (el.$type === 'bpmn:UserTask') {

@@ -17,10 +17,16 @@ import { addDuration, firstCycleDue, parseCycle, parseDate, timerText, TimerValu
 import { heraldElements, waitHandler } from './elements.js';
 
 
+/** Which version of a decision a business rule task evaluates (zeebe:calledDecision bindingType). */
+export interface DecisionBinding {
+  bindingType: 'deployment' | 'versionTag';
+  versionTag?: string;
+}
+
 export interface RuntimeServices {
   now(): number;
-  /** Evaluates a deployed decision; throws an Error whose message names the problem. */
-  evaluateDecision(decisionId: string, variables: Variables): unknown;
+  /** Evaluates a deployed decision (the version its bindingType names); throws an Error whose message names the problem. */
+  evaluateDecision(decisionId: string, variables: Variables, binding?: DecisionBinding): unknown;
   /** The embedded form JSON of a `camunda-forms:bpmn:` key, when the process has it. */
 }
 
@@ -1172,7 +1178,9 @@ export class InstanceRuntime implements ElementHost {
       const id = this.value(info.calledDecision.decisionId, scopeId);
       if (!id.ok) return { failure: { errorType: 'EXTRACT_VALUE_ERROR', message: id.message } };
       try {
-        const output = this.services.evaluateDecision(String(id.value), this.visibleVariables(scopeId));
+        const { bindingType, versionTag } = info.calledDecision;
+        const binding = bindingType && bindingType !== 'latest' ? { bindingType, ...(versionTag && { versionTag }) } : undefined;
+        const output = this.services.evaluateDecision(String(id.value), this.visibleVariables(scopeId), binding);
         return { immediate: true, variables: { [info.calledDecision.resultVariable]: output } };
       } catch (err) {
         const e = err as Error & { errorType?: IncidentErrorType };

@@ -256,12 +256,19 @@ describe('task listeners (zeebe:taskListeners)', () => {
   });
 });
 
-describe('bindingType the embedded engine does not honour yet', () => {
-  it('warns (and deploys) when a business rule task binds its decision by deployment', async () => {
-    const warnings: DeployProblem[] = [];
-    const { definitions } = await parseBpmn(diagram(`<bpmn:businessRuleTask id="decide">${ext('<zeebe:calledDecision decisionId="d" resultVariable="r" bindingType="deployment" />')}</bpmn:businessRuleTask>`), 'case.bpmn');
-    expect(validateDefinitions(definitions, 'case.bpmn', { checkFeel, warnings })).toEqual([]);
-    expect(warnings.map((w) => w.message)).toEqual([expect.stringMatching(/^decide: the decision's bindingType 'deployment' is not honoured by the embedded engine yet/)]);
+describe('bindingType of a business rule task (zeebe:calledDecision, Zeebe 8.6+)', () => {
+  const task = (attrs: string) => diagram(`<bpmn:businessRuleTask id="decide">${ext(`<zeebe:calledDecision decisionId="d" resultVariable="r" ${attrs} />`)}</bpmn:businessRuleTask>`);
+  it('deploys latest, deployment and versionTag (with its tag) without a warning', async () => {
+    for (const attrs of ['bindingType="latest"', 'bindingType="deployment"', 'bindingType="versionTag" versionTag="v1"']) {
+      const warnings: DeployProblem[] = [];
+      const { definitions } = await parseBpmn(task(attrs), 'case.bpmn');
+      expect(validateDefinitions(definitions, 'case.bpmn', { checkFeel, warnings })).toEqual([]);
+      expect(warnings).toEqual([]);
+    }
+  });
+  it('refuses an unknown bindingType and versionTag without the tag, naming the element', async () => {
+    await expectProblem(task('bindingType="newest"'), 'decide', /bindingType 'newest' is not one of latest, deployment, versionTag/);
+    await expectProblem(task('bindingType="versionTag"'), 'decide', /bindingType 'versionTag' needs the versionTag/);
   });
 });
 

@@ -79,6 +79,8 @@ export interface Decision {
   variableName: string;
   /** Ids of the decisions this one requires (informationRequirement/requiredDecision). */
   requiredDecisions: string[];
+  /** zeebe:versionTag (extensionElements), which a business rule task with bindingType versionTag names. */
+  versionTag?: string;
   logic:
     | { type: 'decisionTable'; id: string; hitPolicy: HitPolicy; aggregation?: Aggregation; inputs: DecisionTableInput[]; outputs: DecisionTableOutput[]; rules: DecisionRule[] }
     | { type: 'literalExpression'; id: string; expression: string; variableName?: string }
@@ -672,6 +674,8 @@ export function feelEqual(a: unknown, b: unknown): boolean {
 
 const LOGIC_KINDS = new Set(['decisionTable', 'literalExpression', 'context', 'invocation', 'list', 'relation', 'functionDefinition', 'conditional', 'filter', 'for', 'every', 'some']);
 
+const ZEEBE_NS = 'http://camunda.org/schema/zeebe/1.0';
+
 function parseDecision(el: XmlElement, compiler: ModelCompiler, namespace: string | undefined): CompiledDecision {
   // DMN requires an id, but a decision is also found by name (the TCK's 1111 has none): the name stands in
   const id = el.attrs.id ?? el.attrs.name;
@@ -692,7 +696,8 @@ function parseDecision(el: XmlElement, compiler: ModelCompiler, namespace: strin
   }
   const imported = importedRequirements.length ? { importedRequirements } : {};
   const logicEl = el.children.find((c) => isDmnNamespace(c.ns) && LOGIC_KINDS.has(c.name));
-  const base = { id, name, variableName, requiredDecisions };
+  const versionTag = kid(el, 'extensionElements')?.children.find((c) => c.name === 'versionTag' && c.ns === ZEEBE_NS)?.attrs.value;
+  const base = { id, name, variableName, requiredDecisions, ...(versionTag ? { versionTag } : {}) };
   const unsupported = (reason: string, elementId?: string): CompiledDecision => {
     const decision: Decision = { ...base, logic: { type: 'unsupported', id: elementId ?? id, reason } };
     return { decision, requiredDecisions, ...imported };
