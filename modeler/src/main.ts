@@ -14,9 +14,10 @@ import { tasklistFeature } from './features/tasklist/index.js';
 import { templatesFeature } from './features/templates/index.js';
 import { dashboardsFeature } from './features/dashboards/index.js';
 import { portalFeature } from './features/portal/index.js';
+import { queueFeature } from './features/queue/index.js';
 import { requestsFeature } from './features/requests/index.js';
 
-const features: Feature[] = [tasklistFeature, requestsFeature, instancesFeature, modelerFeature, decisionsFeature, templatesFeature, dashboardsFeature, portalFeature];
+const features: Feature[] = [tasklistFeature, requestsFeature, instancesFeature, modelerFeature, decisionsFeature, templatesFeature, dashboardsFeature, queueFeature, portalFeature];
 
 const main = document.getElementById('main')!;
 const nav = document.getElementById('nav')!;
