@@ -13,6 +13,7 @@ const MODULES: { file: string; fn: string }[] = [
   { file: 'render.ts', fn: 'benchRender' },
   { file: 'dmn.ts', fn: 'benchDmn' },
   { file: 'communications.ts', fn: 'benchCommunications' },
+  { file: 'delivery-failover.ts', fn: 'benchDeliveryFailover' },
   { file: 'requests.ts', fn: 'benchRequests' },
   { file: 'api.ts', fn: 'benchApi' },
   { file: 'start.ts', fn: 'benchStart' },
