@@ -66,6 +66,7 @@ describe('provider failover under chaos', () => {
       tracking: false,
       attempts: 40,
       backoffMs: 50,
+      concurrency: soak ? 16 : 8,
     };
     delivery = createDeliveryService({ db: t.db, engine, queue: createMemoryQueue(), adapters: createChannelAdapters(t.db, settings, silentLogger), settings, now: () => new Date(), log: silentLogger });
     delivery.start();
@@ -118,21 +119,30 @@ describe('provider failover under chaos', () => {
     const emails = await communications('email', EMAILS);
     const texts = await communications('sms', SMS);
     const all = [...emails, ...texts];
-    let sent = 0;
+    const sent = { email: 0, sms: 0 };
     const refresh = async () => {
-      const [row] = await t.db('deliveries').whereIn('state', ['sent', 'failed']).whereLike('communication_id', `fo-${run}-%`).count<{ n: string | number }[]>('* as n');
-      sent = Number(row.n);
+      const rows = await t.db('deliveries').whereIn('state', ['sent', 'failed']).whereLike('communication_id', `fo-${run}-%`).select('channel').count<{ channel: 'email' | 'sms'; n: string | number }[]>('* as n').groupBy('channel');
+      for (const r of rows) sent[r.channel] = Number(r.n);
     };
     const poller = setInterval(() => void refresh().catch(() => undefined), 100);
     const started = Date.now();
     try {
-      // when they are all queued while chaos runs on both channels
-      const chaosEmail = chaos('email', providers.smtp1, providers.smtp2, () => sent >= TOTAL);
-      const chaosSms = chaos('sms', providers.sms1, providers.sms2, () => sent >= TOTAL);
-      for (const id of emails) await delivery.enqueue(id, 'email');
-      for (const id of texts) await delivery.enqueue(id, 'sms');
-      await until('every communication to be sent', async () => (await refresh(), sent >= TOTAL), soak ? 1_800_000 : 120_000);
+      // when they are all queued while chaos runs on both channels (each channel's chaos ends when its messages are all out)
+      let chaosError: Error | undefined;
+      const caught = <T>(p: Promise<T>) => p.catch((e: Error) => ((chaosError = e), undefined));
+      const chaosEmail = caught(chaos('email', providers.smtp1, providers.smtp2, () => sent.email >= EMAILS));
+      const chaosSms = caught(chaos('sms', providers.sms1, providers.sms2, () => sent.sms >= SMS));
+      for (let i = 0; i < Math.max(EMAILS, SMS); i++) {
+        if (i < EMAILS) await delivery.enqueue(emails[i], 'email');
+        if (i < SMS) await delivery.enqueue(texts[i], 'sms');
+      }
+      await until('every communication to be sent', async () => {
+        if (chaosError) throw chaosError;
+        await refresh();
+        return sent.email + sent.sms >= TOTAL;
+      }, soak ? 2_400_000 : 120_000);
       const [emailChaos, smsChaos] = await Promise.all([chaosEmail, chaosSms]);
+      if (!emailChaos || !smsChaos) throw chaosError;
       const seconds = (Date.now() - started) / 1000;
 
       // then every one is sent, none failed
@@ -166,5 +176,5 @@ describe('provider failover under chaos', () => {
     } finally {
       clearInterval(poller);
     }
-  }, soak ? 2_400_000 : 180_000);
+  }, soak ? 3_000_000 : 180_000);
 });

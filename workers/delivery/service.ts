@@ -49,6 +49,8 @@ export interface DeliverySettings {
   ratePerSecond?: Partial<Record<ChannelName, number>>;
   attempts?: number;
   backoffMs?: number;
+  /** Deliveries in flight per channel in this process (4 unless told). */
+  concurrency?: number;
   /** Secondary providers: email fails over to this SMTP server, SMS to this endpoint (docs/delivery.md). */
   smtpFallbackUrl?: string;
   smsFallbackUrl?: string;
@@ -321,7 +323,7 @@ export function createDeliveryService(deps: {
       for (const channel of ['email', 'sms', 'portal', 'crm'] as ChannelName[]) {
         const rate = settings.ratePerSecond?.[channel];
         queue.process(channel, (job, attempt) => deliver(job.communicationId, attempt), {
-          concurrency: 4,
+          concurrency: settings.concurrency ?? 4,
           attempts: settings.attempts ?? 5,
           backoff: settings.backoffMs ?? 1000,
           limit: rate ? { max: rate, duration: 1000 } : undefined,
