@@ -2,6 +2,7 @@
  * A diagram pool thread (diagram-pool.ts): counts the flow elements first, then runs the lint or
  * dry run it is sent, and answers with the result or the error, serialized.
  */
+import { createHash } from 'node:crypto';
 import { parentPort } from 'node:worker_threads';
 import { checkElementCount, DiagramTooLargeError, readDmnHere, type DiagramTask, type SerializedError } from './diagram-pool.js';
 import { lintBpmn } from './lint.js';
@@ -27,7 +28,7 @@ async function handle(task: DiagramTask): Promise<unknown> {
   if (task.kind === 'dmn') return readDmnHere(task.xml, task.resourceName);
   if (task.kind === 'lint') {
     checkElementCount(task.content, task.resourceName, task.maxElements);
-    return lintBpmn(task.content, task.resourceName);
+    return { ...(await lintBpmn(task.content, task.resourceName)), checksum: createHash('sha256').update(task.content).digest('hex') };
   }
   checkElementCount(task.input.xml, task.input.resourceName ?? `${task.input.bpmnProcessId}.bpmn`, task.maxElements);
   // the dry run loads the engine and its tests: only the threads that run one pay for it

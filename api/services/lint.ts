@@ -41,6 +41,8 @@ export interface LintResult {
   warnings: LintIssue[];
   /** The executable processes the file defines (empty when it could not be read). */
   processIds: string[];
+  /** SHA-256 (hex) of the content, when the lint ran on the diagram pool (so the main thread need not hash 4 MiB). */
+  checksum?: string;
 }
 
 const resolver = new NodeResolver({ require });

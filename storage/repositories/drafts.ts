@@ -70,13 +70,14 @@ const DRAFT_COLUMNS = ['id', 'bpmn_process_id', 'author', 'base_version', 'creat
 
 export function createDraftRepository(db: Knex | Knex.Transaction) {
   return {
-    async create(d: { bpmnProcessId: string; xml: string; author: string; baseVersion?: number | null; at?: Date; kind?: DraftKind }): Promise<DraftWithXml> {
+    async create(d: { bpmnProcessId: string; xml: string; author: string; baseVersion?: number | null; at?: Date; kind?: DraftKind; checksum?: string }): Promise<DraftWithXml> {
       const row = {
         kind: d.kind ?? 'process',
         id: randomUUID(),
         bpmn_process_id: d.bpmnProcessId,
         xml: d.xml,
-        checksum: sha256(d.xml),
+        // computed off the main thread by the caller when it has it (SHA-256 hex of the XML)
+        checksum: d.checksum ?? sha256(d.xml),
         author: d.author,
         base_version: d.baseVersion ?? null,
         created_at: (d.at ?? new Date()).toISOString(),

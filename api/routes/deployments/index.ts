@@ -202,12 +202,13 @@ export async function deploymentRoutes(app: FastifyInstance, opts: DeploymentRou
       const lint = await lintBpmn(body.xml, resourceName);
       const unreadable = lint.errors.filter((e) => e.rule === 'xml');
       if (unreadable.length) throw new HttpProblem(422, `the draft cannot be saved: ${lintTitle(unreadable).replace(/^.*cannot be deployed: /, '')}`, { rule: 'xml', errors: unreadable });
-      const ids = scanReferences(resourceName, body.xml).defines;
+      // the lint read the processes it defines (on the pool); a scan of the text is only for the refusal's wording
+      const ids = lint.processIds.includes(body.bpmnProcessId) ? lint.processIds : scanReferences(resourceName, body.xml).defines;
       if (!ids.includes(body.bpmnProcessId)) {
         throw new HttpProblem(422, `the diagram defines no process '${body.bpmnProcessId}' (it defines ${ids.join(', ') || 'none'}); save it under its process id`, { field: 'body.bpmnProcessId', errors: [] });
       }
       const draft = await db.transaction(async (tx) => {
-        const d = await createDraftRepository(tx).create({ bpmnProcessId: body.bpmnProcessId, xml: body.xml, author: who.id, baseVersion: body.baseVersion });
+        const d = await createDraftRepository(tx).create({ bpmnProcessId: body.bpmnProcessId, xml: body.xml, author: who.id, baseVersion: body.baseVersion, checksum: lint.checksum });
         await createAuditRepository(tx).append({ actor: who.id, action: 'draft.create', subjectType: 'draft', subjectId: d.id, detail: { bpmnProcessId: d.bpmnProcessId, baseVersion: d.baseVersion, lintErrors: lint.errors.length, lintWarnings: lint.warnings.length } });
         return d;
       });
