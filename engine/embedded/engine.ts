@@ -56,6 +56,7 @@ import { canCatchError, InstanceRuntime, LISTENER_KEY, type JournalEntry, type S
 import { addDuration, cycleStep, firstCycleDue, nextCycleDue, parseCycle, parseDate } from './timer-values.js';
 import { checkDecisionBindings, prepareBpmn, preparedDecisionIds, prepareDmn, type DecisionRequirements, type DecisionService } from './deploy.js';
 import type { DecisionBinding } from './runtime.js';
+import { findUnchanged, type UnchangedResource } from './unchanged.js';
 import { planModification } from './modification.js';
 import { listenerElementInstanceKey, TaskListeners, type ListenerRecord, type TaskRow, type TransitionPayload } from './task-listeners.js';
 
@@ -137,7 +138,8 @@ interface Change {
 }
 
 type PreparedResource =
-  | { kind: 'bpmn'; name: string; content: string; bpmn: { processes: ProcessModel[] } }
+  | { kind: 'bpmn'; name: string; content: string; bpmn: { processes: ProcessModel[]; warnings: DeployProblem[] } }
+  | { kind: 'same'; name: string; same: UnchangedResource }
   | { kind: 'dmn'; name: string; content: string; dmn: DecisionRequirements }
   | { kind: 'form'; name: string; content: string; formId: string; versionTag?: string };
 
@@ -283,6 +285,13 @@ export class EmbeddedEngine implements Engine {
     const warnings: DeployProblem[] = [];
     for (const resource of resources) {
       const name = resource.name;
+      // unchanged since its latest version (every start deploys processes/ again): nothing to parse
+      const same = await findUnchanged(this.db, resource);
+      if (same) {
+        warnings.push(...same.warnings);
+        prepared.push({ kind: 'same', name, same });
+        continue;
+      }
       if (/\.bpmn$/i.test(name) || /\.xml$/i.test(name)) {
         // the guard sees the raw bytes first: nothing large or hostile is decoded or parsed
         const bpmn = await prepareBpmn(resource.content, name);
@@ -318,7 +327,12 @@ export class EmbeddedEngine implements Engine {
       const put = async (kind: string, id: string, name: string, content: string, meta: object) => {
         const checksum = sha256(content);
         const latest = await tx('engine_resources').where({ kind, resource_id: id }).orderBy('version', 'desc').first();
-        if (latest && latest.checksum === checksum) return { key: Number(latest.key), version: latest.version as number, duplicate: true };
+        if (latest && latest.checksum === checksum) {
+          // a row from before meta kept what an unchanged deploy answers with learns it now (unchanged.ts)
+          const stored = (typeof latest.meta === 'string' ? JSON.parse(latest.meta) : latest.meta) ?? {};
+          if (Object.keys(meta).some((k) => !(k in stored))) await tx('engine_resources').where({ key: latest.key }).update({ meta: JSON.stringify(meta) });
+          return { key: Number(latest.key), version: latest.version as number, duplicate: true };
+        }
         const version = (latest?.version ?? 0) + 1;
         const [row] = await tx('engine_resources')
           .insert({ kind, resource_id: id, version, checksum, resource_name: name, content, meta: JSON.stringify(meta), deployment_key: deploymentKey })
@@ -326,9 +340,13 @@ export class EmbeddedEngine implements Engine {
         return { key: Number(row.key), version: row.version as number, duplicate: false };
       };
       for (const p of prepared) {
-        if (p.kind === 'bpmn') {
+        if (p.kind === 'same') {
+          deployment.processes.push(...p.same.processes);
+          deployment.decisions.push(...p.same.decisions);
+          deployment.forms.push(...p.same.forms);
+        } else if (p.kind === 'bpmn') {
           for (const model of p.bpmn.processes) {
-            const r = await put('process', model.bpmnProcessId, p.name, p.content, { name: model.name, ...(model.versionTag && { versionTag: model.versionTag }) });
+            const r = await put('process', model.bpmnProcessId, p.name, p.content, { name: model.name, ...(model.versionTag && { versionTag: model.versionTag }), warnings: p.bpmn.warnings });
             deployment.processes.push({ bpmnProcessId: model.bpmnProcessId, version: r.version, processDefinitionKey: String(r.key), resourceName: p.name, duplicate: r.duplicate });
             if (!r.duplicate) {
               this.models.set(r.key, onlyProcess(model));
@@ -336,7 +354,7 @@ export class EmbeddedEngine implements Engine {
             }
           }
         } else if (p.kind === 'dmn') {
-          const r = await put('drg', p.dmn.id, p.name, p.content, { decisions: p.dmn.decisions.map((d) => d.id) });
+          const r = await put('drg', p.dmn.id, p.name, p.content, { decisions: p.dmn.decisions.map((d) => d.id), decisionNames: p.dmn.decisions.map((d) => d.name ?? null) });
           for (const d of p.dmn.decisions) {
             deployment.decisions.push({
               decisionId: d.id,
@@ -348,7 +366,7 @@ export class EmbeddedEngine implements Engine {
               duplicate: r.duplicate,
             } satisfies DeployedDecision);
           }
-          this.decisions.invalidate();
+          if (!r.duplicate) this.decisions.invalidate();
         } else {
           const r = await put('form', p.formId, p.name, p.content, p.versionTag ? { versionTag: p.versionTag } : {});
           deployment.forms.push({ formId: p.formId, version: r.version, formKey: String(r.key), resourceName: p.name, duplicate: r.duplicate } satisfies DeployedForm);
@@ -379,7 +397,7 @@ export class EmbeddedEngine implements Engine {
     await this.decisions.load();
     // a lookup that ran while the transaction was open may have cached the old latest version
     this.latest.clear();
-    if (deployment.decisions.length) {
+    if (deployment.decisions.some((d) => !d.duplicate)) {
       this.decisions.invalidate();
       await this.decisions.load();
     }
