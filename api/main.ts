@@ -21,6 +21,14 @@ import { startInboundEmail } from '../workers/inbound-email/index.js';
 import { requestService } from '../services/requests.js';
 
 async function main() {
+  // where start-up time goes, logged with the line that says Herald runs (docs/operations.md)
+  const phases: Record<string, number> = { imports: Math.round(performance.now()) };
+  let mark = performance.now();
+  const phase = (name: string) => {
+    const now = performance.now();
+    phases[name] = Math.round(now - mark);
+    mark = now;
+  };
   let config;
   try {
     config = loadConfig();
@@ -39,10 +47,12 @@ async function main() {
     logger.info({ dataDir: config.dataDir }, 'first start: creating the embedded Postgres (PGlite) data folder, about 15 s');
   }
   const db = await openDatabase(config);
+  phase('database');
   // every engine command timed, every job outcome counted, failures and incidents logged at warn
   const observability = createObservability({ db, logger });
   const engine = observability.instrument(await createEngine(config, { db, logger }));
   await engine.start();
+  phase('engine');
   const processesDir = path.resolve('processes');
   if (config.role !== 'workers' && fs.existsSync(processesDir)) {
     const resources = fs
@@ -63,19 +73,8 @@ async function main() {
       });
     }
   }
-  const running = config.role !== 'api' ? startPlatformWorkers(config, { engine, db, logger }) : undefined;
-  observability.observeQueue(running?.queue);
-  observability.observeProviders(running ? () => running.delivery.providerStates() : undefined);
-  // customer email in: replies to Herald's messages and new requests, over SMTP
-  const inbound =
-    config.role !== 'api' && config.inboundSmtpPort
-      ? await startInboundEmail({ db, service: requestService({ db, engine, now: () => new Date() }), log: logger.child({ component: 'inbound-email' }), host: config.host, port: config.inboundSmtpPort })
-      : undefined;
-  if (inbound) logger.info({ port: inbound.port }, 'inbound email: SMTP listener started');
-  // the demo people exist before the demo's approvers act through the tasklist; their password is
-  // HERALD_DEMO_PASSWORD, else derived from HERALD_SECRET (stable across restarts)
+  phase('deploy');
   const password = process.env.HERALD_DEMO_PASSWORD || demoPassword(config.secret);
-  const people = config.demo && config.role !== 'workers' ? await seedDemoUsers(db, config.secret, { password }) : [];
   let app: Awaited<ReturnType<typeof buildApp>> | undefined;
   if (config.role !== 'workers') {
     app = await buildApp({
@@ -93,16 +92,23 @@ async function main() {
       diagramLimits: { timeBudgetMs: config.diagramTimeBudgetMs, maxElements: config.diagramMaxElements },
       messages: { baseUrl: config.baseUrl, company: brandFromSender(config.fromAddress) },
     });
+    phase('app');
     await app.listen({ port: config.port, host: config.host });
-    logger.info(`Herald is running at http://${config.host}:${config.port}  (API docs at /docs)`);
-    if (config.demo) {
-      const base = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${config.port}`;
-      console.log(`\nHerald's web UI: ${base}/  Sign in as one of the demo people below with the password: ${password}`);
-      console.log(`(HERALD_DEMO_PASSWORD sets it. API tokens derive from HERALD_SECRET; act as someone with the Authorization header.)`);
-      for (const { user, token } of people) console.log(`  ${user.id.padEnd(10)} ${user.roles.join(',').padEnd(13)} ${token}`);
-      console.log(`  e.g. curl -H "Authorization: Bearer ${people.find((p) => p.user.id === 'sam')!.token}" ${base}/api/tasks\n`);
-    }
+    phase('listen');
+    logger.info({ startMs: Math.round(performance.now()), phases }, `Herald is running at http://${config.host}:${config.port}  (API docs at /docs)`);
   }
+  // the job workers start once the server listens: with PGlite every poll runs on this thread, and
+  // 27 workers polling while the app is built doubled the start
+  const running = config.role !== 'api' ? startPlatformWorkers(config, { engine, db, logger }) : undefined;
+  observability.observeQueue(running?.queue);
+  observability.observeProviders(running ? () => running.delivery.providerStates() : undefined);
+  // customer email in: replies to Herald's messages and new requests, over SMTP
+  const inbound =
+    config.role !== 'api' && config.inboundSmtpPort
+      ? await startInboundEmail({ db, service: requestService({ db, engine, now: () => new Date() }), log: logger.child({ component: 'inbound-email' }), host: config.host, port: config.inboundSmtpPort })
+      : undefined;
+  if (inbound) logger.info({ port: inbound.port }, 'inbound email: SMTP listener started');
+  if (config.role === 'workers') logger.info({ startMs: Math.round(performance.now()), phases }, 'Herald workers are running');
   shutdownSeconds = config.shutdownTimeout;
   shutdownLog = logger;
   stopping = async () => {
@@ -113,6 +119,16 @@ async function main() {
     await engine.stop();
     await db.destroy();
   };
+  // the demo people exist before the demo's approvers act through the tasklist; their password is
+  // HERALD_DEMO_PASSWORD, else derived from HERALD_SECRET (stable across restarts)
+  const people = config.demo && config.role !== 'workers' ? await seedDemoUsers(db, config.secret, { password }) : [];
+  if (config.demo && people.length) {
+    const base = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${config.port}`;
+    console.log(`\nHerald's web UI: ${base}/  Sign in as one of the demo people below with the password: ${password}`);
+    console.log(`(HERALD_DEMO_PASSWORD sets it. API tokens derive from HERALD_SECRET; act as someone with the Authorization header.)`);
+    for (const { user, token } of people) console.log(`  ${user.id.padEnd(10)} ${user.roles.join(',').padEnd(13)} ${token}`);
+    console.log(`  e.g. curl -H "Authorization: Bearer ${people.find((p) => p.user.id === 'sam')!.token}" ${base}/api/tasks\n`);
+  }
   // the demo seeds after the server listens: the UI answers while the demo's instances start
   if (config.demo && config.role === 'all') await seedDemo({ engine, db, logger, interval: config.demoInterval });
 }

@@ -25,7 +25,7 @@ export interface Server {
   line(match: (l: Record<string, unknown> | string) => boolean, timeoutMs?: number): Promise<Record<string, unknown> | string>;
   /** Resolves when the process exits. */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
-  /** The pid of the node process that runs api/main.ts (the child itself, or npm's child). */
+  /** The pid of the node process that runs the server (the child itself, or npm's child). */
   nodePid(): number;
 }
 
@@ -95,9 +95,10 @@ export async function startServer(options: { npm?: boolean; dataDir: string; env
       };
       const node = descendants(child.pid!).find((pid) => {
         const [argv0, ...args] = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-        return path.basename(argv0) === 'node' && args.includes('api/main.ts');
+        // npm start runs the compiled server (dist/api/main.js); npm run dev the TypeScript one
+        return path.basename(argv0) === 'node' && (args.includes('dist/api/main.js') || args.includes('api/main.ts'));
       });
-      if (!node) throw new Error('no node process running api/main.ts under npm');
+      if (!node) throw new Error('no node process running dist/api/main.js under npm');
       return node;
     },
   };
