@@ -307,6 +307,17 @@ export interface ModifyInstanceRequest {
   terminateInstructions?: { elementInstanceKey: Key }[];
 }
 
+/**
+ * Zeebe's MigrateProcessInstance: move a running instance to another process definition, each
+ * active element to the element its mapping instruction names. Refused, with the reason, when the
+ * instance is not migratable (an active element without a mapping, a different element type or
+ * flow scope, …); nothing changes then.
+ */
+export interface MigrateInstanceRequest {
+  targetProcessDefinitionKey: Key;
+  mappingInstructions: { sourceElementId: string; targetElementId: string }[];
+}
+
 export interface InstanceFilter {
   bpmnProcessId?: string;
   version?: number;
@@ -360,6 +371,9 @@ export interface Engine {
    * (details.elementId, details.field); nothing is applied then.
    */
   modifyInstance(processInstanceKey: Key, request: ModifyInstanceRequest): Promise<void>;
+
+  /** MigrateProcessInstance (see MigrateInstanceRequest): INVALID_ARGUMENT with the reason when not migratable. */
+  migrateInstance(processInstanceKey: Key, request: MigrateInstanceRequest): Promise<void>;
 
   /** SetVariables on an element instance or the process instance (key of either). */
   setVariables(elementInstanceKey: Key, variables: Variables, local?: boolean): Promise<void>;

@@ -38,6 +38,7 @@ import {
   type JobWorker,
   type JobWorkerOptions,
   type Key,
+  type MigrateInstanceRequest,
   type ModifyInstanceRequest,
   type PublishMessageRequest,
   type PublishMessageResponse,
@@ -57,6 +58,7 @@ import { addDuration, cycleStep, firstCycleDue, nextCycleDue, parseCycle, parseD
 import { checkDecisionBindings, prepareBpmn, preparedDecisionIds, prepareDmn, type DecisionRequirements, type DecisionService } from './deploy.js';
 import type { DecisionBinding } from './runtime.js';
 import { findUnchanged, type UnchangedResource } from './unchanged.js';
+import { checkMigration } from './migration.js';
 import { planModification } from './modification.js';
 import { listenerElementInstanceKey, TaskListeners, type ListenerRecord, type TaskRow, type TransitionPayload } from './task-listeners.js';
 
@@ -1249,6 +1251,49 @@ export class EmbeddedEngine implements Engine {
       .update({ state: 'RESOLVED', resolved_at: new Date(this.time.now()) });
     const open = await this.db('engine_incidents').where({ instance_key: Number(processInstanceKey), state: 'ACTIVE' }).first('key');
     if (!open) await this.db('engine_instances').where({ key: Number(processInstanceKey) }).update({ has_incident: false });
+  }
+
+  /**
+   * MigrateProcessInstance: the plan is checked (migration.ts), then, under the instance's lock,
+   * its current state is saved as the target version's (jobs, timers and subscriptions stay) and
+   * resumed on that version; a state that does not resume there is put back as it was.
+   */
+  async migrateInstance(processInstanceKey: Key, request: MigrateInstanceRequest): Promise<void> {
+    const targetKey = Number(request?.targetProcessDefinitionKey);
+    const target = Number.isSafeInteger(targetKey) ? await this.model(targetKey).catch(() => undefined) : undefined;
+    if (!target) {
+      throw new EngineError('NOT_FOUND', `Expected to migrate process instance '${processInstanceKey}' to process definition with key '${request?.targetProcessDefinitionKey}', but no such process definition was found`, { field: 'targetProcessDefinitionKey' });
+    }
+    const version = await this.versionOf(targetKey);
+    const key = Number(processInstanceKey);
+    const moved = new Error('migrated');
+    let before: { definition_key: number; version: number; snapshot: unknown; journal: string | null } | undefined;
+    try {
+      await this.track(
+        this.withInstance(processInstanceKey, async (loaded) => {
+          checkMigration(loaded.rt, target, String(targetKey), request);
+          before = await this.db('engine_instances').where({ key }).first('definition_key', 'version', 'snapshot', 'journal');
+          const state = JSON.parse(JSON.stringify(await loaded.rt.snapshot())) as Snapshot & { engine: { definitions?: { id?: string }[] } };
+          const definitionsId = (target.sourceContext as { id?: string }).id;
+          if (definitionsId) for (const d of state.engine.definitions ?? []) d.id = definitionsId;
+          await this.db('engine_instances').where({ key }).update({ definition_key: targetKey, version, snapshot: JSON.stringify(state), journal: null, rev: this.db.raw('rev + 1') });
+          await this.db('engine_timers').where({ instance_key: key }).update({ definition_key: targetKey });
+          // the cached runtime runs the source version: thrown out, the next command loads the target's
+          throw moved;
+        }),
+      );
+    } catch (err) {
+      if (err !== moved) throw err;
+    }
+    try {
+      await this.track(this.withInstance(processInstanceKey, () => undefined));
+    } catch (err) {
+      this.evict(processInstanceKey);
+      const snapshot = typeof before!.snapshot === 'string' ? before!.snapshot : JSON.stringify(before!.snapshot);
+      await this.db('engine_instances').where({ key }).update({ definition_key: before!.definition_key, version: before!.version, snapshot, journal: before!.journal, rev: this.db.raw('rev + 1') });
+      await this.db('engine_timers').where({ instance_key: key }).update({ definition_key: before!.definition_key });
+      throw new EngineError('INVALID_STATE', `process instance ${processInstanceKey} is not migratable to process definition ${targetKey}: its state does not resume on that version (${(err as Error).message})`, { field: 'targetProcessDefinitionKey' });
+    }
   }
 
   async setVariables(elementInstanceKey: Key, variables: Variables, local = false): Promise<void> {

@@ -30,6 +30,7 @@ import {
   type JobWorker,
   type JobWorkerOptions,
   type Key,
+  type MigrateInstanceRequest,
   type ModifyInstanceRequest,
   type PublishMessageRequest,
   type PublishMessageResponse,
@@ -223,6 +224,12 @@ export class ZeebeEngine implements Engine {
         })),
         terminateInstructions: (request.terminateInstructions ?? []).map((t) => ({ elementInstanceKey: t.elementInstanceKey })),
       }),
+    );
+  }
+
+  async migrateInstance(processInstanceKey: Key, request: MigrateInstanceRequest): Promise<void> {
+    await this.grpc(`migrate instance ${processInstanceKey}`, (g) =>
+      g.migrateProcessInstance({ processInstanceKey, migrationPlan: { targetProcessDefinitionKey: request.targetProcessDefinitionKey, mappingInstructions: request.mappingInstructions } }),
     );
   }
 
