@@ -132,7 +132,7 @@ describe('typed variables (DMN-Scala TypeChecker; DMN 1.4 coercion; TCK 0082)', 
 
   it('given a decision typed string that gives a number, when evaluated, then it fails with DMN-Scala\'s text', () => {
     const drg = model(`<decision id="s" name="s"><variable name="s" typeRef="string"/><literalExpression><text>1</text></literalExpression></decision>`);
-    expect(() => evaluateDecision(drg, 's', {})).toThrow(/^Expected to evaluate decision 's', but expected 'string' but found '1'$/);
+    expect(() => evaluateDecision(drg, 's', {})).toThrow("Expected to evaluate decision 's', but expected 'string' but found 'ValNumber(1)'");
   });
 
   it('given singleton lists and single values, when bound to single and collection types, then they are coerced', () => {
@@ -180,7 +180,7 @@ describe('decision services (TCK 0082, 0085)', () => {
   });
 
   it('given an input of another type, when the service is invoked, then it fails naming the parameter', () => {
-    expect(() => evaluateDecisionService(drg, 'Echo Service', { word: 10 })).toThrow(/parameter 'word' of decision service 'Echo Service': expected 'string' but found '10'/);
+    expect(() => evaluateDecisionService(drg, 'Echo Service', { word: 10 })).toThrow("parameter 'word' of decision service 'Echo Service': expected 'string' but found 'ValNumber(10)'");
   });
 });
 

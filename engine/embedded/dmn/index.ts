@@ -25,6 +25,7 @@ import { compileFeelValue, compileUnaryTestsValue, evaluateFeel, toJson, type Fe
 import { parseXml, XmlError, type XmlElement } from './xml.js';
 import { feelNames, type FeelNames } from './names.js';
 import { dmnTypes, type DmnTypes } from './types.js';
+import { scalaList, scalaMap, scalaVal } from './scala-text.js';
 
 /** FEEL-scala's BigDecimal context (DECIMAL128) for COLLECT SUM/MIN/MAX. */
 const D = Decimal.clone({ precision: 34, rounding: Decimal.ROUND_HALF_EVEN });
@@ -507,6 +508,8 @@ class ModelCompiler {
     const parsed = this.tableParts(table);
     const { outputs, inputEvals, rules, defaults } = parsed;
     const single = outputs.length === 1;
+    /** The matched rules' outputs as DMN-Scala prints them: `List(Map(name -> ValNumber(1)), ...)`. */
+    const scalaRows = (rows: unknown[][]) => scalaList(rows.map((values) => scalaMap(outputs.map((o, i) => [o.name ?? 'null', values[i]]))));
     return (scope, env) => {
       const inputValues = inputEvals.map((ev) => ev(scope, env));
       const matched: typeof rules = [];
@@ -539,13 +542,17 @@ class ModelCompiler {
       });
       switch (hitPolicy) {
         case 'UNIQUE':
-          if (results.length > 1) throw new EvalFailure(`multiple values aren't allowed for UNIQUE hit policy. found: '${describe(results.map((r) => r.value))}' (rules ${env.matchedRules.map((r) => `'${r}'`).join(', ')})`, matched[1].id);
+          // DMN-Scala's text, its values as Scala prints them (users match on it); the element is the second rule
+          if (results.length > 1) throw new EvalFailure(`multiple values aren't allowed for UNIQUE hit policy. found: '${scalaRows(results.map((r) => r.values))}'`, matched[1].id);
           return results[0].value;
         case 'FIRST':
           return results[0].value;
         case 'ANY': {
           const differing = results.find((r) => !feelEqual(r.value, results[0].value));
-          if (differing) throw new EvalFailure(`different values aren't allowed for ANY hit policy. found: '${describe(results.map((r) => r.value))}' (rules '${matched[0].id}' and '${differing.rule.id}')`, differing.rule.id);
+          if (differing) {
+            const distinct = results.filter((r, i) => results.findIndex((o) => feelEqual(o.value, r.value)) === i);
+            throw new EvalFailure(`different values aren't allowed for ANY hit policy. found: '${scalaRows(distinct.map((r) => r.values))}'`, differing.rule.id);
+          }
           return results[0].value;
         }
         case 'PRIORITY':
@@ -575,9 +582,9 @@ class ModelCompiler {
           const values = results.map((r) => r.value);
           if (!aggregation) return values;
           if (aggregation === 'COUNT') return values.length;
-          if (!single) throw new EvalFailure(`multiple values aren't allowed. found: ${describe(values)}`, tableId);
+          if (!single) throw new EvalFailure(`multiple values aren't allowed. found: ${scalaRows(results.map((r) => r.values))}`, tableId);
           const bad = values.find((v) => typeof v !== 'number');
-          if (bad !== undefined) throw new EvalFailure(`expected number but found '${describe(bad)}'`, tableId);
+          if (bad !== undefined) throw new EvalFailure(`expected number but found '${scalaVal(bad)}'`, tableId);
           const decs = (values as number[]).map((n) => new D(n));
           const result = aggregation === 'SUM' ? D.sum(...decs) : aggregation === 'MIN' ? D.min(...decs) : D.max(...decs);
           return result.toNumber();

@@ -8,8 +8,8 @@
  * base types); other type expressions (`list<number>`, function types) are not checked.
  */
 import { FeelDate, FeelDateTime, FeelDuration, FeelFunction, FeelTime } from 'feelin';
-import { toJson } from '../feel/index.js';
 import type { XmlElement } from './xml.js';
+import { scalaVal } from './scala-text.js';
 
 interface ItemDefinition {
   name: string;
@@ -81,14 +81,6 @@ function builtin(type: string): ((v: unknown) => boolean) | undefined {
   return undefined;
 }
 
-function describe(value: unknown): string {
-  try {
-    return JSON.stringify(toJson(value)) ?? String(value);
-  } catch {
-    return String(value);
-  }
-}
-
 export function dmnTypes(root: XmlElement, imported: { prefix: string; root: XmlElement }[] = []): DmnTypes {
   const items = new Map<string, ItemDefinition>();
   for (const el of root.children.filter((c) => c.name === 'itemDefinition' && isDmn(c))) items.set(el.attrs.name ?? '', readItem(el));
@@ -129,7 +121,8 @@ export function dmnTypes(root: XmlElement, imported: { prefix: string; root: Xml
       if (conforms(value, typeRef)) return value;
       if (Array.isArray(value) && value.length === 1 && !isListType(typeRef) && conforms(value[0], typeRef)) return value[0];
       if (!Array.isArray(value) && isListType(typeRef) && conforms([value], typeRef)) return [value];
-      throw new TypeError(`expected '${typeRef}' but found '${describe(value)}'`);
+      // DMN-Scala's TypeChecker text: the type without its feel: prefix, the value as FEEL-scala prints it
+      throw new TypeError(`expected '${typeRef.replace(/^feel:/, '')}' but found '${scalaVal(value)}'`);
     },
   };
 }
