@@ -73,6 +73,19 @@ describe("DMN-Scala's failure texts", () => {
     expect(failure(xml, {}).message).toBe("Expected to evaluate decision 'd', but expected 'number' but found 'ValString(high)'");
   });
 
+  it('given an input expression whose assert() fails, then the text is Zeebe\'s (BusinessRuleTaskTest: jedi_or_sith)', () => {
+    const xml = `<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="t" name="t" namespace="http://herald.test/errors">
+  <decision id="d" name="d">
+    <decisionTable id="dt"><input id="i0"><inputExpression id="ie0" typeRef="string"><text>assert(lightsaberColor, lightsaberColor != null)</text></inputExpression></input>
+      <output id="o0" name="side" typeRef="string" />
+      <rule id="r1"><inputEntry id="r1i"><text>"blue"</text></inputEntry><outputEntry id="r1o"><text>"Jedi"</text></outputEntry></rule>
+    </decisionTable>
+  </decision>
+</definitions>`;
+    expect(failure(xml, {}).message).toBe("Expected to evaluate decision 'd', but Assertion failure on evaluate the expression 'assert(lightsaberColor, lightsaberColor != null)': The condition is not fulfilled");
+  });
+
   it('given values of every kind, then each prints as FEEL-scala\'s Val does', () => {
     const v = (e: string) => scalaVal(evaluateFeelValue(e, {}).value);
     expect(v('null')).toBe('ValNull');
