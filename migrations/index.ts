@@ -34,6 +34,7 @@ const files: Record<string, () => Promise<Migration>> = {
   '20261207150000_widen_engine_timer_interval': () => import('./20261207150000_widen_engine_timer_interval.js'),
   '20261207150100_add_task_listener_jobs': () => import('./20261207150100_add_task_listener_jobs.js'),
   '20261207210000_add_delivery_providers': () => import('./20261207210000_add_delivery_providers.js'),
+  '20261207211000_create_worker_liveness': () => import('./20261207211000_create_worker_liveness.js'),
 };
 
 
