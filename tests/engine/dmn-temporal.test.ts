@@ -62,6 +62,19 @@ describe('times and date-times (DMN TCK 0007, 1117, 0068)', () => {
   });
 });
 
+describe('durations (DMN TCK 0099, 0103, cases added after DMN-Scala 1.9.0)', () => {
+  it('given a negated duration, then it is the duration with the opposite sign, as java.time negated() (FEEL-scala)', () => {
+    expect(feel('-@"P1D"')).toBe('PT-24H');
+    expect(feel('-(-@"P1D")')).toBe('PT24H');
+    expect(feel('-duration("P1Y")')).toBe('P-1Y');
+  });
+
+  it('given a zero years-and-months and a zero days-and-time duration, then is() is false: they are of two types', () => {
+    expect(feel('is(@"P0Y", @"P0D")')).toBe(false);
+    expect(feel('is(@"P1D", @"PT24H")')).toBe(true);
+  });
+});
+
 describe('a decision over a negative year', () => {
   it('given a literal decision, when it adds a year to a date read from a string input, then the output is the java.time text Zeebe stores', () => {
     const xml = `<?xml version="1.0" encoding="UTF-8"?>

@@ -9,7 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Decimal } from 'decimal.js';
-import { FeelDate, FeelDateTime, FeelFunction, FeelRange, FeelTime, evaluate, parseDate, parseDateTime } from 'feelin';
+import { FeelDate, FeelDateTime, FeelDuration, FeelFunction, FeelRange, FeelTime, evaluate, parseDate, parseDateTime } from 'feelin';
 import { toJson } from './json.js';
 import { feelEquals, feelOrder, feelType, type FeelType } from './values.js';
 
@@ -567,6 +567,8 @@ export const SCALA_BUILTINS: Record<string, FeelFunction> = {
   string: fn(['from'], feelString),
   'date and time': overloads([['from'], dateAndTime], [['date', 'time'], dateAndTime]),
   date: overloads([['from'], dateFn], [['year', 'month', 'day'], dateFn]),
+  // a years-and-months and a days-and-time duration are values of two types, zero or not (DMN TCK 0103)
+  is: fn(['value1', 'value2'], (a: unknown, b: unknown) => (a instanceof FeelDuration && b instanceof FeelDuration && a.yearsMonths !== b.yearsMonths ? false : evaluate('is(a, b)', { a, b }).value)),
   time: overloads([['from'], timeFn], [['hour', 'minute', 'second'], timeFn], [['hour', 'minute', 'second', 'offset'], timeFn]),
   'context put': overloads([['context', 'key', 'value'], contextPut], [['context', 'keys', 'value'], contextPut]),
   put: fn(['context', 'key', 'value'], contextPut),

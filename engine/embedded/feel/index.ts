@@ -320,6 +320,7 @@ const ALL_BUILTINS: Record<string, FeelFn | FeelFunction> = { ...STATIC_BUILTINS
 const CALLED_ONLY: Record<string, RegExp> = {
   date: /(?<![\w.])date\s*\(/,
   time: /(?<!\band\s+|[\w.])time\s*\(/,
+  is: /(?<![\w.])is\s*\(/,
 };
 
 /**

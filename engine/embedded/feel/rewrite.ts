@@ -269,6 +269,8 @@ function evalArith(node: Arith, args: unknown[]): unknown {
       const a = evalArith(node.a, args);
       if (isDec(a)) return a.neg();
       if (a === null || a === undefined) return null;
+      // FEEL-scala negates durations (java.time's negated()); feelin gives null (DMN TCK 0099)
+      if (a instanceof FeelDuration) return new FeelDuration(a.unwrap().negated(), a.yearsMonths);
       return evaluate('- a', { a }).value;
     }
     case 'bin': {
