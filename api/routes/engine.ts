@@ -320,6 +320,50 @@ export async function engineRoutes(app: FastifyInstance, opts: { engine: Engine;
   );
 
   app.post(
+    '/api/instances/:key/migration',
+    {
+      config: {
+        ...operate,
+        engineAudit: {
+          action: 'instance.migrate',
+          subjectType: 'instance',
+          subject: keyParam,
+          detail: (r) => {
+            const b = bodyOf(r);
+            return { targetProcessDefinitionKey: text(b.targetProcessDefinitionKey), mappingInstructions: Array.isArray(b.mappingInstructions) ? b.mappingInstructions.slice(0, 100) : undefined };
+          },
+        },
+      },
+      bodyLimit: 64 * 1024,
+      schema: {
+        tags: ['engine'],
+        summary: "Migrate a process instance to another process definition (Zeebe's MigrateProcessInstance), each active element by a mapping instruction; refused with the reason when not migratable",
+        params: Type.Object({ key: Type.String({ pattern: '^[0-9]+$' }) }),
+        body: Type.Object(
+          {
+            targetProcessDefinitionKey: Type.String({ pattern: '^[0-9]+$', maxLength: 32 }),
+            mappingInstructions: Type.Array(Type.Object({ sourceElementId: Type.String({ minLength: 1, maxLength: 255 }), targetElementId: Type.String({ minLength: 1, maxLength: 255 }) }, { additionalProperties: false }), { maxItems: 500 }),
+          },
+          { additionalProperties: false },
+        ),
+        response: { ...authProblems, 204: Type.Null(), 400: Problem, 404: Problem, 409: Problem },
+      },
+    },
+    async (request, reply) => {
+      const body = request.body as { targetProcessDefinitionKey: string; mappingInstructions: { sourceElementId: string; targetElementId: string }[] };
+      await audited(request, async () => {
+        try {
+          await engine.migrateInstance((request.params as { key: string }).key, body);
+        } catch (err) {
+          if (err instanceof EngineError && err.details?.field && !err.details.field.startsWith('body.')) throw new EngineError(err.code, err.message, { ...err.details, field: `body.${err.details.field}` });
+          throw err;
+        }
+      });
+      return reply.status(204).send();
+    },
+  );
+
+  app.post(
     '/api/incidents/:key/resolution',
     {
       config: { ...operate, engineAudit: { action: 'incident.resolve', subjectType: 'incident', subject: keyParam, detail: (r) => ({ retries: (r.body as Loose)?.retries }) } },

@@ -5,17 +5,20 @@
  *   herald instances create <bpmnProcessId> [--version n] [--variables JSON|@file] [--json]
  *   herald instances cancel <processInstanceKey> [--json]
  *   herald instances modify <processInstanceKey> --activate … --terminate … (instances-modify.ts)
+ *   herald instances migrate <processInstanceKey> --to <processDefinitionKey> --map … (instances-migrate.ts)
  */
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { Command } from '../command.js';
 import { call, CliError, parseVariables, printJson, printProblem } from '../http.js';
+import { migrateInstance } from './instances-migrate.js';
 import { modifyInstance } from './instances-modify.js';
 
 const HELP = `Usage: herald instances [--process <bpmnProcessId>] [--state ACTIVE|COMPLETED|TERMINATED] [--limit <n>] [--json]
        herald instances create <bpmnProcessId> [--version <n>] [--variables <JSON or @file>] [--json]
        herald instances cancel <processInstanceKey> [--json]
        herald instances modify <processInstanceKey> [--activate <elementId>]... [--terminate <elementInstanceKey>]... (see 'herald instances modify --help')
+       herald instances migrate <processInstanceKey> --to <processDefinitionKey> --map <elementId>[=<targetElementId>]... (see 'herald instances migrate --help')
 
 Lists, starts or cancels process instances on Herald (HERALD_URL, token in HERALD_TOKEN;
 starting and cancelling need an engineer). --json prints the API's answer as JSON.
@@ -31,9 +34,10 @@ interface Instance {
 }
 
 export const instancesCommand: Command = {
-  summary: 'list process instances, or start (create), cancel or modify one',
+  summary: 'list process instances, or start (create), cancel, modify or migrate one',
   async run(args, io) {
     if (args[0] === 'modify') return modifyInstance(args.slice(1), io);
+    if (args[0] === 'migrate') return migrateInstance(args.slice(1), io);
     let parsed;
     try {
       parsed = parseArgs({

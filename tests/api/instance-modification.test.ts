@@ -75,4 +75,22 @@ describe('instance modification over HTTP', () => {
     expect(audit[3].detail).toMatchObject({ activate: [{ elementId: 'send', variableNames: ['note'] }], terminate: [job.elementInstanceKey] });
     expect(JSON.stringify(audit[3].detail)).not.toContain('OPS-1');
   });
+
+  it('migrates an instance to a new version, audited; an unmapped active element is 400 naming it', async () => {
+    const ref = await api.engine.createInstance({ bpmnProcessId: id });
+    await expect.poll(async () => (await api.engine.getInstance(ref.processInstanceKey))?.elements.some((e) => e.elementId === 'check' && e.state === 'ACTIVATED'), { timeout: 15_000 }).toBe(true);
+    const v2 = (await api.engine.deploy([{ name: `${id}.bpmn`, content: xml(id).replace('<bpmn:endEvent id="end" />', '<bpmn:endEvent id="end" name="Sent" />') }])).processes[0];
+    const unmapped = await http().post(`/api/instances/${ref.processInstanceKey}/migration`).set(api.as('eric')).send({ targetProcessDefinitionKey: v2.processDefinitionKey, mappingInstructions: [] });
+    expect(unmapped.status).toBe(400);
+    expect(unmapped.body).toMatchObject({ elementId: 'check', field: 'body.mappingInstructions' });
+    const migrated = await http()
+      .post(`/api/instances/${ref.processInstanceKey}/migration`)
+      .set(api.as('eric'))
+      .send({ targetProcessDefinitionKey: v2.processDefinitionKey, mappingInstructions: [{ sourceElementId: 'check', targetElementId: 'check' }] });
+    expect(migrated.status).toBe(204);
+    expect((await api.engine.getInstance(ref.processInstanceKey))?.version).toBe(v2.version);
+    const audit = (await createAuditRepository(api.t.db).list({ action: 'instance.migrate', limit: 100 })).filter((r) => r.subjectId === ref.processInstanceKey);
+    expect(audit.map((r) => r.outcome)).toEqual(['refused', 'allowed']);
+    expect(audit[1].detail).toMatchObject({ targetProcessDefinitionKey: v2.processDefinitionKey });
+  });
 });

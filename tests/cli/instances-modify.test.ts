@@ -18,7 +18,7 @@ const xml = `<?xml version="1.0" encoding="UTF-8"?>
   </bpmn:process>
 </bpmn:definitions>`;
 
-describe('herald instances modify', () => {
+describe('herald instances modify / migrate', () => {
   let api: Api;
   const saved = { url: process.env.HERALD_URL, token: process.env.HERALD_TOKEN };
   async function herald(...argv: string[]) {
@@ -62,5 +62,20 @@ describe('herald instances modify', () => {
     await expect.poll(async () => ([send] = await api.engine.activateJobs({ type: `${id}-send`, worker: 'test', maxJobsToActivate: 1, timeout: 60_000 })).length, { timeout: 15_000 }).toBe(1);
     expect(send!.variables).toMatchObject({ skipped: 'check' });
     expect(await api.engine.listIncidents({ processInstanceKey: ref.processInstanceKey, state: 'ACTIVE' })).toEqual([]);
+  });
+
+  it('migrates an instance to a new version, and names the active element a plan leaves out', async () => {
+    const ref = await api.engine.createInstance({ bpmnProcessId: id });
+    await expect.poll(async () => (await api.engine.getInstance(ref.processInstanceKey))?.elements.some((e) => e.elementId === 'check' && e.state === 'ACTIVATED'), { timeout: 15_000 }).toBe(true);
+    const v2 = (await api.engine.deploy([{ name: `${id}.bpmn`, content: xml.replace('<bpmn:endEvent id="end" />', '<bpmn:endEvent id="end" name="Sent" />') }])).processes[0];
+
+    const unmapped = await herald('instances', 'migrate', ref.processInstanceKey, '--to', v2.processDefinitionKey, '--json');
+    expect(unmapped.code).toBe(1);
+    expect(JSON.parse(unmapped.stderr)).toMatchObject({ elementId: 'check', field: 'body.mappingInstructions' });
+    expect((await herald('instances', 'migrate', ref.processInstanceKey, '--map', 'check')).code).toBe(2);
+
+    const migrated = await herald('instances', 'migrate', ref.processInstanceKey, '--to', v2.processDefinitionKey, '--map', 'check');
+    expect(migrated).toMatchObject({ code: 0, stdout: `instance ${ref.processInstanceKey} migrated to process definition ${v2.processDefinitionKey}\n` });
+    expect((await api.engine.getInstance(ref.processInstanceKey))?.processDefinitionKey).toBe(v2.processDefinitionKey);
   });
 });
