@@ -5,11 +5,14 @@
  * sets its own timeout), and cannot deploy (no Deploy button); importing a .bpmn opens it unsaved.
  * An engineer (eric) cannot deploy a draft he authored himself (author-not-deployer); he deploys
  * ada's draft: the process tests block it, he deploys anyway with a reason, and sees version n+1.
+ * Drafts are named by process, number and author, not by id; before deploying, eric compares
+ * ada's draft with the deployed version and sees the changed timer marked on the canvas.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
+import { seriousViolations } from './support/a11y.js';
 import { browserProblems, launch, shot, signIn, skipReason, startUiServer, type UiServer } from './support/server.js';
 
 describe.skipIf(skipReason)('modeler (browser)', () => {
@@ -70,7 +73,7 @@ describe.skipIf(skipReason)('modeler (browser)', () => {
     expect(downloaded).toContain('xmlns:zeebe="http://camunda.org/schema/zeebe/1.0"');
 
     await ada.locator('#save-draft').click();
-    await expect.poll(() => ada.locator('#modeler-status').textContent()).toMatch(/draft \S+ by ada/);
+    await expect.poll(() => ada.locator('#modeler-status').textContent()).toBe('customer-communication · draft 1 by ada');
     draftUrl = ada.url();
     expect(draftUrl).toMatch(/#\/modeler\/customer-communication\/draft\/[^/]+$/);
     await shot(ada, 'modeler-draft-saved');
@@ -89,7 +92,7 @@ describe.skipIf(skipReason)('modeler (browser)', () => {
     await ada.locator('[data-element-id="review"]').waitFor();
     await expect.poll(() => ada.locator('#modeler-status').textContent()).toBe('ui-token-moves · new diagram · unsaved changes');
     expect(browserProblems).toEqual([]);
-  }, 60_000);
+  }, 120_000);
 
   it("engineer cannot deploy his own draft; deploys the analyst's draft past failing tests with a reason", async () => {
     expect(draftUrl).not.toBe('');
@@ -108,7 +111,17 @@ describe.skipIf(skipReason)('modeler (browser)', () => {
     await shot(eric, 'modeler-author-refused');
 
     await eric.goto(draftUrl);
-    await expect.poll(() => eric.locator('#modeler-status').textContent()).toMatch(/draft \S+ by ada/);
+    await expect.poll(() => eric.locator('#modeler-status').textContent()).toBe('customer-communication · draft 1 by ada');
+    expect(await eric.locator('#version-history').textContent()).toMatch(/draft 1 by ada.*draft 2 by eric|draft 2 by eric.*draft 1 by ada/s);
+    // the review: what ada's draft changes against the deployed version, on the canvas and in a list
+    await expect.poll(() => eric.locator('#compare-deployed').isEnabled()).toBe(true);
+    await eric.locator('#compare-deployed').click();
+    await expect.poll(() => eric.locator('#diff-counts').textContent(), { timeout: 10_000 }).toMatch(/^[1-9]\d* changed/);
+    expect(await eric.locator('#deployed-diff h2').textContent()).toBe('Compared with deployed version 1');
+    expect(await eric.locator('#deployed-diff li.diff-changed[data-element="delivery-timed-out"]').count()).toBe(1);
+    expect(await eric.locator('[data-element-id="delivery-timed-out"].diff-changed').count()).toBe(1);
+    expect(await seriousViolations(eric, { exclude: ['.djs-container'] })).toEqual([]);
+    await shot(eric, 'modeler-diff-against-deployed');
     await expect.poll(() => eric.locator('#deploy').isEnabled()).toBe(true);
     await eric.locator('#deploy').click();
     // a fixed PT48H ignores the deliveryTimeout variable the spec sets: its process test fails and blocks the deployment
@@ -118,7 +131,8 @@ describe.skipIf(skipReason)('modeler (browser)', () => {
     await shot(eric, 'modeler-deploy-blocked-by-spec');
     await eric.locator('#override-reason').fill('Carrier SLA is now 48 hours; the spec is updated next.');
     await eric.locator('#deploy-override').click();
-    await expect.poll(() => eric.locator('#modeler-status').textContent(), { timeout: 40_000 }).toContain('deployed version 2');
+    // the deployment runs the process tests again first: on a loaded machine that takes a while
+    await expect.poll(() => eric.locator('#modeler-status').textContent(), { timeout: 120_000 }).toContain('deployed version 2');
     await eric.getByRole('link', { name: 'version 2' }).waitFor();
     await shot(eric, 'modeler-deployed-v2');
     const latest = await server.db('engine_resources').where({ kind: 'process', resource_id: 'customer-communication', version: 2 }).first();
@@ -130,5 +144,5 @@ describe.skipIf(skipReason)('modeler (browser)', () => {
       ['eric', 'allowed', null],
     ]);
     expect(browserProblems).toEqual([]);
-  }, 90_000);
+  }, 240_000);
 });

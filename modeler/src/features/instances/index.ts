@@ -11,7 +11,6 @@ import NavigatedViewer from 'bpmn-js/lib/NavigatedViewer';
 import { api, del, get, post } from '../../core/api.js';
 import { clear, explain, field, h, table, toast, when } from '../../core/dom.js';
 import type { Feature } from '../../core/feature.js';
-import type { ZoomableCanvas } from '../../core/diagram.js';
 import { session } from '../../core/session.js';
 import executionOverlaysModule from './execution-overlays/index.js';
 import type ExecutionOverlays from './execution-overlays/ExecutionOverlays.js';
@@ -471,7 +470,7 @@ async function instanceView(el: HTMLElement, key: string): Promise<() => void> {
     if (shownDefinition !== d.processDefinitionKey) {
       await viewer.importXML(facts.xml);
       // the whole diagram in view: nothing cut off at the right or the bottom
-      (viewer.get('canvas') as ZoomableCanvas).zoom('fit-viewport');
+      (viewer.get('canvas') as { zoom(v: string, center: string): number }).zoom('fit-viewport', 'auto');
       shownDefinition = d.processDefinitionKey;
     }
     const nameOf = (e: { elementId: string; elementName?: string }) => e.elementName ?? facts.names.get(e.elementId) ?? e.elementId;

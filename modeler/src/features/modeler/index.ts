@@ -1,7 +1,10 @@
 /**
  * Modeler: open a deployed version or a draft, edit with the Zeebe properties panel, see lint
  * results on the canvas, save a draft, deploy a draft (engineers; the server refuses the draft's
- * author), import and download .bpmn files, and the process's version history.
+ * author), import and download .bpmn files, and the process's version history. Drafts are named
+ * by their process, their number among its drafts and their author ("draft 3 by ada"), and the
+ * open diagram is compared with the deployed version (bpmn-js-differ): changes marked on the
+ * canvas and listed, so an engineer reviews what a draft changes before deploying it.
  */
 import { ApiProblem, get, post } from '../../core/api.js';
 import { clear, explain, field, h, toast, when } from '../../core/dom.js';
@@ -11,6 +14,7 @@ import { session } from '../../core/session.js';
 import { readableZoom, type ZoomableCanvas } from '../../core/diagram.js';
 import { createHeraldModeler } from './herald-modeler.js';
 import type LintSummary from './lint-summary/LintSummary.js';
+import { compareDiagrams, type Change } from './deployed-diff.js';
 
 interface Definition {
   processDefinitionKey: string;
@@ -49,7 +53,11 @@ export const modelerFeature: Feature = {
   roles: ['analyst', 'engineer', 'admin'],
   async mount(el, params) {
     const [processId, kind, ref] = params;
-    const state: { processId?: string; draft?: Draft; version?: number; dirty: boolean } = { processId, dirty: false };
+    const state: { processId?: string; draft?: Draft; draftNo?: number; version?: number; dirty: boolean } = { processId, dirty: false };
+    /** A draft's name: its number among the process's drafts (oldest is 1), and its author. */
+    const numberDrafts = (drafts: Draft[]) => new Map([...drafts].sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id)).map((d, i) => [d.id, i + 1]));
+    const draftsOf = (id: string) => get<Draft[]>(`/api/drafts?bpmnProcessId=${encodeURIComponent(id)}`).catch(() => [] as Draft[]);
+    const draftName = (d: Draft, no?: number) => `draft ${no ?? '?'} by ${d.author}`;
 
     const picker = h('select', { name: 'process', id: 'process-picker' });
     const canvas = h('div', { class: 'canvas', id: 'modeler-canvas', tabindex: 0, 'aria-label': 'BPMN canvas' });
@@ -63,6 +71,9 @@ export const modelerFeature: Feature = {
     const deployBtn = h('button', { type: 'button', id: 'deploy' }, 'Deploy');
     const testBtn = h('button', { type: 'button', id: 'dry-run' }, 'Run process tests');
     const deployOutcome = h('div', { id: 'deploy-outcome', 'aria-live': 'polite' });
+    const compareBtn = h('button', { type: 'button', id: 'compare-deployed', disabled: true }, 'Compare with deployed');
+    const diffBox = h('section', { id: 'deployed-diff', 'aria-live': 'polite' });
+    let marked: { id: string; marker: string }[] = [];
 
     const modeler = createHeraldModeler(canvas, panel);
     const lintSummary = modeler.get('lintSummary') as LintSummary;
@@ -81,13 +92,21 @@ export const modelerFeature: Feature = {
     });
 
     const renderStatus = () => {
-      const what = state.draft ? `draft ${state.draft.id} by ${state.draft.author}` : state.version ? `deployed version ${state.version}` : 'new diagram';
+      const what = state.draft ? draftName(state.draft, state.draftNo) : state.version ? `deployed version ${state.version}` : 'new diagram';
       where.textContent = `${state.processId ?? 'new-process'} · ${what}${state.dirty ? ' · unsaved changes' : ''}`;
       deployBtn.disabled = testBtn.disabled = !state.draft || state.dirty;
       deployBtn.title = testBtn.title = !state.draft ? 'Save a draft first; tests and deployments work on a saved draft' : state.dirty ? 'Save the changes as a draft first' : '';
     };
 
+    const clearDiff = () => {
+      const canvas = modeler.get('canvas') as { removeMarker(id: string, m: string): void };
+      for (const m of marked) canvas.removeMarker(m.id, m.marker);
+      marked = [];
+      clear(diffBox);
+    };
     const open = async (xml: string) => {
+      marked = [];
+      clear(diffBox);
       const { warnings } = await modeler.importXML(xml);
       readableZoom(modeler.get('canvas') as ZoomableCanvas);
       state.dirty = false;
@@ -102,10 +121,8 @@ export const modelerFeature: Feature = {
 
     const loadHistory = async () => {
       if (!state.processId) return clear(history);
-      const [defs, drafts] = await Promise.all([
-        get<Definition[]>(`/api/process-definitions?bpmnProcessId=${encodeURIComponent(state.processId)}`).catch(() => [] as Definition[]),
-        get<Draft[]>(`/api/drafts?bpmnProcessId=${encodeURIComponent(state.processId)}`).catch(() => [] as Draft[]),
-      ]);
+      const [defs, drafts] = await Promise.all([get<Definition[]>(`/api/process-definitions?bpmnProcessId=${encodeURIComponent(state.processId)}`).catch(() => [] as Definition[]), draftsOf(state.processId)]);
+      const numbers = numberDrafts(drafts);
       clear(
         history,
         h('h2', {}, 'Version history'),
@@ -121,7 +138,7 @@ export const modelerFeature: Feature = {
           'ul',
           {},
           drafts.map((d) =>
-            h('li', {}, h('a', { href: `#/modeler/${d.bpmnProcessId}/draft/${d.id}` }, `draft ${d.id}`), ` by ${d.author}, ${when(d.createdAt)}`, d.deployedVersion ? ` → deployed as version ${d.deployedVersion}` : '', state.draft?.id === d.id ? ' (open)' : ''),
+            h('li', {}, h('a', { href: `#/modeler/${d.bpmnProcessId}/draft/${d.id}`, title: `draft ${d.id}` }, `draft ${numbers.get(d.id)}`), ` by ${d.author}, ${when(d.createdAt)}`, d.deployedVersion ? ` → deployed as version ${d.deployedVersion}` : '', state.draft?.id === d.id ? ' (open)' : ''),
           ),
         ),
       );
@@ -137,7 +154,8 @@ export const modelerFeature: Feature = {
         state.dirty = false;
         history.replaceChildren();
         location.hash = `#/modeler/${bpmnProcessId}/draft/${draft.id}`;
-        toast(`Draft ${draft.id} saved`);
+        state.draftNo = numberDrafts(await draftsOf(bpmnProcessId)).get(draft.id);
+        toast(`Saved ${bpmnProcessId} ${draftName(draft, state.draftNo)}`);
       } catch (err) {
         toast(explain(err), 'error');
       }
@@ -215,6 +233,43 @@ export const modelerFeature: Feature = {
       renderStatus();
     });
 
+    // the open diagram against the newest deployed version of its process, marked on the canvas and listed
+    compareBtn.addEventListener('click', async () => {
+      clearDiff();
+      const id = state.processId ?? (await processIdOf());
+      const deployed = defs.filter((d) => d.bpmnProcessId === id).sort((a, b) => b.version - a.version)[0];
+      if (!deployed) return void clear(diffBox, h('p', { class: 'meta' }, `${id} is not deployed yet: everything in it is new.`));
+      try {
+        const res = await get<{ xml: string } | string>(`/api/process-definitions/${deployed.processDefinitionKey}/xml`);
+        const { xml } = await modeler.saveXML({ format: true });
+        const registry = modeler.get('elementRegistry') as { get(id: string): unknown };
+        const changes = await compareDiagrams(typeof res === 'string' ? res : res.xml, xml!, (eid) => !!registry.get(eid));
+        const canvas = modeler.get('canvas') as { addMarker(id: string, m: string): void };
+        for (const c of changes) {
+          if (c.kind === 'removed' || !registry.get(c.elementId)) continue;
+          canvas.addMarker(c.elementId, `diff-${c.kind}`);
+          marked.push({ id: c.elementId, marker: `diff-${c.kind}` });
+        }
+        const count = (k: Change['kind']) => changes.filter((c) => c.kind === k).length;
+        const word: Record<Change['kind'], string> = { added: 'Added', changed: 'Changed', removed: 'Removed', moved: 'Moved' };
+        clear(
+          diffBox,
+          h('h2', {}, `Compared with deployed version ${deployed.version}`),
+          h('p', { class: 'meta', id: 'diff-counts' }, changes.length ? `${count('changed')} changed, ${count('added')} added, ${count('removed')} removed, ${count('moved')} moved` : 'No differences: this is the deployed diagram.'),
+          changes.length
+            ? h(
+                'ul',
+                { class: 'diff-list' },
+                changes.map((c) => h('li', { class: `diff-${c.kind}`, 'data-element': c.elementId }, h('strong', {}, `${word[c.kind]}: `), `${c.name ? `${c.name} ` : ''}(${c.type} ${c.elementId})`, c.attrs?.length ? ` — ${c.attrs.join(', ')}` : '')),
+              )
+            : null,
+          h('button', { type: 'button', onclick: () => clearDiff() }, 'Hide differences'),
+        );
+      } catch (err) {
+        clear(diffBox, h('p', { class: 'error', role: 'alert' }, explain(err)));
+      }
+    });
+
     file.addEventListener('change', async () => {
       const f = file.files?.[0];
       if (!f) return;
@@ -259,11 +314,13 @@ export const modelerFeature: Feature = {
         file,
         h('button', { type: 'button', onclick: () => void download() }, 'Download .bpmn'),
         saveBtn,
+        compareBtn,
         testBtn,
         session.has('engineer') || session.has('admin') ? deployBtn : h('span', { class: 'meta' }, 'An engineer deploys saved drafts.'),
       ),
       where,
       deployOutcome,
+      diffBox,
       lint,
       h('div', { class: 'modeler' }, canvas, panel),
       history,
@@ -271,7 +328,9 @@ export const modelerFeature: Feature = {
 
     try {
       if (processId && kind === 'draft' && ref) {
-        state.draft = await get<Draft>(`/api/drafts/${ref}`);
+        const [draft, drafts] = await Promise.all([get<Draft>(`/api/drafts/${ref}`), draftsOf(processId)]);
+        state.draft = draft;
+        state.draftNo = numberDrafts(drafts).get(draft.id);
         state.version = state.draft.baseVersion;
         await open(state.draft.xml!);
       } else if (processId) {
@@ -285,6 +344,8 @@ export const modelerFeature: Feature = {
         await open(EMPTY);
       }
       heading.textContent = processId ? `Modeler · ${processId}` : 'Modeler · new diagram';
+      compareBtn.disabled = !defs.some((d) => d.bpmnProcessId === (state.processId ?? processId));
+      compareBtn.title = compareBtn.disabled ? 'This process is not deployed yet' : 'Mark what this diagram changes against the newest deployed version';
     } catch (err) {
       toast(explain(err), 'error');
     }
