@@ -17,7 +17,6 @@ import { seedDemoUsers } from '../storage/repositories/identity.js';
 import { createAuditRepository } from '../storage/repositories/audit.js';
 import { demoPassword } from '../domain/identity/index.js';
 import { startPlatformWorkers } from '../workers/start.js';
-import { startInboundEmail } from '../workers/inbound-email/index.js';
 import { requestService } from '../services/requests.js';
 
 async function main() {
@@ -102,10 +101,11 @@ async function main() {
   const running = config.role !== 'api' ? startPlatformWorkers(config, { engine, db, logger }) : undefined;
   observability.observeQueue(running?.queue);
   observability.observeProviders(running ? () => running.delivery.providerStates() : undefined);
-  // customer email in: replies to Herald's messages and new requests, over SMTP
+  // customer email in: replies to Herald's messages and new requests, over SMTP (its SMTP server
+  // and mail parser load only when it is on)
   const inbound =
     config.role !== 'api' && config.inboundSmtpPort
-      ? await startInboundEmail({ db, service: requestService({ db, engine, now: () => new Date() }), log: logger.child({ component: 'inbound-email' }), host: config.host, port: config.inboundSmtpPort })
+      ? await (await import('../workers/inbound-email/index.js')).startInboundEmail({ db, service: requestService({ db, engine, now: () => new Date() }), log: logger.child({ component: 'inbound-email' }), host: config.host, port: config.inboundSmtpPort })
       : undefined;
   if (inbound) logger.info({ port: inbound.port }, 'inbound email: SMTP listener started');
   if (config.role === 'workers') logger.info({ startMs: Math.round(performance.now()), phases }, 'Herald workers are running');

@@ -4,7 +4,6 @@
  * rendering a message is string filling with escaping and nothing else.
  */
 import { createHash } from 'node:crypto';
-import mjml2html from 'mjml';
 import { TemplateCompileError } from './errors.js';
 import { decodeEntities, linkScheme, tokenize, type Token } from './html.js';
 import { findPlaceholders, parsePlaceholder, segmentPlain, type PlaceholderMatch } from './placeholders.js';
@@ -224,13 +223,17 @@ function pathsOf(...segmented: Segmented[]): string[] {
   return [...paths].sort();
 }
 
+/** MJML and what it pulls in (juice, cheerio, js-beautify: about 60 MB) load with the first compile, not at start. */
+let mjml: Promise<MjmlRender> | undefined;
+const loadMjml = () => (mjml ??= import('mjml').then((m) => m.default as unknown as MjmlRender));
+
 /** Compiles without caching; `render` is MJML (injectable to count or stub it). */
-export async function compileUncached(v: TemplateVersion, render: MjmlRender = mjml2html as unknown as MjmlRender): Promise<CompiledTemplate> {
+export async function compileUncached(v: TemplateVersion, render?: MjmlRender): Promise<CompiledTemplate> {
   const ref = templateRef(v);
   checkSource(v, ref);
   let html: string;
   try {
-    const result = await render(v.mjml, { ...MJML_OPTIONS });
+    const result = await (render ?? (await loadMjml()))(v.mjml, { ...MJML_OPTIONS });
     if (result.errors?.length) throw new Error(result.errors.map((e) => e.formattedMessage ?? e.message).join('; '));
     html = result.html;
   } catch (e) {
