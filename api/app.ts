@@ -146,6 +146,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register((await import('./routes/decisions/index.js')).decisionRoutes, { engine: deps.engine, db: deps.db });
   await app.register(engineRoutes, { engine: deps.engine, tasklist, db: deps.db });
   await app.register((await import('./routes/operate/index.js')).operateRoutes, { engine: deps.engine, db: deps.db, redisUrl: 'redisUrl' in deps ? deps.redisUrl : process.env.REDIS_URL || undefined });
+  await app.register((await import('./routes/operate/job-holders.js')).jobHolderRoutes, { db: deps.db });
   await app.register((await import('./routes/studio/index.js')).studioRoutes, { db: deps.db, engine: deps.engine, messages: deps.messages });
   await app.register(metricsRoutes, { db: deps.db });
   await app.register((await import('./routes/system/index.js')).systemRoutes, { engine: deps.engine });

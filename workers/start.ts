@@ -11,11 +11,13 @@ import type { Db } from '../storage/db.js';
 import { createBullQueue, createMemoryQueue, type DeliveryQueue } from './delivery/queue.js';
 import { createChannelAdapters, createDeliveryService, type DeliveryService } from './delivery/service.js';
 import { startWorkers } from './index.js';
+import { createWorkerLiveness, type WorkerLiveness } from './watchdog.js';
 
 export interface RunningWorkers {
   workers: JobWorker[];
   delivery: DeliveryService;
   queue: DeliveryQueue;
+  liveness: WorkerLiveness;
   close(): Promise<void>;
 }
 
@@ -44,14 +46,19 @@ export function startPlatformWorkers(config: Config, deps: { engine: Engine; db:
   const deliveryLog = deps.logger.child({ component: 'delivery' });
   const delivery = createDeliveryService({ db: deps.db, engine: deps.engine, queue, adapters: createChannelAdapters(deps.db, settings, deliveryLog), settings, now, log: deliveryLog });
   delivery.start();
-  const workers = startWorkers(deps.engine, { db: deps.db, engine: deps.engine, now, delivery, baseUrl: config.baseUrl, company: brandFromSender(config.fromAddress), demoInterval: config.demo ? config.demoInterval : undefined }, deps.logger);
-  deps.logger.info({ queue: queue.kind, email: config.smtpUrl ? 'smtp' : `outbox (${settings.outboxDir})`, workers: workers.length }, 'workers started');
+  // heartbeats per job type and a record of who holds each job; the watchdog warns when a type has no live worker
+  const liveness = createWorkerLiveness({ db: deps.db, log: deps.logger, heartbeatMs: config.heartbeatMs, alertAfterMs: config.watchdogAlertMinutes * 60_000 });
+  const workers = startWorkers(liveness.wrap(deps.engine), { db: deps.db, engine: deps.engine, now, delivery, baseUrl: config.baseUrl, company: brandFromSender(config.fromAddress), demoInterval: config.demo ? config.demoInterval : undefined }, deps.logger);
+  liveness.start();
+  deps.logger.info({ worker: liveness.workerId, queue: queue.kind, email: config.smtpUrl ? 'smtp' : `outbox (${settings.outboxDir})`, workers: workers.length }, 'workers started');
   return {
     workers,
     delivery,
     queue,
+    liveness,
     async close() {
       await Promise.all(workers.map((w) => w.close()));
+      await liveness.close();
       await delivery.close();
     },
   };

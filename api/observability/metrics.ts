@@ -15,6 +15,7 @@ import type { Logger } from '../../config/log.js';
 import type { Engine, JobOutcome, JobWorkerOptions } from '../../engine/types.js';
 import type { Db } from '../../storage/db.js';
 import { observabilityRepository } from '../../storage/repositories/observability.js';
+import { workerLivenessRepository } from '../../storage/repositories/worker-liveness.js';
 
 export const CHANNELS = ['email', 'sms', 'portal', 'crm'] as const;
 
@@ -93,6 +94,8 @@ export function createObservability(options: ObservabilityOptions) {
     sends: new Counter({ name: 'herald_delivery_sends_total', help: 'Delivery attempts finished, by channel and outcome (sent, retry, failed)', labelNames: ['channel', 'outcome'], registers: [registry] }),
     providerSeconds: new Histogram({ name: 'herald_delivery_provider_duration_seconds', help: 'Time a delivery attempt took at the provider, by channel', labelNames: ['channel'], buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers: [registry] }),
     http: new Histogram({ name: 'herald_http_request_duration_seconds', help: 'HTTP request latency by method, route and status code', labelNames: ['method', 'route', 'status_code'], buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [registry] }),
+    unattended: new Gauge({ name: 'herald_worker_unattended_seconds', help: 'Seconds a job type has gone without a live worker (no heartbeat); 0 while one lives. Alert above HERALD_WATCHDOG_ALERT_MINUTES', labelNames: ['type'], registers: [registry] }),
+    workersLive: new Gauge({ name: 'herald_workers_live', help: 'Worker processes heartbeating for each job type', labelNames: ['type'], registers: [registry] }),
     breakers: new Gauge({ name: 'herald_delivery_provider_breaker', help: 'Circuit breaker of each delivery provider of a failover channel: 1 for its current state (closed, open, half-open, isolated), 0 for the others', labelNames: ['channel', 'provider', 'state'], registers: [registry] }),
     scrapeErrors: new Counter({ name: 'herald_metrics_scrape_errors_total', help: 'Parts of a scrape that failed or timed out, by part', labelNames: ['part'], registers: [registry] }),
   };
@@ -136,6 +139,22 @@ export function createObservability(options: ObservabilityOptions) {
     const now = engine?.clock?.now() ?? Date.now();
     const due = await repo.oldestDueTimer(now);
     m.timerLag.set(due === undefined ? 0 : Math.max(0, (now - due) / 1000));
+  }
+
+  async function refreshWorkers() {
+    const at = new Date();
+    const liveness = workerLivenessRepository(options.db);
+    const [live, unattended] = await Promise.all([liveness.live(at), liveness.unattended(at)]);
+    m.unattended.reset();
+    m.workersLive.reset();
+    for (const [type, ids] of live) {
+      m.workersLive.set({ type }, ids.length);
+      m.unattended.set({ type }, 0);
+    }
+    for (const u of unattended) {
+      m.workersLive.set({ type: u.type }, 0);
+      m.unattended.set({ type: u.type }, Math.max(0, (at.getTime() - u.since.getTime()) / 1000));
+    }
   }
 
   function refreshBreakers() {
@@ -199,6 +218,7 @@ export function createObservability(options: ObservabilityOptions) {
         ['delivery', refreshDeliveries],
         ['queue', refreshQueue],
         ['breakers', async () => refreshBreakers()],
+        ['workers', refreshWorkers],
       ];
       await Promise.all(
         parts.map(async ([part, run]) => {
