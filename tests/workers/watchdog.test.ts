@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createObservability } from '../../api/observability/metrics.js';
 import { EmbeddedEngine } from '../../engine/embedded/engine.js';
 import { silentLogger } from '../../config/log.js';
 import { workerLivenessRepository } from '../../storage/repositories/worker-liveness.js';
@@ -91,6 +92,11 @@ describe.skipIf(!hasPostgres)('worker-liveness watchdog with a killed worker pro
     expect(alerts.find((u) => u.type === type)?.seconds).toBeGreaterThanOrEqual(1);
     expect(lines.filter((l) => l.jobType === type && l.level === 40)).toHaveLength(1);
     expect(String(lines.find((l) => l.jobType === type)?.msg)).toMatch(new RegExp(`no live worker for job type ${type}`));
+    // and /metrics shows the type unattended, with no live worker
+    const observability = createObservability({ db: t.db, logger: silentLogger });
+    const text = await observability.scrape();
+    expect(Number(new RegExp(`herald_worker_unattended_seconds\\{type="${type}"\\} ([0-9.]+)`).exec(text)?.[1])).toBeGreaterThanOrEqual(1);
+    expect(text).toContain(`herald_workers_live{type="${type}"} 0`);
 
     // when a worker for the type starts in this process
     let handedOnAt = 0;
