@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
+import { seriousViolations } from './support/a11y.js';
 import { browserProblems, launch, shot, signIn, skipReason, startUiServer, type UiServer } from './support/server.js';
 
 const HOUR = 3_600_000;
@@ -65,6 +66,7 @@ describe.skipIf(skipReason)('dashboards (browser)', () => {
     expect(await numbers(eric, 'chart-backlog')).toEqual([['finance', 'under 1 day', '1'], ['finance', 'over 7 days', '1'], ['triage', '1–3 days', '1']]);
     expect(await eric.locator('#sla-rate').textContent()).toBe('50.0 %');
     expect(await numbers(eric, 'chart-sla')).toEqual([['finance', '3', '2', '66.7 %'], ['triage', '1', '0', '0.0 %']]);
+    expect(await seriousViolations(eric)).toEqual([]);
     await shot(eric, 'dashboards');
 
     await eric.locator('#window').selectOption('7');

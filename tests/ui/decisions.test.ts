@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
+import { seriousViolations } from './support/a11y.js';
 import { browserProblems, launch, shot, signIn, skipReason, startUiServer, type UiServer } from './support/server.js';
 
 const RULE6_OUTPUT = '[data-row-id="customer-request-priority-r6"][data-col-id="customer-request-priority-out0"]';
@@ -67,6 +68,7 @@ describe.skipIf(skipReason)('decisions (browser)', () => {
     await ada.locator(RULE6_OUTPUT).waitFor();
     expect(await ada.locator(RULE6_OUTPUT).textContent()).toBe('"high"');
     await ada.locator('#decision-versions').getByText(/draft \S+/).first().waitFor();
+    expect(await seriousViolations(ada)).toEqual([]);
     await shot(ada, 'decisions-draft-saved');
 
     const [draft] = await server.db('process_drafts').where({ kind: 'drg', author: 'ada' });
@@ -89,6 +91,7 @@ describe.skipIf(skipReason)('decisions (browser)', () => {
     const alert = eric.locator('#decision-outcome [role="alert"]');
     await expect.poll(() => alert.textContent()).toContain('author-not-deployer');
     expect(await alert.textContent()).toContain("a draft's author cannot deploy it");
+    expect(await seriousViolations(eric)).toEqual([]);
     await shot(eric, 'decisions-author-refused');
 
     // ada's draft
@@ -102,6 +105,7 @@ describe.skipIf(skipReason)('decisions (browser)', () => {
     expect(await eric.locator('#decision-versions li').first().textContent()).toMatch(/^version 2 deployed .* by eric \(open\)$/);
     expect(await eric.locator('#decision-versions').textContent()).toContain('→ deployed as version 2 by eric');
     expect(await eric.locator(RULE6_OUTPUT).textContent()).toBe('"high"');
+    expect(await seriousViolations(eric)).toEqual([]);
     await shot(eric, 'decisions-deployed-v2');
 
     expect((await server.engine.evaluateDecision({ decisionId: 'customer-request-priority', variables: payment })).output).toBe('high');

@@ -112,7 +112,7 @@ describe.skipIf(skipReason)('modeler (browser)', () => {
 
     await eric.goto(draftUrl);
     await expect.poll(() => eric.locator('#modeler-status').textContent()).toBe('customer-communication · draft 1 by ada');
-    expect(await eric.locator('#version-history').textContent()).toMatch(/draft 1 by ada.*draft 2 by eric|draft 2 by eric.*draft 1 by ada/s);
+    await expect.poll(() => eric.locator('#version-history').textContent()).toMatch(/draft 1 by ada.*draft 2 by eric|draft 2 by eric.*draft 1 by ada/s);
     // the review: what ada's draft changes against the deployed version, on the canvas and in a list
     await expect.poll(() => eric.locator('#compare-deployed').isEnabled()).toBe(true);
     await eric.locator('#compare-deployed').click();
