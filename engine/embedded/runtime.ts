@@ -1474,8 +1474,8 @@ export class InstanceRuntime implements ElementHost {
     const listeners = (info.executionListeners ?? []).filter((l) => l.eventType === phase);
     const content = executeMessage.content;
     const executionId: string = content.executionId;
-    const stages = (this.data.listenerStages ??= {});
     if (!listeners.length) return { none: true };
+    const stages = (this.data.listenerStages ??= {});
     if (index >= listeners.length) {
       if (phase === 'start') stages[executionId] = { phase: 'work', index: 0 };
       else delete stages[executionId];
