@@ -51,6 +51,9 @@ export function createDb(options: DbOptions): Db {
 /** Creates the schema (if any) and runs every migration. */
 export async function migrate(db: Db, schema?: string): Promise<void> {
   if (schema) await db.raw('create schema if not exists ??', [schema]);
+  // a restart finds nothing pending: reading the list skips the lock table's transaction
+  const [, pending] = (await db.migrate.list({ migrationSource, schemaName: schema })) as [unknown[], unknown[]];
+  if (!pending.length) return;
   await db.migrate.latest({ migrationSource, schemaName: schema });
 }
 
