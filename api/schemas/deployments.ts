@@ -105,6 +105,8 @@ export const DryRunReport = Type.Object({
   failed: Type.Integer(),
   skipped: Type.Integer(),
   durationMs: Type.Integer(),
+  /** The same diagram, process id and processes/ folder were dry-run before: that run's results, not a second run. */
+  reused: Type.Optional(Type.Boolean()),
 });
 
 /** Deploying a draft: its process tests run first; a failing run blocks unless an engineer overrides it, with a reason. */

@@ -6,6 +6,7 @@
  * processes that only call this one are not run. In the API a run goes to a pool thread
  * (diagram-pool.ts), with a time budget, so the event loop stays free while it runs.
  */
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -45,6 +46,8 @@ export interface DryRunReport {
   failed: number;
   skipped: number;
   durationMs: number;
+  /** This content was dry-run before (same diagram, process id and processes/ folder): those results, not a second run. */
+  reused?: boolean;
 }
 
 function caseView(c: CaseResult): DryRunCase {
@@ -78,10 +81,40 @@ export interface DryRunService {
   run(input: { bpmnProcessId: string; xml: string; resourceName?: string }): Promise<DryRunReport>;
 }
 
+/**
+ * What a run's result depends on besides the diagram: every file under the processes folder (the
+ * specs and the resources they name), by name, size and modification time.
+ */
+function folderFingerprint(dir: string): string {
+  const hash = createHash('sha256');
+  const walk = (d: string) => {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(d, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name));
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const full = path.join(d, e.name);
+      if (e.isDirectory()) walk(full);
+      else {
+        const st = fs.statSync(full, { throwIfNoEntry: false });
+        if (st) hash.update(`${full}\0${st.size}\0${st.mtimeMs}\n`);
+      }
+    }
+  };
+  walk(dir);
+  return hash.digest('hex');
+}
+
+/** Dry runs remembered, so the deploy that follows a dry run of the same content reuses its results. */
+const REMEMBERED = 32;
+
 export function createDryRun(options: { processesDir?: string } = {}): DryRunService {
   const processesDir = options.processesDir ?? DEFAULT_PROCESSES_DIR;
   // each run migrates its own in-memory database (~3 s, tens of MB): one at a time
   let turn: Promise<unknown> = Promise.resolve();
+  const remembered = new Map<string, DryRunReport>();
 
   async function run(input: { bpmnProcessId: string; xml: string; resourceName?: string }): Promise<DryRunReport> {
     const started = Date.now();
@@ -153,8 +186,19 @@ export function createDryRun(options: { processesDir?: string } = {}): DryRunSer
 
   return {
     run(input) {
-      // in the API the whole run (lint, compile, the test cases) happens on a pool thread
-      const next = turn.then(() => (usePool() ? dryRunOnPool(input, processesDir) : run(input)));
+      const next = turn.then(async () => {
+        const key = createHash('sha256')
+          .update(JSON.stringify([input.bpmnProcessId, input.resourceName ?? null, input.xml, folderFingerprint(processesDir)]))
+          .digest('hex');
+        const known = remembered.get(key);
+        if (known) return { ...structuredClone(known), reused: true };
+        // in the API the whole run (lint, compile, the test cases) happens on a pool thread
+        const report = await (usePool() ? dryRunOnPool(input, processesDir) : run(input));
+        remembered.delete(key);
+        remembered.set(key, report);
+        if (remembered.size > REMEMBERED) remembered.delete(remembered.keys().next().value!);
+        return report;
+      });
       turn = next.catch(() => undefined);
       return next;
     },
