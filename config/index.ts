@@ -100,6 +100,7 @@ const settings = {
   breakerHalfOpenMs: { env: 'HERALD_BREAKER_HALF_OPEN_MS', description: 'ms an open circuit breaker waits before one probe may reach the provider again', default: 10_000, parse: int(100, 3_600_000) },
   watchdogAlertMinutes: { env: 'HERALD_WATCHDOG_ALERT_MINUTES', description: 'a job type with no live worker (no heartbeat) for this many minutes is warned about and shows in herald_worker_unattended_seconds', default: 5, parse: int(1, 10_080) },
   heartbeatMs: { env: 'HERALD_HEARTBEAT_MS', description: 'how often a worker process heartbeats per job type; it counts as dead after three missed beats', default: 10_000, parse: int(100, 600_000) },
+  maxVariableBytes: { env: 'HERALD_MAX_VARIABLE_BYTES', description: 'largest process variable (as JSON) the engine accepts; larger content goes in a claim-check document (docs/delivery.md)', default: 262_144, parse: int(1_024, 4_194_304) },
   logLevel: { env: 'LOG_LEVEL', description: 'pino log level', default: 'info', parse: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent') },
   demo: { env: 'HERALD_DEMO', description: 'seed demo data at start', default: true, parse: bool },
   secret: { env: 'HERALD_SECRET', description: 'key for signed links, webhooks and sessions', default: 'herald-dev-secret-change-me', parse: str },

@@ -6,12 +6,14 @@ import type { Logger } from '../config/log.js';
 import type { Db } from '../storage/db.js';
 import type { Engine } from './types.js';
 import { EmbeddedEngine } from './embedded/engine.js';
+import { limitVariables } from './variable-limit.js';
 
 export async function createEngine(config: Config, deps: { db: Db; logger: Logger }): Promise<Engine> {
   if (config.engine === 'zeebe') {
     const modulePath = './zeebe/index.js';
     const zeebe = (await import(modulePath)) as { createZeebeEngine(options: { logger?: Logger }): Engine };
-    return zeebe.createZeebeEngine({ logger: deps.logger });
+    return limitVariables(zeebe.createZeebeEngine({ logger: deps.logger }), config.maxVariableBytes);
   }
-  return new EmbeddedEngine({ db: deps.db, logger: deps.logger, pollInterval: config.jobPollMs });
+  // variables over the limit are refused with a pointer to claim-check documents (docs/delivery.md)
+  return limitVariables(new EmbeddedEngine({ db: deps.db, logger: deps.logger, pollInterval: config.jobPollMs }), config.maxVariableBytes);
 }
