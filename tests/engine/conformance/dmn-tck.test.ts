@@ -24,6 +24,17 @@ function dmnScalaSuccesses(): Set<string> {
   return new Set(ids);
 }
 
+/**
+ * The only DMN-Scala 1.9.0 SUCCESS cases Herald fails, each with its reason (docs/conformance.md):
+ * java.time's years reach ±999,999,999, Temporal's (feelin's) ±271,821.
+ */
+const DMN_SCALA_MISSES: Record<string, string> = {
+  'compliance-level-3/1115-feel-date-function/1115-feel-date-function-test-01/016_31f3fef4a0': 'year -999,999,999',
+  'compliance-level-3/1115-feel-date-function/1115-feel-date-function-test-01/030_9184a7bfc3': 'year -999,999,999',
+  'compliance-level-3/1117-feel-date-and-time-function/1117-feel-date-and-time-function-test-01/027_ae365197dd': 'year 999,999,999',
+  'compliance-level-3/1117-feel-date-and-time-function/1117-feel-date-and-time-function-test-01/028_1c3d56275f': 'year -999,999,999',
+};
+
 describe('DMN TCK conformance (../shared/dmn-tck)', () => {
   it('given the TCK folders, when every test case runs on the embedded DMN engine, then no case of the baseline fails', async () => {
     expect(fs.existsSync(tckDir), `the DMN TCK is expected at ${path.relative(repoRoot, tckDir)} (relative to the repository)`).toBe(true);
@@ -59,5 +70,10 @@ describe('DMN TCK conformance (../shared/dmn-tck)', () => {
     expect(report.cases.length, 'the TCK set has 3,075 test cases (MANIFEST.md)').toBe(3075);
     expect(missing, 'baseline ids that no test file has any more').toEqual([]);
     expect(regressed, 'cases of the baseline that now fail').toEqual([]);
+    expect(report.passed, 'Herald passes at least the baseline').toBeGreaterThanOrEqual(baseline.length);
+    expect(
+      scalaMissed.map((c) => c.id).filter((id) => !DMN_SCALA_MISSES[id]),
+      'DMN-Scala 1.9.0 passes these; only the cases of DMN_SCALA_MISSES may fail',
+    ).toEqual([]);
   }, 240_000);
 });
