@@ -41,7 +41,15 @@ interface Started {
   rssMb: number;
   idleRssMb: number;
   phases: string;
+  /** CPU seconds (user + system) the process used until it listened: steadier than the wall clock on a busy machine. */
+  cpuS: number;
 }
+
+/** utime + stime from /proc/<pid>/stat, in seconds (clock ticks of 1/100 s). */
+const cpuOf = (pid: number) => {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+};
 
 const rssOf = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 
@@ -67,6 +75,7 @@ async function timeStart(args: string[], env: Record<string, string>, ready: Reg
     });
   });
   const rssMb = rssOf(child.pid!);
+  const cpuS = cpuOf(child.pid!);
   // idle: what it holds once the start's garbage is collected and nothing is asked of it
   await new Promise((resolve) => setTimeout(resolve, 5_000));
   const idleRssMb = rssOf(child.pid!);
@@ -82,7 +91,7 @@ async function timeStart(args: string[], env: Record<string, string>, ready: Reg
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGTERM');
   await exited;
-  return { ms, rssMb, idleRssMb, phases };
+  return { ms, rssMb, idleRssMb, phases, cpuS };
 }
 
 export async function benchStart(): Promise<Result[]> {
@@ -114,6 +123,9 @@ export async function benchStart(): Promise<Result[]> {
       { name: 'start: Herald restart from source (npm run dev, tsx)', value: s(fromSource), unit: 's', baseline: s(bareAgain), ratio: fromSource.ms / bareAgain.ms, note: fromSource.phases },
       { name: 'start: Herald first start with the demo', value: s(demoFirst), unit: 's', baseline: s(bareFirst), ratio: demoFirst.ms / bareFirst.ms },
       { name: 'start: Herald restart with the demo', value: s(demoAgain), unit: 's', baseline: s(bareAgain), ratio: demoAgain.ms / bareAgain.ms },
+      { name: 'start: CPU until it listens, Herald first start vs bare', value: first.cpuS, unit: 'CPU s', baseline: bareFirst.cpuS, ratio: first.cpuS / bareFirst.cpuS, note: 'user + system; the wall clock above depends on what else runs' },
+      { name: 'start: CPU until it listens, Herald restart vs bare', value: again.cpuS, unit: 'CPU s', baseline: bareAgain.cpuS, ratio: again.cpuS / bareAgain.cpuS },
+      { name: 'start: CPU until it listens, Herald restart from source (tsx)', value: fromSource.cpuS, unit: 'CPU s', baseline: bareAgain.cpuS, ratio: fromSource.cpuS / bareAgain.cpuS },
       { name: 'start: Herald RSS once listening (restart, no demo)', value: again.rssMb, unit: 'MB', baseline: bareAgain.rssMb, ratio: again.rssMb / bareAgain.rssMb },
       { name: 'start: Herald RSS idle, 5 s after it listens (restart, no demo)', value: again.idleRssMb, unit: 'MB', baseline: bareAgain.idleRssMb, ratio: again.idleRssMb / bareAgain.idleRssMb, note: 'target ≤ 300 MB' },
     ];
