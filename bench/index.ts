@@ -10,6 +10,7 @@ import type { Result } from './engine.js';
 const here = import.meta.dirname;
 const MODULES: { file: string; fn: string }[] = [
   { file: 'engine.ts', fn: 'benchEngine' },
+  { file: 'engine-scale.ts', fn: 'benchEngineScale' },
   { file: 'render.ts', fn: 'benchRender' },
   { file: 'dmn.ts', fn: 'benchDmn' },
   { file: 'communications.ts', fn: 'benchCommunications' },

@@ -11,8 +11,9 @@
  * After a crash nothing half-done is visible: a command either committed or runs again
  * (jobs are at-least-once, timers fire once per committed state).
  */
-import { createHash } from 'node:crypto';
-import { queryWithArrays, type Db } from '../../storage/db.js';
+import { createHash, randomInt } from 'node:crypto';
+import os from 'node:os';
+import { dbKind, queryWithArrays, type Db } from '../../storage/db.js';
 import type { Logger } from '../../config/log.js';
 import { silentLogger } from '../../config/log.js';
 import {
@@ -72,6 +73,10 @@ export interface EmbeddedEngineOptions {
   cacheSize?: number;
   /** Idle job workers poll this often (ms). */
   pollInterval?: number;
+  /** Postgres: how often this engine looks for peers that died, to hand back their jobs and timers (ms). */
+  peerSweepInterval?: number;
+  /** How long a claim on due timers keeps peers off them (engine clock, ms). */
+  timerLease?: number;
 }
 
 interface InstanceRow {
@@ -99,6 +104,8 @@ interface Loaded {
   isNew?: { startedAt: Date };
   /** Job completions saved as journal entries since the saved snapshot. */
   journal: number;
+  /** The row's revision this state was loaded at (or last saved as): a save checks it, so a peer's save is never overwritten. */
+  rev: number;
 }
 
 interface CommandContext {
@@ -106,7 +113,30 @@ interface CommandContext {
   completedUserTasks: Set<string>;
   /** Set by a job completion: what the journal keeps of it, its variables as JSON text. */
   journal?: Omit<JournalEntry, 'v'> & { json: string };
+  /** The timer row this command fires: marked TRIGGERED in the same transaction as the save. */
+  firedTimer?: number;
+  /** The message this command correlates: recorded with the save, at most once per instance. */
+  messageKey?: number;
 }
+
+/**
+ * A save found the instance's row at another revision than it was loaded at: a peer (another
+ * Herald process on the same database) saved it in between. The command runs again on the row as
+ * it is now.
+ */
+class RevisionConflict extends Error {
+  readonly code = 'HR409';
+}
+
+/** The message has already correlated with this instance (Zeebe: once per instance). */
+class AlreadyCorrelated extends Error {}
+
+function isRevisionConflict(err: unknown): boolean {
+  return err instanceof RevisionConflict || (err as { code?: string } | null)?.code === 'HR409';
+}
+
+/** How often a command is tried again after revision conflicts before it gives up. */
+const CONFLICT_RETRIES = 25;
 
 /** How a settled instance's row takes its new state: a new snapshot (the journal emptied), or one more journal line. */
 const SNAPSHOT_OR_JOURNAL = `snapshot = case when v.journal is null then v.snapshot else i.snapshot end,
@@ -201,6 +231,17 @@ export class EmbeddedEngine implements Engine {
   private keyPool: string[] = [];
   /** zeebe:taskListeners: jobs before a user task's transitions (see task-listeners.ts). */
   private readonly taskListeners: TaskListeners;
+  /**
+   * Postgres: peers (other Herald processes) may share the database, so saves check revisions and
+   * this engine registers as a node; PGlite is one process's alone.
+   */
+  private readonly shared: boolean;
+  /** This engine's row in engine_nodes and its advisory lock key, while it runs on Postgres. */
+  private nodeId: number | null = null;
+  private nodeConnection?: unknown;
+  private sweepHandle?: NodeJS.Timeout;
+  private readonly peerSweepInterval: number;
+  private readonly timerLease: number;
 
   constructor(options: EmbeddedEngineOptions) {
     this.db = options.db;
@@ -208,6 +249,9 @@ export class EmbeddedEngine implements Engine {
     this.time = new Clock({ virtual: options.virtualClock, start: options.clockStart });
     this.cacheSize = options.cacheSize ?? 500;
     this.pollInterval = options.pollInterval ?? 200;
+    this.shared = dbKind(this.db) === 'postgres';
+    this.peerSweepInterval = options.peerSweepInterval ?? 2_000;
+    this.timerLease = options.timerLease ?? 30_000;
     this.decisions = new DecisionCache(this.db);
     this.taskListeners = new TaskListeners({
       db: this.db,
@@ -248,8 +292,16 @@ export class EmbeddedEngine implements Engine {
     if (this.started) return;
     this.started = true;
     this.stopping = false;
-    // Jobs activated by a previous run of this process died with it: they run again.
-    await this.db('engine_jobs').where({ state: 'ACTIVATED' }).update({ state: 'ACTIVATABLE', worker: null, deadline: null });
+    if (this.shared) {
+      // Jobs and timer claims of peers that died (this process's previous run among them) come back.
+      await this.joinNodes();
+      await this.sweepPeers();
+      this.scheduleSweep();
+    } else {
+      // Jobs activated by a previous run of this process died with it: they run again.
+      await this.db('engine_jobs').where({ state: 'ACTIVATED' }).update({ state: 'ACTIVATABLE', worker: null, deadline: null, owner: null });
+      await this.db('engine_timers').whereNotNull('claimed_until').update({ owner: null, claimed_until: null });
+    }
     await this.decisions.load();
     // rows of instances whose first state never committed (written by older versions)
     await this.db('engine_instances').where({ state: 'ACTIVE' }).whereNull('snapshot').update({ state: 'TERMINATED', ended_at: new Date(this.time.now()) });
@@ -265,7 +317,79 @@ export class EmbeddedEngine implements Engine {
     await this.settle();
     for (const loaded of this.cache.values()) loaded.rt.stop();
     this.cache.clear();
+    await this.leaveNodes();
     this.started = false;
+  }
+
+  // ------------------------------------------------------------------ peers (Postgres)
+
+  /**
+   * Registers this engine as a node: its row in engine_nodes, and a session advisory lock on its id
+   * held on a connection of its own for as long as it runs. When the process dies, Postgres drops
+   * the connection and the lock with it, which is how peers tell it is gone (`sweepPeers`).
+   */
+  private async joinNodes(): Promise<void> {
+    const client = this.db.client as { acquireRawConnection(): Promise<{ query(sql: string, values?: unknown[]): Promise<unknown> }> };
+    const id = randomInt(1, 2 ** 47);
+    const connection = await client.acquireRawConnection();
+    await connection.query('select pg_advisory_lock($1::bigint)', [id]);
+    this.nodeConnection = connection;
+    this.nodeId = id;
+    await this.db('engine_nodes').insert({ id, host: os.hostname(), pid: process.pid, started_at: new Date() });
+    this.log.info({ node: id }, 'engine node joined');
+  }
+
+  private async leaveNodes(): Promise<void> {
+    if (this.sweepHandle) clearTimeout(this.sweepHandle);
+    this.sweepHandle = undefined;
+    if (this.nodeId === null) return;
+    const id = this.nodeId;
+    try {
+      // in-flight jobs were finished or failed by the closed workers; what is left goes back
+      await this.db('engine_jobs').where({ owner: id, state: 'ACTIVATED' }).update({ state: 'ACTIVATABLE', worker: null, deadline: null, owner: null });
+      await this.db('engine_timers').where({ owner: id }).update({ owner: null, claimed_until: null });
+      await this.db('engine_nodes').where({ id }).del();
+    } catch (err) {
+      this.log.warn({ err, node: id }, 'leaving the engine nodes failed (peers hand back its work when they see it gone)');
+    }
+    const client = this.db.client as { destroyRawConnection(c: unknown): Promise<void> };
+    await client.destroyRawConnection(this.nodeConnection).catch(() => undefined);
+    this.nodeConnection = undefined;
+    this.nodeId = null;
+  }
+
+  /**
+   * Finds nodes that are gone (their advisory lock is free: taken here for the length of this
+   * transaction) and hands back what they held: jobs they had activated become activatable, their
+   * timer claims lapse, their rows go.
+   */
+  private async sweepPeers(): Promise<void> {
+    if (this.nodeId === null) return;
+    const me = this.nodeId;
+    const gone = await this.db.transaction(async (tx) => {
+      const rows = await tx.raw('select id from engine_nodes where id <> ? and pg_try_advisory_xact_lock(id)', [me]);
+      const ids = ((rows.rows ?? rows) as { id: number | string }[]).map((r) => Number(r.id));
+      if (!ids.length) return [];
+      const jobs = await tx('engine_jobs').whereIn('owner', ids).where({ state: 'ACTIVATED' }).update({ state: 'ACTIVATABLE', worker: null, deadline: null, owner: null });
+      await tx('engine_timers').whereIn('owner', ids).update({ owner: null, claimed_until: null });
+      await tx('engine_nodes').whereIn('id', ids).del();
+      this.log.info({ nodes: ids, jobs }, 'engine nodes gone: their jobs and timers handed back');
+      return ids;
+    });
+    if (gone.length) {
+      for (const w of this.workers) w.poke();
+      this.scheduleTimers(0);
+    }
+  }
+
+  private scheduleSweep() {
+    if (this.stopping || this.nodeId === null) return;
+    this.sweepHandle = setTimeout(() => {
+      this.track(this.sweepPeers())
+        .catch((err) => this.log.warn({ err }, 'looking for gone engine nodes failed'))
+        .finally(() => this.scheduleSweep());
+    }, this.peerSweepInterval);
+    this.sweepHandle.unref?.();
   }
 
   /** Resolves when every command and follow-up started so far has finished. */
@@ -517,6 +641,7 @@ export class EmbeddedEngine implements Engine {
         row: { key: Number(key), definition_key: definitionKey, bpmn_process_id: model.bpmnProcessId, version: defRow.version, parent_instance_key: parent?.instanceKey ?? null, parent_element_instance_key: parent?.elementInstanceKey ?? null },
         persisted: new Map(),
         journal: 0,
+        rev: 0,
         isNew: { startedAt: new Date(this.time.now()) },
       },
     });
@@ -534,6 +659,11 @@ export class EmbeddedEngine implements Engine {
   /**
    * Runs a command against one instance: serialized per instance, loaded from the database when
    * not in memory, and saved with its wait states when it settles.
+   *
+   * Peers on the same Postgres may have saved the instance since it was cached here: the save
+   * checks the row's revision, and on a conflict the cached state is dropped and the command runs
+   * again on the row as it is now. A command that fails on a cached state runs once more on the
+   * row too (the wait it looks for may be a peer's newer one).
    */
   private async withInstance<T>(
     key: string,
@@ -548,26 +678,46 @@ export class EmbeddedEngine implements Engine {
     await previous.catch(() => undefined);
     const followups: Followup[] = [];
     try {
-      const loaded = options.fresh ?? (await this.load(key));
-      if (options.fresh) this.cache.set(key, options.fresh);
-      if (!loaded) throw new EngineError('NOT_FOUND', `Expected to find process instance with key '${key}', but none found`);
-      const ctx: CommandContext = { completedJobs: new Set(), completedUserTasks: new Set() };
-      let result: T;
-      try {
-        result = await command(loaded, ctx);
-      } catch (err) {
-        // the in-memory state may be half-way: forget it, the database has the last settled state
-        this.evict(key);
-        throw err;
+      for (let attempt = 0; ; attempt++) {
+        const cached = !options.fresh && this.cache.has(key);
+        const loaded = options.fresh ?? (await this.load(key));
+        if (options.fresh) this.cache.set(key, options.fresh);
+        if (!loaded) throw new EngineError('NOT_FOUND', `Expected to find process instance with key '${key}', but none found`);
+        const ctx: CommandContext = { completedJobs: new Set(), completedUserTasks: new Set() };
+        let result: T;
+        try {
+          result = await command(loaded, ctx);
+        } catch (err) {
+          // the in-memory state may be half-way: forget it, the database has the last settled state
+          this.evict(key);
+          // refused on a cached state a peer has moved on from (the job or wait it names is newer): once more on the row
+          if (this.shared && cached && attempt === 0 && err instanceof EngineError && (await this.savedSince(key, loaded.rev))) continue;
+          throw err;
+        }
+        try {
+          await this.flush(loaded, ctx, followups);
+        } catch (err) {
+          this.evict(key);
+          if (!options.fresh && isRevisionConflict(err) && attempt < CONFLICT_RETRIES) {
+            this.log.debug({ instance: key, attempt }, 'instance saved by a peer meanwhile: the command runs again');
+            continue;
+          }
+          throw err;
+        }
+        return result;
       }
-      await this.flush(loaded, ctx, followups);
-      return result;
     } finally {
       release();
       if (this.locks.get(key) === chained) this.locks.delete(key);
       if (this.cache.size > this.cacheSize) this.trimCache();
       for (const f of followups) this.track(f().catch((err) => this.log.error({ err, instance: key }, 'follow-up failed')));
     }
+  }
+
+  /** Whether the instance's row is at another revision than `rev` (a peer saved it). */
+  private async savedSince(key: string, rev: number): Promise<boolean> {
+    const row = await this.db('engine_instances').where({ key: Number(key) }).first('rev');
+    return !!row && Number(row.rev) !== rev;
   }
 
   private async load(key: string): Promise<Loaded | undefined> {
@@ -605,7 +755,7 @@ export class EmbeddedEngine implements Engine {
     }
     // after a replay the waits are those its last line saved, with their rows
     if (entries.length) live = new Map(Object.entries(rt.data.waits));
-    const loaded: Loaded = { rt, row, persisted: live, journal: entries.length };
+    const loaded: Loaded = { rt, row, persisted: live, journal: entries.length, rev: Number((row as { rev?: number }).rev ?? 0) };
     this.cache.set(key, loaded);
     this.trimCache();
     return loaded;
@@ -667,6 +817,7 @@ export class EmbeddedEngine implements Engine {
     };
     try {
       await this.commit(change);
+      loaded.rev = loaded.isNew ? 1 : loaded.rev + 1;
       loaded.isNew = undefined;
       loaded.journal = journal ? loaded.journal + 1 : 0;
       if (propagatedError && loaded.row.parent_instance_key) {
@@ -703,7 +854,8 @@ export class EmbeddedEngine implements Engine {
         const batch = this.commitQueue.splice(0, 200);
         try {
           const changes = batch.map((b) => b.change);
-          if (changes.every(plainChange)) await this.applyPlain(changes);
+          // a timer fired or a message correlated is recorded in the transaction (`apply`)
+          if (changes.every((c) => plainChange(c) && c.ctx.firedTimer === undefined && c.ctx.messageKey === undefined)) await this.applyPlain(changes);
           else await this.db.transaction((tx) => this.apply(tx, changes));
           for (const b of batch) b.resolve();
         } catch (err) {
@@ -743,12 +895,12 @@ export class EmbeddedEngine implements Engine {
   private async applyPlain(changes: Change[]): Promise<void> {
     const ins = { key: [] as number[], definition: [] as number[], processId: [] as string[], version: [] as number[], parent: [] as (number | null)[], parentElement: [] as (string | null)[], startedAt: [] as string[] };
     const row = { key: [] as number[], state: [] as string[], snapshot: [] as (string | null)[], variables: [] as string[], endedAt: [] as (string | null)[], incident: [] as boolean[] };
-    const upd = { key: [] as number[], state: [] as string[], snapshot: [] as (string | null)[], journal: [] as (string | null)[], variables: [] as string[], endedAt: [] as (string | null)[], incident: [] as boolean[] };
+    const upd = { key: [] as number[], rev: [] as number[], state: [] as string[], snapshot: [] as (string | null)[], journal: [] as (string | null)[], variables: [] as string[], endedAt: [] as (string | null)[], incident: [] as boolean[] };
     const ev = { instance: [] as number[], element: [] as string[], elementId: [] as string[], name: [] as (string | null)[], type: [] as string[], state: [] as string[], scope: [] as (string | null)[], at: [] as string[] };
     const done: string[] = [];
     const canceled: string[] = [];
     const ended: number[] = [];
-    const job = { instance: [] as number[], element: [] as string[], elementId: [] as string[], type: [] as string[], retries: [] as number[], headers: [] as string[], createdAt: [] as string[], variables: [] as string[], state: [] as string[], worker: [] as (string | null)[], deadline: [] as (number | null)[] };
+    const job = { instance: [] as number[], element: [] as string[], elementId: [] as string[], type: [] as string[], retries: [] as number[], headers: [] as string[], createdAt: [] as string[], variables: [] as string[], state: [] as string[], worker: [] as (string | null)[], deadline: [] as (number | null)[], owner: [] as (number | null)[] };
     for (const c of changes) {
       const r = c.loaded.row;
       const key = Number(r.key);
@@ -763,6 +915,7 @@ export class EmbeddedEngine implements Engine {
         ins.startedAt.push(new Date(c.loaded.isNew.startedAt).toISOString());
       } else {
         upd.key.push(key);
+        upd.rev.push(c.loaded.rev);
         upd.journal.push(c.journal ?? null);
       }
       target.state.push(c.state);
@@ -799,6 +952,7 @@ export class EmbeddedEngine implements Engine {
         job.state.push(worker ? 'ACTIVATED' : 'ACTIVATABLE');
         job.worker.push(worker ? worker.name : null);
         job.deadline.push(worker ? c.now + worker.timeout : null);
+        job.owner.push(worker ? this.nodeId : null);
       }
     }
     const ctes: string[] = [];
@@ -815,13 +969,17 @@ export class EmbeddedEngine implements Engine {
         ...ins.key.flatMap((key, i) => [key, ins.definition[i], ins.processId[i], ins.version[i], ins.parent[i], ins.parentElement[i], ins.startedAt[i], row.state[i], row.snapshot[i], row.variables[i], row.endedAt[i], row.incident[i]]),
       );
     }
+    // saved only at the revision each was loaded at: a row a peer saved meanwhile is not matched,
+    // and the guard below then fails the whole statement (nothing of it is kept)
+    let updated: string | undefined;
     if (upd.key.length) {
       cte(
         `update engine_instances as i set state = v.state, ${SNAPSHOT_OR_JOURNAL}, variables = v.variables, ended_at = v.ended_at, has_incident = v.has_incident, rev = i.rev + 1
-         from (values ${upd.key.map(() => '(?::bigint, ?::text, ?::text, ?::text, ?::text, ?::timestamptz, ?::boolean)').join(', ')}) as v(key, state, snapshot, journal, variables, ended_at, has_incident)
-         where i.key = v.key`,
-        ...upd.key.flatMap((key, i) => [key, upd.state[i], upd.snapshot[i], upd.journal[i], upd.variables[i], upd.endedAt[i], upd.incident[i]]),
+         from (values ${upd.key.map(() => '(?::bigint, ?::int, ?::text, ?::text, ?::text, ?::text, ?::timestamptz, ?::boolean)').join(', ')}) as v(key, rev, state, snapshot, journal, variables, ended_at, has_incident)
+         where i.key = v.key and i.rev = v.rev returning i.key`,
+        ...upd.key.flatMap((key, i) => [key, upd.rev[i], upd.state[i], upd.snapshot[i], upd.journal[i], upd.variables[i], upd.endedAt[i], upd.incident[i]]),
       );
+      updated = `c${ctes.length - 1}`;
     }
     if (done.length) cte(`update engine_jobs set state = 'COMPLETED' where element_instance_key = any(?::text[]) and state not in ('COMPLETED', 'CANCELED')`, done);
     if (canceled.length) cte(`update engine_jobs set state = 'CANCELED' where element_instance_key = any(?::text[]) and state not in ('COMPLETED', 'CANCELED')`, canceled);
@@ -845,19 +1003,20 @@ export class EmbeddedEngine implements Engine {
     const tasks = ended.length ? `c${ctes.length - 1}` : undefined;
     if (job.instance.length) {
       cte(
-        `insert into engine_jobs (instance_key, element_instance_key, element_id, type, retries, custom_headers, created_at, variables, state, worker, deadline, retry_at)
-         select v.*, null from unnest(?::bigint[], ?::text[], ?::text[], ?::text[], ?::int[], ?::jsonb[], ?::timestamptz[], ?::text[], ?::text[], ?::text[], ?::bigint[])
-           as v(instance_key, element_instance_key, element_id, type, retries, custom_headers, created_at, variables, state, worker, deadline)
+        `insert into engine_jobs (instance_key, element_instance_key, element_id, type, retries, custom_headers, created_at, variables, state, worker, deadline, owner, retry_at)
+         select v.*, null from unnest(?::bigint[], ?::text[], ?::text[], ?::text[], ?::int[], ?::jsonb[], ?::timestamptz[], ?::text[], ?::text[], ?::text[], ?::bigint[], ?::bigint[])
+           as v(instance_key, element_instance_key, element_id, type, retries, custom_headers, created_at, variables, state, worker, deadline, owner)
          on conflict (element_instance_key) do update set type = excluded.type, retries = excluded.retries, state = excluded.state, custom_headers = excluded.custom_headers,
-           variables = excluded.variables, worker = excluded.worker, deadline = excluded.deadline, retry_at = excluded.retry_at
+           variables = excluded.variables, worker = excluded.worker, deadline = excluded.deadline, owner = excluded.owner, retry_at = excluded.retry_at
          returning key, element_instance_key`,
-        job.instance, job.element, job.elementId, job.type, job.retries, job.headers, job.createdAt, job.variables, job.state, job.worker, job.deadline,
+        job.instance, job.element, job.elementId, job.type, job.retries, job.headers, job.createdAt, job.variables, job.state, job.worker, job.deadline, job.owner,
       );
     }
     const jobs = job.instance.length ? `c${ctes.length - 1}` : undefined;
     const selects = [
       jobs && `select key, element_instance_key, null::bigint as task_key from ${jobs}`,
       tasks && `select null::bigint, null::text, key from ${tasks}`,
+      updated && `select herald_revision_conflict('instances saved by a peer'), null::text, null::bigint from (select count(*) as n from ${updated}) as u where u.n <> ${upd.key.length}`,
     ].filter(Boolean);
     const sql = `with ${ctes.join(',\n')}\n${selects.length ? selects.join(' union all ') : 'select null::bigint as key, null::text as element_instance_key, null::bigint as task_key where false'}`;
     const rows = await queryWithArrays<{ key: number | null; element_instance_key: string | null; task_key: number | null }>(this.db, sql, bindings);
@@ -882,7 +1041,7 @@ export class EmbeddedEngine implements Engine {
     const newJobs: { change: Change; wait: WaitRecord; row: Record<string, unknown> }[] = [];
     // the instances' rows first: new ones in one multi-row insert, settled ones in one update
     const inserts: Record<string, unknown>[] = [];
-    const updates: { key: number; state: string; snapshot: string | null; journal: string | null; variables: string; ended_at: Date | null; has_incident: boolean }[] = [];
+    const updates: { key: number; rev: number; state: string; snapshot: string | null; journal: string | null; variables: string; ended_at: Date | null; has_incident: boolean }[] = [];
     for (const c of changes) {
       const { row } = c.loaded;
       const values = { state: c.state, snapshot: c.snapshot, variables: c.variables, ended_at: c.ended ? new Date(c.now) : null, has_incident: c.hasIncident };
@@ -898,17 +1057,27 @@ export class EmbeddedEngine implements Engine {
           rev: 1,
           ...values,
         });
-      } else updates.push({ key: Number(row.key), ...values, journal: c.journal ?? null });
+      } else updates.push({ key: Number(row.key), rev: c.loaded.rev, ...values, journal: c.journal ?? null });
     }
     if (inserts.length) await tx('engine_instances').insert(inserts);
     if (updates.length) {
-      const rows = updates.map(() => '(?::bigint, ?::text, ?::text, ?::text, ?::text, ?::timestamptz, ?::boolean)').join(', ');
-      await tx.raw(
+      // only at the revision each was loaded at (see withInstance)
+      const rows = updates.map(() => '(?::bigint, ?::int, ?::text, ?::text, ?::text, ?::text, ?::timestamptz, ?::boolean)').join(', ');
+      const saved = await tx.raw(
         `update engine_instances as i set state = v.state, ${SNAPSHOT_OR_JOURNAL}, variables = v.variables, ended_at = v.ended_at, has_incident = v.has_incident, rev = i.rev + 1
-         from (values ${rows}) as v(key, state, snapshot, journal, variables, ended_at, has_incident) where i.key = v.key`,
-        updates.flatMap((u) => [u.key, u.state, u.snapshot, u.journal, u.variables, u.ended_at, u.has_incident]),
+         from (values ${rows}) as v(key, rev, state, snapshot, journal, variables, ended_at, has_incident) where i.key = v.key and i.rev = v.rev returning i.key`,
+        updates.flatMap((u) => [u.key, u.rev, u.state, u.snapshot, u.journal, u.variables, u.ended_at, u.has_incident]),
       );
+      if ((saved.rows ?? saved).length !== updates.length) throw new RevisionConflict('instances saved by a peer');
     }
+    // a message correlates with an instance once, and a timer fires once: both are written with the save
+    const correlations = changes.filter((c) => c.ctx.messageKey !== undefined).map((c) => ({ message_key: c.ctx.messageKey!, instance_key: Number(c.loaded.row.key) }));
+    if (correlations.length) {
+      const recorded = await tx('engine_message_correlations').insert(correlations).onConflict(['message_key', 'instance_key']).ignore().returning('message_key');
+      if (recorded.length !== correlations.length) throw new AlreadyCorrelated('the message has already correlated with this instance');
+    }
+    const fired = changes.filter((c) => c.ctx.firedTimer !== undefined).map((c) => c.ctx.firedTimer!);
+    if (fired.length) await tx('engine_timers').whereIn('key', fired).where({ state: 'CREATED' }).update({ state: 'TRIGGERED', owner: null, claimed_until: null });
     for (const c of changes) {
       const { row } = c.loaded;
       const instanceKey = Number(row.key);
@@ -978,6 +1147,7 @@ export class EmbeddedEngine implements Engine {
                 state: worker ? 'ACTIVATED' : 'ACTIVATABLE',
                 worker: worker ? worker.name : null,
                 deadline: worker ? c.now + worker.timeout : null,
+                owner: worker ? this.nodeId : null,
                 retry_at: null,
               },
             });
@@ -1065,7 +1235,7 @@ export class EmbeddedEngine implements Engine {
       const keys = await tx('engine_jobs')
         .insert(newJobs.map((j) => j.row))
         .onConflict('element_instance_key')
-        .merge(['type', 'retries', 'state', 'custom_headers', 'variables', 'worker', 'deadline', 'retry_at'])
+        .merge(['type', 'retries', 'state', 'custom_headers', 'variables', 'worker', 'deadline', 'owner', 'retry_at'])
         .returning(['key', 'element_instance_key']);
       const byElement = new Map(keys.map((k: { key: number; element_instance_key: string }) => [k.element_instance_key, String(k.key)]));
       for (const c of changes) for (const d of c.dispatch) d.jobKey = byElement.get(d.wait.elementInstanceKey);
@@ -1320,7 +1490,11 @@ export class EmbeddedEngine implements Engine {
       await this.raiseIncident(parent, wait, 'CALLED_ELEMENT_ERROR', (err as Error).message);
       return;
     }
-    await this.startInstance(def.key, structuredClone(wait.descriptor.variables), undefined, { instanceKey: Number(parent.row.key), elementInstanceKey: wait.elementInstanceKey });
+    await this.startInstance(def.key, structuredClone(wait.descriptor.variables), undefined, { instanceKey: Number(parent.row.key), elementInstanceKey: wait.elementInstanceKey }).catch((err) => {
+      // a peer started it meanwhile (one called instance per call activity instance: a unique index)
+      if ((err as { code?: string; constraint?: string }).code === '23505' && (err as { constraint?: string }).constraint === 'engine_instances_one_call') return;
+      throw err;
+    });
   }
 
   /**
@@ -1394,7 +1568,7 @@ export class EmbeddedEngine implements Engine {
         const key = String(sub.instance_key);
         if (correlated.includes(key)) continue;
         const variables = typeof m.variables === 'string' ? JSON.parse(m.variables) : m.variables;
-        if (await this.deliverMessage(key, sub.element_instance_key, variables)) {
+        if (await this.deliverMessage(key, sub.element_instance_key, variables, Number(m.key))) {
           correlated.push(key);
           await this.db('engine_messages').where({ key: m.key }).update({ correlated: JSON.stringify(correlated) });
         }
@@ -1451,7 +1625,7 @@ export class EmbeddedEngine implements Engine {
       const key = String(sub.instance_key);
       if (seen.has(key)) continue;
       seen.add(key);
-      const ok = await this.deliverMessage(key, sub.element_instance_key, variables);
+      const ok = await this.deliverMessage(key, sub.element_instance_key, variables, Number(messageKey));
       if (ok) correlated.push(key);
     }
     // message start events of the latest versions
@@ -1476,13 +1650,16 @@ export class EmbeddedEngine implements Engine {
     return { messageKey };
   }
 
-  private async deliverMessage(instanceKey: string, waitId: string, variables: Variables): Promise<boolean> {
-    return this.withInstance(instanceKey, (loaded) => {
+  /** Correlates message `messageKey` with one instance's subscription: saved with a record that it did, so never twice. */
+  private async deliverMessage(instanceKey: string, waitId: string, variables: Variables, messageKey: number): Promise<boolean> {
+    return this.withInstance(instanceKey, (loaded, ctx) => {
       const wait = loaded.rt.data.waits[waitId];
       if (!wait || wait.descriptor.kind !== 'message') return false;
+      ctx.messageKey = messageKey;
       loaded.rt.setEventVariables(waitId, structuredClone(variables));
       return loaded.rt.trigger(waitId, 'signal', { variables: structuredClone(variables) });
     }).catch((err) => {
+      if (err instanceof AlreadyCorrelated) return false;
       if (err instanceof EngineError && (err.code === 'NOT_FOUND' || err.code === 'INVALID_STATE')) return false;
       throw err;
     });
@@ -1496,7 +1673,7 @@ export class EmbeddedEngine implements Engine {
       const correlated = (typeof m.correlated === 'string' ? JSON.parse(m.correlated) : m.correlated) as string[];
       if (correlated.includes(instanceKey)) continue;
       const variables = typeof m.variables === 'string' ? JSON.parse(m.variables) : m.variables;
-      const ok = await this.deliverMessage(instanceKey, waitId, variables);
+      const ok = await this.deliverMessage(instanceKey, waitId, variables, Number(m.key));
       if (ok) {
         await this.db('engine_messages').where({ key: m.key }).update({ correlated: JSON.stringify([...correlated, instanceKey]) });
         return;
@@ -1564,26 +1741,46 @@ export class EmbeddedEngine implements Engine {
     this.timerHandle.unref?.();
   }
 
-  /** Fires every timer that is due, oldest first; a timer that fires leaves its row TRIGGERED. */
+  /**
+   * Fires every timer that is due, oldest first; a timer that fires leaves its row TRIGGERED.
+   * Due timers are claimed first (one statement, rows peers are claiming skipped, for a lease of
+   * `timerLease`), so peers fire different timers; that a timer fires once is the instance's
+   * revision check's doing, the TRIGGERED mark being written with the instance's save.
+   */
   private async fireDueTimers(): Promise<void> {
     for (let round = 0; round < 10_000; round++) {
       const now = this.time.now();
-      const due = await this.db('engine_timers').where({ state: 'CREATED' }).where('due_at', '<=', now).orderBy([{ column: 'due_at' }, { column: 'key' }]).limit(50);
+      const candidates = this.db('engine_timers')
+        .where({ state: 'CREATED' })
+        .where('due_at', '<=', now)
+        .where((q) => q.whereNull('claimed_until').orWhere('claimed_until', '<', now))
+        .orderBy([{ column: 'due_at' }, { column: 'key' }])
+        .limit(50)
+        .forUpdate()
+        .skipLocked()
+        .select('key');
+      const due = (await this.db('engine_timers')
+        .whereIn('key', candidates)
+        .update({ owner: this.nodeId, claimed_until: now + this.timerLease })
+        .returning('*')) as { key: number; instance_key: number | null; definition_key: number; element_instance_key: string; element_id: string; repetitions: number; interval: string | null; due_at: number }[];
       if (!due.length) return;
+      due.sort((a, b) => Number(a.due_at) - Number(b.due_at) || Number(a.key) - Number(b.key));
       for (const t of due) {
         if (t.instance_key === null || t.instance_key === undefined) {
           await this.fireStartTimer(t);
           continue;
         }
-        const fired = await this.withInstance(String(t.instance_key), (loaded) => {
+        const fired = await this.withInstance(String(t.instance_key), (loaded, ctx) => {
           const wait = loaded.rt.data.waits[t.element_instance_key];
           if (!wait || wait.descriptor.kind !== 'timer') return false;
+          ctx.firedTimer = Number(t.key);
           return loaded.rt.trigger(t.element_instance_key, 'signal', { repeat: wait.descriptor.repeat });
         }).catch((err) => {
           if (err instanceof EngineError) return false;
           throw err;
         });
-        await this.db('engine_timers').where({ key: t.key, state: 'CREATED' }).update({ state: fired ? 'TRIGGERED' : 'CANCELED' });
+        // fired: marked TRIGGERED with the save already; else its instance no longer waits on it
+        await this.db('engine_timers').where({ key: t.key, state: 'CREATED' }).update({ state: fired ? 'TRIGGERED' : 'CANCELED', owner: null, claimed_until: null });
       }
     }
   }
@@ -1629,15 +1826,16 @@ export class EmbeddedEngine implements Engine {
       .select('key');
     const rows = await this.db('engine_jobs')
       .whereIn('key', candidates)
-      .update({ state: 'ACTIVATED', worker: request.worker, deadline: now + request.timeout })
+      .update({ state: 'ACTIVATED', worker: request.worker, deadline: now + request.timeout, owner: this.nodeId })
       .returning('*');
     const jobs: Job[] = [];
     for (const row of rows) {
       const inst = await this.db('engine_instances').where({ key: row.instance_key }).first('definition_key', 'bpmn_process_id', 'version');
       let variables = (typeof row.variables === 'string' ? JSON.parse(row.variables) : row.variables) as Variables;
       const listener = row.listener ? (JSON.parse(row.listener) as ListenerRecord) : undefined;
+      // the cached state's variables are the newest when it still has this job (a peer's save may be newer than the cache)
       const cached = listener ? undefined : this.cache.get(String(row.instance_key));
-      if (cached) {
+      if (cached && Object.values(cached.rt.data.waits).some((w) => w.elementInstanceKey === row.element_instance_key && w.descriptor.kind === 'job')) {
         const scope = listenerElementInstanceKey(row.element_instance_key).slice(String(row.instance_key).length + 1);
         variables = structuredClone(cached.rt.visibleVariables(scope in cached.rt.data.scopes ? scope : 'root'));
       }
@@ -1922,7 +2120,7 @@ export class EmbeddedEngine implements Engine {
       bpmnProcessId: row.bpmn_process_id,
       version: row.version,
       state: row.state,
-      variables: this.cache.get(String(row.key))?.rt.rootVariables() ?? variables,
+      variables: this.cachedAt(row)?.rt.rootVariables() ?? variables,
       elements: [...byKey.values()],
       takenFlows,
       incidents,
@@ -1930,6 +2128,12 @@ export class EmbeddedEngine implements Engine {
       startedAt: iso(row.started_at)!,
       endedAt: iso(row.ended_at),
     };
+  }
+
+  /** The cached state of an instance when it is the row's (a peer may have saved a newer one). */
+  private cachedAt(row: { key: number | string; rev?: number }): Loaded | undefined {
+    const hit = this.cache.get(String(row.key));
+    return hit && (!this.shared || hit.rev === Number(row.rev)) ? hit : undefined;
   }
 
   async listInstances(filter: InstanceFilter = {}) {
@@ -1954,6 +2158,10 @@ export class EmbeddedEngine implements Engine {
 
   async getVariables(scopeKey: Key): Promise<Variables> {
     const instanceKey = scopeKey.split('/')[0];
+    if (this.shared && this.cache.has(instanceKey) && /^\d+$/.test(instanceKey)) {
+      const row = await this.db('engine_instances').where({ key: Number(instanceKey) }).first('key', 'rev');
+      if ((!row || !this.cachedAt(row)) && !this.locks.has(instanceKey)) this.evict(instanceKey);
+    }
     const loaded = await this.load(instanceKey).catch(() => undefined);
     if (loaded) {
       const vars = loaded.rt.scopeVariables(scopeKey);
