@@ -35,6 +35,7 @@ const files: Record<string, () => Promise<Migration>> = {
   '20261207150100_add_task_listener_jobs': () => import('./20261207150100_add_task_listener_jobs.js'),
   '20261207210000_add_delivery_providers': () => import('./20261207210000_add_delivery_providers.js'),
   '20261207211000_create_worker_liveness': () => import('./20261207211000_create_worker_liveness.js'),
+  '20261207212000_create_documents': () => import('./20261207212000_create_documents.js'),
   '20261207220000_add_engine_scale_out': () => import('./20261207220000_add_engine_scale_out.js'),
 };
 
