@@ -9,6 +9,8 @@
 import type { Knex } from 'knex';
 import { addDays, dueFacts, language, reminderTemplateFor, termsFromDates, type DueFacts } from '../domain/templates/facts.js';
 import { informationQuestionIn, requestOutcome, requestType } from '../domain/templates/request-words.js';
+import { addMonths, CREDIT_REVIEW_MONTHS, limitChangeReason, SETUP_WITHIN_DAYS, STANDARD_CREDIT_TERM_DAYS } from '../domain/templates/account-words.js';
+import { creditFacts } from '../storage/account-facts.js';
 import { customerRepository, type Invoice } from '../storage/customers.js';
 import { createIdentityRepository } from '../storage/repositories/identity.js';
 import { requestRepository } from '../storage/requests.js';
@@ -130,6 +132,33 @@ export async function buildMessageData(deps: MessageDataDeps, m: MessageSubject,
             payment: { currency: invoice.currency, amount: paid ?? invoice.amount, reference: invoice.number, receivedDate: (invoice.paidAt ?? now.toISOString()).slice(0, 10) },
           }
         : {}),
+    });
+  }
+  // credit and onboarding messages: the limit as booked, the limit it replaced and the day, the
+  // customer's printed terms, the account manager, each from where it was recorded
+  if (m.templateId === 'credit-approval' || m.templateId === 'credit-limit-change') {
+    const c = await creditFacts(deps.db, customer.id);
+    const effective = (c.bookedAt ?? now.toISOString()).slice(0, 10);
+    const passed = isObject(m.data?.credit) ? m.data.credit : {};
+    data = mergeData(data, {
+      credit: {
+        ...(c.limit ? { limit: c.limit, newLimit: c.limit } : {}),
+        ...(c.currency ? { currency: c.currency } : {}),
+        ...(c.previousLimit ? { previousLimit: c.previousLimit } : {}),
+        effectiveDate: effective,
+        reviewDate: addMonths(effective, CREDIT_REVIEW_MONTHS),
+        terms: c.invoiceTerms ?? termsFromDates(effective, addDays(new Date(`${effective}T00:00:00Z`), STANDARD_CREDIT_TERM_DAYS), locale),
+        ...(c.previousLimit && c.limit && typeof passed.reason !== 'string' ? { reason: limitChangeReason(c.previousLimit, c.limit, locale) } : {}),
+      },
+    });
+  }
+  if (m.templateId === 'welcome' || m.templateId === 'account-setup') {
+    const manager = customer.accountManager ? await createIdentityRepository(deps.db).getUser(customer.accountManager) : undefined;
+    data = mergeData(data, {
+      accountManager: manager ? { name: manager.name, email: manager.email ?? company.email } : { name: `${company.name} Customer Service`, email: company.email },
+      setup: { deadline: addDays(now, SETUP_WITHIN_DAYS) },
+      // the portal is where the setup steps are done (its own route, signing the customer in)
+      links: { setup: `${base}/portal/` },
     });
   }
   // a message about a customer request (acknowledgement, resolution, ...) names it by reference

@@ -56,7 +56,7 @@ export async function approvalProblems(db: Db, templateId: string, rows: StoredT
     : [{ where: 'the message data builder', context: { invoice: true, payment: true, request: true, data: [] } }];
   for (const row of rows) {
     for (const { where, context } of contexts) {
-      for (const placeholder of unsupplied(row.dataContract, context)) {
+      for (const placeholder of unsupplied(row.dataContract, context, templateId)) {
         problems.push({ rule: 'template-contract', locale: row.locale, placeholder, message: `${templateId} v${row.version} (${row.locale}): nothing supplies {{${placeholder}}} at ${where}` });
       }
     }

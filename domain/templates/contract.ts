@@ -72,6 +72,13 @@ export const SUPPLIED = {
   /** Present once the invoice is paid or the process passes a payment. */
   payment: ['payment.amount', 'payment.currency', 'payment.receivedDate', 'payment.reference'],
   request: ['request.reference', 'request.subject', 'request.type', 'request.receivedDate', 'links.request'],
+  /** What the builder derives for a template from the customer's recorded account facts (credit booked, account manager). */
+  byTemplate: {
+    'credit-approval': ['credit.limit', 'credit.currency', 'credit.terms', 'credit.effectiveDate', 'credit.reviewDate'],
+    'credit-limit-change': ['credit.previousLimit', 'credit.newLimit', 'credit.currency', 'credit.effectiveDate', 'credit.reason'],
+    welcome: ['accountManager.name', 'accountManager.email', 'setup.deadline', 'links.setup'],
+    'account-setup': ['accountManager.name', 'accountManager.email', 'setup.deadline', 'links.setup'],
+  } as Record<string, readonly string[]>,
 } as const;
 
 export interface SupplyContext {
@@ -83,9 +90,9 @@ export interface SupplyContext {
 }
 
 /** The contract's paths nothing in this context supplies. */
-export function unsupplied(contract: Pick<DataContract, 'paths'>, context: SupplyContext): string[] {
+export function unsupplied(contract: Pick<DataContract, 'paths'>, context: SupplyContext, templateId?: string): string[] {
   if (context.data.includes('*')) return [];
-  const have = new Set<string>([...SUPPLIED.always, ...(context.invoice ? SUPPLIED.invoice : []), ...(context.invoice && context.payment ? SUPPLIED.payment : []), ...(context.request ? SUPPLIED.request : [])]);
+  const have = new Set<string>([...SUPPLIED.always, ...(context.invoice ? SUPPLIED.invoice : []), ...(context.invoice && context.payment ? SUPPLIED.payment : []), ...(context.request ? SUPPLIED.request : []), ...((templateId && SUPPLIED.byTemplate[templateId]) || [])]);
   // a request's resolution and team are supplied once the request has them: the process supplies the moment
   if (context.request) for (const p of ['request.resolution', 'request.team']) have.add(p);
   const covered = (p: string) => have.has(p) || context.data.some((d) => p === d || p.startsWith(`${d}.`));

@@ -88,7 +88,7 @@ export function sendProblems(sends: TemplateSend[], contracts: (templateId: stri
   for (const send of sends) {
     for (const templateId of send.templateIds) {
       for (const v of contracts(templateId)) {
-        for (const placeholder of unsupplied(v.contract, send.context)) {
+        for (const placeholder of unsupplied(v.contract, send.context, templateId)) {
           problems.push({ elementId: send.elementId, templateId, placeholder, message: `${send.elementId} sends template ${templateId} v${v.version} (${v.locale}), whose placeholder {{${placeholder}}} nothing supplies there: pass it in the element's data input or change the template` });
         }
       }
