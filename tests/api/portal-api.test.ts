@@ -125,6 +125,8 @@ describe.each(await dbKinds())('portal API on %s', (kind) => {
         { id: 'portal-api-mail-queued', customer_id: 'C-ACME', template_id: 'invoice-notice', channel: 'email', kind: 'transactional', status: 'queued', subject: 'Not yet sent', html: '<p>x</p>', text: 'x' },
         { id: 'portal-api-mail-nw', customer_id: 'C-NORTHWIND', template_id: 'invoice-notice', channel: 'email', kind: 'transactional', status: 'sent', subject: 'Northwind mail', html: '<p>y</p>', text: 'y' },
       ]);
+      // its portal copy is the same message, not a second one
+      await api.t.db('portal_messages').insert({ communication_id: 'portal-api-mail-1', customer_id: 'C-ACME', subject: 'Corrected invoice 2026-0199-C1', html: '<p>$12,500.00</p>', text: '$12,500.00', created_at: sentAt });
       await api.t.db('deliveries').insert([
         { communication_id: 'portal-api-mail-1', channel: 'email', state: 'sent', attempts: 1, sent_at: sentAt },
         { communication_id: 'portal-api-mail-queued', channel: 'email', state: 'queued', attempts: 0 },

@@ -114,8 +114,10 @@ export async function portalRoutes(app: FastifyInstance, opts: { db: Db; engine:
       .orderBy('d.sent_at', 'desc')
       .limit(200)
       .select('c.id', 'c.channel', 'c.subject', 'c.html', 'c.text', 'd.sent_at')) as Row[];
+    // a message sent by email with a portal copy is one message, shown as the channel it was sent on
+    const sentIds = new Set(sent.map((r) => String(r.id)));
     const messages = [
-      ...inbox.map((r) => ({ communicationId: r.communication_id, channel: 'portal', subject: r.subject, html: r.html, text: r.text, createdAt: iso(r.created_at)!, readAt: iso(r.read_at), created_at: iso(r.created_at)! })),
+      ...inbox.filter((r) => !sentIds.has(String(r.communication_id))).map((r) => ({ communicationId: r.communication_id, channel: 'portal', subject: r.subject, html: r.html, text: r.text, createdAt: iso(r.created_at)!, readAt: iso(r.read_at), created_at: iso(r.created_at)! })),
       ...sent.map((r) => ({ communicationId: r.id, channel: r.channel, subject: r.subject ?? '(no subject)', html: r.html ?? '', text: r.text ?? '', createdAt: iso(r.sent_at)!, readAt: null, created_at: iso(r.sent_at)! })),
     ];
     return messages.sort((a, b) => b.createdAt.localeCompare(a.createdAt)).slice(0, 200);
