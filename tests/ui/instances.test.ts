@@ -116,6 +116,15 @@ describe.skipIf(skipReason)('instances screen (browser)', () => {
     await expect.poll(() => page.locator('[data-state]').getAttribute('data-state'), { timeout: 10_000 }).toBe('COMPLETED');
 
     await page.goto(`${server.url}/#/instances/${acme.processInstanceKey}`);
+    // instance modification: the token waiting at Review is moved to Confirm (audited)
+    await page.locator('.token[data-element="review"]').waitFor();
+    await expect.poll(() => page.locator('#move-from option').allTextContents()).toEqual([expect.stringMatching(/^Review \(/)]);
+    await page.locator('#move-to').selectOption({ label: 'Confirm' });
+    await page.getByRole('button', { name: 'Move token' }).click();
+    await expect.poll(() => page.locator('.token').getAttribute('data-element'), { timeout: 15_000 }).toBe('confirm');
+    expect((await server.engine.getInstance(acme.processInstanceKey))?.elements.filter((e) => e.state === 'ACTIVATED').map((e) => e.elementId)).toContain('confirm');
+    expect(await server.db('audit_log').where({ action: 'instance.modify', subject_id: acme.processInstanceKey, outcome: 'allowed' })).toHaveLength(1);
+    await shot(page, 'instance-token-moved');
     page.once('dialog', (d) => void d.accept());
     await page.getByRole('button', { name: 'Cancel instance' }).click();
     await expect.poll(() => page.locator('[data-state]').getAttribute('data-state'), { timeout: 10_000 }).toBe('TERMINATED');

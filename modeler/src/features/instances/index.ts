@@ -430,6 +430,40 @@ async function instanceView(el: HTMLElement, key: string): Promise<() => void> {
     h('button', { type: 'submit', class: 'primary' }, 'Save variable'),
     editOutcome,
   );
+  // instance modification (Zeebe's ModifyProcessInstance): terminate a token and start one elsewhere, audited
+  const moveFrom = h('select', { id: 'move-from', name: 'from' });
+  const moveTo = h('select', { id: 'move-to', name: 'to' });
+  const mover = h(
+    'form',
+    {
+      class: 'card var-editor',
+      id: 'token-mover',
+      'aria-label': 'Move a token',
+      onsubmit: async (e: Event) => {
+        e.preventDefault();
+        if (!moveFrom.value || !moveTo.value) return;
+        try {
+          await post(`/api/instances/${key}/modification`, { terminateInstructions: [{ elementInstanceKey: moveFrom.value }], activateInstructions: [{ elementId: moveTo.value }] });
+          toast(`Token moved to ${moveTo.selectedOptions[0]?.textContent ?? moveTo.value}`);
+          void refresh();
+        } catch (err) {
+          toast(explain(err), 'error');
+        }
+      },
+    },
+    h('h3', {}, 'Move a token'),
+    h('p', { class: 'meta' }, 'Ends the token at one element and starts one at another (audited), e.g. to skip a step that cannot complete.'),
+    field('From', moveFrom),
+    field('To', moveTo),
+    h('button', { type: 'submit' }, 'Move token'),
+  );
+  const refill = (select: HTMLSelectElement, options: [string, string][]) => {
+    const chosen = select.value;
+    const sig = JSON.stringify(options);
+    if (select.dataset.options === sig) return;
+    select.dataset.options = sig;
+    clear(select, options.map(([value, label]) => h('option', { value, selected: value === chosen }, label)));
+  };
   editName.addEventListener('change', () => {
     const v = latest?.variables[editName.value.trim()];
     if (v !== undefined) editValue.value = JSON.stringify(v, null, 2);
@@ -444,7 +478,7 @@ async function instanceView(el: HTMLElement, key: string): Promise<() => void> {
     canvas,
     incidentsBox,
     childrenBox,
-    h('div', { class: 'columns' }, h('section', {}, h('h2', {}, 'Variables'), vars, operator() ? editor : null), history),
+    h('div', { class: 'columns' }, h('section', {}, h('h2', {}, 'Variables'), vars, operator() ? editor : null, operator() ? mover : null), history),
     audit,
   );
 
@@ -588,6 +622,12 @@ async function instanceView(el: HTMLElement, key: string): Promise<() => void> {
           ]
         : null,
     );
+    // tokens can move between the process's own flow nodes (not into a sub-process)
+    mover.hidden = d.state !== 'ACTIVE';
+    const registry = viewer.get('elementRegistry') as { filter(fn: (e: { id: string; type: string; waypoints?: unknown; parent?: { type: string } }) => boolean): { id: string; type: string }[] };
+    const targets = registry.filter((e) => !e.waypoints && e.type !== 'label' && /^bpmn:(Task|\w+Task|CallActivity|SubProcess|IntermediateCatchEvent|IntermediateThrowEvent|EndEvent|\w+Gateway)$/.test(e.type) && e.parent?.type === 'bpmn:Process');
+    refill(moveFrom, d.elements.filter((e) => e.state === 'ACTIVATED' && !/process$/i.test(e.elementType)).map((e) => [e.elementInstanceKey, `${nameOf(e)} (${e.elementInstanceKey})`]));
+    refill(moveTo, targets.map((t) => [t.id, facts.names.get(t.id) ?? t.id]));
     const names = Object.keys(d.variables).sort();
     clear(editNames, names.map((n) => h('option', { value: n })));
     editor.hidden = d.state !== 'ACTIVE';
