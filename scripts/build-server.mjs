@@ -71,6 +71,7 @@ const sourceUrl = (into) => ({
 });
 
 const started = performance.now();
+const began = Date.now();
 // built beside dist/ and swapped in, so a server running from dist/ never sees it half written
 const building = `${outdir}.building-${process.pid}`;
 fs.rmSync(building, { recursive: true, force: true });
@@ -87,6 +88,8 @@ await esbuild.build({
 });
 fs.writeFileSync(path.join(building, 'package.json'), JSON.stringify({ type: 'module' }) + '\n');
 fs.writeFileSync(path.join(building, '.build-stamp'), files.join('\n'));
+// stamped with the time the build began: a source saved while it ran counts as newer
+fs.utimesSync(path.join(building, '.build-stamp'), new Date(began), new Date(began));
 const old = `${outdir}.old-${process.pid}`;
 try {
   fs.renameSync(outdir, old);
