@@ -192,11 +192,12 @@ describe.skipIf(skipReason)('request workspace (browser)', () => {
     const body = await acme.frameLocator(`[data-message="${resultId}"] iframe`).locator('body').textContent();
     expect(body).toContain('$12,500.00');
     // the frame is as tall as the message: nothing clipped
-    const frameFits = await acme.locator(`[data-message="${resultId}"] iframe`).evaluate((f) => {
-      const frame = f as unknown as { clientHeight: number; contentDocument: { documentElement: { scrollHeight: number } } };
-      return frame.contentDocument.documentElement.scrollHeight <= frame.clientHeight + 1;
-    });
-    expect(frameFits).toBe(true);
+    const frameFits = () =>
+      acme.locator(`[data-message="${resultId}"] iframe`).evaluate((f) => {
+        const frame = f as unknown as { clientHeight: number; contentDocument: { documentElement: { scrollHeight: number } } };
+        return frame.contentDocument.documentElement.scrollHeight <= frame.clientHeight + 1;
+      });
+    await expect.poll(frameFits).toBe(true);
     await noSeriousViolations(acme, 'portal inbox');
     await shot(acme, 'requests-6-portal-corrected-invoice-email');
 

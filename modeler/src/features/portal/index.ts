@@ -24,15 +24,19 @@ interface Profile { customerId: string; name: string; locale: string }
 const CHANNEL: Record<string, string> = { email: 'Email', portal: 'Portal', sms: 'SMS', 'crm-webhook': 'CRM', letter: 'Letter' };
 const words = (s: string) => s.replace(/[_-]/g, ' ');
 
-/** A message frame as tall as its content, so nothing is clipped; the message's own scripts never run. */
-function messageFrame(m: Message): HTMLElement {
-  if (!m.html) return h('pre', { class: 'pt-text' }, m.text);
+/** A message in its frame, as tall as its content so nothing is clipped (measured when it opens); the message's own scripts never run. */
+function messageDetails(m: Message): HTMLElement {
+  const summary = h('summary', {}, h('span', {}, h('span', { class: `badge pt-channel pt-${m.channel}` }, CHANNEL[m.channel] ?? m.channel), ' ', h('strong', {}, m.subject)), h('small', {}, when(m.createdAt)));
+  if (!m.html) return h('details', {}, summary, h('pre', { class: 'pt-text' }, m.text));
   const frame = h('iframe', { class: 'pt-frame', sandbox: 'allow-same-origin', title: `Message: ${m.subject}`, srcdoc: m.html }) as HTMLIFrameElement;
-  frame.addEventListener('load', () => {
+  const fit = () => {
     const doc = frame.contentDocument;
-    if (doc?.documentElement) frame.style.height = `${Math.max(doc.documentElement.scrollHeight, doc.body?.scrollHeight ?? 0) + 8}px`;
-  });
-  return frame;
+    if (doc?.documentElement && frame.offsetParent !== null) frame.style.height = `${Math.max(doc.documentElement.scrollHeight, doc.body?.scrollHeight ?? 0) + 2}px`;
+  };
+  frame.addEventListener('load', fit);
+  const details = h('details', {}, summary, frame);
+  details.addEventListener('toggle', () => requestAnimationFrame(fit));
+  return details;
 }
 
 export const portalFeature: Feature = {
@@ -106,7 +110,7 @@ export const portalFeature: Feature = {
               h(
                 'li',
                 { 'data-message': m.communicationId },
-                h('details', {}, h('summary', {}, h('span', {}, h('span', { class: `badge pt-channel pt-${m.channel}` }, CHANNEL[m.channel] ?? m.channel), ' ', h('strong', {}, m.subject)), h('small', {}, when(m.createdAt))), messageFrame(m)),
+                messageDetails(m),
               ),
             ),
           )
