@@ -27,21 +27,52 @@ export const approveCommunications: DemoScript = (task) => {
   return by ? { by, variables: { approved: true } } : undefined;
 };
 
-/** Polls `check` until it answers true; never gives up (the demo waits on state, not on time). */
-export function whenState(check: () => Promise<boolean>, then: () => Promise<void> | void, log: Logger, everyMs = 1000): () => void {
+/** What a demo step waits for, said in words, and what a person can do when it takes long. */
+export interface Waiting {
+  what: string;
+  /** What to look at or do if the step is still waiting after `patienceMs`. */
+  hint: string;
+  /** How often to say it is still waiting (default 30 s). */
+  reportEveryMs?: number;
+  /** After this long the demo says what to do (default 5 min); it keeps waiting all the same. */
+  patienceMs?: number;
+}
+
+/**
+ * Polls `check` until it answers true; never gives up (the demo waits on state, not on time). It
+ * says what it is waiting for every `reportEveryMs`, and once `patienceMs` has passed it says at
+ * warn what to do, since a slow machine only delays the story but a stuck process needs a person.
+ */
+export function whenState(check: () => Promise<boolean>, then: () => Promise<void> | void, log: Logger, everyMs = 1000, waiting?: Waiting, now: () => number = Date.now): () => void {
   let done = false;
   let busy = false;
+  const since = now();
+  let reported = since;
+  let advised = false;
   const timer = setInterval(() => {
     if (done || busy) return;
     busy = true;
     check()
       .then(async (ok) => {
-        if (!ok || done) return;
+        if (!ok || done) {
+          if (waiting && !done) {
+            const waited = now() - since;
+            if (!advised && waited >= (waiting.patienceMs ?? 300_000)) {
+              advised = true;
+              reported = now();
+              log.warn({ waitingFor: waiting.what, waitedMs: waited }, `demo: still waiting for ${waiting.what} after ${Math.round(waited / 1000)} s; ${waiting.hint}. The demo keeps waiting; a restart (npm start) resumes it where it is`);
+            } else if (now() - reported >= (waiting.reportEveryMs ?? 30_000)) {
+              reported = now();
+              log.info({ waitingFor: waiting.what, waitedMs: waited }, `demo: waiting for ${waiting.what}`);
+            }
+          }
+          return;
+        }
         done = true;
         clearInterval(timer);
         await then();
       })
-      .catch((err: Error) => log.warn({ err: err.message }, 'demo: waiting step failed; trying again'))
+      .catch((err: Error) => log.warn({ err: err.message, waitingFor: waiting?.what }, 'demo: waiting step failed; trying again'))
       .finally(() => (busy = false));
   }, everyMs);
   timer.unref();
@@ -112,6 +143,8 @@ export async function seedDemo(deps: { engine: Engine; db: Db; logger: Logger; i
         log.info('demo: Acme paid $19,600.00');
       },
       log,
+      1000,
+      { what: "Acme's second reminder (INV-2026-0142-reminder-2) to be sent before Acme pays", hint: 'look for open approvals in the Tasklist and for incidents in Instances (GET /api/incidents); a reminder that waits for approval needs alice' },
     ),
   );
   const print = deps.print ?? ((line: string) => console.log(line));
@@ -125,6 +158,7 @@ export async function seedDemo(deps: { engine: Engine; db: Db; logger: Logger; i
       },
       log,
       2000,
+      { what: "Acme's payment confirmation and Northwind's escalation notice, to print the summary", hint: 'look for incidents in Instances (GET /api/incidents) and open tasks in the Tasklist; data/outbox holds what was sent so far' },
     ),
   );
   return stopAll;
