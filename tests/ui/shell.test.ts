@@ -176,7 +176,7 @@ describe.skipIf(skipReason)('shell: queue board, keyboard, laptop screens (brows
       { communication_id: 'UI-Q-3', channel: 'email', state: 'sent', attempts: 1 },
     ]);
     const eric = await signIn(browser, server.url, 'eric');
-    await eric.getByRole('link', { name: 'Queue' }).click();
+    await eric.getByRole('link', { name: 'Queue', exact: true }).click();
     const rowOf = (channel: string) => eric.locator('#queue-summary tbody tr', { hasText: channel }).locator('td').allTextContents();
     await expect.poll(() => rowOf('email'), { timeout: 15_000 }).toEqual(['email', '1', '0', '1', '0']);
     expect(await rowOf('sms')).toEqual(['sms', '0', '0', '0', '1']);
@@ -191,7 +191,7 @@ describe.skipIf(skipReason)('shell: queue board, keyboard, laptop screens (brows
     await shot(eric, 'queue-failed-jobs');
     // the queue is for engineers: an agent gets neither the screen nor its data
     const sam = await signIn(browser, server.url, 'sam');
-    expect(await sam.locator('#nav').getByRole('link', { name: 'Queue' }).count()).toBe(0);
+    expect(await sam.locator('#nav').getByRole('link', { name: 'Queue', exact: true }).count()).toBe(0);
     expect((await sam.request.get(`${server.url}/api/delivery-queue`)).status()).toBe(403);
     expect(browserProblems).toEqual([]);
   }, 60_000);
