@@ -3,9 +3,7 @@
  * when there is one. With Redis, bull-board is mounted at /admin/queues over the delivery queues,
  * for engineers and admins (the session cookie or an API token, like every /api route).
  */
-import { createBullBoard } from '@bull-board/api';
-import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
-import { FastifyAdapter } from '@bull-board/fastify';
+import type { createBullBoard as CreateBullBoard } from '@bull-board/api';
 import { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
@@ -46,6 +44,8 @@ export async function systemRoutes(app: FastifyInstance, opts: SystemOptions): P
 
 /** bull-board in its own encapsulated context, so its routes (and only they) demand an engineer. */
 async function queueBoard(app: FastifyInstance, opts: { redisUrl: string }): Promise<void> {
+  // bull-board (about 25 MB) loads only where a queue board is served: with Redis
+  const [{ createBullBoard }, { BullMQAdapter }, { FastifyAdapter }] = await Promise.all([import('@bull-board/api'), import('@bull-board/api/bullMQAdapter'), import('@bull-board/fastify')]);
   const connection = new Redis(opts.redisUrl, { maxRetriesPerRequest: null, lazyConnect: true });
   const queues = DELIVERY_QUEUES.map((name) => new Queue(name, { connection }));
   app.addHook('onClose', async () => {
@@ -66,6 +66,6 @@ async function queueBoard(app: FastifyInstance, opts: { redisUrl: string }): Pro
   const serverAdapter = new FastifyAdapter();
   serverAdapter.setBasePath(QUEUE_BOARD);
   // @bull-board/fastify pins its own patch release of @bull-board/api; the adapter contract is the same
-  createBullBoard({ queues: queues.map((q) => new BullMQAdapter(q)), serverAdapter: serverAdapter as unknown as Parameters<typeof createBullBoard>[0]['serverAdapter'], options: { uiConfig: { boardTitle: 'Herald queues' } } });
+  createBullBoard({ queues: queues.map((q) => new BullMQAdapter(q)), serverAdapter: serverAdapter as unknown as Parameters<typeof CreateBullBoard>[0]['serverAdapter'], options: { uiConfig: { boardTitle: 'Herald queues' } } });
   await app.register(serverAdapter.registerPlugin(), { prefix: QUEUE_BOARD });
 }
