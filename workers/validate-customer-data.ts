@@ -3,8 +3,13 @@ import { validateForCommunication } from '../domain/customers/validation.js';
 import { approvalLevels } from '../domain/communications/approval-policy.js';
 import { customerRepository } from '../storage/customers.js';
 import { communicationRepository } from '../storage/communications.js';
+import { templateRepository } from '../storage/templates.js';
+import { contractOf } from '../domain/templates/contract.js';
 import { bpmnError, complete, defineWorker } from './runtime.js';
 import type { WorkerDeps } from './deps.js';
+
+/** A template path that prints an invoice's amount (the invoice's own or the one it corrects). */
+const INVOICE_AMOUNT = /^(invoice|originalInvoice)\.(amount|openAmount)$/;
 
 /** Checks the customer master before anything is prepared; a failure opens a data-steward task. */
 export default defineWorker({
@@ -31,9 +36,10 @@ export default defineWorker({
     if (failures.length) {
       return bpmnError('INVALID_CUSTOMER_DATA', failures.map((f) => f.message).join('; '), { validationErrors: failures });
     }
-    // A message about an invoice carries that invoice's amount as it stands now, whatever the
-    // variables say (an instance started by hand may omit or understate it; the approvals the
-    // policy requires follow this fact): after a correction the reminders are approved on the
+    // A message about an invoice carries that invoice's amount as it stands now when it states an
+    // amount or its template prints the invoice's (any usable version names one), whatever the
+    // variables say: an instance started by hand may omit or understate it, and the approvals the
+    // policy requires follow this fact. After a correction the reminders are approved on the
     // corrected amount, and the dunning instance takes it over (invoiceAmount, mapped back to its
     // amount). An invoice of another customer is refused: nobody is told of someone else's invoice.
     const invoice = v.invoiceId ? await customers.invoice(v.invoiceId) : undefined;
@@ -41,7 +47,8 @@ export default defineWorker({
       const message = `invoice ${v.invoiceId} is not on customer ${customer.id}'s account`;
       return bpmnError('INVALID_CUSTOMER_DATA', message, { validationErrors: [{ rule: 'invoice-of-customer', message }] });
     }
-    const amount = invoice ? invoice.amount : (v.amount ?? undefined);
+    const printsInvoice = async () => (await templateRepository(deps.db).usableAll(v.templateId)).some((t) => contractOf(t).paths.some((p) => INVOICE_AMOUNT.test(p)));
+    const amount = invoice && (v.amount != null || (await printsInvoice())) ? invoice.amount : (v.amount ?? undefined);
     await communicationRepository(deps.db).ensure({
       id: v.communicationId,
       customerId: customer.id,
