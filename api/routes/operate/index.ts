@@ -87,6 +87,8 @@ export async function operateRoutes(app: FastifyInstance, opts: OperateOptions):
         throw new HttpProblem(400, `scope ${scope} is not an active element instance of instance ${key}`, { field: 'scope' });
       }
       const before = scope === key ? instance.variables : await engine.getVariables(scope).catch(() => ({}) as Record<string, unknown>);
+      // the names as they were: the embedded engine hands out its live scope, which setVariables then changes
+      const had = new Set(Object.keys(before));
       const names = Object.keys(body.variables).sort();
       await engine.setVariables(scope, body.variables);
       await audit.append({
@@ -98,8 +100,8 @@ export async function operateRoutes(app: FastifyInstance, opts: OperateOptions):
         detail: {
           processInstanceKey: key,
           scope,
-          changed: names.filter((n) => n in before),
-          added: names.filter((n) => !(n in before)),
+          changed: names.filter((n) => had.has(n)),
+          added: names.filter((n) => !had.has(n)),
           ...(body.reason ? { reason: body.reason } : {}),
         },
       });
