@@ -361,7 +361,8 @@ export class EmbeddedEngine implements Engine {
   /**
    * Finds nodes that are gone (their advisory lock is free: taken here for the length of this
    * transaction) and hands back what they held: jobs they had activated become activatable, their
-   * timer claims lapse, their rows go.
+   * timer claims lapse, their rows go. Then the follow-ups they may have lost run here, as after
+   * a restart (called instances started, buffered messages correlated).
    */
   private async sweepPeers(): Promise<void> {
     if (this.nodeId === null) return;
@@ -379,6 +380,9 @@ export class EmbeddedEngine implements Engine {
     if (gone.length) {
       for (const w of this.workers) w.poke();
       this.scheduleTimers(0);
+      // what a gone node's follow-ups had still to do: start called instances, correlate buffered messages
+      await this.recoverCalls();
+      await this.recoverMessages();
     }
   }
 
