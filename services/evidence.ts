@@ -99,7 +99,8 @@ What is in it
                      other channels: the payload handed to the channel)
   message.sha256     the SHA-256 of those bytes, in sha256sum format
   template.json      the template id, version and locale used, and that version's approval (who, when)
-  data.json          the data snapshot the message was rendered from
+  data.json          the data snapshot: renderedWith is what the template was filled with (null for
+                     messages rendered before Herald recorded it), processData what the process passed
   consent.json       the recipient's consent on the channel at send time, and the consent history
   approvals.json     the approvals of this communication: audit rows approval.recorded (id, hash, link)
   audit.json         every audit row about this communication, and each row's verification
@@ -130,7 +131,7 @@ export async function buildEvidencePack(db: Knex, communicationId: string, opts:
     db('deliveries').where({ communication_id: communicationId }).first(),
     db('delivery_attempts').where({ communication_id: communicationId }).orderBy('id'),
     db('tracking_events').where({ communication_id: communicationId }).orderBy([{ column: 'at' }, { column: 'id' }]),
-    db('customers').where({ id: c.customer_id }).first('id', 'name', 'locale'),
+    db('customers').where({ id: c.customer_id }).first('id', 'locale'),
     db('customer_contacts').where({ customer_id: c.customer_id, channel: c.channel }).first(),
   ]);
   const sent = delivery?.state === 'sent';
@@ -217,7 +218,8 @@ export async function buildEvidencePack(db: Knex, communicationId: string, opts:
       }
     : null;
   const eventsDoc = events.map((e: Record<string, unknown>) => ({ id: Number(e.id), kind: e.kind, at: iso(e.at), providerEventId: (e.provider_event_id as string | null) ?? null, meta: json(e.meta, {}) }));
-  const data = archive ? json(archive.data_snapshot, {}) : json(c.data, {});
+  // what the template was filled with (recorded at rendering since 20261207224500; null before), and the process's own data
+  const data = { renderedWith: json<Record<string, unknown> | null>(c.rendered_data, null), processData: archive ? json(archive.data_snapshot, {}) : json(c.data, {}) };
 
   const file = (name: string, bytes: Buffer, description: string): EvidenceFile => ({ name, bytes, sha256: sha256(bytes), description });
   const files: EvidenceFile[] = [

@@ -68,10 +68,11 @@ export function communicationRepository(db: Knex | Knex.Transaction) {
     async setStatus(id: string, status: string): Promise<void> {
       await db('communications').where({ id }).update({ status, updated_at: db.fn.now() });
     },
-    async saveRendered(id: string, r: { templateVersion: number; subject: string; html: string; text: string }): Promise<void> {
+    /** `data`: what the template was filled with (the evidence pack's data snapshot). */
+    async saveRendered(id: string, r: { templateVersion: number; subject: string; html: string; text: string; data?: Record<string, unknown> }): Promise<void> {
       await db('communications')
         .where({ id })
-        .update({ template_version: r.templateVersion, subject: r.subject, html: r.html, text: r.text, status: 'rendered', rendered_at: db.fn.now(), updated_at: db.fn.now() });
+        .update({ template_version: r.templateVersion, subject: r.subject, html: r.html, text: r.text, ...(r.data ? { rendered_data: JSON.stringify(r.data) } : {}), status: 'rendered', rendered_at: db.fn.now(), updated_at: db.fn.now() });
     },
     async listForCustomer(customerId: string, limit = 100): Promise<CommunicationRow[]> {
       return (await db('communications').where({ customer_id: customerId }).orderBy('created_at', 'desc').limit(limit)).map(toRow);

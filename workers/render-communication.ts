@@ -49,7 +49,7 @@ export default defineWorker({
       const missing = checkContract(dataContract(compiled), built.data);
       if (missing.length) throw new MissingPlaceholderError(`${version.templateId} v${version.version} (${version.locale})`, missing[0]);
       const rendered = renderMessage(compiled, built.data, { locale: version.locale });
-      await comms.saveRendered(v.communicationId, { templateVersion: version.version, ...rendered });
+      await comms.saveRendered(v.communicationId, { templateVersion: version.version, ...rendered, data: built.data });
       return complete({ templateVersion: version.version, locale: version.locale, renderedTemplateId: built.templateId });
     } catch (err) {
       if (err instanceof MissingPlaceholderError || err instanceof TemplateDataError) {
