@@ -13,7 +13,7 @@ export default tseslint.config(
     },
   },
   // plain Node scripts (postinstall, the CLI shim) run without TypeScript's view of Node's globals
-  { files: ['**/*.mjs'], languageOptions: { globals: { console: 'readonly', process: 'readonly' } } },
+  { files: ['**/*.mjs'], languageOptions: { globals: { console: 'readonly', process: 'readonly', fetch: 'readonly', performance: 'readonly', setTimeout: 'readonly' } } },
   // DESIGN.md's layers and nevers: imports point down modeler · cli · api · workers · services ·
   // storage · engine port and tooling · domain · config, never up, and never into an engine adapter
   ...layers(),
