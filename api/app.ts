@@ -136,9 +136,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(auditRoutes, { db: deps.db, ...deps.audit });
   await app.register(customerRoutes, { db: deps.db });
   await app.register((await import('./routes/customers/master.js')).customerMasterRoutes, { db: deps.db });
+  await app.register((await import('./routes/customers/preferences.js')).customerPreferenceRoutes, { db: deps.db });
   await app.register((await import('./routes/templates/index.js')).templateRoutes, { db: deps.db, engine: deps.engine, messages: deps.messages });
   await app.register((await import('./routes/portal/index.js')).portalRoutes, { db: deps.db, engine: deps.engine });
   await app.register((await import('./routes/portal/deep-links.js')).portalDeepLinkRoutes, { db: deps.db });
+  await app.register((await import('./routes/portal/preferences.js')).portalPreferenceRoutes, { db: deps.db });
   await app.register((await import('./routes/requests/index.js')).requestRoutes, { db: deps.db, engine: deps.engine, tasklist });
   await app.register((await import('./routes/tracking/index.js')).trackingRoutes, { db: deps.db, secret });
   await app.register((await import('./routes/communications/index.js')).communicationRoutes, { db: deps.db });
