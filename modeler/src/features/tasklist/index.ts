@@ -241,7 +241,10 @@ async function taskView(el: HTMLElement, key: string): Promise<void> {
       type: 'button',
       onclick: async () => {
         if (await ensureClaimed()) {
-          location.hash = `#/tasks/mine/${key}${query}`;
+          // the sort and filters go along, except an assignee filter, which "My tasks" answers already
+          const q = new URLSearchParams(query.slice(1));
+          q.delete('assignee');
+          location.hash = `#/tasks/mine/${key}${q.size ? `?${q}` : ''}`;
         }
       },
     },
