@@ -8,6 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
+import { seriousViolations } from './support/a11y.js';
 import { browserProblems, launch, shot, signIn, skipReason, startUiServer, type UiServer } from './support/server.js';
 
 describe.skipIf(skipReason)('tasklist (browser)', () => {
@@ -38,7 +39,16 @@ describe.skipIf(skipReason)('tasklist (browser)', () => {
     await openTask(ref.processInstanceKey, 'approve-level-1');
 
     const alice = await signIn(browser, server.url, 'alice');
-    await alice.getByRole('link', { name: /Approve communication/ }).click();
+    // the list sorts (the sort is kept in the URL) and shows the task's own amount in the customer's format
+    await alice.locator('#tl-sort').selectOption('due');
+    await expect.poll(() => alice.url()).toContain('sort=due');
+    await alice.locator('#tl-assignee').selectOption('none');
+    await expect.poll(() => alice.locator('.tasks').textContent()).toContain('Amount: $19,600.00');
+    expect(await alice.locator('.tasks').textContent()).not.toContain('19600.00');
+    expect(await seriousViolations(alice), 'tasklist').toEqual([]);
+    // keyboard only: the task's link, Enter
+    await alice.getByRole('link', { name: /Approve communication/ }).focus();
+    await alice.keyboard.press('Enter');
     await alice.locator('#preview-subject').waitFor();
     expect(await alice.locator('#preview-subject').textContent()).toMatch(/INV-2026-0142|invoice/i);
     const body = await alice.frameLocator('iframe.preview').locator('body').textContent();
@@ -51,6 +61,10 @@ describe.skipIf(skipReason)('tasklist (browser)', () => {
     await expect.poll(() => alice.url()).toContain('#/tasks/mine/');
     await expect.poll(() => alice.locator('.tasks').textContent()).toContain('claimed by alice');
     expect((await server.db('tasks').where({ process_instance_key: ref.processInstanceKey, element_id: 'approve-level-1' }).first()).assignee).toBe('alice');
+    // unclaim is in sight once the task is hers; the sort survived opening and claiming the task
+    await alice.locator('#tl-unclaim').waitFor();
+    expect(alice.url()).toContain('sort=due');
+    expect(await seriousViolations(alice), 'task view').toEqual([]);
 
     // the decision form is rendered by form-js; rejecting needs a reason
     await alice.locator('.decision .fjs-form textarea').waitFor();
