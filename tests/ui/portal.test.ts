@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
+import { seriousViolations } from './support/a11y.js';
 import { launch, shot, signIn, skipReason, startUiServer, type UiServer } from './support/server.js';
 
 describe.skipIf(skipReason)('customer portal (browser)', () => {
@@ -27,8 +28,18 @@ describe.skipIf(skipReason)('customer portal (browser)', () => {
     const inbox = acme.locator('#portal-inbox');
     await expect.poll(() => inbox.textContent()).toContain('Your statement for November');
     expect(await inbox.textContent()).not.toContain('Not for Acme');
-    await inbox.getByText('Your statement for November').click();
-    expect(await acme.frameLocator('#portal-inbox iframe').locator('body').textContent()).toContain('3 open invoices');
+    // keyboard only: the message's summary, Enter opens it
+    await inbox.locator('summary', { hasText: 'Your statement for November' }).focus();
+    await acme.keyboard.press('Enter');
+    await expect.poll(() => acme.frameLocator('#portal-inbox iframe').locator('body').textContent()).toContain('3 open invoices');
+    // money in the customer's locale (Acme reads en: $), not "19600.00 USD"
+    const amounts = await acme.locator('#portal-invoices .pt-amount').allTextContents();
+    expect(amounts.length).toBeGreaterThan(0);
+    for (const a of amounts) expect(a).toMatch(/^\$[\d,]+\.\d\d$/);
+    expect(await seriousViolations(acme), 'portal').toEqual([]);
+    // pay from the invoice: what to pay and the reference to quote
+    await acme.getByRole('button', { name: 'Pay invoice 2026-0142' }).click();
+    await expect.poll(() => acme.locator('.pt-pay').textContent()).toContain('2026-0142');
     // promise to pay the open invoice a week from now (before the dispute below puts it on hold): the row shows the promise, the audit trail has it
     const payBy = new Date(Date.now() + 7 * 86_400_000).toISOString().slice(0, 10);
     await acme.getByLabel('Pay invoice 2026-0142 by').fill(payBy);
