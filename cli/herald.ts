@@ -7,6 +7,7 @@ import type { Command } from './command.js';
 import { conformanceCommand } from './commands/conformance.js';
 import { auditCommand } from './commands/audit.js';
 import { deployCommand } from './commands/deploy.js';
+import { evidenceCommand } from './commands/evidence.js';
 import { incidentsCommand } from './commands/incidents.js';
 import { instancesCommand } from './commands/instances.js';
 import { messagesCommand } from './commands/messages.js';
@@ -23,6 +24,7 @@ export const commands: Record<string, Command> = {
   signals: signalsCommand,
   migrate: migrateCommand,
   audit: auditCommand,
+  evidence: evidenceCommand,
   conformance: conformanceCommand,
 };
 

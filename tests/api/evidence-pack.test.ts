@@ -13,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../cli/herald.js';
 import { silentLogger } from '../../config/log.js';
 import { signWebhook } from '../../domain/channels/index.js';
 import type { JobWorker } from '../../engine/types.js';
@@ -136,6 +137,8 @@ describe(`evidence pack on ${kind}`, () => {
     expect(res.headers['content-disposition']).toBe(`attachment; filename="evidence-${communicationId}.zip"`);
     const dir = unzip(res.rawPayload);
     const manifest = readJson(dir, 'manifest.json');
+    expect(res.headers['x-evidence-audit-rows']).toBe('verified');
+    expect(res.headers['x-evidence-manifest-sha256']).toBe(sha256(fs.readFileSync(path.join(dir, 'manifest.json'))));
 
     // the .eml is byte for byte what the SMTP server took, and its hash is the one recorded at sending
     const eml = fs.readFileSync(path.join(dir, 'message.eml'));
@@ -204,6 +207,38 @@ describe(`evidence pack on ${kind}`, () => {
     expect(await createAuditRepository(api.t.db).list({ subjectId: communicationId, action: 'evidence.export', actor: 'sam' })).toEqual([]);
   });
 
+  it('downloads the same pack with `herald evidence <id> --out FILE`, and exits 1 naming the problem for an unknown id', async () => {
+    await api.app.listen({ port: 0, host: '127.0.0.1' });
+    const saved = { url: process.env.HERALD_URL, token: process.env.HERALD_TOKEN };
+    process.env.HERALD_URL = `http://127.0.0.1:${(api.app.server.address() as { port: number }).port}`;
+    process.env.HERALD_TOKEN = api.tokens.carl;
+    const herald = async (...argv: string[]) => {
+      let stdout = '';
+      let stderr = '';
+      const code = await main(argv, { out: (x) => (stdout += x), err: (x) => (stderr += x) });
+      return { code, stdout, stderr };
+    };
+    try {
+      const out = path.join(tmp, 'cli.zip');
+      const run = await herald('evidence', communicationId, '--out', out);
+      expect(run.code).toBe(0);
+      expect(run.stdout).toContain(`written to ${out}`);
+      expect(run.stdout).toContain('its audit rows verified at export');
+      const dir = unzip(fs.readFileSync(out));
+      expect(fs.readFileSync(path.join(dir, 'message.eml')).equals(arrivals.find((a) => a.messageId === messageId)!.raw)).toBe(true);
+      expect(readJson(dir, 'manifest.json')).toMatchObject({ exportedBy: 'carl', audit: { ok: true } });
+      const unknown = await herald('evidence', 'EV-nope');
+      expect(unknown.code).toBe(1);
+      expect(unknown.stderr).toContain('no such communication');
+      expect((await herald('evidence')).code).toBe(2);
+    } finally {
+      for (const [k, v] of Object.entries({ HERALD_URL: saved.url, HERALD_TOKEN: saved.token })) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
+  });
+
   it('names an approval row edited behind the chain in the next pack', async () => {
     const [approval] = await createAuditRepository(api.t.db).list({ subjectType: 'communication', subjectId: communicationId, action: APPROVAL_RECORDED });
     await api.t.db.raw('alter table audit_log disable trigger audit_log_append_only');
@@ -212,7 +247,9 @@ describe(`evidence pack on ${kind}`, () => {
     } finally {
       await api.t.db.raw('alter table audit_log enable trigger audit_log_append_only');
     }
-    const manifest = readJson(unzip((await download('carl')).rawPayload), 'manifest.json');
+    const res = await download('carl');
+    expect(res.headers['x-evidence-audit-rows']).toBe('broken');
+    const manifest = readJson(unzip(res.rawPayload), 'manifest.json');
     expect(manifest.audit.ok).toBe(false);
     expect(manifest.audit.rows).toContainEqual(expect.objectContaining({ id: approval.id, ok: false, kind: 'changed' }));
   });

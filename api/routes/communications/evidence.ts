@@ -50,7 +50,13 @@ export async function evidenceRoutes(app: FastifyInstance, opts: { db: Db }): Pr
       });
       request.log.info({ communicationId: id, by: who.id, manifestSha256: manifest.sha256 }, 'evidence pack exported');
       const name = `evidence-${id.replace(/[^A-Za-z0-9._-]/g, '_')}.zip`;
-      return reply.type('application/zip').header('content-disposition', `attachment; filename="${name}"`).header('x-content-type-options', 'nosniff').send(zip);
+      return reply
+        .type('application/zip')
+        .header('content-disposition', `attachment; filename="${name}"`)
+        .header('x-content-type-options', 'nosniff')
+        .header('x-evidence-manifest-sha256', manifest.sha256)
+        .header('x-evidence-audit-rows', pack.manifest.audit.ok ? 'verified' : 'broken')
+        .send(zip);
     },
   );
 }
