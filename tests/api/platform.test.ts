@@ -143,6 +143,7 @@ describe('platform API (PGlite)', () => {
         '/api/communications': ['get'],
         '/api/communications/{id}': ['get'],
         '/api/communications/{id}/timeline': ['get'],
+        '/api/communications/{id}/evidence': ['get'],
         '/api/decision-definitions': ['get'],
         '/api/decision-definitions/{key}/xml': ['get'],
         '/api/decision-drafts': ['post', 'get'],
