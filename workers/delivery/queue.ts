@@ -33,7 +33,8 @@ export interface ProcessOptions {
 
 export interface DeliveryQueue {
   readonly kind: 'bullmq' | 'memory';
-  add(channel: ChannelName, job: DeliveryJob): Promise<void>;
+  /** `delayMs`: the job waits this long before its first attempt (quiet hours). */
+  add(channel: ChannelName, job: DeliveryJob, options?: { delayMs?: number }): Promise<void>;
   process(channel: ChannelName, handler: (job: DeliveryJob, attempt: number) => Promise<void>, options?: ProcessOptions): void;
   /** Jobs waiting or running, per channel (for dashboards and tests). */
   counts(channel: ChannelName): Promise<{ waiting: number; active: number; failed: number; completed: number }>;
@@ -65,10 +66,11 @@ export function createBullQueue(redisUrl: string, prefix = 'herald'): DeliveryQu
   return {
     kind: 'bullmq',
     queues,
-    async add(channel, job) {
+    async add(channel, job, options) {
       const o = attemptsByChannel.get(channel) ?? {};
       const added = await queue(channel).add('deliver', job, {
         jobId: job.communicationId,
+        ...(options?.delayMs && options.delayMs > 0 ? { delay: Math.round(options.delayMs) } : {}),
         attempts: o.attempts ?? 5,
         backoff: { type: 'exponential', delay: o.backoff ?? 1000 },
         removeOnComplete: { age: 7 * 86400 },
@@ -178,10 +180,10 @@ export function createMemoryQueue(): DeliveryQueue {
   };
   return {
     kind: 'memory',
-    async add(channel, job) {
+    async add(channel, job, options) {
       const s = state(channel);
       if (s.entries.has(job.communicationId)) return;
-      s.entries.set(job.communicationId, { job, attempts: 0, state: 'waiting', notBefore: 0 });
+      s.entries.set(job.communicationId, { job, attempts: 0, state: 'waiting', notBefore: options?.delayMs && options.delayMs > 0 ? Date.now() + options.delayMs : 0 });
       pump(channel);
     },
     process(channel, handler, options = {}) {

@@ -33,6 +33,8 @@ import { instrumentHtml, trackingPaths } from '../../domain/tracking/index.js';
 import { communicationRepository, trackingRepository } from '../../storage/communications.js';
 import { customerRepository } from '../../storage/customers.js';
 import type { ChannelName, DeliveryQueue } from './queue.js';
+import { sendGate, type SendGate } from './consent.js';
+import { createAuditRepository } from '../../storage/repositories/audit.js';
 
 export interface DeliverySettings {
   from: { name: string; address: string };
@@ -196,6 +198,10 @@ export function createDeliveryService(deps: {
       await publishResult(communicationId, { deliveryStatus: 'failed', deliveryError: delivery.error ?? 'delivery failed' });
       return;
     }
+    if (delivery?.state === 'suppressed') {
+      await publishResult(communicationId, { deliveryStatus: 'suppressed', deliveryError: delivery.error ?? 'suppressed by preference', suppressedReason: delivery.error });
+      return;
+    }
     let attemptId: number | undefined;
     try {
       const message = await outbound(communicationId);
@@ -204,6 +210,12 @@ export function createDeliveryService(deps: {
       if (suppressed) {
         const origin = suppressed.communicationId ? ` on communication ${suppressed.communicationId}` : '';
         throw new DeliveryError(`${address} is suppressed after a ${suppressed.reason}${origin} (${suppressed.at}); no more ${message.channel} is sent to it until the address is fixed`, message.channel, false, { code: 'SUPPRESSED' });
+      }
+      // the customer's preferences at send time (docs/delivery.md, "Preferences, consent and quiet hours")
+      const gate = await sendGate(db, communicationId, message.channel, deps.now());
+      if (gate.action === 'suppress') return await suppressedByPreference(communicationId, message.channel, gate);
+      if (gate.action === 'send' && gate.overrides.length && attempt === 1) {
+        await createAuditRepository(db).append({ actor: 'herald-delivery', action: 'communication.legal-override', subjectType: 'communication', subjectId: communicationId, detail: { channel: message.channel, overrides: gate.overrides } });
       }
       const messageId = message.channel === 'email' ? messageIdFor(checkCommunicationId(communicationId)) : communicationId;
       const adapter = adapters[message.channel];
@@ -281,6 +293,28 @@ export function createDeliveryService(deps: {
     await publishResult(communicationId, { deliveryStatus: 'sent', providerMessageId: receipt.providerMessageId });
   }
 
+  /** Not sent: the customer opted out of this topic on this channel. The process hears `deliveryStatus: suppressed`. */
+  async function suppressedByPreference(communicationId: string, channel: ChannelName, gate: Extract<SendGate, { action: 'suppress' }>) {
+    const at = deps.now();
+    log.info({ communicationId, channel, topic: gate.topic }, 'not sent: the customer opted out of this topic on this channel');
+    await db.transaction(async (tx) => {
+      await tx('deliveries').where({ communication_id: communicationId }).update({ state: 'suppressed', tracking_status: 'suppressed', error: gate.reason });
+      await communicationRepository(tx).setStatus(communicationId, 'suppressed');
+      await communicationRepository(tx).addEvent(communicationId, 'suppressed', at, { reason: gate.reason, topic: gate.topic, channel }, 'suppressed');
+    });
+    await publishResult(communicationId, { deliveryStatus: 'suppressed', deliveryError: gate.reason, suppressedReason: gate.reason });
+  }
+
+  /** How long a communication waits for the recipient's sending window (0: it may go now). */
+  async function deferral(communicationId: string, channel: ChannelName): Promise<{ delayMs: number; gate?: Extract<SendGate, { action: 'defer' }> }> {
+    const now = deps.now();
+    const gate = await sendGate(db, communicationId, channel, now).catch((err: Error) => {
+      log.warn({ communicationId, err: err.message }, 'could not read the sending window: sent without waiting');
+      return undefined;
+    });
+    return gate?.action === 'defer' ? { delayMs: gate.until.getTime() - now.getTime(), gate } : { delayMs: 0 };
+  }
+
   async function failed(communicationId: string, err: Error) {
     const at = deps.now();
     await db.transaction(async (tx) => {
@@ -294,10 +328,13 @@ export function createDeliveryService(deps: {
   return {
     async enqueue(communicationId, channel) {
       const rows = await db('deliveries').insert({ communication_id: communicationId, channel, state: 'queued' }).onConflict('communication_id').ignore().returning('communication_id');
+      // outside the recipient's sending window the job waits for the next allowed instant
+      const { delayMs, gate } = await deferral(communicationId, channel);
       // queued again even when the row exists: the queue de-duplicates by id, and a crash
       // between the insert and the queue must not strand the communication
-      await queue.add(channel, { communicationId });
+      await queue.add(channel, { communicationId }, delayMs > 0 ? { delayMs } : undefined);
       if (rows.length) await comms.addEvent(communicationId, 'queued', deps.now(), {}, 'queued');
+      if (rows.length && gate) await comms.addEvent(communicationId, 'deferred', deps.now(), { until: gate.until.toISOString(), timeZone: gate.timeZone, reason: 'quiet hours' }, 'deferred');
       return rows.length ? 'queued' : 'exists';
     },
     outbound,
@@ -314,9 +351,13 @@ export function createDeliveryService(deps: {
       // does a sent one whose result the process may never have heard
       void db('deliveries')
         .where((q) => q.whereIn('state', ['queued', 'sending']).orWhereNull('result_at'))
-        .select('communication_id', 'channel')
-        .then(async (rows: { communication_id: string; channel: ChannelName }[]) => {
-          for (const r of rows) await queue.add(r.channel, { communicationId: r.communication_id });
+        .select('communication_id', 'channel', 'state')
+        .then(async (rows: { communication_id: string; channel: ChannelName; state: string }[]) => {
+          for (const r of rows) {
+            // one not yet sent still waits for the recipient's sending window
+            const { delayMs } = r.state === 'queued' ? await deferral(r.communication_id, r.channel) : { delayMs: 0 };
+            await queue.add(r.channel, { communicationId: r.communication_id }, delayMs > 0 ? { delayMs } : undefined);
+          }
           if (rows.length) log.info({ deliveries: rows.length }, 'unfinished deliveries queued again');
         })
         .catch((err: Error) => log.error({ err: err.message }, 'could not queue unfinished deliveries again'));
