@@ -7,9 +7,9 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { Command } from '../command.js';
-import { CliError, problemLines, target, type Problem } from '../http.js';
+import { CliError, printJson, printProblem, target } from '../http.js';
 
-const HELP = `Usage: herald evidence <communicationId> [--out FILE]   download the communication's evidence pack (ZIP)
+const HELP = `Usage: herald evidence <communicationId> [--out FILE] [--json]   download the communication's evidence pack (ZIP)
 
 The pack holds the exact bytes sent and their SHA-256, the template version and its approval, the data
 snapshot, consent at send time, the approvals with their audit rows, provider ids and every event, a
@@ -23,7 +23,7 @@ export const evidenceCommand: Command = {
   async run(args, io) {
     let parsed;
     try {
-      parsed = parseArgs({ args, allowPositionals: true, options: { out: { type: 'string', short: 'o' }, help: { type: 'boolean', short: 'h' } } });
+      parsed = parseArgs({ args, allowPositionals: true, options: { out: { type: 'string', short: 'o' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
     } catch (err) {
       io.err(`herald evidence: ${(err as Error).message}\n\n${HELP}`);
       return 2;
@@ -48,20 +48,26 @@ export const evidenceCommand: Command = {
       }
       if (res.status !== 200) {
         const text = await res.text();
-        let body: Problem | string = text;
+        let body: unknown = text;
         try {
-          body = JSON.parse(text) as Problem;
+          body = JSON.parse(text);
         } catch {
           // not JSON: print the text
         }
-        io.err(problemLines(body, res.status));
+        printProblem(io, body, res.status, values.json);
         return 1;
       }
       const zip = Buffer.from(await res.arrayBuffer());
       const out = values.out ?? `evidence-${id.replace(/[^A-Za-z0-9._-]/g, '_')}.zip`;
       fs.writeFileSync(out, zip);
       const verified = res.headers.get('x-evidence-audit-rows') === 'verified';
-      io.out(`evidence pack of ${id} written to ${out} (${zip.length} bytes, sha256 ${createHash('sha256').update(zip).digest('hex')}; manifest.json sha256 ${res.headers.get('x-evidence-manifest-sha256')})\n`);
+      const sha256 = createHash('sha256').update(zip).digest('hex');
+      const manifestSha256 = res.headers.get('x-evidence-manifest-sha256');
+      if (values.json) {
+        printJson(io, { communicationId: id, file: out, bytes: zip.length, sha256, manifestSha256, auditRows: verified ? 'verified' : 'broken' });
+        return verified ? 0 : 1;
+      }
+      io.out(`evidence pack of ${id} written to ${out} (${zip.length} bytes, sha256 ${sha256}; manifest.json sha256 ${manifestSha256})\n`);
       io.out(verified ? 'its audit rows verified at export\n' : 'its audit rows did NOT verify at export: see manifest.json "audit.rows"\n');
       return verified ? 0 : 1;
     } catch (err) {

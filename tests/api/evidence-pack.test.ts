@@ -29,6 +29,7 @@ import recordCommunicationRejection from '../../workers/record-communication-rej
 import renderCommunication from '../../workers/render-communication.js';
 import { runWorker } from '../../workers/runtime.js';
 import validateCustomerData from '../../workers/validate-customer-data.js';
+import { migrationSource } from '../../migrations/index.js';
 import { dbKinds } from '../support/db.js';
 import { SECRET, startApi, type Api } from './harness.js';
 
@@ -231,6 +232,8 @@ describe(`evidence pack on ${kind}`, () => {
       expect(unknown.code).toBe(1);
       expect(unknown.stderr).toContain('no such communication');
       expect((await herald('evidence')).code).toBe(2);
+      const json = await herald('evidence', communicationId, '--out', path.join(tmp, 'cli2.zip'), '--json');
+      expect(JSON.parse(json.stdout)).toMatchObject({ communicationId, bytes: expect.any(Number), sha256: expect.stringMatching(/^[0-9a-f]{64}$/), manifestSha256: expect.stringMatching(/^[0-9a-f]{64}$/), auditRows: 'verified' });
     } finally {
       for (const [k, v] of Object.entries({ HERALD_URL: saved.url, HERALD_TOKEN: saved.token })) {
         if (v === undefined) delete process.env[k];
@@ -252,5 +255,14 @@ describe(`evidence pack on ${kind}`, () => {
     const manifest = readJson(unzip(res.rawPayload), 'manifest.json');
     expect(manifest.audit.ok).toBe(false);
     expect(manifest.audit.rows).toContainEqual(expect.objectContaining({ id: approval.id, ok: false, kind: 'changed' }));
+  });
+
+  it('the rendered_data migration goes up, down and up again', async () => {
+    const migration = await migrationSource.getMigration('20261207224500_add_communication_rendered_data');
+    expect(await api.t.db.schema.hasColumn('communications', 'rendered_data')).toBe(true);
+    await migration.down!(api.t.db);
+    expect(await api.t.db.schema.hasColumn('communications', 'rendered_data')).toBe(false);
+    await migration.up(api.t.db);
+    expect(await api.t.db.schema.hasColumn('communications', 'rendered_data')).toBe(true);
   });
 });
