@@ -242,6 +242,29 @@ describe(`evidence pack on ${kind}`, () => {
     }
   });
 
+  it('packs a message never sent as its rendered content, and answers 409 for one sent but not archived yet', async () => {
+    const comms = api.t.db('communications');
+    const unsent = `EV-unsent-${randomUUID().slice(0, 8)}`;
+    await comms.insert({ id: unsent, customer_id: 'C-ACME', template_id: 'invoice-notice', channel: 'email', kind: 'dunning', status: 'rendered', data: JSON.stringify({ invoiceId: 'INV-2026-0142' }), subject: 'S', html: '<p>H</p>', text: 'T' });
+    const res = await download('carl', unsent);
+    expect(res.statusCode).toBe(200);
+    const dir = fs.mkdtempSync(path.join(tmp, 'unsent-'));
+    fs.writeFileSync(path.join(dir, 'pack.zip'), res.rawPayload);
+    execFileSync('unzip', ['-q', 'pack.zip'], { cwd: dir });
+    const pack = path.join(dir, `evidence-${unsent}`);
+    expect(readJson(pack, 'message.json')).toEqual({ subject: 'S', html: '<p>H</p>', text: 'T' });
+    expect(readJson(pack, 'manifest.json').message).toMatchObject({ file: 'message.json', sent: false, recordedAtSending: null });
+    expect(readJson(pack, 'delivery.json')).toBeNull();
+
+    const pending = `EV-pending-${randomUUID().slice(0, 8)}`;
+    await api.t.db('communications').insert({ id: pending, customer_id: 'C-ACME', template_id: 'invoice-notice', channel: 'email', kind: 'dunning', status: 'sent', data: '{}', subject: 'S', html: '<p>H</p>', text: 'T' });
+    await api.t.db('deliveries').insert({ communication_id: pending, channel: 'email', state: 'sent', raw_sha256: 'a'.repeat(64), sent_at: new Date() });
+    const early = await download('carl', pending);
+    expect(early.statusCode).toBe(409);
+    expect(early.json()).toMatchObject({ status: 409, rule: 'archived' });
+    expect(early.json().title).toContain('not archived yet');
+  });
+
   it('names an approval row edited behind the chain in the next pack', async () => {
     const [approval] = await createAuditRepository(api.t.db).list({ subjectType: 'communication', subjectId: communicationId, action: APPROVAL_RECORDED });
     await api.t.db.raw('alter table audit_log disable trigger audit_log_append_only');
