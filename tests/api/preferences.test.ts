@@ -5,8 +5,9 @@
  */
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migrate, rollbackAll } from '../../storage/db.js';
 import { seedDemoData } from '../../storage/demo-data.js';
-import { dbKinds } from '../support/db.js';
+import { dbKinds, openTestDb } from '../support/db.js';
 import { startApi, type Api } from './harness.js';
 
 describe.each(await dbKinds())('preferences and consent on %s', (kind) => {
@@ -73,4 +74,20 @@ describe.each(await dbKinds())('preferences and consent on %s', (kind) => {
       expect([res.status, res.body.field, res.headers['content-type']], JSON.stringify(body)).toEqual([400, field, expect.stringContaining('application/problem+json')]);
     }
   });
+});
+
+describe('the preferences migration', () => {
+  it('goes down and up again', async () => {
+    const t = await openTestDb('pglite');
+    try {
+      const tables = async () => [await t.db.schema.hasTable('customer_preferences'), await t.db.schema.hasTable('customer_send_windows')];
+      expect(await tables()).toEqual([true, true]);
+      await rollbackAll(t.db);
+      expect(await tables()).toEqual([false, false]);
+      await migrate(t.db);
+      expect(await tables()).toEqual([true, true]);
+    } finally {
+      await t.close();
+    }
+  }, 120_000);
 });
