@@ -20,7 +20,7 @@ export async function portalDeepLinkRoutes(app: FastifyInstance, _opts: { db: Db
   for (const [segment, what] of [['invoices', 'an invoice'], ['pay', 'paying an invoice'], ['requests', 'a request']] as const) {
     app.get(
       `/portal/${segment}/:ref`,
-      { config: { auth: 'none' }, schema: { tags: ['portal'], summary: `Deep link to ${what} in the customer portal (sign-in first)`, security: [], params: Ref, response: { ...Redirect, 400: Type.Object({}, { additionalProperties: true }) } } },
+      { config: { auth: 'none' }, schema: { tags: ['portal'], operationId: `openPortalDeepLink${segment[0].toUpperCase()}${segment.slice(1)}`, summary: `Deep link to ${what} in the customer portal (sign-in first)`, security: [], params: Ref, response: { ...Redirect, 400: Type.Object({}, { additionalProperties: true }) } } },
       async (request, reply) => reply.redirect(to(`/${segment}/${encodeURIComponent((request.params as { ref: string }).ref)}`), 302),
     );
   }
