@@ -11,20 +11,23 @@ import { groupsOf } from '../domain/identity/index.js';
 import { createIdentityRepository } from '../storage/repositories/identity.js';
 import { createTaskRepository, type Task } from '../storage/repositories/tasks.js';
 import { createTasklist } from './services/tasklist.js';
+import { slowWork } from '../workers/test-slowdown.js';
 
 /** Returns `act(userId, taskKey, variables)`, which claims and completes the task as that person. */
 export function demoActor(deps: { db: Db; engine: Engine }): (userId: string, taskKey: string, variables: Variables) => Promise<void> {
   const tasklist = createTasklist({ db: deps.db, engine: deps.engine });
   const identity = createIdentityRepository(deps.db);
-  return async (userId, taskKey, variables) => {
-    const user = await identity.getUser(userId);
-    if (!user) throw new Error(`demo person ${userId} is not seeded`);
-    const who = { ...user, groups: groupsOf(user), via: 'token' as const };
-    const task = await tasklist.claim(taskKey, who);
-    // claimed on an earlier pass that stopped before completing: only the completion is left
-    if (task.state !== 'CREATED') return;
-    await tasklist.complete(taskKey, who, variables);
-  };
+  // slowWork: a test-only slower clock (workers/test-slowdown.ts); without it the step runs as it is
+  return (userId, taskKey, variables) =>
+    slowWork(async () => {
+      const user = await identity.getUser(userId);
+      if (!user) throw new Error(`demo person ${userId} is not seeded`);
+      const who = { ...user, groups: groupsOf(user), via: 'token' as const };
+      const task = await tasklist.claim(taskKey, who);
+      // claimed on an earlier pass that stopped before completing: only the completion is left
+      if (task.state !== 'CREATED') return;
+      await tasklist.complete(taskKey, who, variables);
+    });
 }
 
 /** Who acts on an open task and with what; undefined leaves it to real people. */

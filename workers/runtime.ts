@@ -8,6 +8,7 @@ import { type Static, type TObject } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import type { Engine, Job, JobOutcome, JobWorker, UserTaskListenerResult, Variables } from '../engine/types.js';
 import type { Logger } from '../config/log.js';
+import { slowWork } from './test-slowdown.js';
 
 export interface WorkerContext<V> {
   job: Job;
@@ -71,7 +72,8 @@ export function runWorker<S extends TObject, D>(engine: Engine, definition: Work
     type: definition.type,
     maxJobsToActivate: definition.maxJobsToActivate,
     timeout: definition.timeout,
-    handler: async (job) => {
+    // slowWork: a test-only slower clock (workers/test-slowdown.ts); without it the handler runs as it is
+    handler: (job) => slowWork(async () => {
       const problem = checkVariables(definition.variables, job.variables);
       if (problem) {
         workerLog.warn({ job: job.key, problem }, 'job variables do not match the worker schema');
@@ -79,6 +81,6 @@ export function runWorker<S extends TObject, D>(engine: Engine, definition: Work
       }
       const result = await definition.handler({ job, variables: job.variables as Static<S>, log: workerLog.child({ job: job.key }) }, deps);
       return toOutcome(result, job, definition.retryBackOff);
-    },
+    }),
   });
 }
