@@ -16,6 +16,7 @@ import { requestService } from '../services/requests.js';
 import { addDays } from '../domain/templates/facts.js';
 import { workTasklist } from './demo-actor.js';
 import { customerMaster } from './services/customer-master.js';
+import { customerRepository } from '../storage/customers.js';
 
 export const DEMO_REQUEST_ID = 'demo-invoice-2026-0199-discrepancy';
 const INVOICE = { id: 'INV-2026-0199', number: '2026-0199', amount: '25000.00' };
@@ -31,7 +32,7 @@ export async function seedRequestDemo(deps: {
   engine: Engine;
   db: Db;
   logger: Logger;
-  /** True on the first start: the invoice and the request are created only then. */
+  /** True on the first start: the invoice is issued only then. Later starts resume a request not yet resolved. */
   fresh: boolean;
   /** How long each demo person leaves a task open before acting, so the UI shows it first. */
   pauseMs?: number;
@@ -41,8 +42,12 @@ export async function seedRequestDemo(deps: {
   raiseAfterMs?: number;
 }): Promise<() => void> {
   const log = deps.logger.child({ component: 'demo-requests' });
-  if (!deps.fresh) return () => {};
   const now = () => new Date(deps.engine.clock?.now() ?? Date.now());
+  const service = requestService({ db: deps.db, engine: deps.engine, now });
+  // a later start: the request demo resumes where it stopped (a crash or a restart in the middle),
+  // unless it is through or was never begun on this data folder (its invoice was never issued)
+  const request = deps.fresh ? undefined : await service.repo.get(DEMO_REQUEST_ID);
+  if (!deps.fresh && (request ? request.status === 'resolved' : !(await customerRepository(deps.db).invoice(INVOICE.id)))) return () => {};
   const stops: (() => void)[] = [];
   // the people work the request's tasks from the tasklist's state, whenever they appear
   stops.push(
@@ -57,7 +62,8 @@ export async function seedRequestDemo(deps: {
   const today = now();
   const master = customerMaster({ db: deps.db });
   const facts = { customerId: 'C-ACME', number: INVOICE.number, amount: INVOICE.amount, currency: 'USD', issueDate: addDays(today, -21), dueDate: addDays(today, 9), paymentTerms: 'net 30 days', channel: 'email' };
-  const outcome = await master.recordInvoice({ id: INVOICE.id, ...facts }, 'system:billing-system');
+  // (on a later start it was issued, and may have been corrected since: it is left as it is)
+  const outcome = deps.fresh ? await master.recordInvoice({ id: INVOICE.id, ...facts }, 'system:billing-system') : 'unchanged';
   if (outcome === 'created') {
     await deps.engine.publishMessage({ name: 'invoice-issued', correlationKey: INVOICE.id, variables: { invoiceId: INVOICE.id, ...facts, initiatedBy: 'billing-system' } });
   }
@@ -71,7 +77,7 @@ export async function seedRequestDemo(deps: {
     return false;
   };
   // one look at a time: two overlapping looks would both raise it (two instances of one request)
-  let raised = false;
+  let raised = !!request?.processInstanceKey;
   let looking = false;
   const raise = setInterval(() => {
     if (raised || looking) return;
@@ -80,7 +86,7 @@ export async function seedRequestDemo(deps: {
       if (!(await noticeDelivered())) return;
       raised = true;
       clearInterval(raise);
-      const r = await requestService({ db: deps.db, engine: deps.engine, now }).submit({
+      const r = await service.submit({
         id: DEMO_REQUEST_ID,
         customerId: 'C-ACME',
         invoiceId: INVOICE.id,
@@ -100,6 +106,7 @@ export async function seedRequestDemo(deps: {
       .finally(() => (looking = false));
   }, deps.raiseAfterMs ?? 1000);
   raise.unref();
+  if (raised) clearInterval(raise);
   stops.push(() => clearInterval(raise));
   return () => stops.forEach((s) => s());
 }
