@@ -16,14 +16,15 @@ function serialize(err: unknown): SerializedError {
 
 async function handle(task: DiagramTask): Promise<unknown> {
   if (task.kind === 'json') {
+    const text = new TextDecoder('utf-8', { fatal: false }).decode(task.bytes);
     // as Fastify's own parser: a "__proto__" key is refused, not dropped (the reviver only runs when one may be there)
-    const reviver = task.text.includes('"__proto__"')
+    const reviver = text.includes('"__proto__"')
       ? (key: string, value: unknown) => {
           if (key === '__proto__') throw new SyntaxError('the body has a "__proto__" key');
           return value;
         }
       : undefined;
-    return JSON.parse(task.text, reviver);
+    return JSON.parse(text, reviver);
   }
   if (task.kind === 'dmn') return readDmnHere(task.xml, task.resourceName);
   if (task.kind === 'lint') {
