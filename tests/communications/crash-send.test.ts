@@ -154,6 +154,9 @@ describe.skipIf(!postgres)('send-path crash test', () => {
     await migrate(db, schema);
     await seedDemoData(db);
     await seedTemplateLibrary(db);
+    // an invoice small enough that its notice needs no approval (nobody approves in the child): the
+    // notice prints its invoice's amount, and the approvals follow that amount (workers/validate-customer-data.ts)
+    await db('invoices').insert({ id: 'INV-CRASH-1', customer_id: 'C-ACME', number: 'CRASH-1', amount: '980.00', currency: 'USD', issued_at: '2026-11-01', due_at: '2026-12-01', status: 'open' });
     smtp = new SMTPServer({
       authOptional: true,
       disabledCommands: ['STARTTLS'],

@@ -90,7 +90,7 @@ for (const communicationId of cfg.batch) {
   if (exists) continue;
   await engine.createInstance({
     bpmnProcessId: 'customer-communication',
-    variables: { communicationId, customerId: 'C-ACME', templateId: 'invoice-notice', invoiceId: 'INV-2026-0142', channel: 'email', kind: 'transactional', initiatedBy: 'crash-test' },
+    variables: { communicationId, customerId: 'C-ACME', templateId: 'invoice-notice', invoiceId: 'INV-CRASH-1', channel: 'email', kind: 'transactional', initiatedBy: 'crash-test' },
   });
 }
 
