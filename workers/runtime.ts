@@ -8,7 +8,7 @@ import { type Static, type TObject } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import type { Engine, Job, JobOutcome, JobWorker, UserTaskListenerResult, Variables } from '../engine/types.js';
 import type { Logger } from '../config/log.js';
-import { slowWork } from './test-slowdown.js';
+import { noteSlowdown, slowWork } from './test-slowdown.js';
 
 export interface WorkerContext<V> {
   job: Job;
@@ -68,6 +68,7 @@ export function toOutcome(result: HandlerResult, job: Job, retryBackOff?: number
 /** Opens a job worker on the engine for one definition. */
 export function runWorker<S extends TObject, D>(engine: Engine, definition: WorkerDefinition<S, D>, deps: D, log: Logger): JobWorker {
   const workerLog = log.child({ worker: definition.type });
+  noteSlowdown(log);
   return engine.createWorker({
     type: definition.type,
     maxJobsToActivate: definition.maxJobsToActivate,

@@ -9,8 +9,16 @@
 const factor = Math.max(1, Number(process.env.HERALD_TEST_WORK_SLOWDOWN) || 1);
 const atLeastMs = Math.max(0, Number(process.env.HERALD_TEST_WORK_DELAY_MS) || 0);
 
-/** True when a test slowed work down (the server logs it at start, so nobody runs it unaware). */
+/** True when a test slowed work down. */
 export const workSlowedDown = factor > 1 || atLeastMs > 0;
+
+let noted = false;
+/** Says once, at warn, that work is slowed down, so nobody runs a slowed server unaware. */
+export function noteSlowdown(log: { warn(obj: object, msg: string): void }): void {
+  if (!workSlowedDown || noted) return;
+  noted = true;
+  log.warn({ slowdown: factor, atLeastMs }, 'TEST ONLY: every job handler and demo step is slowed down (HERALD_TEST_WORK_SLOWDOWN / HERALD_TEST_WORK_DELAY_MS)');
+}
 
 /** Runs `work`; under a test's slowdown it then waits before answering (its outcome unchanged). */
 export async function slowWork<T>(work: () => Promise<T>): Promise<T> {

@@ -56,6 +56,11 @@ afterAll(async () => {
   for (const f of folders) fs.rmSync(f, { recursive: true, force: true });
 });
 
+async function stop(server: Server): Promise<void> {
+  server.child.kill('SIGTERM');
+  await server.exited;
+}
+
 function dataFolder(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'herald-demo-chaos-'));
   folders.push(dir);
@@ -84,7 +89,7 @@ function outbox(dataDir: string): Map<string, string> {
 }
 
 /** Waits until the demo is through, then checks what it sent and that nothing raised an incident. */
-async function expectDemoThrough(server: Server, dataDir: string, logs: Server['lines'][]) {
+async function expectDemoThrough(server: Server, dataDir: string, logs: Server['lines'][], url = server.url) {
   await server.line(msg('demo: summary printed'), 240_000);
   await expect.poll(() => STORY.filter((id) => !outbox(dataDir).has(id)), { timeout: 240_000, interval: 500 }).toEqual([]);
   const sent = outbox(dataDir);
@@ -96,7 +101,7 @@ async function expectDemoThrough(server: Server, dataDir: string, logs: Server['
   // and no incident: none logged by any run, none open in the engine
   expect(logs.flat().filter((l) => typeof l === 'object' && l.msg === 'incident raised')).toEqual([]);
   const token = `Bearer ${await rootToken(server)}`;
-  const incidents = await fetch(`${server.url}/api/incidents`, { headers: { authorization: token } });
+  const incidents = await fetch(`${url}/api/incidents`, { headers: { authorization: token } });
   expect(incidents.status).toBe(200);
   expect(await incidents.json()).toEqual([]);
   return sent;
@@ -111,31 +116,38 @@ async function rootToken(server: Server): Promise<string> {
 describe('the demo cannot stall', () => {
   it('completes with no incident when every worker and every demo step is ten times slower', async () => {
     const dataDir = dataFolder();
+    const started = Date.now();
     const server = await startDemo(dataDir, { HERALD_TEST_WORK_SLOWDOWN: '10' });
+    // the slowdown is on (the server says so, at warn)
+    expect(await server.line((l) => typeof l === 'object' && typeof l.msg === 'string' && l.msg.startsWith('TEST ONLY: every job handler'))).toMatchObject({ slowdown: 10 });
     const sent = await expectDemoThrough(server, dataDir, [server.lines]);
-    // the slowdown was on: demo steps and jobs logged what they did, later than they would have
-    expect(server.lines.some(msg('demo: task done'))).toBe(true);
-    expect(sent.size).toBeGreaterThanOrEqual(STORY.length);
+    expect(server.lines.filter(msg('demo: task done')).length).toBeGreaterThan(0);
+    console.info(`demo-chaos: 10x slower demo through in ${Math.round((Date.now() - started) / 1000)} s, ${sent.size} emails`);
+    await stop(server);
   }, 420_000);
 
   it('resumes and completes after a SIGKILL in the middle of the demo and a restart on the same data folder', async () => {
     const dataDir = dataFolder();
     const first = await startDemo(dataDir);
-    // given the demo has sent its first emails and not its last
-    await expect.poll(() => outbox(dataDir).size, { timeout: 240_000, interval: 200 }).toBeGreaterThanOrEqual(4);
+    // given the demo has sent its first emails and not its last: Acme's request is acknowledged,
+    // its review and approvals (sam, alice, bob) still to come
+    await expect.poll(() => outbox(dataDir).has('demo-invoice-2026-0199-discrepancy-ack-0'), { timeout: 240_000, interval: 200 }).toBe(true);
     const pid = first.nodePid();
     process.kill(pid, 'SIGKILL');
     expect((await first.exited).signal).toBe('SIGKILL');
     expect(alive(pid)).toBe(false);
     const before = outbox(dataDir);
-    expect(before.size).toBeGreaterThanOrEqual(4);
+    expect(before.size).toBeGreaterThanOrEqual(2);
     expect(STORY.filter((id) => !before.has(id)).length).toBeGreaterThan(0);
     expect(first.lines.some(msg('demo: summary printed'))).toBe(false);
-    // when Herald starts again on the same data folder
-    const second = await startDemo(dataDir);
+    // when Herald starts again on the same data folder and port, as `npm start` does again (the
+    // links in its messages, HERALD_BASE_URL, follow the port; the archive rebuilds what was sent)
+    const second = await startDemo(dataDir, { PORT: String(first.port) });
     await second.line(msg('demo: resuming where it stopped'));
     // then the demo goes on to its end: every message once, no incident
-    const sent = await expectDemoThrough(second, dataDir, [first.lines, second.lines]);
+    const sent = await expectDemoThrough(second, dataDir, [first.lines, second.lines], first.url);
     for (const [id, messageId] of before) expect(sent.get(id)).toBe(messageId);
+    await stop(second);
+    console.info(`demo-chaos: killed with ${before.size} emails sent (${[...before.keys()].join(', ')}); after the restart ${sent.size}`);
   }, 420_000);
 });
