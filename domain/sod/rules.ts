@@ -74,33 +74,6 @@ export const defaultSodPolicy: SodPolicy = {
 };
 
 /**
- * Variables a process uses for control: who made or approved a subject, how many approvals it
- * needs, what it is about. No task completion may set them, whatever its form says; workers and
- * the start of an instance set them. (`approvedBy1`, `approvedBy2`... match `approvedBy`.)
- */
-export const CONTROL_VARIABLES: readonly string[] = [
-  'approvals',
-  'approvalLevels',
-  'approvalGroups',
-  'approvers',
-  'approvedBy',
-  'initiatedBy',
-  'requestedBy',
-  'proposedBy',
-  'workedBy',
-  'completedBy',
-  'assignee',
-  'status',
-  'amount',
-  'riskSegment',
-  'communicationId',
-  'requestId',
-  'adjustmentId',
-  'customerId',
-  'kind',
-];
-
-/**
  * Control variables that say who did what or how many approvals a subject needs. Nobody sets them
  * from outside a process: not a task completion, and not an engineer starting an instance,
  * publishing a message or broadcasting a signal (Herald records the starter as `initiatedBy`).
@@ -108,6 +81,13 @@ export const CONTROL_VARIABLES: readonly string[] = [
  * may be given at its start; workers check them against the database.
  */
 export const PEOPLE_VARIABLES: readonly string[] = ['approvals', 'approvalLevels', 'approvalGroups', 'approvers', 'approvedBy', 'initiatedBy', 'requestedBy', 'proposedBy', 'workedBy', 'completedBy', 'assignee'];
+
+/**
+ * Variables a process uses for control: who made or approved a subject, how many approvals it
+ * needs, what it is about. No task completion may set them, whatever its form says; workers and
+ * the start of an instance set them. (`approvedBy1`, `approvedBy2`... match `approvedBy`.)
+ */
+export const CONTROL_VARIABLES: readonly string[] = [...PEOPLE_VARIABLES, 'status', 'amount', 'riskSegment', 'communicationId', 'requestId', 'adjustmentId', 'customerId', 'kind'];
 
 /** The people-and-approvals variable `name` is (see PEOPLE_VARIABLES), or undefined. */
 export function peopleVariable(name: string): string | undefined {
