@@ -1,7 +1,6 @@
 import { Type } from '@sinclair/typebox';
-import { disputeHold } from '../domain/communications/dispute-hold.js';
 import { communicationRepository } from '../storage/communications.js';
-import { disputeState } from '../storage/disputes.js';
+import { communicationDisputeHold } from '../storage/disputes.js';
 import { portalInboxRepository } from '../storage/portal-inbox.js';
 import { communicationFacts, release } from '../services/controls.js';
 import { bpmnError, complete, defineWorker, fail } from './runtime.js';
@@ -25,13 +24,12 @@ export default defineWorker({
     const communication = await communicationRepository(deps.db).get(v.communicationId);
     if (!communication?.subject) return { fail: `communication ${v.communicationId} is not rendered`, retries: 0 };
     // a demand for payment on an invoice disputed since it was approved is withheld, never sent
-    const invoiceId = v.invoiceId || (typeof communication.data.invoiceId === 'string' ? communication.data.invoiceId : undefined);
-    const held = invoiceId ? disputeHold(communication.templateId, await disputeState(deps.db, invoiceId)) : undefined;
+    const held = await communicationDisputeHold(deps.db, v.communicationId, v.invoiceId);
     if (held) {
       const comms = communicationRepository(deps.db);
       if (communication.status !== 'withheld') {
         await comms.setStatus(v.communicationId, 'withheld');
-        await comms.addEvent(v.communicationId, 'withheld', deps.now(), { reason: held, invoiceId }, 'withheld');
+        await comms.addEvent(v.communicationId, 'withheld', deps.now(), { reason: held, ...(v.invoiceId ? { invoiceId: v.invoiceId } : {}) }, 'withheld');
       }
       return bpmnError('INVOICE_DISPUTED', held, { withheldReason: held });
     }

@@ -31,8 +31,7 @@ import {
 const isFailover = (a: ChannelAdapter): a is FailoverAdapter => typeof (a as Partial<FailoverAdapter>).resolve === 'function';
 import { instrumentHtml, trackingPaths } from '../../domain/tracking/index.js';
 import { communicationRepository, trackingRepository } from '../../storage/communications.js';
-import { disputeHold, PAYMENT_DEMANDS } from '../../domain/communications/dispute-hold.js';
-import { disputeState } from '../../storage/disputes.js';
+import { communicationDisputeHold } from '../../storage/disputes.js';
 import { customerRepository } from '../../storage/customers.js';
 import type { ChannelName, DeliveryQueue } from './queue.js';
 import { sendGate, type SendGate } from './consent.js';
@@ -218,7 +217,7 @@ export function createDeliveryService(deps: {
         throw new DeliveryError(`${address} is suppressed after a ${suppressed.reason}${origin} (${suppressed.at}); no more ${message.channel} is sent to it until the address is fixed`, message.channel, false, { code: 'SUPPRESSED' });
       }
       // a demand for payment whose invoice was disputed after it was queued is withheld here as well
-      const held = await heldForDispute(communicationId);
+      const held = await communicationDisputeHold(db, communicationId);
       if (held) return await withheld(communicationId, held);
       // the customer's preferences at send time (docs/delivery.md, "Preferences, consent and quiet hours")
       const gate = await sendGate(db, communicationId, message.channel, deps.now());
@@ -300,18 +299,6 @@ export function createDeliveryService(deps: {
       await communicationRepository(tx).addEvent(communicationId, 'sent', at, { providerMessageId: receipt.providerMessageId, attempt, ...(receipt.provider ? { provider: receipt.provider } : {}) }, 'sent');
     });
     await publishResult(communicationId, { deliveryStatus: 'sent', providerMessageId: receipt.providerMessageId });
-  }
-
-  /** Why a queued demand for payment may not go now (its invoice is disputed), or undefined. */
-  async function heldForDispute(communicationId: string): Promise<string | undefined> {
-    const row = (await db('communications').where({ id: communicationId }).first('template_id', 'customer_id', 'data', 'rendered_data')) as { template_id: string; customer_id: string; data: unknown; rendered_data: unknown } | undefined;
-    if (!row || !PAYMENT_DEMANDS.has(row.template_id)) return undefined;
-    const json = (v: unknown) => (typeof v === 'string' ? (JSON.parse(v) as Record<string, unknown>) : ((v ?? {}) as Record<string, unknown>));
-    // the invoice it demands payment for: named in its data, or the invoice (of its customer) whose number it was rendered with
-    let invoiceId = typeof json(row.data).invoiceId === 'string' ? (json(row.data).invoiceId as string) : undefined;
-    const number = (json(row.rendered_data).invoice as { number?: unknown } | undefined)?.number;
-    if (!invoiceId && typeof number === 'string') invoiceId = ((await db('invoices').where({ customer_id: row.customer_id, number }).first('id')) as { id: string } | undefined)?.id;
-    return invoiceId ? disputeHold(row.template_id, await disputeState(db, invoiceId)) : undefined;
   }
 
   /** Not sent: the invoice it demands payment for was disputed after it was queued. The process hears `deliveryStatus: withheld`. */
