@@ -115,6 +115,11 @@ interface CommandContext {
   journal?: Omit<JournalEntry, 'v'> & { json: string };
   /** The timer row this command fires: marked TRIGGERED in the same transaction as the save. */
   firedTimer?: number;
+  /**
+   * The start timer that starts this (new) instance: marked TRIGGERED, and its next occurrence
+   * written, in the instance's first save, so a crash in between neither loses nor repeats it.
+   */
+  firedStartTimer?: { key: number; next?: { definition_key: number; element_id: string; due_at: number; repetitions: number; interval: string } };
   /** The message this command correlates: recorded with the save, at most once per instance. */
   messageKey?: number;
 }
@@ -130,6 +135,9 @@ class RevisionConflict extends Error {
 
 /** The message has already correlated with this instance (Zeebe: once per instance). */
 class AlreadyCorrelated extends Error {}
+
+/** The start timer was fired meanwhile (by a peer): the instance it would start is not saved. */
+class StartTimerFired extends Error {}
 
 function isRevisionConflict(err: unknown): boolean {
   return err instanceof RevisionConflict || (err as { code?: string } | null)?.code === 'HR409';
@@ -626,6 +634,7 @@ export class EmbeddedEngine implements Engine {
     startElementId: string | undefined,
     parent?: { instanceKey: number; elementInstanceKey: string },
     startAt?: string[],
+    startTimer?: CommandContext['firedStartTimer'],
   ): Promise<InstanceRef> {
     if (variables === null || typeof variables !== 'object' || Array.isArray(variables)) {
       throw new EngineError('INVALID_ARGUMENT', 'variables must be a JSON object', { field: 'variables' });
@@ -636,7 +645,8 @@ export class EmbeddedEngine implements Engine {
     // leaves nothing half-made (only a gap in the keys).
     const key = await this.nextInstanceKey();
     const ref: InstanceRef = { processInstanceKey: key, processDefinitionKey: String(definitionKey), bpmnProcessId: model.bpmnProcessId, version: defRow.version };
-    await this.withInstance(key, async (loaded) => {
+    await this.withInstance(key, async (loaded, ctx) => {
+      if (startTimer) ctx.firedStartTimer = startTimer;
       await this.attachParent(loaded.rt, loaded.row);
       await loaded.rt.start(structuredClone(variables), startElementId, startAt);
     }, {
@@ -859,7 +869,7 @@ export class EmbeddedEngine implements Engine {
         try {
           const changes = batch.map((b) => b.change);
           // a timer fired or a message correlated is recorded in the transaction (`apply`)
-          if (changes.every((c) => plainChange(c) && c.ctx.firedTimer === undefined && c.ctx.messageKey === undefined)) await this.applyPlain(changes);
+          if (changes.every((c) => plainChange(c) && c.ctx.firedTimer === undefined && c.ctx.firedStartTimer === undefined && c.ctx.messageKey === undefined)) await this.applyPlain(changes);
           else await this.db.transaction((tx) => this.apply(tx, changes));
           for (const b of batch) b.resolve();
         } catch (err) {
@@ -1082,6 +1092,13 @@ export class EmbeddedEngine implements Engine {
     }
     const fired = changes.filter((c) => c.ctx.firedTimer !== undefined).map((c) => c.ctx.firedTimer!);
     if (fired.length) await tx('engine_timers').whereIn('key', fired).where({ state: 'CREATED' }).update({ state: 'TRIGGERED', owner: null, claimed_until: null });
+    for (const c of changes) {
+      const start = c.ctx.firedStartTimer;
+      if (!start) continue;
+      const marked = await tx('engine_timers').where({ key: start.key, state: 'CREATED' }).update({ state: 'TRIGGERED', owner: null, claimed_until: null });
+      if (marked !== 1) throw new StartTimerFired(`start timer ${start.key} has fired already`);
+      if (start.next) await tx('engine_timers').insert({ ...start.next, state: 'CREATED' });
+    }
     for (const c of changes) {
       const { row } = c.loaded;
       const instanceKey = Number(row.key);
@@ -1789,15 +1806,25 @@ export class EmbeddedEngine implements Engine {
     }
   }
 
+  /**
+   * Starts the instance of a due start timer; the timer's TRIGGERED mark and its next occurrence
+   * are written with the instance's first save (see `apply`), so it fires once even across a
+   * crash. A cycle goes on from when it fired, as Zeebe reschedules a repeating timer: occurrences
+   * missed while no Herald process ran become one start, not a burst.
+   */
   private async fireStartTimer(t: { key: number; definition_key: number; element_id: string; repetitions: number; interval: string | null; due_at: number }) {
-    const claimed = await this.db('engine_timers').where({ key: t.key, state: 'CREATED' }).update({ state: 'TRIGGERED' });
-    if (!claimed) return;
     const remaining = t.repetitions === -1 ? -1 : t.repetitions - 1;
-    if (t.interval && remaining !== 0) {
-      const dueAt = nextCycleDue(t.interval, Number(t.due_at));
-      await this.db('engine_timers').insert({ definition_key: t.definition_key, element_id: t.element_id, due_at: dueAt, repetitions: remaining, interval: t.interval, state: 'CREATED' });
+    const next =
+      t.interval && remaining !== 0
+        ? { definition_key: Number(t.definition_key), element_id: t.element_id, due_at: nextCycleDue(t.interval, Math.max(Number(t.due_at), this.time.now())), repetitions: remaining, interval: t.interval }
+        : undefined;
+    try {
+      await this.startInstance(Number(t.definition_key), {}, t.element_id, undefined, undefined, { key: Number(t.key), next });
+    } catch (err) {
+      if (err instanceof StartTimerFired) return;
+      // left CREATED and claimed: it is tried again once the claim runs out (or on the next start)
+      this.log.error({ err, timer: t.key, element: t.element_id }, 'start timer could not start its instance; it stays due');
     }
-    await this.startInstance(Number(t.definition_key), {}, t.element_id);
   }
 
   // ------------------------------------------------------------------ jobs
