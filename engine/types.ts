@@ -339,6 +339,12 @@ export interface EngineEvents {
    * engine drops the scope and reports it here once, after the step is saved. Embedded only.
    */
   scopeEnded?(scope: { processInstanceKey: Key; elementInstanceKey: Key; elementId: string; variables: Variables }): void;
+  /**
+   * A command met an instance a peer (another Herald process on the same Postgres) had saved since
+   * it was loaded here: optimistic concurrency on instance rows. `retried` when the command runs
+   * again on the row as it is now, false when it gave up. Embedded only.
+   */
+  revisionConflict?(conflict: { processInstanceKey: Key; attempt: number; retried: boolean }): void;
 }
 
 /** The port. Both adapters implement all of it; see each method's doc for the Zeebe call it mirrors. */

@@ -87,6 +87,12 @@ export function createObservability(options: ObservabilityOptions) {
     jobsFailed: new Counter({ name: 'herald_engine_jobs_failed_total', help: 'Jobs failed (technical errors, retried until an incident), by type', labelNames: ['type'], registers: [registry] }),
     jobsErrored: new Counter({ name: 'herald_engine_jobs_bpmn_errors_total', help: 'Jobs that threw a BPMN error (business outcomes), by type and code', labelNames: ['type', 'code'], registers: [registry] }),
     jobSeconds: new Histogram({ name: 'herald_engine_job_duration_seconds', help: 'Time a worker handler took, by type', labelNames: ['type'], buckets: [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], registers: [registry] }),
+    revisionConflicts: new Counter({
+      name: 'herald_engine_revision_conflicts_total',
+      help: 'Commands that met an instance saved by a peer process since it was loaded (optimistic concurrency on one Postgres), by outcome: retried on the row as it is now, or gave_up',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
     incidents: new Counter({ name: 'herald_engine_incidents_total', help: 'Incidents raised, by error type', labelNames: ['error_type'], registers: [registry] }),
     incidentsOpen: new Gauge({ name: 'herald_engine_incidents_open', help: 'Open incidents of the embedded engine, by error type', labelNames: ['error_type'], registers: [registry] }),
     timerLag: new Gauge({ name: 'herald_engine_timer_lag_seconds', help: 'How long the oldest due timer has waited past its due time (0: none overdue)', registers: [registry] }),
@@ -102,6 +108,7 @@ export function createObservability(options: ObservabilityOptions) {
   // zero series, so dashboards and alerts see 0 rather than "no data" before the first event
   for (const channel of CHANNELS) for (const outcome of ['sent', 'retry', 'failed']) m.sends.inc({ channel, outcome }, 0);
   m.timerLag.set(0);
+  for (const outcome of ['retried', 'gave_up']) m.revisionConflicts.inc({ outcome }, 0);
 
   // delivery attempts are counted from the database from this process's start on; an attempt
   // still running below the cursor holds it back, and the ids counted above it are remembered
@@ -185,6 +192,10 @@ export function createObservability(options: ObservabilityOptions) {
       },
       instanceEnded(ref) {
         m.instancesEnded.inc({ state: ref.state });
+      },
+      revisionConflict(conflict) {
+        m.revisionConflicts.inc({ outcome: conflict.retried ? 'retried' : 'gave_up' });
+        if (!conflict.retried) log.warn({ instance: conflict.processInstanceKey, attempts: conflict.attempt + 1 }, 'command gave up after repeated revision conflicts with peer processes');
       },
     });
   }

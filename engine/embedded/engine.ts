@@ -705,16 +705,22 @@ export class EmbeddedEngine implements Engine {
           // the in-memory state may be half-way: forget it, the database has the last settled state
           this.evict(key);
           // refused on a cached state a peer has moved on from (the job or wait it names is newer): once more on the row
-          if (this.shared && cached && attempt === 0 && err instanceof EngineError && (await this.savedSince(key, loaded.rev))) continue;
+          if (this.shared && cached && attempt === 0 && err instanceof EngineError && (await this.savedSince(key, loaded.rev))) {
+            this.emitConflict(key, attempt, true);
+            continue;
+          }
           throw err;
         }
         try {
           await this.flush(loaded, ctx, followups);
         } catch (err) {
           this.evict(key);
-          if (!options.fresh && isRevisionConflict(err) && attempt < CONFLICT_RETRIES) {
-            this.log.debug({ instance: key, attempt }, 'instance saved by a peer meanwhile: the command runs again');
-            continue;
+          if (!options.fresh && isRevisionConflict(err)) {
+            this.emitConflict(key, attempt, attempt < CONFLICT_RETRIES);
+            if (attempt < CONFLICT_RETRIES) {
+              this.log.debug({ instance: key, attempt }, 'instance saved by a peer meanwhile: the command runs again');
+              continue;
+            }
           }
           throw err;
         }
@@ -726,6 +732,10 @@ export class EmbeddedEngine implements Engine {
       if (this.cache.size > this.cacheSize) this.trimCache();
       for (const f of followups) this.track(f().catch((err) => this.log.error({ err, instance: key }, 'follow-up failed')));
     }
+  }
+
+  private emitConflict(key: string, attempt: number, retried: boolean) {
+    for (const h of this.eventHooks) h.revisionConflict?.({ processInstanceKey: key, attempt, retried });
   }
 
   /** Whether the instance's row is at another revision than `rev` (a peer saved it). */
