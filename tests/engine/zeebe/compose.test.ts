@@ -57,10 +57,12 @@ describe(`docker-compose.yml (${loaded.via})`, () => {
     expect(services.camunda.image).toMatch(/^camunda\/camunda:(\$\{CAMUNDA_VERSION:-)?8\.8\.([1-9]\d*)\}?$/);
     expect(services.connectors.image).toMatch(/^camunda\/connectors-bundle:(\$\{CAMUNDA_CONNECTORS_VERSION:-)?8\.8\.\d+\}?$/);
     expect(env(services.connectors)).toMatchObject({ CAMUNDA_CLIENT_GRPCADDRESS: 'http://camunda:26500', CAMUNDA_CLIENT_RESTADDRESS: 'http://camunda:8080' });
-    // a maintained Node LTS (24 or later), and node itself as the container's process so SIGTERM reaches it
+    // a maintained Node LTS (24 or later), and node itself as the container's process so SIGTERM
+    // reaches it, running the compiled server that herald-deps builds (no tsx)
     expect(services['herald-api'].image).toMatch(/^node:(2[4-9]|[3-9]\d)/);
-    expect(services['herald-api'].command).toEqual(['node', '--import', 'tsx', 'api/main.ts']);
-    expect(services['herald-workers'].command).toEqual(['node', '--import', 'tsx', 'api/main.ts']);
+    expect(services['herald-api'].command).toEqual(['node', 'dist/api/main.js']);
+    expect(services['herald-workers'].command).toEqual(['node', 'dist/api/main.js']);
+    expect(String(services['herald-deps'].command)).toMatch(/npm ci .*&& node scripts\/build-server\.mjs/);
     expect(env(services['herald-api']).HERALD_ROLE).toBe('api');
     expect(env(services['herald-workers']).HERALD_ROLE).toBe('workers');
   });
