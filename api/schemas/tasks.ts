@@ -45,6 +45,17 @@ export type TaskQuery = Static<typeof TaskQuery>;
 export const CompleteTaskBody = Type.Object({ variables: Type.Optional(Variables) }, { additionalProperties: false });
 export type CompleteTaskBody = Static<typeof CompleteTaskBody>;
 
+/** A task's schedule as its assignee or a lead changes it; null clears a date. */
+export const TaskScheduleBody = Type.Object(
+  {
+    dueDate: Type.Optional(Type.Union([DateTime, Type.Null()])),
+    followUpDate: Type.Optional(Type.Union([DateTime, Type.Null()])),
+    priority: Type.Optional(Type.Integer({ minimum: 0, maximum: 100 })),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+export type TaskScheduleBody = Static<typeof TaskScheduleBody>;
+
 export const CompletedTask = Type.Object({ key: Type.String(), state: Type.Literal('COMPLETED'), completedBy: Type.String(), variables: Variables });
 
 export const CommentBody = Type.Object({ body: Type.String({ minLength: 1, maxLength: 4000 }) }, { additionalProperties: false });

@@ -8,8 +8,8 @@
  * that is audited too.
  */
 import type { Knex } from 'knex';
-import { EngineError, type Engine, type Variables } from '../../engine/types.js';
-import { controlVariable, type SodDecision } from '../../domain/sod/index.js';
+import { EngineError, type Engine, type UserTaskCorrections, type Variables } from '../../engine/types.js';
+import { controlVariable, leadsTask, type Duty, type SodDecision } from '../../domain/sod/index.js';
 import { isOverseer } from '../../domain/identity/index.js';
 import { createAuditRepository } from '../../storage/repositories/audit.js';
 import { createTaskRepository, type Task } from '../../storage/repositories/tasks.js';
@@ -23,6 +23,8 @@ import { HttpProblem, notFound } from '../plugins/problem.js';
 import { declaredOutputs, validateAgainstForm } from './form-validation.js';
 
 const str = (v: unknown) => (typeof v === 'string' && v ? v : undefined);
+/** An engine's date as the tasklist keeps it (ISO, or null for none or a cleared one). */
+const validIso = (v: string | undefined) => (v && !Number.isNaN(Date.parse(v)) ? new Date(v).toISOString() : null);
 
 /** A task may be seen by its candidate groups and users, its assignee, and overseers. */
 export function canSee(task: Task, who: Principal): boolean {
@@ -35,7 +37,14 @@ function refusal(d: Extract<SodDecision, { allowed: false }>): HttpProblem {
   return new HttpProblem(403, `segregation of duties: ${d.reason}`, { rule: d.rule });
 }
 
-type Action = 'task.claim' | 'task.complete';
+type Action = 'task.claim' | 'task.complete' | 'task.update';
+
+/** What a person may change of a task's schedule; null clears a date. */
+export interface ScheduleChanges {
+  dueDate?: string | null;
+  followUpDate?: string | null;
+  priority?: number;
+}
 
 /** A refusal before the policy is asked (not found, wrong state, claimed, form): audited, then thrown. */
 class Refused extends Error {
@@ -69,7 +78,7 @@ export function createTasklist(deps: { db: Knex; engine: Engine }) {
    * Runs `work` on the locked task after the checks and the policy; every refusal is audited
    * (in its own committed transaction) and thrown after the commit.
    */
-  async function decide<T>(key: string, who: Principal, action: Action, work: (task: Task, tx: Knex.Transaction, facts: SubjectFacts, level: number | undefined) => Promise<T>, options: { detail?: Record<string, unknown>; precheck?: (task: Task) => void } = {}): Promise<T> {
+  async function decide<T>(key: string, who: Principal, action: Action, work: (task: Task, tx: Knex.Transaction, facts: SubjectFacts, level: number | undefined) => Promise<T>, options: { detail?: Record<string, unknown>; precheck?: (task: Task) => void; duty?: Duty } = {}): Promise<T> {
     const detail = options.detail ?? {};
     const outcome = await db.transaction(async (tx) => {
       const tasks = createTaskRepository(tx);
@@ -79,17 +88,19 @@ export function createTasklist(deps: { db: Knex; engine: Engine }) {
         await audit.append({ actor: who.id, action, subjectType: 'task', subjectId: key, outcome: 'refused', rule, detail: { ...detail, status: problem.status, reason: problem.message, ...(task ? { processInstanceKey: task.processInstanceKey, elementId: task.elementId } : {}) } });
         return { ok: false as const, problem: problem.markAudited() };
       };
-      if (!task || !canSee(task, who)) return refuse(notFound('task'), task ? 'not-visible' : 'not-found');
+      // a lead sees the tasks of the groups they lead, to reschedule them
+      const visible = task && (canSee(task, who) || (options.duty === 'schedule' && leadsTask(who, task)));
+      if (!task || !visible) return refuse(notFound('task'), task ? 'not-visible' : 'not-found');
       if (task.state !== 'CREATED') return refuse(new HttpProblem(409, `task ${key} is ${task.state.toLowerCase()}`), 'task-state');
       const facts = await taskFacts(tx, task, await tasks.completedIn(task.processInstanceKey));
       const level = approvalLevel(task);
       const input: DecisionInput = {
         actor: { id: who.id, groups: who.groups },
-        duty: level ? 'approve' : 'work',
+        duty: options.duty ?? (level ? 'approve' : 'work'),
         facts,
         action,
         audit: { subjectType: 'task', subjectId: key, detail: { ...detail, processInstanceKey: task.processInstanceKey, elementId: task.elementId } },
-        task: { candidateGroups: task.candidateGroups, candidateUsers: task.candidateUsers },
+        task: { candidateGroups: task.candidateGroups, candidateUsers: task.candidateUsers, assignee: task.assignee },
         level,
       };
       // the policy first (who may do this at all), then the task's state (claimed, form): one decision on the record
@@ -162,6 +173,67 @@ export function createTasklist(deps: { db: Knex; engine: Engine }) {
       if (!outcome.ok) throw outcome.problem;
       await tellEngineAssignee(key, null, outcome.task.assignee, who);
       return outcome.task;
+    },
+
+    /**
+     * Changes a task's due date, follow-up date or priority: its assignee's or a lead's (domain/sod's
+     * `schedule` duty). Herald's tasklist changes in the decision's transaction; the engine's user
+     * task after the commit, through its update (Zeebe: PATCH /v2/user-tasks/{key}), whose
+     * `updating` listeners may correct the values (kept) or deny (undone and audited, 409). A
+     * job-based user task has no engine schedule: Herald's tasklist holds it.
+     */
+    async reschedule(key: string, who: Principal, requested: ScheduleChanges): Promise<Task> {
+      const iso = (v: string | null | undefined) => (v === undefined || v === null ? v : new Date(v).toISOString());
+      const changes: ScheduleChanges = { ...requested, ...('dueDate' in requested ? { dueDate: iso(requested.dueDate) } : {}), ...('followUpDate' in requested ? { followUpDate: iso(requested.followUpDate) } : {}) };
+      const { before, after } = await decide(
+        key,
+        who,
+        'task.update',
+        async (task, tx) => {
+          const after = { dueDate: changes.dueDate === undefined ? task.dueDate : changes.dueDate, followUpDate: changes.followUpDate === undefined ? task.followUpDate : changes.followUpDate, priority: changes.priority ?? task.priority };
+          await createTaskRepository(tx).setSchedule(key, after);
+          return { before: task, after };
+        },
+        {
+          duty: 'schedule',
+          detail: { changes },
+          precheck: (task) => {
+            const due = changes.dueDate === undefined ? task.dueDate : changes.dueDate;
+            const followUp = changes.followUpDate === undefined ? task.followUpDate : changes.followUpDate;
+            // a follow-up is a reminder before the deadline, as in Camunda Tasklist
+            if (due && followUp && Date.parse(followUp) > Date.parse(due)) {
+              const field = changes.followUpDate === undefined ? 'body.dueDate' : 'body.followUpDate';
+              throw new Refused(new HttpProblem(400, `${field.slice(5)} would put the follow-up date (${followUp}) after the due date (${due})`, { field }), 'schedule-order');
+            }
+          },
+        },
+      );
+      const engineChanges: UserTaskCorrections = {};
+      // Zeebe clears a date given as an empty string
+      if (changes.dueDate !== undefined) engineChanges.dueDate = changes.dueDate ?? '';
+      if (changes.followUpDate !== undefined) engineChanges.followUpDate = changes.followUpDate ?? '';
+      if (changes.priority !== undefined) engineChanges.priority = changes.priority;
+      try {
+        await engine.updateUserTask(key, engineChanges);
+      } catch (err) {
+        if (err instanceof EngineError && (err.code === 'NOT_FOUND' || err.code === 'INVALID_ARGUMENT')) return { ...before, ...after };
+        await db.transaction(async (tx) => {
+          await createTaskRepository(tx).setSchedule(key, { dueDate: before.dueDate, followUpDate: before.followUpDate, priority: before.priority });
+          await createAuditRepository(tx).append({ actor: who.id, action: 'task.update', subjectType: 'task', subjectId: key, outcome: 'refused', rule: 'engine', detail: { changes, error: (err as Error).message } });
+        });
+        throw new HttpProblem(409, (err as Error).message, { rule: 'engine' }).markAudited();
+      }
+      // an `updating` listener may have corrected the values: the engine's task is the truth
+      const held = (await engine.listUserTasks({ processInstanceKey: before.processInstanceKey }).catch(() => [])).find((t) => t.userTaskKey === key);
+      if (!held) return { ...before, ...after };
+      const corrected = { dueDate: validIso(held.dueDate), followUpDate: validIso(held.followUpDate), priority: held.priority ?? after.priority };
+      if (corrected.dueDate !== after.dueDate || corrected.followUpDate !== after.followUpDate || corrected.priority !== after.priority) {
+        await db.transaction(async (tx) => {
+          await createTaskRepository(tx).setSchedule(key, corrected);
+          await createAuditRepository(tx).append({ actor: 'engine', action: 'task.update', subjectType: 'task', subjectId: key, outcome: 'done', detail: { corrected: { ...corrected }, requested: changes } });
+        });
+      }
+      return { ...before, ...corrected };
     },
 
     /**

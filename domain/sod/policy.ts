@@ -40,7 +40,7 @@ export interface SodCheck {
   /** Duties already done on this subject, by anyone. */
   history: DutyRecord[];
   /** The task through which the duty is done, when there is one. */
-  task?: { candidateGroups: string[]; candidateUsers?: string[] };
+  task?: { candidateGroups: string[]; candidateUsers?: string[]; assignee?: string | null };
   /** The approval level being decided (approvals). */
   level?: number;
 }
@@ -50,8 +50,21 @@ export type SodDecision = { allowed: true } | { allowed: false; rule: SodRule; r
 const allow: SodDecision = { allowed: true };
 const refuse = (rule: SodRule, reason: string): SodDecision => ({ allowed: false, rule, reason });
 
-function candidateGroup(c: SodCheck): SodDecision {
+/** Whether `actor` leads one of the task's candidate groups, or holds a group that leads every task. */
+export function leadsTask(actor: SodActor, task: { candidateGroups: string[] }, policy: SodPolicy = defaultSodPolicy): boolean {
+  const { leadSuffix, leadGroups } = policy.schedule;
+  return actor.groups.some((g) => leadGroups.includes(g)) || task.candidateGroups.some((g) => actor.groups.includes(`${g}${leadSuffix}`));
+}
+
+function candidateGroup(c: SodCheck, policy: SodPolicy): SodDecision {
   if (!c.task) return allow;
+  // rescheduling is the assignee's or a lead's, whoever else the task is open for
+  if (c.duty === policy.scheduleDuty) {
+    if (c.task.assignee === c.actor.id || leadsTask(c.actor, c.task, policy)) return allow;
+    const { leadSuffix } = policy.schedule;
+    const leads = c.task.candidateGroups.map((g) => `${g}${leadSuffix}`);
+    return refuse(policy.schedule.rule, `${c.actor.id} is neither the task's assignee (${c.task.assignee ?? 'nobody'}) nor a lead of its groups (${[...leads, ...policy.schedule.leadGroups].join(', ')})`);
+  }
   const groups = c.task.candidateGroups;
   const users = c.task.candidateUsers ?? [];
   if (!groups.length && !users.length) return allow;

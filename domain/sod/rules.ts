@@ -7,9 +7,10 @@
 
 /**
  * What a person does to a subject. `initiate`, `propose`, `author` and `manage` (the account
- * manager of the customer the subject is about) make or own; the rest check.
+ * manager of the customer the subject is about) make or own; the rest check. `schedule` changes
+ * a task's due date, follow-up date or priority.
  */
-export type Duty = 'initiate' | 'propose' | 'author' | 'manage' | 'work' | 'approve' | 'deploy' | 'release';
+export type Duty = 'initiate' | 'propose' | 'author' | 'manage' | 'work' | 'approve' | 'deploy' | 'release' | 'schedule';
 
 export type SubjectKind = 'communication' | 'request' | 'adjustment' | 'credit-change' | 'process-version' | 'template-version';
 
@@ -22,7 +23,8 @@ export type SodRule =
   | 'author-not-deployer'
   | 'author-not-approver'
   | 'account-manager-not-refund-approver'
-  | 'four-eyes';
+  | 'four-eyes'
+  | 'assignee-or-lead';
 
 /** Whoever did `first` on a subject of these kinds may not do `second` on the same subject. */
 export interface ConflictingDuties {
@@ -35,6 +37,17 @@ export interface ConflictingDuties {
   /** Past tense of `first` and bare `second`, for the reason text. */
   did: string;
   must: string;
+}
+
+/**
+ * Who may reschedule a task (the `schedule` duty): its assignee, a lead of one of its candidate
+ * groups (the group's name plus `leadSuffix`: `customer-service-lead` for `customer-service`), or
+ * a holder of one of `leadGroups` for every task.
+ */
+export interface ScheduleRule {
+  rule: SodRule;
+  leadSuffix: string;
+  leadGroups: string[];
 }
 
 /** Above `above` (exclusive), a subject needs at least `approvers` distinct approvers before release. */
@@ -50,6 +63,9 @@ export interface SodPolicy {
   approvalDuty: Duty;
   /** The duty that sends or books; checked against the thresholds and the subject's own requirement. */
   releaseDuty: Duty;
+  /** The duty that reschedules a task, and who may do it. */
+  scheduleDuty: Duty;
+  schedule: ScheduleRule;
 }
 
 export const defaultSodPolicy: SodPolicy = {
@@ -63,6 +79,8 @@ export const defaultSodPolicy: SodPolicy = {
     { rule: 'account-manager-not-refund-approver', subjects: ['adjustment'], types: ['refund', 'contract'], first: 'manage', second: 'approve', did: 'manages the customer of', must: 'approve' },
     { rule: 'author-not-deployer', subjects: ['process-version', 'template-version'], first: 'author', second: 'deploy', did: 'authored', must: 'deploy' },
     { rule: 'author-not-approver', subjects: ['template-version'], first: 'author', second: 'approve', did: 'authored', must: 'approve' },
+    // a lead who made the subject does not set the pace of its own checks
+    { rule: 'maker-checker', subjects: '*', first: 'initiate', second: 'schedule', did: 'initiated', must: 'reschedule the tasks of' },
   ],
   // the communication approval policy's floor for any amount: one approver above 10,000, four eyes above 50,000
   thresholds: [
@@ -71,6 +89,8 @@ export const defaultSodPolicy: SodPolicy = {
   ],
   approvalDuty: 'approve',
   releaseDuty: 'release',
+  scheduleDuty: 'schedule',
+  schedule: { rule: 'assignee-or-lead', leadSuffix: '-lead', leadGroups: ['admin'] },
 };
 
 /**

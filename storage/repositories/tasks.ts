@@ -154,6 +154,11 @@ export function createTaskRepository(db: Knex | Knex.Transaction) {
       await db('tasks').where({ key }).update({ assignee });
     },
 
+    /** A task's schedule as changed through the tasklist (null clears a date). */
+    async setSchedule(key: string, s: { dueDate: string | null; followUpDate: string | null; priority: number }): Promise<void> {
+      await db('tasks').where({ key }).update({ due_date: s.dueDate ? new Date(s.dueDate) : null, follow_up_date: s.followUpDate ? new Date(s.followUpDate) : null, priority: s.priority });
+    },
+
     async markCompleted(key: string, by: string, variables: Variables): Promise<void> {
       await db('tasks').where({ key }).update({ state: 'COMPLETED', completed_by: by, completed_at: new Date(), completion_variables: JSON.stringify(variables) });
     },

@@ -193,7 +193,7 @@ describe('platform API (PGlite)', () => {
         '/api/signals': ['post'],
         '/api/system': ['get'],
         '/api/tasks': ['get'],
-        '/api/tasks/{key}': ['get'],
+        '/api/tasks/{key}': ['get', 'patch'],
         '/api/tasks/{key}/claim': ['post'],
         '/api/tasks/{key}/comments': ['get', 'post'],
         '/api/tasks/{key}/completion': ['post'],

@@ -10,7 +10,7 @@ import type { Db } from '../../../storage/db.js';
 import { principal } from '../../plugins/app/auth.js';
 import { notFound } from '../../plugins/problem.js';
 import { authProblems, KeyParams, Problem } from '../../schemas/common.js';
-import { Comment, CommentBody, CompletedTask, CompleteTaskBody, HistoryEntry, Task, TaskQuery } from '../../schemas/tasks.js';
+import { Comment, CommentBody, CompletedTask, CompleteTaskBody, HistoryEntry, Task, TaskQuery, TaskScheduleBody } from '../../schemas/tasks.js';
 import { canSee, type Tasklist } from '../../services/tasklist.js';
 import { Type } from '@sinclair/typebox';
 import type { Engine } from '../../../engine/types.js';
@@ -49,6 +49,21 @@ export async function taskRoutes(app: FastifyInstance, opts: { db: Db; tasklist:
     '/api/tasks/:key/unclaim',
     { bodyLimit: SMALL_BODY, schema: { tags: ['tasks'], summary: 'Give a claimed task back', params: KeyParams, response: { 200: Task, 400: Problem, 404: Problem, 409: Problem, ...authProblems } } },
     async (request) => tasklist.unclaim((request.params as { key: string }).key, principal(request)),
+  );
+
+  app.patch(
+    '/api/tasks/:key',
+    {
+      bodyLimit: SMALL_BODY,
+      schema: {
+        tags: ['tasks'],
+        summary: "Change a task's due date, follow-up date or priority (its assignee or a lead of its groups; segregation of duties checked)",
+        params: KeyParams,
+        body: TaskScheduleBody,
+        response: { 200: Task, 400: Problem, 404: Problem, 409: Problem, 413: Problem, ...authProblems },
+      },
+    },
+    async (request) => tasklist.reschedule((request.params as { key: string }).key, principal(request), request.body as TaskScheduleBody),
   );
 
   app.post(
