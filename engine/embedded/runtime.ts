@@ -15,6 +15,7 @@ import { isJobElement, type ElementInfo, type ProcessModel } from './model.js';
 import type { Activated, ElementHost, Failure, ListenerStep, PreparedEvent, UserTaskSpec, WaitDescriptor } from './runtime-types.js';
 import { addDuration, firstCycleDue, parseCycle, parseDate, timerText, TimerValueError } from './timer-values.js';
 import { heraldElements, waitHandler } from './elements.js';
+import type { ModificationPlan } from './modification.js';
 
 
 /** Which version of a decision a business rule task evaluates (zeebe:calledDecision bindingType). */
@@ -198,6 +199,8 @@ export class InstanceRuntime implements ElementHost {
   private stopping = false;
   /** In memory only, during `modify`: local variables for elements being activated (element id -> variables). */
   private modificationVariables = new Map<string, Variables>();
+  /** In memory only, during `modify`: sub-processes being created -> the children that start instead of their start event. */
+  private modificationStarts = new Map<string, string[]>();
   /** In memory only: the compensation throws waiting for nested handlers (execution -> activity). */
   private compensationThrows = new Map<string, any>();
 
@@ -355,27 +358,56 @@ export class InstanceRuntime implements ElementHost {
 
   /**
    * Applies a checked process instance modification (modification.ts): variables on the process
-   * instance, then each activation (an element of the process started as a start instruction
-   * starts it, with its own variables), then each termination (the element instance is discarded:
-   * no flow is taken from it). An instance left with no active element is terminated, as Zeebe
-   * terminates a flow scope whose last child was terminated.
+   * instance and on the flow scope instances reused, then each run (an element, or the outermost
+   * sub-process created for it, started as a start instruction starts it, in its flow scope
+   * instance); a created sub-process skips its start event and starts the children the plan names
+   * (`skipStartEvent`). Then each termination (the element instance is discarded: no flow is taken
+   * from it). An instance left with no active element is terminated, as Zeebe terminates a flow
+   * scope whose last child was terminated.
    */
-  modify(plan: { rootVariables: Variables; activate: { elementId: string; variables?: Variables }[]; terminate: string[] }): void {
+  modify(plan: ModificationPlan): void {
     this.data.triggers = (this.data.triggers ?? 0) + 1;
     seeded(`${this.data.instanceKey}#${this.data.triggers}`, () => {
       Object.assign(this.data.scopes[ROOT].vars, plan.rootVariables);
-      for (const a of plan.activate) {
-        if (a.variables) this.modificationVariables.set(a.elementId, a.variables);
-        const activity = this.execution.getActivityById(a.elementId);
-        if (!activity) throw new Error(`element '${a.elementId}' is not in the running process`);
-        activity.run();
+      for (const [scope, variables] of Object.entries(plan.scopeVariables)) Object.assign(this.data.scopes[scope].vars, variables);
+      for (const [elementId, variables] of Object.entries(plan.createdVariables)) this.modificationVariables.set(elementId, variables);
+      for (const [subProcessId, children] of Object.entries(plan.starts)) this.modificationStarts.set(subProcessId, children);
+      try {
+        for (const run of plan.runs) {
+          const activity = this.scopeExecution(run.scope)?.getActivityById(run.elementId);
+          if (!activity) throw new Error(`element '${run.elementId}' is not in the running process`);
+          activity.run();
+        }
+      } finally {
+        this.modificationVariables.clear();
+        this.modificationStarts.clear();
       }
-      this.modificationVariables.clear();
       for (const executionId of plan.terminate) this.terminateElementInstance(executionId);
     });
     const terminatedAll = plan.terminate.length > 0 && !Object.keys(this.data.active).length;
     if (terminatedAll && this.data.state !== 'TERMINATED') this.cancel();
     else this.afterCommand();
+  }
+
+  /**
+   * The bpmn-elements execution that runs the children of a flow scope instance: the engine's for
+   * the process, a sub-process's ProcessExecution (found through its own flow scope) otherwise.
+   */
+  private scopeExecution(scopeId: string): any {
+    if (scopeId === ROOT) return this.execution;
+    const scope = this.data.active[scopeId];
+    if (!scope) return undefined;
+    const key = this.data.instanceKey;
+    const parentOf = (id: string) => {
+      const fs = this.data.active[id]?.flowScopeKey;
+      return !fs || fs === key ? ROOT : fs.slice(key.length + 1);
+    };
+    let parent = parentOf(scopeId);
+    // an inner instance of a multi-instance sub-process: its flow scope is the body, of the same activity
+    if (parent !== ROOT && this.data.active[parent]?.elementId === scope.elementId) parent = parentOf(parent);
+    const activity = this.scopeExecution(parent)?.getActivityById(scope.elementId);
+    const executions: any[] = activity?.execution?.source?.executions ?? [];
+    return executions.find((e) => e.executionId === scopeId);
   }
 
   private terminateElementInstance(executionId: string) {
@@ -401,6 +433,8 @@ export class InstanceRuntime implements ElementHost {
     };
     const api = find(this.execution.getPostponed());
     if (!api) throw new Error(`element instance ${key} cannot be terminated: it is neither waiting nor running`);
+    // its children terminate first, as Zeebe records them
+    this.terminateChildren(executionId);
     api.discard();
   }
 
@@ -785,6 +819,8 @@ export class InstanceRuntime implements ElementHost {
     if (info.type === 'bpmn:StartEvent' && this.info(info.parentId)?.triggeredByEvent) return true;
     // an instance created with start instructions has no start event instance at all (Zeebe)
     if (info.type === 'bpmn:StartEvent' && info.parentId === this.model.bpmnProcessId && this.data.startTrigger === START_INSTRUCTIONS) return true;
+    // nor has a sub-process a modification creates (its start event is skipped)
+    if (info.type === 'bpmn:StartEvent' && this.modificationStarts.has(info.parentId)) return true;
     return info.incoming.some((f) => this.info(this.model.flows.get(f)!.sourceId)?.type === 'bpmn:EventBasedGateway');
   }
 
@@ -1366,6 +1402,13 @@ export class InstanceRuntime implements ElementHost {
   skipStartEvent(activity: any, executeMessage: any): boolean {
     const info = this.info(activity.id)!;
     void executeMessage;
+    const modified = this.modificationStarts.get(info.parentId);
+    if (modified) {
+      // a sub-process created by a modification starts at the elements it names instead
+      this.modificationStarts.delete(info.parentId);
+      for (const id of modified) activity.context.getActivityById(id)?.run();
+      return true;
+    }
     if (info.parentId !== this.model.bpmnProcessId) return false; // event sub-process or sub-process start
     const trigger = this.data.startTrigger;
     if (trigger === START_INSTRUCTIONS && this.data.startAt) {
