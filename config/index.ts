@@ -101,6 +101,16 @@ const settings = {
   watchdogAlertMinutes: { env: 'HERALD_WATCHDOG_ALERT_MINUTES', description: 'a job type with no live worker (no heartbeat) for this many minutes is warned about and shows in herald_worker_unattended_seconds', default: 5, parse: int(1, 10_080) },
   heartbeatMs: { env: 'HERALD_HEARTBEAT_MS', description: 'how often a worker process heartbeats per job type; it counts as dead after three missed beats', default: 10_000, parse: int(100, 600_000) },
   maxVariableBytes: { env: 'HERALD_MAX_VARIABLE_BYTES', description: 'largest process variable (as JSON) the engine accepts; larger content goes in a claim-check document (docs/delivery.md)', default: 262_144, parse: int(1_024, 4_194_304) },
+  documentStore: { env: 'HERALD_DOCUMENT_STORE', description: 'where document bytes go (uploads, attachments, claim-check documents): db (the database) or s3 (an S3-compatible bucket, HERALD_S3_*)', default: 'db', parse: oneOf('db', 's3') },
+  s3Endpoint: { env: 'HERALD_S3_ENDPOINT', description: 'S3 API URL for HERALD_DOCUMENT_STORE=s3, e.g. http://minio:9000 (path-style addressing)', default: undefined as string | undefined, parse: optionalUrl('http:', 'https:') },
+  s3Bucket: { env: 'HERALD_S3_BUCKET', description: 'bucket for documents; created on first use when missing', default: 'herald-documents', parse: (raw: string, name: string) => {
+    if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(raw)) throw new ConfigError(name, `"${raw}" is not an S3 bucket name (3-63 lowercase letters, digits, '.', '-')`);
+    return raw;
+  } },
+  s3AccessKey: { env: 'HERALD_S3_ACCESS_KEY', description: 'access key of the S3 store', default: undefined as string | undefined, parse: (raw: string) => raw || undefined },
+  s3SecretKey: { env: 'HERALD_S3_SECRET_KEY', description: 'secret key of the S3 store', default: undefined as string | undefined, parse: (raw: string) => raw || undefined },
+  s3Region: { env: 'HERALD_S3_REGION', description: 'region the S3 store signs requests for', default: 'us-east-1', parse: str },
+  maxUploadBytes: { env: 'HERALD_MAX_UPLOAD_BYTES', description: 'largest file POST /api/documents accepts (413 above it, naming the limit)', default: 10_485_760, parse: int(1_024, 1_073_741_824) },
   logLevel: { env: 'LOG_LEVEL', description: 'pino log level', default: 'info', parse: oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent') },
   demo: { env: 'HERALD_DEMO', description: 'seed demo data at start', default: true, parse: bool },
   secret: { env: 'HERALD_SECRET', description: 'key for signed links, webhooks and sessions', default: 'herald-dev-secret-change-me', parse: str },
@@ -148,6 +158,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   config.auditCheckpointDir ??= path.join(config.dataDir, 'audit-checkpoints');
   if (config.engine === 'zeebe' && !config.zeebeAddress && !env.ZEEBE_REST_ADDRESS && !env.ZEEBE_GRPC_ADDRESS) {
     throw new ConfigError('ZEEBE_ADDRESS', 'ENGINE=zeebe needs ZEEBE_ADDRESS (or ZEEBE_GRPC_ADDRESS / ZEEBE_REST_ADDRESS)');
+  }
+  if (config.documentStore === 's3') {
+    for (const [key, variable] of [['s3Endpoint', 'HERALD_S3_ENDPOINT'], ['s3AccessKey', 'HERALD_S3_ACCESS_KEY'], ['s3SecretKey', 'HERALD_S3_SECRET_KEY']] as const) {
+      if (!config[key]) throw new ConfigError(variable, `HERALD_DOCUMENT_STORE=s3 needs ${variable}`);
+    }
   }
   return config;
 }
