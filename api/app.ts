@@ -136,11 +136,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(auditRoutes, { db: deps.db, ...deps.audit });
   await app.register(customerRoutes, { db: deps.db });
   await app.register((await import('./routes/customers/master.js')).customerMasterRoutes, { db: deps.db });
-  await app.register((await import('./routes/customers/preferences.js')).customerPreferenceRoutes, { db: deps.db });
+  // double opt-in confirmations: links signed with the app's secret, pointing at the public base URL
+  const confirmation = { secret, baseUrl: deps.messages?.baseUrl ?? process.env.HERALD_BASE_URL ?? 'http://localhost:3000', company: deps.messages?.company?.name };
+  await app.register((await import('./routes/customers/preferences.js')).customerPreferenceRoutes, { db: deps.db, confirmation });
   await app.register((await import('./routes/templates/index.js')).templateRoutes, { db: deps.db, engine: deps.engine, messages: deps.messages });
   await app.register((await import('./routes/portal/index.js')).portalRoutes, { db: deps.db, engine: deps.engine });
   await app.register((await import('./routes/portal/deep-links.js')).portalDeepLinkRoutes, { db: deps.db });
-  await app.register((await import('./routes/portal/preferences.js')).portalPreferenceRoutes, { db: deps.db });
+  await app.register((await import('./routes/portal/preferences.js')).portalPreferenceRoutes, { db: deps.db, confirmation });
+  await app.register((await import('./routes/portal/consent-link.js')).consentLinkRoutes, { db: deps.db, confirmation });
   await app.register((await import('./routes/requests/index.js')).requestRoutes, { db: deps.db, engine: deps.engine, tasklist });
   await app.register((await import('./routes/tracking/index.js')).trackingRoutes, { db: deps.db, secret });
   await app.register((await import('./routes/communications/index.js')).communicationRoutes, { db: deps.db });

@@ -39,6 +39,7 @@ const files: Record<string, () => Promise<Migration>> = {
   '20261207220000_add_engine_scale_out': () => import('./20261207220000_add_engine_scale_out.js'),
   '20261207223000_create_customer_preferences': () => import('./20261207223000_create_customer_preferences.js'),
   '20261207224500_add_communication_rendered_data': () => import('./20261207224500_add_communication_rendered_data.js'),
+  '20261208020000_create_consent_confirmations': () => import('./20261208020000_create_consent_confirmations.js'),
 };
 
 

@@ -8,10 +8,12 @@ import type { Config } from '../config/index.js';
 import type { Logger } from '../config/log.js';
 import type { Engine, JobWorker } from '../engine/types.js';
 import type { Db } from '../storage/db.js';
+import { DEFAULT_DIGEST_WINDOW_MS } from '../domain/communications/digest.js';
 import { createBullQueue, createMemoryQueue, type DeliveryQueue } from './delivery/queue.js';
 import { createChannelAdapters, createDeliveryService, type DeliveryService } from './delivery/service.js';
 import { startWorkers } from './index.js';
 import { createWorkerLiveness, type WorkerLiveness } from './watchdog.js';
+import { startConsentOutbox } from './consent-outbox.js';
 
 export interface RunningWorkers {
   workers: JobWorker[];
@@ -42,10 +44,15 @@ export function startPlatformWorkers(config: Config, deps: { engine: Engine; db:
     smsFallbackUrl: config.smsFallbackUrl,
     status: { smtp: config.smtpStatusUrl, smtpFallback: config.smtpFallbackStatusUrl, sms: config.smsStatusUrl, smsFallback: config.smsFallbackStatusUrl },
     breaker: { consecutiveFailures: config.breakerFailures, halfOpenAfterMs: config.breakerHalfOpenMs },
+    // the demo's dunning runs in seconds (HERALD_DEMO_INTERVAL): a 15-minute digest window would swallow its story
+    digestWindowMs: config.digestWindowMs ?? (config.demo && config.demoInterval ? 0 : DEFAULT_DIGEST_WINDOW_MS),
+    frequencyCap: config.frequencyCap,
   };
   const deliveryLog = deps.logger.child({ component: 'delivery' });
   const delivery = createDeliveryService({ db: deps.db, engine: deps.engine, queue, adapters: createChannelAdapters(deps.db, settings, deliveryLog), settings, now, log: deliveryLog });
   delivery.start();
+  // double opt-in confirmations written by the API go out through delivery
+  const consentOutbox = startConsentOutbox({ db: deps.db, delivery, log: deliveryLog, now });
   // heartbeats per job type and a record of who holds each job; the watchdog warns when a type has no live worker
   const liveness = createWorkerLiveness({ db: deps.db, log: deps.logger, heartbeatMs: config.heartbeatMs, alertAfterMs: config.watchdogAlertMinutes * 60_000 });
   const workers = startWorkers(liveness.wrap(deps.engine), { db: deps.db, engine: deps.engine, now, delivery, baseUrl: config.baseUrl, company: brandFromSender(config.fromAddress), demoInterval: config.demo ? config.demoInterval : undefined }, deps.logger);
@@ -59,6 +66,7 @@ export function startPlatformWorkers(config: Config, deps: { engine: Engine; db:
     async close() {
       await Promise.all(workers.map((w) => w.close()));
       await liveness.close();
+      consentOutbox.close();
       await delivery.close();
     },
   };

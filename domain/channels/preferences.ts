@@ -18,6 +18,8 @@ export interface PreferenceRow {
   channel: string;
   topic: string;
   optedIn: boolean;
+  /** An opt-in the customer has not confirmed yet (double opt-in): not consent. */
+  pending?: boolean;
 }
 
 /** Marketing is opt-in; everything else is sent unless the customer opted out. */
@@ -38,6 +40,8 @@ export type PreferenceVerdict = { send: true; topic: Topic | 'legal'; override?:
 
 /** Whether a communication of this kind may go to this channel under the customer's preferences. */
 export function preferenceVerdict(rows: PreferenceRow[], channel: string, kind: string, data: Record<string, unknown> = {}): PreferenceVerdict {
+  // the confirmation of a double opt-in answers the customer's own request: no preference holds it back
+  if (typeof data.consentConfirmationId === 'string') return { send: true, topic: 'account-updates' };
   const topic = topicOf(kind, data);
   if (topic === 'legal') {
     const optedOut = rows.some((r) => r.channel === channel && r.optedIn === false);
@@ -46,6 +50,7 @@ export function preferenceVerdict(rows: PreferenceRow[], channel: string, kind: 
   const row = rows.find((r) => r.channel === channel && r.topic === topic);
   const optedIn = row ? row.optedIn : defaultOptIn(topic);
   if (optedIn) return { send: true, topic };
+  if (row?.pending) return { send: false, topic, reason: `${topic} on ${channel} awaits the customer's confirmation (double opt-in)` };
   return { send: false, topic, reason: row ? `the customer opted out of ${topic} on ${channel}` : `${topic} on ${channel} needs the customer's opt-in` };
 }
 

@@ -48,7 +48,8 @@ describe.each(await dbKinds())('preferences and consent on %s', (kind) => {
   it('a data steward changes them through the API (audited via api); other staff may read, not write; a customer sees only their own', async () => {
     const put = await http().put('/api/customers/C-NORTHWIND/preferences').set(api.as('dora')).send({ preferences: [{ channel: 'email', topic: 'marketing', optedIn: true }], reason: 'double opt-in confirmed' });
     expect(put.status, JSON.stringify(put.body)).toBe(200);
-    expect(pref(put.body, 'email', 'marketing')).toMatchObject({ optedIn: true, via: 'api' });
+    // marketing is a double opt-in: pending until the customer confirms (tests/communications/double-opt-in.test.ts)
+    expect(pref(put.body, 'email', 'marketing')).toMatchObject({ optedIn: false, pending: true, via: 'api' });
     const audit = await api.t.db('audit_log').where({ action: 'customer.preferences-changed', subject_id: 'C-NORTHWIND' }).first();
     const detail = typeof audit.detail === 'string' ? JSON.parse(audit.detail) : audit.detail;
     expect(detail).toMatchObject({ via: 'api', reason: 'double opt-in confirmed' });

@@ -19,7 +19,8 @@ export async function sendGate(db: Knex, communicationId: string, channel: strin
   const verdict: PreferenceVerdict = preferenceVerdict(await prefs.rows(c.customer_id), channel, c.kind, data);
   if (!verdict.send) return { action: 'suppress', topic: verdict.topic, reason: verdict.reason };
   const overrides = verdict.override ? [verdict.override] : [];
-  const rule = windowFor(await prefs.windows(c.customer_id), channel);
+  // a confirmation code or link the customer just asked for is not held for their quiet hours
+  const rule = typeof data.consentConfirmationId === 'string' ? undefined : windowFor(await prefs.windows(c.customer_id), channel);
   if (rule && !isInsideWindow(now, rule)) {
     if (isUnsuppressible(c.kind)) overrides.push(`a legal notice is sent in the recipient's quiet hours (${rule.timeZone})`);
     else return { action: 'defer', topic: verdict.topic, until: nextAllowedInstant(now, rule), timeZone: rule.timeZone };
