@@ -1,15 +1,19 @@
 /**
  * The adversary's property test (issue 14): random sequences of people × every route that can
- * complete, claim or give back a task (the tasklist, a request's task route) × random extra
- * variables (control variables among them), on instances whose start may carry a wrong
- * `approvalLevels`. Invariants, checked against an oracle written apart from the policy:
+ * move an approval or a release — the tasklist (claim, complete, give back), a request's task
+ * route, the engine routes an engineer has (complete a user task, start an instance, publish a
+ * message, broadcast a signal) and the ERP's signed events — × random extra variables (control
+ * variables among them), on instances whose start may carry a wrong `approvalLevels`, of a
+ * diagram drawn right or of one with shortcuts a careless analyst might draw (a signal that skips
+ * the first approval, a message that skips the second). Invariants, checked against an oracle
+ * written apart from the policy:
  * - nothing is sent without the approvals the policy requires for the communication's amount,
  *   kind and customer risk (as the database holds them), from distinct eligible people who did
- *   not initiate it;
- * - every refusal, whatever its status, is on the audit trail;
+ *   not initiate it — whichever instance, of whichever sequence, released it;
+ * - every refusal, whatever its status, is on the audit trail (an event's under `system:erp`);
  * - the audit chain verifies at the end.
  * CI runs a small count; `npm run soak` runs 10,000 sequences (HERALD_SOAK=1) on each database.
- */
+ * tests/controls/adversary-routes.test.ts drives the same doors with the real processes. */
 import fc from 'fast-check';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -22,10 +26,11 @@ import { createIdentityRepository } from '../../storage/repositories/identity.js
 import { createTaskRepository } from '../../storage/repositories/tasks.js';
 import { seedDemoData } from '../../storage/demo-data.js';
 import { APPROVAL_RECORDED } from '../../services/controls.js';
+import { sign } from '../../api/services/signature.js';
 import deliverCommunication from '../../workers/deliver-communication.js';
 import { startWorkers } from '../../workers/index.js';
 import { dbKinds } from '../support/db.js';
-import { startApi, type Api } from '../api/harness.js';
+import { SECRET, startApi, type Api } from '../api/harness.js';
 import { required } from './oracle.js';
 
 const SOAK = !!process.env.HERALD_SOAK;
@@ -53,7 +58,9 @@ const extraVariables = fc.dictionary(
 );
 const step = fc.record({
   actor: fc.constantFrom(...ACTORS),
-  route: fc.constantFrom('act', 'act', 'act', 'act', 'claim', 'complete', 'request-complete', 'unclaim'),
+  route: fc.constantFrom('act', 'act', 'act', 'act', 'act', 'act', 'claim', 'complete', 'request-complete', 'unclaim', 'engine-complete', 'start', 'publish', 'signal', 'event'),
+  // what an event slips into its data
+  control: fc.constantFrom('approvalLevels', 'initiatedBy', 'approvedBy', 'approvals', 'requestedBy', 'approved'),
   task: fc.nat({ max: 3 }),
   bogus: fc.boolean().map((b) => b && Math.random() < 0.1),
   variables: fc.oneof({ weight: 5, arbitrary: fc.constant({ approved: true }) }, { weight: 1, arbitrary: fc.constant({ approved: false, reason: 'no' }) }, { weight: 2, arbitrary: extraVariables }),
@@ -61,6 +68,7 @@ const step = fc.record({
 const sequence = fc.record({
   amount: fc.constantFrom(...AMOUNTS),
   kind: fc.constantFrom(...KINDS),
+  diagram: fc.constantFrom('controls-communication', 'controls-shortcuts'),
   customer: fc.constantFrom(...(Object.keys(CUSTOMERS) as (keyof typeof CUSTOMERS)[])),
   initiator: fc.constantFrom(...INITIATORS),
   // what the start claims the policy asks: right, or wrong in either direction
@@ -74,12 +82,16 @@ describe.each(await dbKinds())('the adversary on %s', (kind) => {
   const queued = new Set<string>();
   const http = () => request(api.app.server);
   let n = 0;
-  const stats = { sequences: 0, sent: 0, refusals: 0, allowed: 0, releaseRefused: 0 };
+  let eventN = 0;
+  const stats = { sequences: 0, sent: 0, refusals: 0, allowed: 0, releaseRefused: 0, routes: {} as Record<string, number> };
+  /** What the oracle knows of each communication: the policy's inputs as inserted, and who initiated it. */
+  const facts = new Map<string, { kind: string; amount: string; risk: string; initiator: string }>();
+  const checked = new Set<string>();
 
   beforeAll(async () => {
     api = await startApi(kind);
     await seedDemoData(api.t.db);
-    await api.engine.deploy([{ name: 'controls-communication.bpmn', content: fs.readFileSync(path.join(import.meta.dirname, 'fixtures', 'controls-communication.bpmn')) }]);
+    await api.engine.deploy(['controls-communication.bpmn', 'controls-shortcuts.bpmn'].map((name) => ({ name, content: fs.readFileSync(path.join(import.meta.dirname, 'fixtures', name)) })));
     const identity = createIdentityRepository(api.t.db);
     for (const u of EXTRA) {
       await identity.upsertUser(u);
@@ -111,6 +123,34 @@ describe.each(await dbKinds())('the adversary on %s', (kind) => {
     }
   }
 
+  /** Until no release is pending or running (twice in a row): what signals and messages set moving has been decided. */
+  async function waitForRest(): Promise<void> {
+    const until = Date.now() + 60_000;
+    for (let calm = 0; calm < 2; ) {
+      const pending = (await api.t.db('engine_jobs').where({ type: 'deliver-communication' }).where((q) => q.where({ state: 'ACTIVATED' }).orWhere((q2) => q2.where({ state: 'ACTIVATABLE' }).where('retries', '>', 0))).count({ n: '*' }).first()) as { n: string | number };
+      calm = Number(pending.n) === 0 ? calm + 1 : 0;
+      if (Date.now() > until) throw new Error(`releases still pending after 60 s (seed ${SEED})`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  /** Every communication handed to delivery and not yet checked: the approvals the policy requires, from distinct eligible people, none of them its initiator. */
+  async function checkQueued(): Promise<void> {
+    const audit = createAuditRepository(api.t.db);
+    for (const id of [...queued].filter((c) => !checked.has(c))) {
+      checked.add(id);
+      stats.sent++;
+      const f = facts.get(id)!;
+      const needs = required(f.kind, f.amount, f.risk);
+      const approvals = (await audit.list({ subjectType: 'communication', subjectId: id, action: APPROVAL_RECORDED, limit: 100 })).filter((r) => r.detail.approved !== false);
+      const people = approvals.map((a) => a.actor);
+      expect(new Set(people).size, `${id}: approvals ${people.join(', ')}`).toBe(people.length);
+      expect(people).not.toContain(f.initiator);
+      expect(people.length, `${id} (${f.kind}, ${f.amount}, ${f.risk} risk) was sent with ${people.length} approvals; the policy requires ${needs} (seed ${SEED})`).toBeGreaterThanOrEqual(needs);
+      for (const a of approvals) expect(LEVEL[a.actor], `${a.actor} approved level ${a.detail.level}`).toBe(Number(a.detail.level));
+    }
+  }
+
   it(`never sends without the approvals the policy requires, and audits every refusal (${RUNS} sequences)`, { timeout: SOAK ? 0 : 600_000 }, async () => {
     const audit = createAuditRepository(api.t.db);
     await fc.assert(
@@ -120,7 +160,8 @@ describe.each(await dbKinds())('the adversary on %s', (kind) => {
         const needs = required(seq.kind, seq.amount, risk);
         await api.t.db('communications').insert({ id, customer_id: seq.customer, template_id: 'invoice-notice', channel: 'email', kind: seq.kind, status: 'rendered', amount: seq.amount, initiated_by: seq.initiator, data: '{}', subject: 'Invoice' });
         const startLevels = seq.startLevels === -1 ? needs : seq.startLevels;
-        const { processInstanceKey: pik } = await api.engine.createInstance({ bpmnProcessId: 'controls-communication', variables: { communicationId: id, channel: 'email', approvalLevels: startLevels, initiatedBy: seq.initiator } });
+        facts.set(id, { kind: seq.kind, amount: seq.amount, risk, initiator: seq.initiator });
+        const { processInstanceKey: pik } = await api.engine.createInstance({ bpmnProcessId: seq.diagram, variables: { communicationId: id, channel: 'email', approvalLevels: startLevels, initiatedBy: seq.initiator } });
         let state = await settled(pik);
         for (const s of seq.steps) {
           if (state === 'ended') break;
@@ -139,40 +180,53 @@ describe.each(await dbKinds())('the adversary on %s', (kind) => {
               continue;
             }
           }
+          stats.routes[s.route] = (stats.routes[s.route] ?? 0) + 1;
+          let actor = s.actor;
           const res =
-            s.route === 'claim'
+            s.route === 'engine-complete'
+              ? await http().post(`/api/user-tasks/${key}/completion`).set(as).send({ variables: s.variables })
+              : s.route === 'start'
+                ? // a second instance for the same communication, started by hand
+                  await http().post('/api/instances').set(as).send({ bpmnProcessId: seq.diagram, variables: { communicationId: id, channel: 'email', ...s.variables } })
+                : s.route === 'publish'
+                  ? await http().post('/api/messages').set(as).send({ name: 'approval-override', correlationKey: id, variables: s.variables })
+                  : s.route === 'signal'
+                    ? await http().post('/api/signals').set(as).send({ signalName: 'approve-everything', variables: s.variables })
+                    : s.route === 'event'
+                      ? await (() => {
+                          // the ERP's door, with a control variable slipped into an invoice's data
+                          actor = 'system:erp';
+                          const raw = JSON.stringify({ type: 'invoice.issued', source: 'erp', data: { invoiceId: `${id}-E${++eventN}`, customerId: seq.customer, number: `${id}-E${eventN}`, issueDate: '2026-12-01', dueDate: '2026-12-31', paymentTerms: 'net 30 days', amount: seq.amount, currency: 'USD', channel: 'email', ...s.variables, [s.control]: s.control === 'approvalLevels' ? 0 : s.control === 'approved' ? true : 'alice' } });
+                          return http().post('/api/events').set('Content-Type', 'application/json').set('Idempotency-Key', `adv-${kind}-event-${eventN}`).set('X-Herald-Signature', sign(SECRET, raw)).send(raw);
+                        })()
+                      : s.route === 'claim'
               ? await http().post(`/api/tasks/${key}/claim`).set(as)
               : s.route === 'unclaim'
                 ? await http().post(`/api/tasks/${key}/unclaim`).set(as)
                 : s.route === 'complete' || s.route === 'act'
                   ? await http().post(`/api/tasks/${key}/completion`).set(as).send({ variables: s.variables })
                   : await http().post(`/api/requests/REQ-NOPE/tasks/${key}/completion`).set(as).send({ variables: s.variables });
+          if (s.route === 'event') expect(res.status, `an event carrying ${s.control} is refused`).toBe(400);
           if (res.status >= 400) {
             stats.refusals++;
             // the refusal is on the audit trail, by this actor, whatever the status
-            const rows = await audit.list({ afterId: Number(before), actor: s.actor, outcome: 'refused' });
-            expect(rows.length, `${s.route} by ${s.actor} answered ${res.status} ${JSON.stringify(res.body)} with no refusal on the audit trail (seed ${SEED})`).toBeGreaterThanOrEqual(1);
+            const rows = await audit.list({ afterId: Number(before), actor, outcome: 'refused' });
+            expect(rows.length, `${s.route} by ${actor} answered ${res.status} ${JSON.stringify(res.body)} with no refusal on the audit trail (seed ${SEED})`).toBeGreaterThanOrEqual(1);
           } else stats.allowed++;
           state = await settled(pik);
         }
         stats.sequences++;
         // long runs show progress (the soak runs 10,000)
         if (stats.sequences % 500 === 0) console.info(`adversary on ${kind}: ${stats.sequences} of ${RUNS} sequences, ${JSON.stringify(stats)}`);
-        const approvals = (await audit.list({ subjectType: 'communication', subjectId: id, action: APPROVAL_RECORDED, limit: 100 })).filter((r) => r.detail.approved !== false);
-        if (!queued.has(id)) {
-          if (state === 'ended' && (await audit.list({ subjectType: 'communication', subjectId: id, action: 'communication.release', outcome: 'refused' })).length) stats.releaseRefused++;
-          return;
-        }
-        stats.sent++;
-        // sent: the approvals the policy requires, from distinct eligible people, none of them the initiator
-        const people = approvals.map((a) => a.actor);
-        expect(new Set(people).size, `${id}: approvals ${people.join(', ')}`).toBe(people.length);
-        expect(people).not.toContain(seq.initiator);
-        expect(people.length, `${id} (${seq.kind}, ${seq.amount}, ${risk} risk) was sent with ${people.length} approvals; the policy requires ${needs}`).toBeGreaterThanOrEqual(needs);
-        for (const a of approvals) expect(LEVEL[a.actor], `${a.actor} approved level ${a.detail.level}`).toBe(Number(a.detail.level));
+        if (!queued.has(id) && state === 'ended' && (await audit.list({ subjectType: 'communication', subjectId: id, action: 'communication.release', outcome: 'refused' })).length) stats.releaseRefused++;
+        // a signal, a message or a second instance may release another sequence's communication: every one handed over so far is checked
+        await checkQueued();
       }),
       { numRuns: RUNS, seed: SEED, endOnFailure: true },
     );
+    // what the last signals and messages set moving, once the engine has come to rest
+    await waitForRest();
+    await checkQueued();
     const verdict = (await http().get('/api/audit/verify').set(api.as('carl'))).body;
     expect(verdict.ok, JSON.stringify(verdict)).toBe(true);
     console.info(`adversary on ${kind}: ${JSON.stringify(stats)}`);
