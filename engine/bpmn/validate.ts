@@ -28,7 +28,7 @@ export interface ValidateOptions {
 export const UNSUPPORTED: Readonly<Record<string, string>> = {
   'bpmn:ComplexGateway': 'complex gateways are not supported (Zeebe does not run them either); use exclusive, inclusive or parallel gateways',
   'bpmn:Transaction': 'transaction sub-processes are not supported; use a sub-process with error or compensation events',
-  'bpmn:AdHocSubProcess': 'ad-hoc sub-processes are not run by the embedded engine',
+  'bpmn:AdHocSubProcess (job worker implementation: zeebe:taskDefinition)': 'the job worker implementation of an ad-hoc sub-process (a zeebe:taskDefinition on it, as AI agents use) is not run by the embedded engine; let zeebe:adHoc activeElementsCollection choose the elements, or deploy to Zeebe',
   'bpmn:CancelEventDefinition': 'cancel events belong to transactions, which are not supported',
   'bpmn:ConditionalEventDefinition': 'conditional events are not run by the embedded engine; use a message or signal event',
   'bpmn:StandardLoopCharacteristics': 'standard (while) loops are not supported; use a multi-instance marker or a gateway loop',
@@ -195,7 +195,7 @@ function validateProcess(process: El, c: Collector, codePrefixes: Set<string>) {
   validateScope(process, c, codePrefixes, 'process');
 }
 
-function validateScope(scope: El, c: Collector, codePrefixes: Set<string>, kind: 'process' | 'subprocess' | 'event-subprocess') {
+function validateScope(scope: El, c: Collector, codePrefixes: Set<string>, kind: 'process' | 'subprocess' | 'event-subprocess' | 'ad-hoc') {
   const elements: El[] = scope.flowElements ?? [];
   const flows = elements.filter((e) => is(e, 'bpmn:SequenceFlow'));
   const outgoing = new Map<El, El[]>();
@@ -208,7 +208,8 @@ function validateScope(scope: El, c: Collector, codePrefixes: Set<string>, kind:
   const inc = (el: El) => incoming.get(el) ?? [];
   const associations: El[] = (scope.artifacts ?? []).filter((a: El) => is(a, 'bpmn:Association'));
 
-  if (kind !== 'process') {
+  if (kind === 'ad-hoc') validateAdHocSubProcess(scope, elements, c);
+  else if (kind !== 'process') {
     const starts = elements.filter((e) => is(e, 'bpmn:StartEvent'));
     if (kind === 'subprocess') {
       if (starts.length !== 1) c.add(scope.id, `an embedded sub-process needs exactly one start event (found ${starts.length})`);
@@ -254,10 +255,36 @@ function validateScope(scope: El, c: Collector, codePrefixes: Set<string>, kind:
     if (is(el, 'bpmn:Event')) validateEvent(el, c, { kind, out, inc, associations, linkCatches });
     if (is(el, 'bpmn:Gateway')) validateGateway(el, c, out, inc);
 
-    if (is(el, 'bpmn:SubProcess') && !is(el, 'bpmn:Transaction') && !is(el, 'bpmn:AdHocSubProcess')) {
+    if (is(el, 'bpmn:AdHocSubProcess')) validateScope(el, c, codePrefixes, 'ad-hoc');
+    else if (is(el, 'bpmn:SubProcess') && !is(el, 'bpmn:Transaction')) {
       validateScope(el, c, codePrefixes, el.triggeredByEvent ? 'event-subprocess' : 'subprocess');
     }
   }
+}
+
+/**
+ * Ad-hoc sub-processes (Zeebe 8.8, AdHocSubProcessValidator): at least one activity, no start or
+ * end events; zeebe:adHoc's activeElementsCollection and outputElement and the completion
+ * condition are FEEL; an output collection goes with an output element. The job worker
+ * implementation (a zeebe:taskDefinition on the ad-hoc sub-process) is refused, named.
+ */
+function validateAdHocSubProcess(scope: El, elements: El[], c: Collector) {
+  const nodes = elements.filter((e) => is(e, 'bpmn:FlowNode'));
+  if (!nodes.some((e) => is(e, 'bpmn:Activity'))) c.add(scope.id, 'an ad-hoc sub-process needs at least one activity');
+  for (const e of nodes) {
+    if (is(e, 'bpmn:StartEvent')) c.add(e.id, `an ad-hoc sub-process cannot contain a start event ('${scope.id}' activates its elements by zeebe:adHoc activeElementsCollection)`);
+    if (is(e, 'bpmn:EndEvent')) c.add(e.id, `an ad-hoc sub-process cannot contain an end event ('${scope.id}' completes when its elements are done or its completion condition holds)`);
+  }
+  if (ext(scope, 'zeebe:TaskDefinition')) c.add(scope.id, UNSUPPORTED['bpmn:AdHocSubProcess (job worker implementation: zeebe:taskDefinition)']);
+  const adHoc = ext(scope, 'zeebe:AdHoc');
+  if (adHoc) {
+    c.feel(scope.id, 'the active elements collection (zeebe:adHoc activeElementsCollection)', adHoc.activeElementsCollection);
+    if (!blank(adHoc.outputCollection) && blank(adHoc.outputElement)) c.add(scope.id, 'an ad-hoc output collection needs an output element (zeebe:adHoc outputElement)');
+    if (blank(adHoc.outputCollection) && !blank(adHoc.outputElement)) c.add(scope.id, 'an ad-hoc output element needs an output collection (zeebe:adHoc outputCollection)');
+    c.feel(scope.id, 'the output element (zeebe:adHoc outputElement)', adHoc.outputElement);
+  }
+  const completion = scope.completionCondition?.body;
+  if (!blank(completion)) c.mandatoryFeel(scope.id, 'the completion condition of the ad-hoc sub-process', completion);
 }
 
 function validateSequenceFlow(flow: El, c: Collector) {
@@ -416,7 +443,7 @@ function validateMessageCatch(el: El, message: El, c: Collector, what: string) {
 }
 
 interface ScopeInfo {
-  kind: 'process' | 'subprocess' | 'event-subprocess';
+  kind: 'process' | 'subprocess' | 'event-subprocess' | 'ad-hoc';
   out: (el: El) => El[];
   inc: (el: El) => El[];
   associations: El[];

@@ -17,13 +17,15 @@
  * - message, timer and signal events: correlation keys, a virtual clock and durable timers;
  * - start events: only the one that started the instance runs;
  * - event sub-processes: their timer, message and signal starts open and close with their scope;
- * - compensation throws: also the handlers inside completed sub-processes.
+ * - compensation throws: also the handlers inside completed sub-processes;
+ * - ad-hoc sub-processes: the elements their collection names, completion by condition (ad-hoc.ts).
  *
  * Every behaviour talks to the instance's runtime (runtime.ts) through `heraldOf(activity)`;
  * failures become incidents that keep the element waiting until resolved, as in Zeebe.
  */
 import * as Elements from 'bpmn-elements';
 import type { ElementHost, Failure, WaitDescriptor } from './runtime-types.js';
+import { adHocSubProcess } from './ad-hoc.js';
 
 type Msg = { content: any; fields?: any; properties?: any };
 type AnyActivity = any;
@@ -651,7 +653,13 @@ const E = Elements as any;
 
 export const heraldElements = {
   SubProcess: subProcess,
-  AdHocSubProcess: zeebeFactory(E.AdHocSubProcess),
+  AdHocSubProcess: function factory(activityDef: any, context: any) {
+    return adHocSubProcess(activityDef, context, {
+      subProcess,
+      heraldOf,
+      listen: (activity, executionId, handler) => (handler ? waitRouter(activity).set(executionId, handler) : activity[kWaitHandlers]?.delete(executionId)),
+    });
+  },
   Transaction: zeebeFactory(E.Transaction),
   BoundaryEvent: zeebeFactory(E.BoundaryEvent),
   EndEvent: zeebeFactory(E.EndEvent),

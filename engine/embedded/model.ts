@@ -45,6 +45,18 @@ export interface LoopInfo {
   completionCondition?: string;
 }
 
+/** An ad-hoc sub-process (Zeebe 8.8's BPMN implementation; expressions keep their leading '='). */
+export interface AdHocInfo {
+  /** zeebe:adHoc activeElementsCollection: the ids of the inner elements to activate on entry. */
+  activeElementsCollection?: string;
+  /** Evaluated in the sub-process's scope whenever a path inside it ends; true completes it. */
+  completionCondition?: string;
+  /** When the completion condition holds: terminate what still runs inside (true, the default) or wait for it. */
+  cancelRemainingInstances: boolean;
+  outputCollection?: string;
+  outputElement?: string;
+}
+
 export interface ElementInfo {
   id: string;
   name?: string;
@@ -64,6 +76,7 @@ export interface ElementInfo {
   /** The event definition kind for events: message, timer, signal, error, escalation, ... */
   eventKind?: string;
   loop?: LoopInfo;
+  adHoc?: AdHocInfo;
   calledElement?: {
     processId: string;
     propagateAllChildVariables: boolean;
@@ -309,6 +322,17 @@ function describe(el: ModdleEl, parentId: string): ElementInfo {
       outputCollection: stripEq(zloop.outputCollection),
       outputElement: stripEq(zloop.outputElement),
       completionCondition: stripEq((loop.completionCondition as ModdleEl | undefined)?.body),
+    };
+  }
+  if (el.$type === 'bpmn:AdHocSubProcess') {
+    const adHoc = ext(el, 'zeebe:AdHoc');
+    const blankToUndefined = (v: unknown) => (v === undefined || v === null || String(v).trim() === '' ? undefined : String(v).trim());
+    info.adHoc = {
+      activeElementsCollection: blankToUndefined(adHoc?.activeElementsCollection),
+      completionCondition: blankToUndefined((el.completionCondition as ModdleEl | undefined)?.body),
+      cancelRemainingInstances: el.cancelRemainingInstances !== false,
+      outputCollection: blankToUndefined(adHoc?.outputCollection),
+      outputElement: blankToUndefined(adHoc?.outputElement),
     };
   }
   const called = ext(el, 'zeebe:CalledElement');

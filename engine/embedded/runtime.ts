@@ -15,6 +15,7 @@ import { isJobElement, type ElementInfo, type ProcessModel } from './model.js';
 import type { Activated, ElementHost, Failure, ListenerStep, PreparedEvent, UserTaskSpec, WaitDescriptor } from './runtime-types.js';
 import { addDuration, firstCycleDue, parseCycle, parseDate, timerText, TimerValueError } from './timer-values.js';
 import { heraldElements, waitHandler } from './elements.js';
+import type { AdHocHost } from './ad-hoc.js';
 import type { ModificationPlan } from './modification.js';
 
 
@@ -96,6 +97,11 @@ export interface RuntimeData {
   inputsDone?: Record<string, true>;
   /** Triggers delivered so far: with the instance key, the seed of each trigger's ids. */
   triggers?: number;
+  /**
+   * Running ad-hoc sub-processes by execution: the elements activated on entry, the completion
+   * condition's last value, and its failed evaluation (an incident on the sub-process until resolved).
+   */
+  adHoc?: Record<string, { activated: string[]; fulfilled?: boolean; failure?: Failure }>;
 }
 
 /** A job completion applied after the last snapshot: the wait, the variables, the time. */
@@ -177,7 +183,7 @@ function csv(value: unknown): string[] {
     .filter(Boolean);
 }
 
-export class InstanceRuntime implements ElementHost {
+export class InstanceRuntime implements ElementHost, AdHocHost {
   readonly model: ProcessModel;
   data: RuntimeData;
   /** History produced since the last `drain()`. */
@@ -496,6 +502,122 @@ export class InstanceRuntime implements ElementHost {
 
   elementInstanceKey(executionId: string): string {
     return `${this.data.instanceKey}/${executionId}`;
+  }
+
+  // ---------------------------------------------------------------- ad-hoc sub-processes (ad-hoc.ts)
+
+  /** Inner elements an ad-hoc sub-process may activate: those without incoming flows (no boundary events, no event sub-processes). */
+  private adHocActivities(adHoc: ElementInfo): Set<string> {
+    const ids = new Set<string>();
+    for (const e of this.model.elements.values()) {
+      if (e.parentId === adHoc.id && !e.incoming.length && !e.attachedTo && !e.triggeredByEvent && !e.isForCompensation) ids.add(e.id);
+    }
+    return ids;
+  }
+
+  /**
+   * zeebe:adHoc activeElementsCollection, evaluated once per execution of the sub-process in its
+   * own scope (its input mappings applied): a list of ids of inner elements without incoming flows.
+   * Failures read as Zeebe's (AdHocSubProcessProcessor, AdHocSubProcessUtils): EXTRACT_VALUE_ERROR.
+   */
+  adHocActivation(activity: any, executeMessage: any): { failure: Failure } | { elements: string[] } {
+    const info = this.info(activity.id)!;
+    const content = executeMessage.content;
+    const executionId: string = content.executionId;
+    const saved = this.data.adHoc?.[executionId];
+    if (saved) return { elements: saved.activated };
+    // resumed while its incident is open: it stays until resolved, even if the variables were fixed meanwhile
+    const open = this.data.waits[executionId];
+    if (open?.elementId === activity.id && open.descriptor.kind === 'incident') return { failure: open.descriptor.failure };
+    const scopeId = this.data.scopes[executionId] ? executionId : this.ensureScope(content);
+    const expression = info.adHoc?.activeElementsCollection?.replace(/^=/, '');
+    let ids: string[] = [];
+    if (expression) {
+      const fail = (message: string) => ({ failure: { errorType: 'EXTRACT_VALUE_ERROR' as const, message: `Failed to activate ad-hoc elements. ${message}` } });
+      const r = this.feel(expression, scopeId);
+      if (!r.ok) return fail(feelFailure(expression, r.message));
+      if (!Array.isArray(r.value)) return fail(typeMismatch(expression, 'ARRAY', r.value, (r as { missing?: string[] }).missing));
+      if (!r.value.every((v) => typeof v === 'string')) {
+        return fail(`Expected result of the expression '${expression}' to be 'ARRAY' containing 'STRING' items, but was 'ARRAY' containing at least one non-'STRING' item.`);
+      }
+      ids = r.value as string[];
+      const activities = this.adHocActivities(info);
+      const unknown = ids.filter((id) => !activities.has(id));
+      if (unknown.length) {
+        return {
+          failure: {
+            errorType: 'EXTRACT_VALUE_ERROR',
+            message: `Expected to activate activities for ad-hoc sub-process with key '${this.elementInstanceKey(executionId)}', but the given elements [${unknown.join(', ')}] do not exist.`,
+          },
+        };
+      }
+    }
+    // bpmn-elements runs one execution of an element at a time: an id named twice activates it once
+    const activated = [...new Set(ids)];
+    (this.data.adHoc ??= {})[executionId] = { activated };
+    const collection = info.adHoc?.outputCollection;
+    if (collection) this.data.scopes[scopeId].vars[collection] = [];
+    return { elements: activated };
+  }
+
+  /**
+   * A path inside an ad-hoc sub-process ended (`child`, an element with no outgoing flow, completed):
+   * its output element joins the output collection, then the completion condition is evaluated in
+   * the sub-process's scope (Zeebe's beforeExecutionPathCompleted). A failure waits as an incident.
+   */
+  private adHocPathEnded(adHoc: ElementInfo, child: any) {
+    const candidates = [child.parent?.executionId, ...((child.parent?.path as any[] | undefined) ?? []).map((p) => p.executionId)];
+    const executionId = candidates.find((id) => id && this.data.adHoc?.[id]);
+    if (!executionId) return;
+    const state = this.data.adHoc![executionId];
+    const { outputCollection, outputElement } = adHoc.adHoc!;
+    if (outputCollection && outputElement) {
+      const own = this.data.scopes[child.executionId] ? child.executionId : executionId;
+      const r = this.value(outputElement.startsWith('=') ? outputElement : `=${outputElement}`, own);
+      const list = this.data.scopes[executionId]?.vars[outputCollection];
+      if (!r.ok) state.failure = { errorType: 'EXTRACT_VALUE_ERROR', message: r.message };
+      else if (Array.isArray(list)) list.push(r.value ?? null);
+      if (!r.ok) return;
+    }
+    this.evaluateAdHocCompletion(adHoc, executionId);
+  }
+
+  private evaluateAdHocCompletion(adHoc: ElementInfo, executionId: string) {
+    const state = this.data.adHoc?.[executionId];
+    const condition = adHoc.adHoc?.completionCondition?.replace(/^=/, '');
+    if (!state || !condition) return;
+    delete state.failure;
+    const r = this.feel(condition, executionId);
+    const prefix = 'Failed to evaluate completion condition. ';
+    if (!r.ok) state.failure = { errorType: 'EXTRACT_VALUE_ERROR', message: prefix + feelFailure(condition, r.message) };
+    else if (typeof r.value !== 'boolean') state.failure = { errorType: 'EXTRACT_VALUE_ERROR', message: prefix + typeMismatch(condition, 'BOOLEAN', r.value, (r as { missing?: string[] }).missing) };
+    else state.fulfilled = r.value;
+  }
+
+  adHocNext(activity: any, executionId: string, running: number): 'complete' | 'cancel' | 'wait' | { failure: Failure } {
+    const info = this.info(activity.id)!;
+    const state = this.data.adHoc?.[executionId];
+    if (!state) return running > 0 ? 'wait' : 'complete';
+    if (state.failure) return { failure: state.failure };
+    if (!info.adHoc?.completionCondition) return running > 0 ? 'wait' : 'complete';
+    if (!state.fulfilled) return 'wait';
+    if (running <= 0) return 'complete';
+    return info.adHoc.cancelRemainingInstances ? 'cancel' : 'wait';
+  }
+
+  adHocRetry(activity: any, executionId: string): void {
+    const info = this.info(activity.id)!;
+    const state = this.data.adHoc?.[executionId];
+    if (!state) return;
+    delete state.failure;
+    this.evaluateAdHocCompletion(info, executionId);
+  }
+
+  /** The output collection, local to the ad-hoc sub-process, goes to its flow scope as it completes. */
+  private propagateOutputCollection(info: ElementInfo, executionId: string) {
+    const scope = this.data.scopes[executionId];
+    const name = info.adHoc!.outputCollection!;
+    if (scope && Object.prototype.hasOwnProperty.call(scope.vars, name)) this.merge(scope.parent ?? ROOT, { [name]: scope.vars[name] });
   }
 
   // ---------------------------------------------------------------- converging inclusive gateways
@@ -903,7 +1025,10 @@ export class InstanceRuntime implements ElementHost {
         if (info.type === 'bpmn:EndEvent' && info.eventKind === 'terminate') this.terminateScope(flowScopeKey, executionId);
         // a multi-instance body that completed early (completion condition) terminates its other inner instances
         if (content.isRootScope && info.loop) this.terminateChildren(executionId);
+        // Zeebe propagates an ad-hoc sub-process's output collection to its flow scope when it completes
+        if (info.adHoc?.outputCollection && !info.loop) this.propagateOutputCollection(info, executionId);
         this.finishElement(info, content);
+        if (!info.outgoing.length && this.info(info.parentId)?.adHoc) this.adHocPathEnded(this.info(info.parentId)!, content);
         delete this.data.active[executionId];
         // Zeebe never completes an error end event: it throws, and the catch terminates the scope
         // the event is in, the event with it (an uncaught error leaves it ACTIVATED with an incident)
@@ -999,6 +1124,7 @@ export class InstanceRuntime implements ElementHost {
     delete this.data.eventVariables[executionId];
     if (this.data.listenerStages) delete this.data.listenerStages[executionId];
     if (this.data.inputsDone) delete this.data.inputsDone[executionId];
+    if (this.data.adHoc) delete this.data.adHoc[executionId];
   }
 
   /** Output mappings and trigger variables of elements whose behaviour did not apply them. */
@@ -1174,6 +1300,7 @@ export class InstanceRuntime implements ElementHost {
     }
     bodyScope.vars.numberOfCompletedInstances = Number(bodyScope.vars.numberOfCompletedInstances ?? 0) + 1;
     delete this.data.scopes[c.executionId];
+    if (this.data.adHoc) delete this.data.adHoc[c.executionId];
   }
 
   /** An inner instance of a multi-instance sub-process (see elements.ts `subProcess`): its scope with the input element. */

@@ -283,7 +283,7 @@ describe('execution listeners (zeebe:executionListeners)', () => {
 
 describe('elements the embedded engine does not run', () => {
   it('lists every refused feature in one table', () => {
-    expect(Object.keys(UNSUPPORTED)).toEqual(expect.arrayContaining(['bpmn:ComplexGateway', 'bpmn:Transaction', 'bpmn:AdHocSubProcess', 'bpmn:CancelEventDefinition', 'bpmn:ConditionalEventDefinition', 'bpmn:StandardLoopCharacteristics']));
+    expect(Object.keys(UNSUPPORTED)).toEqual(expect.arrayContaining(['bpmn:ComplexGateway', 'bpmn:Transaction', 'bpmn:AdHocSubProcess (job worker implementation: zeebe:taskDefinition)', 'bpmn:CancelEventDefinition', 'bpmn:ConditionalEventDefinition', 'bpmn:StandardLoopCharacteristics']));
     for (const reason of Object.values(UNSUPPORTED)) expect(reason.length).toBeGreaterThan(20);
   });
 
@@ -295,7 +295,10 @@ describe('elements the embedded engine does not run', () => {
     ['a transaction', '<bpmn:transaction id="tx"><bpmn:startEvent id="txStart" /></bpmn:transaction>', 'tx', /transaction sub-processes are not supported/],
     ['a cancel end event', '<bpmn:endEvent id="cancelIt"><bpmn:cancelEventDefinition /></bpmn:endEvent>', 'cancelIt', /cancel events/],
     ['a conditional catch event', '<bpmn:intermediateCatchEvent id="whenReady"><bpmn:conditionalEventDefinition><bpmn:condition xsi:type="bpmn:tFormalExpression">=ready</bpmn:condition></bpmn:conditionalEventDefinition></bpmn:intermediateCatchEvent>', 'whenReady', /conditional events are not run/],
-    ['an ad-hoc sub-process', '<bpmn:adHocSubProcess id="adhoc"><bpmn:task id="inside" /></bpmn:adHocSubProcess>', 'adhoc', /ad-hoc sub-processes/],
+    ['an ad-hoc sub-process run by a job worker', '<bpmn:adHocSubProcess id="adhoc"><bpmn:extensionElements><zeebe:taskDefinition type="agent" /></bpmn:extensionElements><bpmn:task id="inside" /></bpmn:adHocSubProcess>', 'adhoc', /job worker implementation of an ad-hoc sub-process/],
+    ['an ad-hoc sub-process without an activity', '<bpmn:adHocSubProcess id="adhoc"><bpmn:intermediateThrowEvent id="shout" /></bpmn:adHocSubProcess>', 'adhoc', /needs at least one activity/],
+    ['an end event inside an ad-hoc sub-process', '<bpmn:adHocSubProcess id="adhoc"><bpmn:task id="inside" /><bpmn:endEvent id="innerEnd" /></bpmn:adHocSubProcess>', 'innerEnd', /ad-hoc sub-process cannot contain an end event/],
+    ['a completion condition that is no expression', '<bpmn:adHocSubProcess id="adhoc"><bpmn:task id="inside" /><bpmn:completionCondition xsi:type="bpmn:tFormalExpression">done</bpmn:completionCondition></bpmn:adHocSubProcess>', 'adhoc', /completion condition of the ad-hoc sub-process 'done' must be a FEEL expression/],
     ['a multi-instance without inputCollection', `<bpmn:serviceTask id="each">${td('x')}<bpmn:multiInstanceLoopCharacteristics><bpmn:loopCardinality>3</bpmn:loopCardinality></bpmn:multiInstanceLoopCharacteristics></bpmn:serviceTask>`, 'each', /needs an input collection \(zeebe:loopCharacteristics inputCollection\)/],
     ['an output collection without an output element', `<bpmn:serviceTask id="each">${td('x')}<bpmn:multiInstanceLoopCharacteristics>${ext('<zeebe:loopCharacteristics inputCollection="=items" outputCollection="results" />')}</bpmn:multiInstanceLoopCharacteristics></bpmn:serviceTask>`, 'each', /output collection needs an output element/],
     ['a standard loop', `<bpmn:serviceTask id="again">${td('x')}<bpmn:standardLoopCharacteristics /></bpmn:serviceTask>`, 'again', /standard \(while\) loops are not supported/],
