@@ -5,6 +5,7 @@
  * Orchestration Cluster REST API (/v2). Clients are created on first use or in start(); nothing
  * connects at import time.
  */
+import { IncidentKey, JobKey, ProcessInstanceKey, ScopeKey, UserTaskKey, VariableKey } from '@camunda8/orchestration-cluster-api';
 import { Zeebe } from '@camunda8/sdk';
 import { CamundaEnvironmentConfigurator, constructOAuthProvider } from '@camunda8/sdk/dist/lib/index.js';
 import { silentLogger, type Logger } from '../../config/log.js';
@@ -44,8 +45,9 @@ import {
 } from '../types.js';
 import { heraldSettings, sdkConfigFrom, type HeraldZeebeSettings, type SdkConfig } from './config.js';
 import { createSdkWorker, grpcCode, GrpcStatus, toJob } from './jobs.js';
-import { instanceState, parseValue, toElement, toIncident, toInstanceRef, type ElementInstanceRecord, type IncidentRecord, type ProcessInstanceRecord, type VariableRecord } from './records.js';
-import { RestClient, type HeadersProvider } from './rest.js';
+import { EventFeed } from './events.js';
+import { parseValue, toElement, toIncident, toInstanceRef, type ProcessInstanceRecord } from './records.js';
+import { asKey, NOW, restValidation, ZeebeRest, type HeadersProvider } from './rest.js';
 import { UserTaskFeed } from './user-tasks.js';
 
 export interface ZeebeEngineOptions {
@@ -58,7 +60,7 @@ export interface ZeebeEngineOptions {
 
 interface Clients {
   grpc: Zeebe.ZeebeGrpcClient;
-  rest: RestClient;
+  rest: ZeebeRest;
 }
 
 export class ZeebeEngine implements Engine {
@@ -90,7 +92,7 @@ export class ZeebeEngine implements Engine {
     const auth = constructOAuthProvider(merged);
     const grpc = new Zeebe.ZeebeGrpcClient({ config: this.sdkConfig as never, oAuthProvider: auth });
     const restAddress = (merged as { ZEEBE_REST_ADDRESS?: string }).ZEEBE_REST_ADDRESS ?? 'http://localhost:8080';
-    const rest = new RestClient(restAddress, auth as unknown as HeadersProvider);
+    const rest = new ZeebeRest({ restAddress, auth: auth as unknown as HeadersProvider, validation: restValidation(this.env), env: this.env, logger: this.log });
     this.connected = { grpc, rest };
     return this.connected;
   }
@@ -277,19 +279,22 @@ export class ZeebeEngine implements Engine {
   /**
    * A task listener's job completion with its result (Zeebe 8.8 JobResultUserTask). @camunda8/sdk
    * 8.8 sends no result on either transport (its gRPC proto has no field for it and its REST
-   * client drops it), so this posts the REST call itself: POST /v2/jobs/{key}/completion.
+   * client drops it), so this goes through the typed Orchestration Cluster client:
+   * POST /v2/jobs/{key}/completion.
    */
   private async completeJobWithResult(jobKey: Key, variables: Variables, result: UserTaskListenerResult): Promise<void> {
-    const body = {
-      variables,
-      result: {
-        type: 'userTask',
-        denied: result.denied ?? false,
-        ...(result.deniedReason !== undefined && { deniedReason: result.deniedReason }),
-        ...(result.corrections && { corrections: result.corrections }),
-      },
-    };
-    await this.clients().rest.request('POST', `/jobs/${encodeURIComponent(jobKey)}/completion`, body);
+    await this.clients().rest.call('completeJob', `complete job ${jobKey} with a task listener result`, (api) =>
+      api.completeJob({
+        jobKey: asKey(JobKey, jobKey, 'jobKey'),
+        variables,
+        result: {
+          type: 'userTask',
+          denied: result.denied ?? false,
+          ...(result.deniedReason !== undefined && { deniedReason: result.deniedReason }),
+          ...(result.corrections && { corrections: result.corrections }),
+        },
+      }),
+    );
   }
 
   async failJob(jobKey: Key, request: FailJobRequest): Promise<void> {
@@ -327,41 +332,59 @@ export class ZeebeEngine implements Engine {
 
   /** POST /v2/user-tasks/{key}/assignment, or DELETE …/assignee to unassign; a denying `assigning` listener answers 409. */
   async assignUserTask(userTaskKey: Key, assignee: string | null): Promise<void> {
-    const path = `/user-tasks/${encodeURIComponent(userTaskKey)}`;
-    if (assignee === null) await this.clients().rest.request('DELETE', `${path}/assignee`);
-    else await this.clients().rest.request('POST', `${path}/assignment`, { assignee, allowOverride: true, action: 'assign' });
+    const key = asKey(UserTaskKey, userTaskKey, 'userTaskKey');
+    const { rest } = this.clients();
+    if (assignee === null) await rest.call('unassignUserTask', `unassign user task ${userTaskKey}`, (api) => api.unassignUserTask({ userTaskKey: key }));
+    else await rest.call('assignUserTask', `assign user task ${userTaskKey} to '${assignee}'`, (api) => api.assignUserTask({ userTaskKey: key, assignee, allowOverride: true, action: 'assign' }));
   }
 
-  /** PATCH /v2/user-tasks/{key} with the changeset; a denying `updating` listener answers 409. */
+  /**
+   * PATCH /v2/user-tasks/{key} with the changeset; a denying `updating` listener answers 409.
+   * 8.8's changeset has no assignee: a new assignee goes through the assignment first.
+   */
   async updateUserTask(userTaskKey: Key, changes: UserTaskCorrections): Promise<void> {
-    await this.clients().rest.request('PATCH', `/user-tasks/${encodeURIComponent(userTaskKey)}`, { changeset: changes, action: 'update' });
+    const { assignee, ...changeset } = changes;
+    if (assignee !== undefined) await this.assignUserTask(userTaskKey, assignee);
+    if (Object.keys(changeset).length === 0) return;
+    const key = asKey(UserTaskKey, userTaskKey, 'userTaskKey');
+    await this.clients().rest.call('updateUserTask', `update user task ${userTaskKey}`, (api) => api.updateUserTask({ userTaskKey: key, changeset, action: 'update' }));
   }
 
   async listIncidents(filter: { processInstanceKey?: Key; state?: 'ACTIVE' | 'RESOLVED' } = {}): Promise<Incident[]> {
-    const records = await this.clients().rest.search<IncidentRecord>('incidents', { processInstanceKey: filter.processInstanceKey, state: filter.state });
+    const processInstanceKey = filter.processInstanceKey === undefined ? undefined : asKey(ProcessInstanceKey, filter.processInstanceKey, 'processInstanceKey');
+    const records = await this.clients().rest.all('searchIncidents', `incidents${processInstanceKey ? ` of instance ${processInstanceKey}` : ''}`, (api, page) =>
+      api.searchIncidents({ filter: { ...(processInstanceKey && { processInstanceKey }), ...(filter.state && { state: filter.state }) }, page }, NOW),
+    );
     return records.map(toIncident);
   }
 
   async resolveIncident(incidentKey: Key): Promise<void> {
-    await this.clients().rest.request('POST', `/incidents/${encodeURIComponent(incidentKey)}/resolution`, {});
+    const key = asKey(IncidentKey, incidentKey, 'incidentKey');
+    await this.clients().rest.call('resolveIncident', `resolve incident ${incidentKey}`, (api) => api.resolveIncident({ incidentKey: key }));
   }
 
   async getInstance(processInstanceKey: Key): Promise<InstanceDetails | undefined> {
     const { rest } = this.clients();
+    const key = asKey(ProcessInstanceKey, processInstanceKey, 'processInstanceKey');
     let record: ProcessInstanceRecord | undefined;
     try {
-      record = await rest.request<ProcessInstanceRecord>('GET', `/process-instances/${encodeURIComponent(processInstanceKey)}`);
+      record = await rest.call('getProcessInstance', `read instance ${processInstanceKey}`, (api) => api.getProcessInstance({ processInstanceKey: key }, NOW));
     } catch (err) {
       if (err instanceof EngineError && err.code === 'NOT_FOUND') return undefined;
       throw err;
     }
     if (!record) return undefined;
     const [elements, flows, incidents, variables] = await Promise.all([
-      rest.search<ElementInstanceRecord>('element-instances', { processInstanceKey }, { sort: [{ field: 'elementInstanceKey', order: 'ASC' }] }),
+      rest.all('searchElementInstances', `element instances of instance ${processInstanceKey}`, (api, page) =>
+        api.searchElementInstances({ filter: { processInstanceKey: key }, sort: [{ field: 'elementInstanceKey', order: 'ASC' }], page }, NOW),
+      ),
       rest
-        .request<{ items?: { sequenceFlowId?: string; elementId?: string }[] }>('GET', `/process-instances/${encodeURIComponent(processInstanceKey)}/sequence-flows`)
+        .call('getProcessInstanceSequenceFlows', `sequence flows of instance ${processInstanceKey}`, (api) => api.getProcessInstanceSequenceFlows({ processInstanceKey: key }, NOW))
         .then((r) => (r?.items ?? []).map((f) => f.sequenceFlowId ?? f.elementId ?? '').filter(Boolean))
-        .catch(() => [] as string[]),
+        .catch((err: Error) => {
+          this.log.debug({ err: err.message, processInstanceKey }, 'sequence flows not readable');
+          return [] as string[];
+        }),
       this.listIncidents({ processInstanceKey }),
       this.getVariables(processInstanceKey),
     ]);
@@ -377,22 +400,39 @@ export class ZeebeEngine implements Engine {
   }
 
   async listInstances(filter: InstanceFilter = {}): Promise<(InstanceRef & { state: InstanceState; startedAt: string; endedAt?: string; parentProcessInstanceKey?: Key })[]> {
-    const records = await this.clients().rest.search<ProcessInstanceRecord>(
-      'process-instances',
-      { processDefinitionId: filter.bpmnProcessId, processDefinitionVersion: filter.version, state: filter.state, hasIncident: filter.hasIncident, parentProcessInstanceKey: filter.parentProcessInstanceKey },
-      { limit: filter.limit ?? 100, sort: [{ field: 'startDate', order: 'DESC' }] },
+    const parent = filter.parentProcessInstanceKey === undefined ? undefined : asKey(ProcessInstanceKey, filter.parentProcessInstanceKey, 'parentProcessInstanceKey');
+    const records = await this.clients().rest.all(
+      'searchProcessInstances',
+      'instances',
+      (api, page) =>
+        api.searchProcessInstances(
+          {
+            filter: {
+              ...(filter.bpmnProcessId !== undefined && { processDefinitionId: filter.bpmnProcessId }),
+              ...(filter.version !== undefined && { processDefinitionVersion: filter.version }),
+              ...(filter.state !== undefined && { state: filter.state }),
+              ...(filter.hasIncident !== undefined && { hasIncident: filter.hasIncident }),
+              ...(parent !== undefined && { parentProcessInstanceKey: parent }),
+            },
+            sort: [{ field: 'startDate', order: 'DESC' }],
+            page,
+          },
+          NOW,
+        ),
+      filter.limit ?? 100,
     );
     return records.map((r) => ({ ...toInstanceRef(r), parentProcessInstanceKey: r.parentProcessInstanceKey ? String(r.parentProcessInstanceKey) : undefined }));
   }
 
   async getVariables(scopeKey: Key): Promise<Variables> {
     const { rest } = this.clients();
-    const records = await rest.search<VariableRecord>('variables', { scopeKey });
+    const scope = asKey(ScopeKey, scopeKey, 'scopeKey');
+    const records = await rest.all('searchVariables', `variables of scope ${scopeKey}`, (api, page) => api.searchVariables({ filter: { scopeKey: scope }, page }, NOW));
     const variables: Variables = {};
     for (const v of records) {
       if (String(v.scopeKey) !== String(scopeKey)) continue;
       if (v.isTruncated) {
-        const full = await rest.request<VariableRecord>('GET', `/variables/${encodeURIComponent(v.variableKey)}`);
+        const full = await rest.call('getVariable', `read variable '${v.name}' of scope ${scopeKey}`, (api) => api.getVariable({ variableKey: asKey(VariableKey, v.variableKey, 'variableKey') }, NOW));
         variables[v.name] = parseValue(full?.value ?? v.value);
       } else variables[v.name] = parseValue(v.value);
     }
@@ -451,86 +491,18 @@ export function toEngineError(what: string, err: unknown): Error {
 /** Zeebe's controlled clock (PUT /v2/clock), available when the cluster runs with ZEEBE_CLOCK_CONTROLLED=true. */
 class ZeebeClock implements EngineClock {
   private pinned?: number;
-  constructor(private readonly rest: () => RestClient) {}
+  constructor(private readonly rest: () => ZeebeRest) {}
   now(): number {
     return this.pinned ?? Date.now();
   }
   async advance(ms: number): Promise<void> {
     const next = this.now() + ms;
-    await this.rest().request('PUT', '/clock', { timestamp: next });
+    await this.rest().call('pinClock', `pin the clock at ${new Date(next).toISOString()}`, (api) => api.pinClock({ timestamp: next }));
     this.pinned = next;
   }
-}
-
-/**
- * EngineEvents on Zeebe: nothing is pushed to clients, so ended instances and new incidents
- * are polled from secondary storage while someone listens (every 2 s, eventually consistent).
- */
-class EventFeed {
-  private readonly listeners = new Set<EngineEvents>();
-  private readonly seenIncidents = new Set<string>();
-  private readonly seenEnded = new Set<string>();
-  private since = new Date().toISOString();
-  private timer?: NodeJS.Timeout;
-  private running = false;
-
-  constructor(
-    private readonly rest: () => RestClient,
-    private readonly log: () => Logger,
-  ) {}
-
-  subscribe(events: EngineEvents): () => void {
-    this.listeners.add(events);
-    if (this.running) this.schedule(0);
-    return () => {
-      this.listeners.delete(events);
-    };
-  }
-
-  start() {
-    this.running = true;
-    this.since = new Date().toISOString();
-    this.schedule(0);
-  }
-
-  async stop() {
-    this.running = false;
-    if (this.timer) clearTimeout(this.timer);
-  }
-
-  private schedule(ms: number) {
-    if (!this.running || this.listeners.size === 0) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.poll()
-        .catch((err: Error) => this.log().warn({ err: err.message }, 'engine event poll failed; retrying'))
-        .finally(() => this.schedule(2000));
-    }, ms);
-    this.timer.unref();
-  }
-
-  private async poll() {
-    const rest = this.rest();
-    const wantsIncidents = [...this.listeners].some((l) => l.incidentCreated);
-    const wantsEnded = [...this.listeners].some((l) => l.instanceEnded);
-    if (wantsIncidents) {
-      const incidents = await rest.search<IncidentRecord>('incidents', { state: 'ACTIVE' }, { limit: 1000 });
-      for (const r of incidents) {
-        if (this.seenIncidents.has(String(r.incidentKey)) || r.creationTime < this.since) continue;
-        this.seenIncidents.add(String(r.incidentKey));
-        for (const l of this.listeners) l.incidentCreated?.(toIncident(r));
-      }
-    }
-    if (wantsEnded) {
-      for (const state of ['COMPLETED', 'TERMINATED']) {
-        const ended = await rest.search<ProcessInstanceRecord>('process-instances', { state }, { limit: 200, sort: [{ field: 'endDate', order: 'DESC' }] });
-        for (const r of ended) {
-          if (this.seenEnded.has(String(r.processInstanceKey)) || !r.endDate || r.endDate < this.since) continue;
-          this.seenEnded.add(String(r.processInstanceKey));
-          const ref = toInstanceRef(r);
-          for (const l of this.listeners) l.instanceEnded?.({ ...ref, state: instanceState(r.state) });
-        }
-      }
-    }
+  /** POST /v2/clock/reset: the cluster's clock follows the system clock again. */
+  async reset(): Promise<void> {
+    await this.rest().call('resetClock', 'reset the clock', (api) => api.resetClock());
+    this.pinned = undefined;
   }
 }

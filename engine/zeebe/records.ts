@@ -1,74 +1,16 @@
 /**
  * Mapping Orchestration Cluster REST API records (/v2 search results) onto the port's types.
- * Only the fields Herald reads are declared; the API sends more.
+ * 8.8 declares most incident and user-task fields optional; an absent key maps to ''.
  */
+import type { ElementInstanceResult, IncidentResult, ProcessInstanceResult, UserTaskResult, VariableSearchResult } from '@camunda8/orchestration-cluster-api';
 import type { ElementInstance, ElementState, Incident, IncidentErrorType, InstanceRef, InstanceState, UserTask, Variables } from '../types.js';
 
-export interface ProcessInstanceRecord {
-  processInstanceKey: string;
-  processDefinitionKey: string;
-  processDefinitionId: string;
-  processDefinitionVersion: number;
-  state: string;
-  startDate: string;
-  endDate?: string | null;
-  parentProcessInstanceKey?: string | null;
-  hasIncident?: boolean;
-}
-
-export interface ElementInstanceRecord {
-  elementInstanceKey: string;
-  elementId: string;
-  elementName?: string | null;
-  type: string;
-  state: string;
-  startDate: string;
-  endDate?: string | null;
-  incidentKey?: string | null;
-  flowScopeKey?: string | null;
-}
-
-export interface IncidentRecord {
-  incidentKey: string;
-  processInstanceKey: string;
-  processDefinitionKey: string;
-  processDefinitionId: string;
-  elementId: string;
-  elementInstanceKey: string;
-  jobKey?: string | null;
-  errorType: string;
-  errorMessage?: string | null;
-  state: string;
-  creationTime: string;
-}
-
-export interface VariableRecord {
-  variableKey: string;
-  name: string;
-  value: string;
-  isTruncated?: boolean;
-  scopeKey: string;
-}
-
-export interface UserTaskRecord {
-  userTaskKey: string;
-  name?: string | null;
-  state: string;
-  assignee?: string | null;
-  elementId: string;
-  elementInstanceKey: string;
-  candidateGroups?: string[] | null;
-  candidateUsers?: string[] | null;
-  processDefinitionId: string;
-  processDefinitionKey: string;
-  processInstanceKey: string;
-  formKey?: string | null;
-  creationDate: string;
-  dueDate?: string | null;
-  followUpDate?: string | null;
-  customHeaders?: Record<string, string> | null;
-  priority?: number | null;
-}
+/** The typed client's own result types (generated from the 8.8 OpenAPI document; keys are branded strings). */
+export type ProcessInstanceRecord = ProcessInstanceResult;
+export type ElementInstanceRecord = ElementInstanceResult;
+export type IncidentRecord = IncidentResult;
+export type VariableRecord = VariableSearchResult;
+export type UserTaskRecord = UserTaskResult;
 
 const incidentTypes = new Set<IncidentErrorType>([
   'JOB_NO_RETRIES',
@@ -80,9 +22,12 @@ const incidentTypes = new Set<IncidentErrorType>([
   'DECISION_EVALUATION_ERROR',
   'UNHANDLED_ERROR_EVENT',
   'FORM_NOT_FOUND',
+  'TASK_LISTENER_NO_RETRIES',
+  'EXECUTION_LISTENER_NO_RETRIES',
 ]);
 
 const opt = <T>(v: T | null | undefined): T | undefined => (v === null ? undefined : v);
+const str = (v: unknown): string => (v === undefined || v === null ? '' : String(v));
 
 export function instanceState(state: string): InstanceState {
   if (state === 'COMPLETED') return 'COMPLETED';
@@ -110,7 +55,8 @@ export function toElement(r: ElementInstanceRecord): ElementInstance {
     elementName: opt(r.elementName) || undefined,
     elementType: r.type,
     state,
-    flowScopeKey: r.flowScopeKey ? String(r.flowScopeKey) : undefined,
+    // 8.8's element-instance result carries no flow scope key.
+    flowScopeKey: undefined,
     startedAt: r.startDate,
     endedAt: opt(r.endDate),
     incidentKey: r.incidentKey ? String(r.incidentKey) : undefined,
@@ -119,17 +65,17 @@ export function toElement(r: ElementInstanceRecord): ElementInstance {
 
 export function toIncident(r: IncidentRecord): Incident {
   return {
-    incidentKey: String(r.incidentKey),
-    processInstanceKey: String(r.processInstanceKey),
-    processDefinitionKey: String(r.processDefinitionKey),
-    bpmnProcessId: r.processDefinitionId,
-    elementId: r.elementId,
-    elementInstanceKey: String(r.elementInstanceKey),
+    incidentKey: str(r.incidentKey),
+    processInstanceKey: str(r.processInstanceKey),
+    processDefinitionKey: str(r.processDefinitionKey),
+    bpmnProcessId: str(r.processDefinitionId),
+    elementId: str(r.elementId),
+    elementInstanceKey: str(r.elementInstanceKey),
     jobKey: r.jobKey ? String(r.jobKey) : undefined,
     errorType: incidentTypes.has(r.errorType as IncidentErrorType) ? (r.errorType as IncidentErrorType) : 'UNKNOWN',
     errorMessage: r.errorMessage ?? '',
     state: r.state === 'RESOLVED' ? 'RESOLVED' : 'ACTIVE',
-    createdAt: r.creationTime,
+    createdAt: r.creationTime ?? '',
   };
 }
 
@@ -144,24 +90,24 @@ export function parseValue(value: string): unknown {
 
 export function toUserTask(r: UserTaskRecord, variables: Variables, form?: string): UserTask {
   return {
-    userTaskKey: String(r.userTaskKey),
+    userTaskKey: str(r.userTaskKey),
     kind: 'camunda',
-    processInstanceKey: String(r.processInstanceKey),
-    processDefinitionKey: String(r.processDefinitionKey),
-    bpmnProcessId: r.processDefinitionId,
-    elementId: r.elementId,
+    processInstanceKey: str(r.processInstanceKey),
+    processDefinitionKey: str(r.processDefinitionKey),
+    bpmnProcessId: str(r.processDefinitionId),
+    elementId: str(r.elementId),
     elementName: opt(r.name) || undefined,
-    elementInstanceKey: String(r.elementInstanceKey),
+    elementInstanceKey: str(r.elementInstanceKey),
     assignee: opt(r.assignee) || undefined,
     candidateGroups: r.candidateGroups ?? [],
     candidateUsers: r.candidateUsers ?? [],
     dueDate: opt(r.dueDate),
     followUpDate: opt(r.followUpDate),
-    formKey: opt(r.formKey) ?? undefined,
+    formKey: r.formKey ? String(r.formKey) : undefined,
     form,
     priority: opt(r.priority),
     variables,
     customHeaders: r.customHeaders ?? {},
-    createdAt: r.creationDate,
+    createdAt: r.creationDate ?? '',
   };
 }

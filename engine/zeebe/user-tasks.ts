@@ -2,7 +2,7 @@
  * Camunda user tasks (zeebe:userTask) feeding Herald's tasklist. Camunda 8.8 pushes nothing to
  * a client about user tasks except through task listeners, which must be declared on each
  * task in the diagram (cluster-wide listeners do not exist in 8.8). Herald's diagrams stay
- * unchanged, so the feed polls /v2/user-tasks/search for open (CREATED) tasks:
+ * unchanged, so the feed polls /v2/user-tasks/search for open (CREATED) tasks, every page:
  *
  * - a task seen for the first time → `created` (at least once: after a restart every open task
  *   is announced again, so the tasklist upserts by userTaskKey);
@@ -14,8 +14,9 @@
  */
 import type { Logger } from '../../config/log.js';
 import type { UserTask, UserTaskHooks, Variables } from '../types.js';
-import type { RestClient } from './rest.js';
-import { parseValue, toUserTask, type UserTaskRecord, type VariableRecord } from './records.js';
+import { ProcessInstanceKey, UserTaskKey } from '@camunda8/orchestration-cluster-api';
+import { asKey, NOW, type ZeebeRest } from './rest.js';
+import { parseValue, toUserTask, type UserTaskRecord } from './records.js';
 
 export class UserTaskFeed {
   private readonly hooks = new Set<UserTaskHooks>();
@@ -27,7 +28,7 @@ export class UserTaskFeed {
   private running = false;
 
   constructor(
-    private readonly rest: () => RestClient,
+    private readonly rest: () => ZeebeRest,
     private readonly pollMs: number,
     private readonly log: Logger,
   ) {}
@@ -54,15 +55,15 @@ export class UserTaskFeed {
   }
 
   async list(filter: { processInstanceKey?: string } = {}): Promise<UserTask[]> {
-    const records = await this.rest().search<UserTaskRecord>('user-tasks', { state: 'CREATED', processInstanceKey: filter.processInstanceKey });
+    const records = await this.open_(filter.processInstanceKey);
     return Promise.all(records.map((r) => this.load(r)));
   }
 
   async complete(userTaskKey: string, variables: Variables = {}): Promise<void> {
-    await this.rest().request('POST', `/user-tasks/${encodeURIComponent(userTaskKey)}/completion`, { variables });
+    await this.rest().call('completeUserTask', `complete user task ${userTaskKey}`, (api) => api.completeUserTask({ userTaskKey: asKey(UserTaskKey, userTaskKey, 'userTaskKey'), variables }));
     let task = this.open.get(userTaskKey);
     if (!task) {
-      const record = await this.rest().request<UserTaskRecord>('GET', `/user-tasks/${encodeURIComponent(userTaskKey)}`).catch(() => undefined);
+      const record = await this.get(userTaskKey);
       task = record ? await this.load(record) : undefined;
     }
     this.open.delete(userTaskKey);
@@ -86,7 +87,7 @@ export class UserTaskFeed {
   }
 
   private async poll(): Promise<void> {
-    const records = await this.rest().search<UserTaskRecord>('user-tasks', { state: 'CREATED' });
+    const records = await this.open_();
     const seen = new Set<string>();
     for (const record of records) {
       const key = String(record.userTaskKey);
@@ -99,7 +100,7 @@ export class UserTaskFeed {
     for (const [key, task] of this.open) {
       if (seen.has(key)) continue;
       this.open.delete(key);
-      const now = await this.rest().request<UserTaskRecord>('GET', `/user-tasks/${encodeURIComponent(key)}`).catch(() => undefined);
+      const now = await this.get(key);
       if (now?.state === 'COMPLETED') await this.emit('completed', task, {});
       else if (now?.state === 'CANCELED') await this.emit('canceled', task);
     }
@@ -107,15 +108,42 @@ export class UserTaskFeed {
     for (const key of this.completedHere) if (!seen.has(key)) this.completedHere.delete(key);
   }
 
+  /** Every open (CREATED) task, all pages. */
+  private open_(processInstanceKey?: string): Promise<UserTaskRecord[]> {
+    return this.rest().all('searchUserTasks', 'open user tasks', (api, page) =>
+      api.searchUserTasks({ filter: { state: 'CREATED', ...(processInstanceKey && { processInstanceKey: asKey(ProcessInstanceKey, processInstanceKey, 'processInstanceKey') }) }, page }, NOW),
+    );
+  }
+
+  /** The task as secondary storage has it now; undefined when it cannot be read. */
+  private get(userTaskKey: string): Promise<UserTaskRecord | undefined> {
+    return this.rest()
+      .call('getUserTask', `read user task ${userTaskKey}`, (api) => api.getUserTask({ userTaskKey: asKey(UserTaskKey, userTaskKey, 'userTaskKey') }, NOW))
+      .catch((err: Error) => {
+        this.log.debug({ err: err.message, userTaskKey }, 'user task not readable');
+        return undefined;
+      });
+  }
+
   private async load(record: UserTaskRecord): Promise<UserTask> {
-    const key = encodeURIComponent(String(record.userTaskKey));
-    const vars = await this.rest().search<VariableRecord>(`user-tasks/${key}/variables`, {});
+    const userTaskKey = String(record.userTaskKey);
+    // Full values: the search would otherwise truncate long ones.
+    const vars = await this.rest().all('searchUserTaskVariables', `variables of user task ${userTaskKey}`, (api, page) =>
+      api.searchUserTaskVariables({ userTaskKey: record.userTaskKey, truncateValues: false, page }, NOW),
+    );
     const variables: Variables = {};
     for (const v of vars) variables[v.name] = parseValue(v.value);
     let form: string | undefined;
     if (record.formKey) {
-      const f = await this.rest().request<{ schema?: string }>('GET', `/user-tasks/${key}/form`).catch(() => undefined);
-      form = f?.schema;
+      const f = await this.rest()
+        .call('getUserTaskForm', `form of user task ${userTaskKey}`, (api) => api.getUserTaskForm({ userTaskKey: record.userTaskKey }, NOW))
+        .catch((err: Error) => {
+          this.log.debug({ err: err.message, userTaskKey }, 'user task form not readable');
+          return undefined;
+        });
+      // The form's JSON, as text whichever way the server sends it.
+      const schema: unknown = f?.schema;
+      form = schema === undefined || schema === null ? undefined : typeof schema === 'string' ? schema : JSON.stringify(schema);
     }
     return toUserTask(record, variables, form);
   }
