@@ -59,7 +59,7 @@ import { addDuration, cycleStep, firstCycleDue, nextCycleDue, parseCycle, parseD
 import { checkDecisionBindings, prepareBpmn, preparedDecisionIds, prepareDmn, type DecisionRequirements, type DecisionService } from './deploy.js';
 import type { DecisionBinding } from './runtime.js';
 import { findUnchanged, type UnchangedResource } from './unchanged.js';
-import { checkMigration } from './migration.js';
+import { checkMigration, renameRows, renameSnapshot } from './migration.js';
 import { planModification } from './modification.js';
 import { listenerElementInstanceKey, TaskListeners, type ListenerRecord, type TaskRow, type TransitionPayload } from './task-listeners.js';
 
@@ -1456,8 +1456,10 @@ export class EmbeddedEngine implements Engine {
 
   /**
    * MigrateProcessInstance: the plan is checked (migration.ts), then, under the instance's lock,
-   * its current state is saved as the target version's (jobs, timers and subscriptions stay) and
-   * resumed on that version; a state that does not resume there is put back as it was.
+   * its current state is rewritten to the target's element ids (renamed elements, another
+   * process), tried on the target in memory, and only then saved as the target's with the rows
+   * that name its elements (jobs, timers and subscriptions stay) and resumed on it; a state that
+   * does not resume there is refused, and nothing changes.
    */
   async migrateInstance(processInstanceKey: Key, request: MigrateInstanceRequest): Promise<void> {
     const targetKey = Number(request?.targetProcessDefinitionKey);
@@ -1468,17 +1470,38 @@ export class EmbeddedEngine implements Engine {
     const version = await this.versionOf(targetKey);
     const key = Number(processInstanceKey);
     const moved = new Error('migrated');
-    let before: { definition_key: number; version: number; snapshot: unknown; journal: string | null } | undefined;
+    let before: { definition_key: number; bpmn_process_id: string; version: number; snapshot: unknown; journal: string | null } | undefined;
+    let undo: (() => Promise<void>) | undefined;
+    const notMigratable = (err: unknown) =>
+      new EngineError('INVALID_STATE', `process instance ${processInstanceKey} is not migratable to process definition ${targetKey}: its state does not resume on that version (${(err as Error).message})`, { field: 'targetProcessDefinitionKey' });
     try {
       await this.track(
         this.withInstance(processInstanceKey, async (loaded) => {
-          checkMigration(loaded.rt, target, String(targetKey), request);
-          before = await this.db('engine_instances').where({ key }).first('definition_key', 'version', 'snapshot', 'journal');
+          const plan = checkMigration(loaded.rt, target, String(targetKey), request);
+          before = await this.db('engine_instances').where({ key }).first('definition_key', 'bpmn_process_id', 'version', 'snapshot', 'journal');
           const state = JSON.parse(JSON.stringify(await loaded.rt.snapshot())) as Snapshot & { engine: { definitions?: { id?: string }[] } };
           const definitionsId = (target.sourceContext as { id?: string }).id;
           if (definitionsId) for (const d of state.engine.definitions ?? []) d.id = definitionsId;
-          await this.db('engine_instances').where({ key }).update({ definition_key: targetKey, version, snapshot: JSON.stringify(state), journal: null, rev: this.db.raw('rev + 1') });
+          if (plan.renames) renameSnapshot(state, plan.mapping);
+          // tried on the target in memory first: a state that does not resume there changes nothing
+          const trial = new InstanceRuntime(target, this.runtimeServices(targetKey), String(key));
+          try {
+            await trial.resume(JSON.parse(JSON.stringify(state)) as Snapshot);
+          } catch (err) {
+            throw notMigratable(err);
+          } finally {
+            trial.stop();
+          }
+          const activeKeys = Object.keys(loaded.rt.data.active).map((id) => loaded.rt.elementInstanceKey(id));
+          await this.db('engine_instances').where({ key }).update({ definition_key: targetKey, bpmn_process_id: target.bpmnProcessId, version, snapshot: JSON.stringify(state), journal: null, rev: this.db.raw('rev + 1') });
           await this.db('engine_timers').where({ instance_key: key }).update({ definition_key: targetKey });
+          if (plan.renames) await renameRows(this.db, key, plan, target, targetKey, activeKeys);
+          const back = { mapping: new Map([...plan.mapping].map(([from, to]) => [to, from])), renames: plan.renames };
+          const source = loaded.rt.model;
+          const sourceKey = Number(before!.definition_key);
+          undo = async () => {
+            if (back.renames) await renameRows(this.db, key, back, source, sourceKey, activeKeys);
+          };
           // the cached runtime runs the source version: thrown out, the next command loads the target's
           throw moved;
         }),
@@ -1491,9 +1514,10 @@ export class EmbeddedEngine implements Engine {
     } catch (err) {
       this.evict(processInstanceKey);
       const snapshot = typeof before!.snapshot === 'string' ? before!.snapshot : JSON.stringify(before!.snapshot);
-      await this.db('engine_instances').where({ key }).update({ definition_key: before!.definition_key, version: before!.version, snapshot, journal: before!.journal, rev: this.db.raw('rev + 1') });
+      await this.db('engine_instances').where({ key }).update({ definition_key: before!.definition_key, bpmn_process_id: before!.bpmn_process_id, version: before!.version, snapshot, journal: before!.journal, rev: this.db.raw('rev + 1') });
       await this.db('engine_timers').where({ instance_key: key }).update({ definition_key: before!.definition_key });
-      throw new EngineError('INVALID_STATE', `process instance ${processInstanceKey} is not migratable to process definition ${targetKey}: its state does not resume on that version (${(err as Error).message})`, { field: 'targetProcessDefinitionKey' });
+      await undo?.();
+      throw notMigratable(err);
     }
   }
 

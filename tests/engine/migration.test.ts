@@ -89,9 +89,11 @@ for (const cacheSize of [500, 0]) {
       const unmapped = await refusal(second.processDefinitionKey, []);
       expect(unmapped).toMatchObject({ code: 'INVALID_ARGUMENT', details: { elementId: 'review' } });
       expect(unmapped?.message).toBe(`Expected to migrate process instance '${ref.processInstanceKey}' but no mapping instruction defined for active element with id 'review'. Elements cannot be migrated without a mapping.`);
-      expect((await refusal(third.processDefinitionKey, [{ sourceElementId: 'review', targetElementId: 'review' }]))?.message).toMatch(/active element with id 'review' and type 'ServiceTask' is mapped to an element with id 'review' and different type 'UserTask'/);
+      expect((await refusal(third.processDefinitionKey, [{ sourceElementId: 'review', targetElementId: 'review' }]))?.message).toMatch(/active element with id 'review' and type 'SERVICE_TASK' is mapped to an element with id 'review' and different type 'USER_TASK'/);
       expect((await refusal(second.processDefinitionKey, [{ sourceElementId: 'review', targetElementId: 'nope' }]))?.message).toMatch(/non-existing target element id 'nope'/);
-      expect((await refusal(other.processDefinitionKey, [{ sourceElementId: 'review', targetElementId: 'review' }]))?.message).toMatch(/another version of its own process/);
+      expect((await refusal(other.processDefinitionKey, [{ sourceElementId: 'review', targetElementId: 'review' }, { sourceElementId: 'review', targetElementId: 'send' }]))?.message).toBe(
+        `Expected to migrate process instance '${ref.processInstanceKey}' but the mapping instructions contain duplicate source element ids '[review]'.`,
+      );
       expect(await refusal('999999999', [])).toMatchObject({ code: 'NOT_FOUND' });
 
       // nothing changed: still version 1, and it runs on as version 1

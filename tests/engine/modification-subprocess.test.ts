@@ -168,7 +168,7 @@ for (const cacheSize of [500, 0]) {
       expect(after?.takenFlows.filter((f) => f === 'fa2')).toEqual(['fa2']);
     });
 
-    it('terminating the last element of a sub-process terminates the sub-process, which takes no outgoing flow', async () => {
+    it('terminating a sub-process terminates what runs inside it, resolves their incidents, and takes no outgoing flow', async () => {
       const id = `modsub-last-${cacheSize}`;
       await engine.deploy([{ name: `${id}.bpmn`, content: nestedProcess(id) }]);
       const ref = await engine.createInstance({ bpmnProcessId: id });
