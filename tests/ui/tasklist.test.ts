@@ -17,7 +17,8 @@ describe.skipIf(skipReason)('tasklist (browser)', () => {
   beforeAll(async () => {
     server = await startUiServer({ processes: ['customer-communication.bpmn'] });
     browser = await launch();
-  });
+    // a loaded machine migrates PGlite and starts the server slowly (the request workspace's test waits as long)
+  }, 240_000);
   afterAll(async () => {
     await browser?.close();
     await server?.close();
@@ -65,6 +66,24 @@ describe.skipIf(skipReason)('tasklist (browser)', () => {
     await alice.locator('#tl-unclaim').waitFor();
     expect(alice.url()).toContain('sort=due');
     expect(await seriousViolations(alice), 'task view').toEqual([]);
+
+    // the assignee reschedules (#18): a follow-up after the due date is refused naming the field; then dates and priority are saved, in the tasklist and on the engine's task
+    const level1 = (await server.db('tasks').where({ process_instance_key: ref.processInstanceKey, element_id: 'approve-level-1' }).first()).key as string;
+    await alice.getByLabel('Due date', { exact: true }).fill('2026-12-18T17:00');
+    await alice.getByLabel('Follow-up date', { exact: true }).fill('2026-12-19T09:00');
+    await alice.getByRole('button', { name: 'Save schedule' }).click();
+    await expect.poll(() => alice.locator('.schedule [role="alert"]').textContent()).toContain('after the due date');
+    await alice.getByLabel('Follow-up date', { exact: true }).fill('2026-12-16T09:00');
+    await alice.getByLabel('Priority (0-100)', { exact: true }).fill('80');
+    await alice.getByRole('button', { name: 'Save schedule' }).click();
+    const [due, followUp] = await alice.evaluate(() => [new Date('2026-12-18T17:00').toISOString(), new Date('2026-12-16T09:00').toISOString()]);
+    await expect.poll(async () => (await server.engine.listUserTasks({ processInstanceKey: ref.processInstanceKey })).find((x) => x.userTaskKey === level1)?.dueDate).toBe(due);
+    expect((await server.engine.listUserTasks({ processInstanceKey: ref.processInstanceKey })).find((x) => x.userTaskKey === level1)).toMatchObject({ followUpDate: followUp, priority: 80 });
+    expect(await server.db('tasks').where({ key: level1 }).first()).toMatchObject({ priority: 80 });
+    await expect.poll(() => alice.locator('.facts').textContent()).toContain('Priority80');
+    expect(await alice.getByLabel('Due date', { exact: true }).inputValue()).toBe('2026-12-18T17:00');
+    expect(await seriousViolations(alice), 'task view with its schedule').toEqual([]);
+    await shot(alice, 'tasklist-rescheduled');
 
     // the decision form is rendered by form-js; rejecting needs a reason
     await alice.locator('.decision .fjs-form textarea').waitFor();

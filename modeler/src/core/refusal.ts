@@ -15,6 +15,7 @@ export const RULES: Record<string, string> = {
   'author-not-deployer': "a draft's author cannot deploy it",
   'author-not-approver': "a template's author cannot approve it",
   'requester-not-resolver': 'whoever raised a request cannot work on it',
+  'assignee-or-lead': "only the task's assignee or a lead of its groups changes its dates and priority",
   role: 'your role does not allow this',
 };
 

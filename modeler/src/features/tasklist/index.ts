@@ -6,7 +6,7 @@
  * segregation of duties at both steps, and a refusal is shown in plain words with the rule named.
  */
 import { Form } from '@bpmn-io/form-js';
-import { ApiProblem, get, post } from '../../core/api.js';
+import { ApiProblem, get, patch, post } from '../../core/api.js';
 import { clear, explain, field, h, when } from '../../core/dom.js';
 import type { Feature } from '../../core/feature.js';
 import { refusal } from '../../core/refusal.js';
@@ -331,6 +331,7 @@ async function taskView(el: HTMLElement, key: string): Promise<void> {
     h('p', { class: 'meta' }, `${t.bpmnProcessId} · `, h('a', { href: `#/instances/${t.processInstanceKey}` }, `instance ${t.processInstanceKey}`), ` · ${t.assignee ? `claimed by ${t.assignee}` : `open for ${t.candidateGroups.join(', ')}`}`),
     h('div', { class: 'actions' }, t.assignee !== me ? claim : unclaim),
     h('dl', { class: 'facts' }, facts.filter(([, x]) => x !== undefined && x !== null && x !== '').flatMap(([k, x]) => [h('dt', {}, k), h('dd', {}, String(x))])),
+    scheduleForm(t, () => void taskView(el, key)),
   );
   const preview = ctx.preview
     ? h(
@@ -355,6 +356,48 @@ async function taskView(el: HTMLElement, key: string): Promise<void> {
   const decision = h('div', { class: 'card decision' }, h('h2', {}, 'Decision'), formBox, outcome, comments);
   // with a preview, the message and the decision sit side by side so the approver reads and decides without scrolling
   clear(el, preview ? h('div', { class: 'task-grid' }, h('div', {}, preview, history), h('div', {}, header, decision)) : [header, decision, history]);
+}
+
+/** An ISO instant as a datetime-local input shows it (the browser's time zone), and back. */
+const localInput = (iso: string | null) => {
+  if (!iso) return '';
+  const d = new Date(iso);
+  return new Date(d.getTime() - d.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+};
+const fromLocalInput = (value: string) => (value ? new Date(value).toISOString() : null);
+
+/**
+ * The task's due date, follow-up date and priority, changed through PATCH /api/tasks/{key}: the
+ * server lets the assignee or a lead of the task's groups do it and says why not to anyone else.
+ */
+function scheduleForm(t: Task, reload: () => void): HTMLElement {
+  const due = h('input', { type: 'datetime-local', id: 'tl-due-date', name: 'dueDate', value: localInput(t.dueDate) }) as HTMLInputElement;
+  const followUp = h('input', { type: 'datetime-local', id: 'tl-follow-up-date', name: 'followUpDate', value: localInput(t.followUpDate) }) as HTMLInputElement;
+  const priority = h('input', { type: 'number', id: 'tl-priority', name: 'priority', min: '0', max: '100', step: '1', value: String(t.priority) }) as HTMLInputElement;
+  const outcome = h('div', { class: 'schedule-outcome' });
+  const save = async () => {
+    const changes: Record<string, unknown> = {};
+    if (fromLocalInput(due.value) !== t.dueDate) changes.dueDate = fromLocalInput(due.value);
+    if (fromLocalInput(followUp.value) !== t.followUpDate) changes.followUpDate = fromLocalInput(followUp.value);
+    if (priority.value !== '' && Number(priority.value) !== t.priority) changes.priority = Number(priority.value);
+    if (!Object.keys(changes).length) return clear(outcome, h('p', { class: 'muted', role: 'status' }, 'Nothing changed.'));
+    try {
+      await patch<Task>(`/api/tasks/${t.key}`, changes);
+      reload();
+    } catch (err) {
+      // a field the server refuses gets the focus, so the person fixes that one
+      if (err instanceof ApiProblem && typeof err.body.field === 'string') ({ 'body.dueDate': due, 'body.followUpDate': followUp, 'body.priority': priority })[err.body.field]?.focus();
+      clear(outcome, refusal(err));
+    }
+  };
+  return h(
+    'form',
+    { class: 'schedule', 'aria-label': 'Schedule', onsubmit: (e: Event) => (e.preventDefault(), void save()) },
+    h('h3', {}, 'Schedule'),
+    h('div', { class: 'filters' }, field('Due date', due), field('Follow-up date', followUp), field('Priority (0-100)', priority)),
+    h('button', { type: 'submit' }, 'Save schedule'),
+    outcome,
+  );
 }
 
 interface TaskComment {
