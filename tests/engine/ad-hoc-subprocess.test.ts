@@ -229,6 +229,48 @@ for (const cacheSize of [500, 0]) {
       expect(await states(ref.processInstanceKey, 'tools')).toEqual(['COMPLETED']);
     });
 
+    it('given an id listed twice, then its element starts once (bpmn-elements runs one execution of an element at a time; Zeebe would start two)', async () => {
+      const id = await deployed(`adhoc-twice-${cacheSize}`, adHocProcess(`adhoc-twice-${cacheSize}`, { collection: '=[&quot;A&quot;, &quot;A&quot;]' }));
+      const ref = await engine.createInstance({ bpmnProcessId: id });
+      await complete(`${id}-a`);
+      expect(await states(ref.processInstanceKey, 'A')).toEqual(['COMPLETED']);
+      expect(await states(ref.processInstanceKey, 'tools')).toEqual(['COMPLETED']);
+    });
+
+    it('given an interrupting timer boundary on the sub-process, when it fires, then what runs inside and the sub-process are terminated and the boundary\'s path goes on (shouldInterruptAdHocSubProcess)', async () => {
+      const boundary = `<bpmn:boundaryEvent id="late" attachedToRef="tools"><bpmn:timerEventDefinition><bpmn:timeDuration xsi:type="bpmn:tFormalExpression">PT1H</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:boundaryEvent>${flow('f4', 'late', 'lateEnd')}<bpmn:endEvent id="lateEnd" />`;
+      const xml = adHocProcess(`adhoc-timer-${cacheSize}`, { collection: '=[&quot;A&quot;, &quot;C&quot;]' }).replace('<bpmn:endEvent id="end" />', `<bpmn:endEvent id="end" />${boundary}`);
+      const id = await deployed(`adhoc-timer-${cacheSize}`, xml);
+      const ref = await engine.createInstance({ bpmnProcessId: id });
+      await complete(`${id}-a`);
+      await engine.clock.advance(3_600_000);
+      await engine.settle();
+      const d = await details(ref.processInstanceKey);
+      expect(d.state).toBe('COMPLETED');
+      expect(Object.fromEntries(['tools', 'A', 'C', 'late', 'lateEnd', 'after'].map((e) => [e, d.elements.filter((x) => x.elementId === e).map((x) => x.state)]))).toEqual({
+        tools: ['TERMINATED'],
+        A: ['COMPLETED'],
+        C: ['TERMINATED'],
+        late: ['COMPLETED'],
+        lateEnd: ['COMPLETED'],
+        after: [],
+      });
+      expect(await jobsOf(`${id}-c`)).toEqual([]);
+    });
+
+    it('given elements running inside, when the instance is cancelled, then they and the sub-process are terminated (shouldCancelAdHocSubProcessAndTerminateChildInstances)', async () => {
+      const id = await deployed(`adhoc-cancel-instance-${cacheSize}`, adHocProcess(`adhoc-cancel-instance-${cacheSize}`, { collection: '=[&quot;A&quot;]' }));
+      const ref = await engine.createInstance({ bpmnProcessId: id });
+      await engine.settle();
+      await engine.cancelInstance(ref.processInstanceKey);
+      const d = await details(ref.processInstanceKey);
+      expect(d.state).toBe('TERMINATED');
+      expect(d.elements.filter((e) => e.elementId === 'tools' || e.elementId === 'A').map((e) => [e.elementId, e.state])).toEqual([
+        ['tools', 'TERMINATED'],
+        ['A', 'TERMINATED'],
+      ]);
+    });
+
     it('given a multi-instance ad-hoc sub-process, then each inner instance activates its own element (shouldCompleteMultiInstanceAdHocSubProcess)', async () => {
       const xml = adHocProcess(`adhoc-mi-${cacheSize}`, {
         collection: '=[element]',
