@@ -278,7 +278,8 @@ function validateAdHocSubProcess(scope: El, elements: El[], c: Collector) {
   if (ext(scope, 'zeebe:TaskDefinition')) c.add(scope.id, UNSUPPORTED['bpmn:AdHocSubProcess (job worker implementation: zeebe:taskDefinition)']);
   const adHoc = ext(scope, 'zeebe:AdHoc');
   if (adHoc) {
-    c.feel(scope.id, 'the active elements collection (zeebe:adHoc activeElementsCollection)', adHoc.activeElementsCollection);
+    // Zeebe: optional, but never a static value (ZeebeRuntimeValidators)
+    if (!blank(adHoc.activeElementsCollection)) c.mandatoryFeel(scope.id, 'the active elements collection (zeebe:adHoc activeElementsCollection)', adHoc.activeElementsCollection);
     if (!blank(adHoc.outputCollection) && blank(adHoc.outputElement)) c.add(scope.id, 'an ad-hoc output collection needs an output element (zeebe:adHoc outputElement)');
     if (blank(adHoc.outputCollection) && !blank(adHoc.outputElement)) c.add(scope.id, 'an ad-hoc output element needs an output collection (zeebe:adHoc outputCollection)');
     c.feel(scope.id, 'the output element (zeebe:adHoc outputElement)', adHoc.outputElement);
