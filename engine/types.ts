@@ -299,9 +299,14 @@ export interface InstanceDetails extends InstanceRef {
 export interface ModifyInstanceRequest {
   activateInstructions?: {
     elementId: string;
-    /** The flow scope instance to activate in; the process instance (or the only active instance of the flow scope) when absent. */
+    /**
+     * An ancestor element instance (a sub-process instance, or the process instance) to activate
+     * under. Absent or `-1`: each flow scope's only active instance is used, or a new one is
+     * created (refused when several are active). Instances of flow scopes below a chosen ancestor
+     * are created anew, as in Zeebe.
+     */
     ancestorElementInstanceKey?: Key;
-    /** Variables to set: on the process instance when scopeId is absent, else on the instance of the element `scopeId` being activated. */
+    /** Variables to set: on the process instance when scopeId is absent, else on the instance of the element `scopeId`: the one activated or one of its flow scopes. */
     variableInstructions?: { variables: Variables; scopeId?: string }[];
   }[];
   terminateInstructions?: { elementInstanceKey: Key }[];
