@@ -290,6 +290,40 @@ for (const cacheSize of [500, 0]) {
   });
 }
 
+describe('an ad-hoc sub-process across an engine restart', () => {
+  it('given the condition held with B still running (cancelRemainingInstances="false"), when a new engine opens the same database, then B completing completes the sub-process', async () => {
+    const t = await openTestDb('pglite');
+    try {
+      const id = 'adhoc-restart';
+      const first = new EmbeddedEngine({ db: t.db, virtualClock: true });
+      await first.start();
+      await first.deploy([{ name: `${id}.bpmn`, content: adHocProcess(id, { collection: '=[&quot;A&quot;, &quot;B&quot;]', condition: '=true', attrs: 'cancelRemainingInstances="false"' }) }]);
+      const ref = await first.createInstance({ bpmnProcessId: id });
+      await first.settle();
+      const [a] = await first.activateJobs({ type: `${id}-a`, worker: 'test', maxJobsToActivate: 1, timeout: 60_000 });
+      await first.completeJob(a.key, {});
+      await first.settle();
+      await first.stop();
+
+      const second = new EmbeddedEngine({ db: t.db, virtualClock: true });
+      await second.start();
+      try {
+        const tools = async () => ((await second.getInstance(ref.processInstanceKey)) as InstanceDetails).elements.filter((e) => e.elementId === 'tools').map((e) => e.state);
+        expect(await tools()).toEqual(['ACTIVATED']);
+        const [b] = await second.activateJobs({ type: `${id}-b`, worker: 'test', maxJobsToActivate: 1, timeout: 60_000 });
+        await second.completeJob(b.key, {});
+        await second.settle();
+        expect(await tools()).toEqual(['COMPLETED']);
+        expect(await second.activateJobs({ type: `${id}-after`, worker: 'test', maxJobsToActivate: 1, timeout: 60_000 })).toHaveLength(1);
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      await t.close();
+    }
+  });
+});
+
 describe('ad-hoc sub-processes at deploy', () => {
   let t: TestDb;
   let engine: EmbeddedEngine;
