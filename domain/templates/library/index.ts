@@ -85,6 +85,22 @@ export const library: LibraryTemplate[] = [
     sampleData: { ...base, invoice: { ...invoice, daysOverdue: 60 }, collections: { agentName: 'Marcus Lee', phone: '+1 555 0142' }, escalation: { respondBy: '2025-06-06' } },
   },
   {
+    templateId: 'payment-digest',
+    kind: 'dunning',
+    description: 'Several reminders or notices for one contact within the digest window, sent as one message listing each invoice (number, amount, due date, days overdue); the row marked data-repeat is repeated per invoice.',
+    subjects: { en: '{{digest.count}} open invoices on your account', de: '{{digest.count}} offene Rechnungen auf Ihrem Konto' },
+    sampleData: {
+      company,
+      customer,
+      links,
+      digest: { count: 2 },
+      invoices: [
+        { number: 'INV-2025-0142', amount: '19600.00', currency: 'USD', dueDate: '2025-03-31', daysOverdue: 21 },
+        { number: 'INV-2025-0150', amount: '4250.50', currency: 'USD', dueDate: '2025-04-07', daysOverdue: 14 },
+      ],
+    },
+  },
+  {
     templateId: 'payment-confirmation',
     kind: 'transactional',
     description: 'Confirms a payment applied to an invoice (cash application).',
