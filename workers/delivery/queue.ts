@@ -6,12 +6,24 @@
  * - at most `limit.max` jobs start per `limit.duration` ms on a channel (provider rate limits);
  * - a job whose process died runs again (BullMQ: once its lock expires, however often that
  *   happens), and adding a job the queue had given up on starts it again: the database, not the
- *   queue, says what is unfinished, and the handler is idempotent.
+ *   queue, says what is unfinished, and the handler is idempotent;
+ * - a handler that throws `JobDeferred` puts its job back to wait `delayMs` (a digest window or a
+ *   frequency cap not yet passed): not a failure, and not counted as an attempt.
  */
-import { Queue, Worker } from 'bullmq';
+import { DelayedError, Queue, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 
 export type ChannelName = 'email' | 'sms' | 'portal' | 'crm';
+
+/** Thrown by a handler whose job may not run yet: it runs again after `delayMs`, with no attempt used up. */
+export class JobDeferred extends Error {
+  constructor(
+    readonly delayMs: number,
+    reason: string,
+  ) {
+    super(reason);
+  }
+}
 
 export interface DeliveryJob {
   communicationId: string;
@@ -84,7 +96,16 @@ export function createBullQueue(redisUrl: string, prefix = 'herald'): DeliveryQu
       attemptsByChannel.set(channel, options);
       const worker = new Worker(
         queueName(channel, prefix),
-        async (job) => handler(job.data as DeliveryJob, job.attemptsMade + 1),
+        async (job, token) => {
+          try {
+            await handler(job.data as DeliveryJob, job.attemptsMade + 1);
+          } catch (err) {
+            if (!(err instanceof JobDeferred)) throw err;
+            // BullMQ's own way to wait without failing: the job moves to delayed and keeps its attempts
+            await job.moveToDelayed(Date.now() + Math.max(1, Math.round(err.delayMs)), token);
+            throw new DelayedError();
+          }
+        },
         {
           connection: client(),
           concurrency: options.concurrency ?? 4,
@@ -161,7 +182,11 @@ export function createMemoryQueue(): DeliveryQueue {
         },
         async (err: Error) => {
           s.active--;
-          if (entry.attempts >= (s.options.attempts ?? 5)) {
+          if (err instanceof JobDeferred) {
+            entry.attempts--;
+            entry.state = 'waiting';
+            entry.notBefore = Date.now() + Math.max(1, err.delayMs);
+          } else if (entry.attempts >= (s.options.attempts ?? 5)) {
             entry.state = 'failed';
             await s.options.onFailed?.(entry.job, err);
           } else {
