@@ -35,6 +35,7 @@ import { communicationDisputeHold } from '../../storage/disputes.js';
 import { customerRepository } from '../../storage/customers.js';
 import type { ChannelName, DeliveryQueue } from './queue.js';
 import { sendGate, type SendGate } from './consent.js';
+import { createChannelFallback } from './channel-fallback.js';
 import { createAuditRepository } from '../../storage/repositories/audit.js';
 
 export interface DeliverySettings {
@@ -144,6 +145,8 @@ export function createDeliveryService(deps: {
 }): DeliveryService {
   const { db, engine, queue, adapters, settings, log } = deps;
   const comms = communicationRepository(db);
+  // cross-channel failover (docs/delivery.md): CRM is never a fallback, SMS only when an endpoint is configured
+  const fallback = createChannelFallback({ db, adapters, now: deps.now, log, configured: (channel) => channel !== 'crm' && (channel !== 'sms' || Boolean(settings.smsUrl)) });
 
   const publishResult = async (communicationId: string, variables: Record<string, unknown>) => {
     await engine
@@ -213,6 +216,8 @@ export function createDeliveryService(deps: {
       const address = message.recipient.email ?? message.recipient.phone;
       const suppressed = address ? await trackingRepository(db).suppression(message.channel, address) : undefined;
       if (suppressed) {
+        // a hard-bounced address: another channel the customer consented to carries the message, if there is one
+        if (suppressed.reason === 'hard-bounce' && (await fallback.switchChannel(communicationId, message.channel, `${address} hard-bounced`))) return await deliver(communicationId, attempt);
         const origin = suppressed.communicationId ? ` on communication ${suppressed.communicationId}` : '';
         throw new DeliveryError(`${address} is suppressed after a ${suppressed.reason}${origin} (${suppressed.at}); no more ${message.channel} is sent to it until the address is fixed`, message.channel, false, { code: 'SUPPRESSED' });
       }
@@ -249,6 +254,8 @@ export function createDeliveryService(deps: {
           } else pinned = provider;
         }
       }
+      // every provider of the channel is down and none may hold the message: another channel the customer consented to carries it
+      if (!pinned && fallback.channelDown(adapter) && (await fallback.switchChannel(communicationId, message.channel, `every ${message.channel} provider is unavailable (circuit breakers open)`))) return await deliver(communicationId, attempt);
       const providerAttempts = new Map<string, number>();
       const starting = async (provider?: string) => {
         const [row] = await db('delivery_attempts').insert({ communication_id: communicationId, attempt, message_id: messageId, started_at: deps.now(), provider: provider ?? null }).returning('id');
