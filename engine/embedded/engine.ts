@@ -1440,7 +1440,7 @@ export class EmbeddedEngine implements Engine {
   async modifyInstance(processInstanceKey: Key, request: ModifyInstanceRequest): Promise<void> {
     const terminated = await this.track(
       this.withInstance(processInstanceKey, (loaded) => {
-        const plan = planModification(loaded.rt, request);
+        const plan = planModification(loaded.rt, request, { calledByParent: loaded.row.parent_instance_key != null });
         loaded.rt.modify(plan);
         return plan.terminate.map((id) => loaded.rt.elementInstanceKey(id));
       }),

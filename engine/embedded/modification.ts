@@ -70,8 +70,12 @@ export function flowScopesOf(model: ProcessModel, info: ElementInfo): ElementInf
   return scopes;
 }
 
-/** Checks a request against the instance; throws INVALID_ARGUMENT naming the first bad instruction. */
-export function planModification(rt: InstanceRuntime, request: ModifyInstanceRequest): ModificationPlan {
+/**
+ * Checks a request against the instance; throws INVALID_ARGUMENT naming the first bad instruction.
+ * `calledByParent`: the instance was started by a call activity, so it may not be terminated by
+ * its own modification (Zeebe: modify the parent instead).
+ */
+export function planModification(rt: InstanceRuntime, request: ModifyInstanceRequest, options: { calledByParent?: boolean } = {}): ModificationPlan {
   const model = rt.model;
   const processId = model.bpmnProcessId;
   const instanceKey = rt.data.instanceKey;
@@ -321,6 +325,12 @@ export function planModification(rt: InstanceRuntime, request: ModifyInstanceReq
     const gone = [top, ...descendants(top)];
     for (const g of gone) remaining.delete(g);
     plan.terminate.push(...gone);
+  }
+  if (options.calledByParent && plan.terminate.length && !plan.runs.length && !remaining.size) {
+    refuse(
+      `Expected to modify instance of process '${processId}' but the given instructions would terminate the instance. The instance was created by a call activity in the parent process. To terminate this instance please modify the parent process instead.`,
+      'terminateInstructions',
+    );
   }
   return plan;
 }

@@ -190,6 +190,31 @@ for (const cacheSize of [500, 0]) {
       expect(done?.takenFlows).not.toContain('fa2');
     });
 
+    it('refuses to terminate all of an instance a call activity started: the parent is to be modified instead', async () => {
+      const id = `modsub-child-${cacheSize}`;
+      const child = diagram(`${id}-child`, `<bpmn:startEvent id="cs" />${flow('c1', 'cs', 'work')}${task('work', `${id}-work`)}${flow('c2', 'work', 'ce')}<bpmn:endEvent id="ce" />`);
+      const parent = diagram(
+        id,
+        `<bpmn:startEvent id="start" />${flow('f1', 'start', 'call')}<bpmn:callActivity id="call"><bpmn:extensionElements><zeebe:calledElement processId="${id}-child" /></bpmn:extensionElements></bpmn:callActivity>${flow('f2', 'call', 'end')}<bpmn:endEvent id="end" />`,
+      );
+      await engine.deploy([
+        { name: `${id}-child.bpmn`, content: child },
+        { name: `${id}.bpmn`, content: parent },
+      ]);
+      const ref = await engine.createInstance({ bpmnProcessId: id });
+      const work = await one(`${id}-work`);
+      const [called] = await engine.listInstances({ parentProcessInstanceKey: ref.processInstanceKey });
+
+      const refused = await refusal(engine.modifyInstance(called.processInstanceKey, { terminateInstructions: [{ elementInstanceKey: work.elementInstanceKey }] }));
+      expect(refused).toMatchObject({ code: 'INVALID_ARGUMENT', details: { field: 'terminateInstructions' } });
+      expect(refused?.message).toBe(
+        `Expected to modify instance of process '${id}-child' but the given instructions would terminate the instance. The instance was created by a call activity in the parent process. To terminate this instance please modify the parent process instead.`,
+      );
+      await engine.completeJob(work.key);
+      await engine.settle();
+      expect((await engine.getInstance(ref.processInstanceKey))?.state).toBe('COMPLETED');
+    });
+
     it("refuses ancestor keys and scopes that do not fit with Zeebe's texts, and applies nothing", async () => {
       const id = `modsub-refuse-${cacheSize}`;
       await engine.deploy([{ name: `${id}.bpmn`, content: reviewProcess(id) }]);
