@@ -27,6 +27,7 @@ import { configureDiagramPool, type DiagramLimits } from './services/diagram-poo
 import { metricsRoutes } from './routes/metrics/index.js';
 import { createObservability, type Observability } from './observability/metrics.js';
 import { observabilityPlugin, requestId } from './plugins/observability.js';
+import type { DocumentStore } from '../services/document-stores/contract.js';
 
 export interface AppDeps {
   engine: Engine;
@@ -59,6 +60,10 @@ export interface AppDeps {
   shedLoadLagMs?: number;
   /** Where message links point and the brand messages are sent under (HERALD_BASE_URL, HERALD_FROM): previews show what is sent. */
   messages?: { baseUrl?: string; company?: { name: string; email: string; phone: string } };
+  /** Where uploaded documents' bytes go (HERALD_DOCUMENT_STORE); the database unless given. */
+  documentStore?: DocumentStore;
+  /** Largest uploaded file in bytes (HERALD_MAX_UPLOAD_BYTES); 10 MiB unless given. */
+  maxUploadBytes?: number;
 }
 
 const DEV_SECRET = 'herald-dev-secret-change-me';
@@ -145,6 +150,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register((await import('./routes/portal/preferences.js')).portalPreferenceRoutes, { db: deps.db, confirmation });
   await app.register((await import('./routes/portal/consent-link.js')).consentLinkRoutes, { db: deps.db, confirmation });
   await app.register((await import('./routes/requests/index.js')).requestRoutes, { db: deps.db, engine: deps.engine, tasklist });
+  await app.register((await import('./routes/documents/index.js')).documentRoutes, { db: deps.db, store: deps.documentStore, maxUploadBytes: deps.maxUploadBytes });
   await app.register((await import('./routes/tracking/index.js')).trackingRoutes, { db: deps.db, secret });
   await app.register((await import('./routes/communications/index.js')).communicationRoutes, { db: deps.db });
   await app.register((await import('./routes/deployments/index.js')).deploymentRoutes, { engine: deps.engine, db: deps.db });

@@ -10,6 +10,7 @@ import { collapseConnectionErrors, createLogger, type Logger } from '../config/l
 import { createEngine } from '../engine/index.js';
 import { openDatabase } from '../storage/db.js';
 import { buildApp } from './app.js';
+import { createDocumentStore } from '../services/document-stores/index.js';
 import { createObservability } from './observability/metrics.js';
 import { brandFromSender } from '../workers/message-data.js';
 import { seedDemo } from './demo.js';
@@ -90,6 +91,8 @@ async function main() {
       authFailureLimit: { max: config.authFailureLimit, timeWindow: config.authFailureWindowMs },
       diagramLimits: { timeBudgetMs: config.diagramTimeBudgetMs, maxElements: config.diagramMaxElements },
       messages: { baseUrl: config.baseUrl, company: brandFromSender(config.fromAddress) },
+      documentStore: await createDocumentStore(config, db),
+      maxUploadBytes: config.maxUploadBytes,
     });
     phase('app');
     await app.listen({ port: config.port, host: config.host });

@@ -41,6 +41,7 @@ const files: Record<string, () => Promise<Migration>> = {
   '20261207224500_add_communication_rendered_data': () => import('./20261207224500_add_communication_rendered_data.js'),
   '20261208020000_create_consent_confirmations': () => import('./20261208020000_create_consent_confirmations.js'),
   '20261208010000_add_digests_and_frequency_caps': () => import('./20261208010000_add_digests_and_frequency_caps.js'),
+  '20261208030000_create_document_uploads': () => import('./20261208030000_create_document_uploads.js'),
 };
 
 

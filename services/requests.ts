@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Engine, Variables } from '../engine/types.js';
+import type { DocumentReference } from './documents.js';
 import { requestRepository, type IntakeChannel, type NewRequest } from '../storage/requests.js';
 
 export interface SubmitRequest extends Omit<NewRequest, 'intakeChannel'> {
@@ -13,6 +14,8 @@ export interface SubmitRequest extends Omit<NewRequest, 'intakeChannel'> {
   intakeChannel: IntakeChannel;
   /** The channel answers go out on; email unless the request came through the portal. */
   replyChannel?: 'email' | 'portal';
+  /** Attached files, as references: the process carries them in `attachments`, never their bytes. */
+  attachments?: DocumentReference[];
 }
 
 /**
@@ -41,6 +44,7 @@ export function requestService(deps: { db: Knex; engine: Engine; now(): Date }) 
           requestedBy: row.requestedBy,
           intakeChannel: row.intakeChannel,
           channel: input.replyChannel ?? (input.intakeChannel === 'portal' ? 'portal' : 'email'),
+          attachments: input.attachments ?? [],
         },
       });
       await repo.update(row.id, { process_instance_key: ref.processInstanceKey }, deps.now());
@@ -48,9 +52,12 @@ export function requestService(deps: { db: Knex; engine: Engine; now(): Date }) 
     },
 
     /** A customer's answer to "we need more information" (portal form or email reply). */
-    async customerReply(requestId: string, reply: { text?: string; invoiceId?: string; amount?: string; from?: string }): Promise<void> {
-      await repo.record(requestId, { action: 'customer-replied', actor: reply.from ?? 'customer', detail: { invoiceId: reply.invoiceId, amount: reply.amount, text: reply.text?.slice(0, 500) } }, deps.now());
+    async customerReply(requestId: string, reply: { text?: string; invoiceId?: string; amount?: string; from?: string; attachments?: DocumentReference[] }): Promise<void> {
+      const files = reply.attachments?.length ? { attachments: reply.attachments.map((a) => a.metadata.fileName ?? a.documentId) } : {};
+      await repo.record(requestId, { action: 'customer-replied', actor: reply.from ?? 'customer', detail: { invoiceId: reply.invoiceId, amount: reply.amount, text: reply.text?.slice(0, 500), ...files } }, deps.now());
       const variables: Variables = { customerReply: reply.text ?? '' };
+      // the reply's files beside the request's own `attachments`, which they do not replace
+      if (reply.attachments?.length) variables.replyAttachments = reply.attachments;
       if (reply.invoiceId) variables.invoiceId = reply.invoiceId;
       if (reply.amount) variables.requestAmount = reply.amount;
       await deps.engine.publishMessage({ name: 'customer-request-reply', correlationKey: requestId, variables, timeToLive: 3_600_000, messageId: `${requestId}-${createHash('sha256').update(JSON.stringify(variables)).digest('hex').slice(0, 12)}` });

@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { AttachmentIds, UploadedDocument } from './documents.js';
 
 const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
 export const Amount = Type.String({ pattern: '^[0-9]{1,15}(\\.[0-9]{1,2})?$', description: 'decimal string, e.g. "19600.00"' });
@@ -43,12 +44,14 @@ export const PortalRequestDetail = Type.Composite([
     steps: Type.Array(PortalRequestStep),
     /** The messages about this request, on any channel, oldest first. */
     messages: Type.Array(Type.Object({ communicationId: Type.String(), channel: Type.String(), subject: Nullable(Type.String()), createdAt: Type.String() })),
+    /** Files attached to the request or its replies, oldest first, with their download links. */
+    attachments: Type.Array(UploadedDocument),
   }),
 ]);
 
 export const RequestRefParams = Type.Object({ ref: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]*$' }) });
 
-export const PortalReplyBody = Type.Object({ text: Type.String({ minLength: 1, maxLength: 10_000 }) }, { additionalProperties: false });
+export const PortalReplyBody = Type.Object({ text: Type.String({ minLength: 1, maxLength: 10_000 }), attachments: Type.Optional(AttachmentIds) }, { additionalProperties: false });
 export type PortalReplyBody = Static<typeof PortalReplyBody>;
 export const PortalReplyAccepted = Type.Object({ reference: Type.String(), status: Type.String(), resumed: Type.Boolean() });
 
@@ -58,6 +61,7 @@ export const NewPortalRequestBody = Type.Object(
     body: Type.Optional(Type.String({ maxLength: 10_000 })),
     invoiceId: Type.Optional(InvoiceId),
     amount: Type.Optional(Amount),
+    attachments: Type.Optional(AttachmentIds),
   },
   { additionalProperties: false },
 );

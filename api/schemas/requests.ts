@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { UploadedDocument } from './documents.js';
 import { Variables } from './common.js';
 import { Amount, InvoiceId } from './portal.js';
 
@@ -88,6 +89,8 @@ export const CustomerRequestDetail = Type.Composite([
     /** The request's own hash-chained trail; staff only. */
     events: Type.Optional(Type.Array(RequestEventView)),
     trailIntact: Type.Optional(Type.Boolean()),
+    /** Files the customer attached (portal), oldest first, with their download links. */
+    attachments: Type.Array(UploadedDocument),
   }),
 ]);
 

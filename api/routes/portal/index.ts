@@ -10,6 +10,9 @@ import type { Db } from '../../../storage/db.js';
 import { createAuditRepository } from '../../../storage/repositories/audit.js';
 import { requestRepository, type RequestEvent, type RequestRow } from '../../../storage/requests.js';
 import { requestService } from '../../../services/requests.js';
+import { documentUploadService, referenceOf } from '../../../services/document-uploads.js';
+import type { DocumentReference } from '../../../services/documents.js';
+import { uploadView } from '../documents/index.js';
 import { principal, type Principal } from '../../plugins/app/auth.js';
 import { HttpProblem, notFound } from '../../plugins/problem.js';
 import { authProblems, Problem } from '../../schemas/common.js';
@@ -88,6 +91,15 @@ export async function portalRoutes(app: FastifyInstance, opts: { db: Db; engine:
   // the engine's clock: the same time the workers and timers see (a virtual one in tests)
   const now = opts.now ?? (() => new Date(engine.clock?.now() ?? Date.now()));
   const requests = requestService({ db, engine, now });
+  const uploads = documentUploadService({ db, now });
+
+  /** The customer's own uploads, not yet attached, as references; 422 names the first that is not. */
+  const attachable = async (customerId: string, ids: string[] | undefined): Promise<DocumentReference[]> => {
+    if (!ids?.length) return [];
+    const refused = (await uploads.unattachable(ids, customerId))[0];
+    if (refused) throw new HttpProblem(422, refused.why, { field: `body.attachments.${refused.index}` });
+    return (await uploads.repo.many(ids)).sort((a, b) => ids.indexOf(a.id) - ids.indexOf(b.id)).map(referenceOf);
+  };
 
   const ownInvoice = async (customerId: string, invoiceId: string) => {
     const row = (await db('invoices').where({ id: invoiceId, customer_id: customerId }).first()) as Row | undefined;
@@ -162,6 +174,7 @@ export async function portalRoutes(app: FastifyInstance, opts: { db: Db; engine:
         resolutionNote: r.resolutionNote,
         steps: events.flatMap((e) => customerStep(e, principal(request).id)),
         messages: messages.map((m) => ({ communicationId: m.id, channel: m.channel, subject: m.subject ?? null, createdAt: iso(m.sent_at ?? m.created_at)! })),
+        attachments: (await uploads.repo.forRequest(r.id)).map(uploadView),
       };
     },
   );
@@ -181,11 +194,14 @@ export async function portalRoutes(app: FastifyInstance, opts: { db: Db; engine:
     },
     async (request, reply) => {
       const who = principal(request);
-      const r = await ownRequest(customerOf(who), (request.params as { ref: string }).ref);
-      const { text } = request.body as PortalReplyBody;
+      const me = customerOf(who);
+      const r = await ownRequest(me, (request.params as { ref: string }).ref);
+      const { text, attachments: ids } = request.body as PortalReplyBody;
+      const files = await attachable(me, ids);
       const resumed = r.status === 'waiting_customer';
-      if (resumed) await requests.customerReply(r.id, { text, from: who.id });
-      else await requestRepository(db).record(r.id, { action: 'customer-message', actor: who.id, detail: { text: text.slice(0, 2000), status: r.status } }, now());
+      if (ids?.length) await uploads.attach(ids, r.id);
+      if (resumed) await requests.customerReply(r.id, { text, from: who.id, attachments: files });
+      else await requestRepository(db).record(r.id, { action: 'customer-message', actor: who.id, detail: { text: text.slice(0, 2000), status: r.status, ...(files.length ? { attachments: files.map((f) => f.metadata.fileName) } : {}) } }, now());
       reply.status(202);
       return { reference: r.reference, status: r.status, resumed };
     },
@@ -205,7 +221,9 @@ export async function portalRoutes(app: FastifyInstance, opts: { db: Db; engine:
       if (b.invoiceId && !(await db('invoices').where({ id: b.invoiceId, customer_id: customerId }).first('id'))) {
         throw new HttpProblem(422, `there is no invoice ${b.invoiceId} on your account`, { field: 'body.invoiceId' });
       }
-      const r = await requests.submit({ customerId, subject: b.subject, body: b.body ?? null, invoiceId: b.invoiceId ?? null, amount: b.amount ?? null, requestedBy: who.id, intakeChannel: 'portal' });
+      const attachments = await attachable(customerId, b.attachments);
+      const r = await requests.submit({ customerId, subject: b.subject, body: b.body ?? null, invoiceId: b.invoiceId ?? null, amount: b.amount ?? null, requestedBy: who.id, intakeChannel: 'portal', attachments });
+      if (b.attachments?.length) await uploads.attach(b.attachments, r.id);
       reply.status(201);
       return { id: r.id, reference: r.reference, status: 'open' };
     },

@@ -12,6 +12,8 @@ import type { Db } from '../../../storage/db.js';
 import { createTaskRepository } from '../../../storage/repositories/tasks.js';
 import type { RequestRow } from '../../../storage/requests.js';
 import { requestService } from '../../../services/requests.js';
+import { documentUploadRepository } from '../../../storage/repositories/document-uploads.js';
+import { uploadView } from '../documents/index.js';
 import type { Tasklist } from '../../services/tasklist.js';
 import { principal, type Principal } from '../../plugins/app/auth.js';
 import { HttpProblem, notFound } from '../../plugins/problem.js';
@@ -158,7 +160,7 @@ export async function requestRoutes(app: FastifyInstance, opts: { db: Db; engine
     handler: async (request) => {
       const who = principal(request);
       const r = await visible((request.params as { id: string }).id, who);
-      const detail = { ...view(r, now()), body: r.body, resolutionNote: r.resolutionNote, messages: await messagesOf(r) };
+      const detail = { ...view(r, now()), body: r.body, resolutionNote: r.resolutionNote, messages: await messagesOf(r), attachments: (await documentUploadRepository(db).forRequest(r.id)).map(uploadView) };
       // the trail names staff and refusals: internal, not for the customer
       if (scope(who) !== undefined) return detail;
       const events = await repo.events(r.id);
