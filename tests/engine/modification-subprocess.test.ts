@@ -190,6 +190,52 @@ for (const cacheSize of [500, 0]) {
       expect(done?.takenFlows).not.toContain('fa2');
     });
 
+    it('activates inside one inner instance of a multi-instance sub-process, chosen by ancestorElementInstanceKey; without it the choice is refused', async () => {
+      const id = `modsub-multi-${cacheSize}`;
+      await engine.deploy([
+        {
+          name: `${id}.bpmn`,
+          content: diagram(
+            id,
+            `<bpmn:startEvent id="start" />${flow('f1', 'start', 'each')}<bpmn:subProcess id="each"><bpmn:multiInstanceLoopCharacteristics><bpmn:extensionElements><zeebe:loopCharacteristics inputCollection="=items" inputElement="item" /></bpmn:extensionElements></bpmn:multiInstanceLoopCharacteristics>
+            <bpmn:startEvent id="es" />${flow('e1', 'es', 'x')}${task('x', `${id}-x`)}${flow('e2', 'x', 'y')}${task('y', `${id}-y`)}${flow('e3', 'y', 'ee')}<bpmn:endEvent id="ee" /></bpmn:subProcess>${flow('f2', 'each', 'end')}<bpmn:endEvent id="end" />`,
+          ),
+        },
+      ]);
+      const ref = await engine.createInstance({ bpmnProcessId: id, variables: { items: ['first', 'second'] } });
+      await engine.settle();
+      const xs = await engine.activateJobs({ type: `${id}-x`, worker: 'test', maxJobsToActivate: 5, timeout: 60_000 });
+      expect(xs.map((j) => j.variables.item).sort()).toEqual(['first', 'second']);
+      const details = await engine.getInstance(ref.processInstanceKey);
+      const body = details!.elements.find((e) => e.elementId === 'each' && e.flowScopeKey === ref.processInstanceKey)!;
+      const inner = details!.elements.filter((e) => e.elementId === 'each' && e.flowScopeKey === body.elementInstanceKey);
+      expect(inner).toHaveLength(2);
+      const second = xs.find((j) => j.variables.item === 'second')!;
+      const secondInner = inner.find((e) => e.elementInstanceKey === details!.elements.find((x) => x.elementInstanceKey === second.elementInstanceKey)!.flowScopeKey)!;
+
+      const ambiguous = await refusal(engine.modifyInstance(ref.processInstanceKey, { activateInstructions: [{ elementId: 'y' }] }));
+      expect(ambiguous?.message).toBe(
+        `Expected to modify instance of process '${id}' but it contains one or more activate instructions for an element that has a flow scope with more than one active instance: 'each'. Can't decide in which instance of the flow scope the element should be activated. Please specify an ancestor element instance key for this activate instruction.`,
+      );
+
+      // the second item skips x: y runs in its inner instance, which sees its item
+      await engine.modifyInstance(ref.processInstanceKey, {
+        activateInstructions: [{ elementId: 'y', ancestorElementInstanceKey: secondInner.elementInstanceKey }],
+        terminateInstructions: [{ elementInstanceKey: second.elementInstanceKey }],
+      });
+      const y = await one(`${id}-y`);
+      expect(y.variables.item).toBe('second');
+      const mid = await engine.getInstance(ref.processInstanceKey);
+      expect(mid?.elements.find((e) => e.elementInstanceKey === y.elementInstanceKey)?.flowScopeKey).toBe(secondInner.elementInstanceKey);
+
+      await engine.completeJob(y.key);
+      const first = xs.find((j) => j.variables.item === 'first')!;
+      await engine.completeJob(first.key);
+      await engine.completeJob((await one(`${id}-y`)).key);
+      await engine.settle();
+      expect((await engine.getInstance(ref.processInstanceKey))?.state).toBe('COMPLETED');
+    });
+
     it('refuses to terminate all of an instance a call activity started: the parent is to be modified instead', async () => {
       const id = `modsub-child-${cacheSize}`;
       const child = diagram(`${id}-child`, `<bpmn:startEvent id="cs" />${flow('c1', 'cs', 'work')}${task('work', `${id}-work`)}${flow('c2', 'work', 'ce')}<bpmn:endEvent id="ce" />`);
