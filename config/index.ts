@@ -98,6 +98,18 @@ const settings = {
   smsFallbackStatusUrl: { env: 'HERALD_SMS_FALLBACK_STATUS_URL', description: "secondary SMS provider's status endpoint, as HERALD_SMS_STATUS_URL", default: undefined, parse: optionalUrl('http:', 'https:') },
   breakerFailures: { env: 'HERALD_BREAKER_FAILURES', description: 'provider failures in a row that open its circuit breaker', default: 5, parse: int(1, 1_000) },
   breakerHalfOpenMs: { env: 'HERALD_BREAKER_HALF_OPEN_MS', description: 'ms an open circuit breaker waits before one probe may reach the provider again', default: 10_000, parse: int(100, 3_600_000) },
+  digestWindowMs: { env: 'HERALD_DIGEST_WINDOW', description: 'how long a payment demand waits for others to the same customer and channel, to go with them as one digest: an ISO duration (PT15M) or ms, 0 for no digests; 15 minutes when unset, except while the demo compresses time (HERALD_DEMO with HERALD_DEMO_INTERVAL) (docs/delivery.md)', default: undefined as number | undefined, parse: (raw: string, name: string) => {
+    const ms = /^\d+$/.test(raw) ? Number(raw) : /^PT(?=\d)(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?$/.exec(raw)?.slice(1).reduce((sum, v, i) => sum + Number(v ?? 0) * [3_600_000, 60_000, 1000][i], 0);
+    if (ms === undefined || ms > 86_400_000) throw new ConfigError(name, `"${raw}" is not a window up to a day (an ISO duration such as PT15M, or ms)`);
+    return ms;
+  } },
+  frequencyCap: { env: 'HERALD_FREQUENCY_CAP', description: 'the frequency cap of customers without their own: "N/PT24H", at most N messages per channel in any such rolling window (legal notices are not counted); none when unset (docs/delivery.md)', default: undefined as { max: number; windowMs: number } | undefined, parse: (raw: string, name: string) => {
+    if (raw === '') return undefined;
+    const m = /^(\d+)\/PT(?=\d)(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?$/.exec(raw);
+    const windowMs = m ? (Number(m[2] ?? 0) * 3600 + Number(m[3] ?? 0) * 60 + Number(m[4] ?? 0)) * 1000 : 0;
+    if (!m || Number(m[1]) < 1 || windowMs < 1000) throw new ConfigError(name, `"${raw}" is not a cap such as 5/PT24H (at least 1 message per at least 1 second)`);
+    return { max: Number(m[1]), windowMs };
+  } },
   watchdogAlertMinutes: { env: 'HERALD_WATCHDOG_ALERT_MINUTES', description: 'a job type with no live worker (no heartbeat) for this many minutes is warned about and shows in herald_worker_unattended_seconds', default: 5, parse: int(1, 10_080) },
   heartbeatMs: { env: 'HERALD_HEARTBEAT_MS', description: 'how often a worker process heartbeats per job type; it counts as dead after three missed beats', default: 10_000, parse: int(100, 600_000) },
   maxVariableBytes: { env: 'HERALD_MAX_VARIABLE_BYTES', description: 'largest process variable (as JSON) the engine accepts; larger content goes in a claim-check document (docs/delivery.md)', default: 262_144, parse: int(1_024, 4_194_304) },
