@@ -96,6 +96,15 @@ describe(`docker-compose.yml (${loaded.via})`, () => {
     expect(env(services['herald-api']).HOST).toBe('0.0.0.0');
   });
 
+  it('keeps documents in MinIO: Herald writes to its bucket over the S3 API and waits for it to be ready', () => {
+    expect(services.minio.image).toMatch(/^minio\/minio:(\$\{MINIO_VERSION:-)?RELEASE\./);
+    expect(services.minio.healthcheck?.test).toBeTruthy();
+    for (const name of ['herald-api', 'herald-workers']) {
+      expect(env(services[name])).toMatchObject({ HERALD_DOCUMENT_STORE: 's3', HERALD_S3_ENDPOINT: 'http://minio:9000', HERALD_S3_ACCESS_KEY: env(services.minio).MINIO_ROOT_USER, HERALD_S3_SECRET_KEY: env(services.minio).MINIO_ROOT_PASSWORD });
+      expect((services[name].depends_on as Record<string, { condition?: string }>).minio?.condition).toBe('service_healthy');
+    }
+  });
+
   it('starts Herald only after its dependencies are healthy', () => {
     for (const name of ['herald-api', 'herald-workers']) {
       const deps = services[name].depends_on as Record<string, { condition?: string }>;
