@@ -2,6 +2,7 @@
  * The Fastify app, in layers: external plugins (security headers, cookies, rate limit,
  * OpenAPI), then app plugins (problem+json errors, authentication), then routes.
  */
+import { createHmac } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import type { Logger } from '../config/log.js';
@@ -16,6 +17,8 @@ import { createAuditRepository } from '../storage/repositories/audit.js';
 import { auditRoutes, type AuditRouteOptions } from './routes/audit/index.js';
 import { customerRoutes } from './routes/customers/index.js';
 import { engineRoutes } from './routes/engine.js';
+import { createTestProvider } from '../services/payments/test-provider.js';
+import type { PaymentProvider } from '../services/payments/provider.js';
 import { eventRoutes } from './routes/events/index.js';
 import { sessionRoutes } from './routes/session/index.js';
 import { taskRoutes } from './routes/tasks/index.js';
@@ -27,7 +30,6 @@ import { configureDiagramPool, type DiagramLimits } from './services/diagram-poo
 import { metricsRoutes } from './routes/metrics/index.js';
 import { createObservability, type Observability } from './observability/metrics.js';
 import { observabilityPlugin, requestId } from './plugins/observability.js';
-import type { DocumentStore } from '../services/document-stores/contract.js';
 
 export interface AppDeps {
   engine: Engine;
@@ -60,10 +62,11 @@ export interface AppDeps {
   shedLoadLagMs?: number;
   /** Where message links point and the brand messages are sent under (HERALD_BASE_URL, HERALD_FROM): previews show what is sent. */
   messages?: { baseUrl?: string; company?: { name: string; email: string; phone: string } };
-  /** Where uploaded documents' bytes go (HERALD_DOCUMENT_STORE); the database unless given. */
-  documentStore?: DocumentStore;
-  /** Largest uploaded file in bytes (HERALD_MAX_UPLOAD_BYTES); 10 MiB unless given. */
-  maxUploadBytes?: number;
+  /**
+   * Payment providers for the portal's "Pay" (services/payments/provider.ts), the first one used
+   * for new checkouts; unless given, Herald's test provider outside production and none in it.
+   */
+  paymentProviders?: PaymentProvider[];
 }
 
 const DEV_SECRET = 'herald-dev-secret-change-me';
@@ -150,8 +153,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register((await import('./routes/portal/preferences.js')).portalPreferenceRoutes, { db: deps.db, confirmation });
   await app.register((await import('./routes/portal/consent-link.js')).consentLinkRoutes, { db: deps.db, confirmation });
   await app.register((await import('./routes/requests/index.js')).requestRoutes, { db: deps.db, engine: deps.engine, tasklist });
-  await app.register((await import('./routes/documents/index.js')).documentRoutes, { db: deps.db, store: deps.documentStore, maxUploadBytes: deps.maxUploadBytes });
   await app.register((await import('./routes/tracking/index.js')).trackingRoutes, { db: deps.db, secret });
+  // the test provider's secret is the app's, derived: it signs checkout links and its webhooks
+  const testProvider = deps.paymentProviders || process.env.NODE_ENV === 'production' ? undefined : createTestProvider({ secret: createHmac('sha256', secret).update('herald-test-payment-provider').digest('hex') });
+  await app.register((await import('./routes/payments/index.js')).paymentRoutes, { db: deps.db, engine: deps.engine, providers: deps.paymentProviders ?? (testProvider ? [testProvider] : []) });
+  if (testProvider) await app.register((await import('./routes/payments/test-checkout.js')).testCheckoutRoutes, { provider: testProvider });
   await app.register((await import('./routes/communications/index.js')).communicationRoutes, { db: deps.db });
   await app.register((await import('./routes/deployments/index.js')).deploymentRoutes, { engine: deps.engine, db: deps.db });
   await app.register((await import('./routes/decisions/index.js')).decisionRoutes, { engine: deps.engine, db: deps.db });

@@ -18,6 +18,8 @@ import { Problem } from '../../schemas/common.js';
 import { EVENT_DATA, EventAccepted, EventBody, EventHeaders, type EventType } from '../../schemas/events.js';
 import { verifySignature } from '../../services/signature.js';
 import { customerMaster } from '../../services/customer-master.js';
+import { paymentReceivedMessage } from '../../../services/payments/received.js';
+import { agreementFromEvent, restructuringService } from '../../../services/restructuring.js';
 import type { CustomerChanges, IssuedInvoice } from '../../../storage/customers.js';
 
 /** An invoice.issued event's data (already checked against its schema) as the invoice it records. */
@@ -45,13 +47,17 @@ function toMessage(type: EventType, data: Record<string, unknown>, source: strin
     case 'invoice.issued':
       return { name: 'invoice-issued', correlationKey: s('invoiceId'), variables: { ...data, channel: data.channel ?? 'email', initiatedBy: source } };
     case 'payment.received':
-      return { name: 'payment-received', correlationKey: s('invoiceId'), variables: { paymentId: data.paymentId, paidAmount: data.amount, paidCurrency: data.currency } };
+      // the same message a payment provider's webhook becomes (services/payments/received.ts)
+      return paymentReceivedMessage({ invoiceId: s('invoiceId'), paymentId: s('paymentId'), amount: s('amount'), currency: data.currency === undefined ? undefined : s('currency') });
     case 'promise_to_pay.made':
       return { name: 'promise-to-pay', correlationKey: s('invoiceId'), variables: { promisedDate: data.promisedDate, promisedAmount: data.amount } };
     case 'credit.limit_changed':
       return { name: 'credit-limit-changed', correlationKey: s('customerId'), variables: { ...data, initiatedBy: source } };
     case 'customer.updated':
       return { name: 'customer-updated', correlationKey: s('customerId'), variables: { customerId: data.customerId, changes: data.changes } };
+    case 'restructuring.agreed':
+      // starts restructuring-notice; the terms themselves are read from the recorded agreement
+      return { name: 'restructuring-agreed', correlationKey: s('agreementId'), variables: { customerId: data.customerId, agreementId: data.agreementId, channel: data.channel ?? 'email', initiatedBy: source } };
   }
 }
 
@@ -125,6 +131,8 @@ export async function eventRoutes(app: FastifyInstance, opts: { db: Db; engine: 
       const issued = body.type === 'invoice.issued' ? issuedInvoice(body.data) : undefined;
       if (issued) await master.checkInvoice(issued);
       if (body.type === 'customer.updated') await master.checkChange(String(body.data.customerId), body.data.changes as CustomerChanges);
+      const agreement = body.type === 'restructuring.agreed' ? agreementFromEvent(body.data) : undefined;
+      if (agreement) await restructuringService(db).check(agreement);
       const key = request.headers['idempotency-key'] as string;
       const bodyHash = createHash('sha256').update(canonicalJson(body)).digest('hex');
       const receivedAt = new Date();
@@ -181,6 +189,7 @@ export async function eventRoutes(app: FastifyInstance, opts: { db: Db; engine: 
       try {
         // Herald records what the ERP says before any process reads it
         if (issued) await master.recordInvoice(issued, `system:${body.source}`);
+        if (agreement) await restructuringService(db).record(agreement, `system:${body.source}`);
         if (body.type === 'customer.updated') await master.change({ actor: `system:${body.source}`, customerId: String(body.data.customerId), changes: body.data.changes as CustomerChanges, source: 'erp', field: 'body.data.changes' });
         const { messageKey } = await engine.publishMessage({ ...message, messageId: key, timeToLive: opts.messageTtlMs ?? 3_600_000 });
         const response = { eventId: key, type: body.type, message: { ...message, variables: undefined, messageKey }, receivedAt: receivedAt.toISOString() };
