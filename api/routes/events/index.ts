@@ -19,7 +19,6 @@ import { EVENT_DATA, EventAccepted, EventBody, EventHeaders, type EventType } fr
 import { verifySignature } from '../../services/signature.js';
 import { customerMaster } from '../../services/customer-master.js';
 import { paymentReceivedMessage } from '../../../services/payments/received.js';
-import { agreementFromEvent, restructuringService } from '../../../services/restructuring.js';
 import type { CustomerChanges, IssuedInvoice } from '../../../storage/customers.js';
 
 /** An invoice.issued event's data (already checked against its schema) as the invoice it records. */
@@ -55,9 +54,6 @@ function toMessage(type: EventType, data: Record<string, unknown>, source: strin
       return { name: 'credit-limit-changed', correlationKey: s('customerId'), variables: { ...data, initiatedBy: source } };
     case 'customer.updated':
       return { name: 'customer-updated', correlationKey: s('customerId'), variables: { customerId: data.customerId, changes: data.changes } };
-    case 'restructuring.agreed':
-      // starts restructuring-notice; the terms themselves are read from the recorded agreement
-      return { name: 'restructuring-agreed', correlationKey: s('agreementId'), variables: { customerId: data.customerId, agreementId: data.agreementId, channel: data.channel ?? 'email', initiatedBy: source } };
   }
 }
 
@@ -131,8 +127,6 @@ export async function eventRoutes(app: FastifyInstance, opts: { db: Db; engine: 
       const issued = body.type === 'invoice.issued' ? issuedInvoice(body.data) : undefined;
       if (issued) await master.checkInvoice(issued);
       if (body.type === 'customer.updated') await master.checkChange(String(body.data.customerId), body.data.changes as CustomerChanges);
-      const agreement = body.type === 'restructuring.agreed' ? agreementFromEvent(body.data) : undefined;
-      if (agreement) await restructuringService(db).check(agreement);
       const key = request.headers['idempotency-key'] as string;
       const bodyHash = createHash('sha256').update(canonicalJson(body)).digest('hex');
       const receivedAt = new Date();
@@ -189,7 +183,6 @@ export async function eventRoutes(app: FastifyInstance, opts: { db: Db; engine: 
       try {
         // Herald records what the ERP says before any process reads it
         if (issued) await master.recordInvoice(issued, `system:${body.source}`);
-        if (agreement) await restructuringService(db).record(agreement, `system:${body.source}`);
         if (body.type === 'customer.updated') await master.change({ actor: `system:${body.source}`, customerId: String(body.data.customerId), changes: body.data.changes as CustomerChanges, source: 'erp', field: 'body.data.changes' });
         const { messageKey } = await engine.publishMessage({ ...message, messageId: key, timeToLive: opts.messageTtlMs ?? 3_600_000 });
         const response = { eventId: key, type: body.type, message: { ...message, variables: undefined, messageKey }, receivedAt: receivedAt.toISOString() };
