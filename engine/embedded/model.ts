@@ -98,6 +98,8 @@ export interface ElementInfo {
   /** For a compensation boundary event: the handler its association points at. */
   compensationHandler?: string;
   properties: Record<string, string>;
+  /** The element's bpmn:documentation (its first text), which an ad-hoc sub-process lists in adHocSubProcessElements. */
+  documentation?: string;
   /** Embedded forms (zeebe:userTaskForm) of the process, for camunda-forms:bpmn: keys. */
   incoming: string[];
   outgoing: string[];
@@ -275,6 +277,8 @@ function describe(el: ModdleEl, parentId: string): ElementInfo {
     incoming: [],
     outgoing: [],
   };
+  const documentation = (el.documentation as ModdleEl[] | undefined)?.[0]?.text;
+  if (typeof documentation === 'string' && documentation) info.documentation = documentation;
   if (taskDef) info.taskDefinition = { type: String(taskDef.type ?? ''), retries: String(taskDef.retries ?? '3') };
   if (el.default) info.defaultFlow = (el.default as ModdleEl).id;
   if (el.attachedToRef) {

@@ -557,7 +557,25 @@ export class InstanceRuntime implements ElementHost, AdHocHost {
     (this.data.adHoc ??= {})[executionId] = { activated };
     const collection = info.adHoc?.outputCollection;
     if (collection) this.data.scopes[scopeId].vars[collection] = [];
+    this.data.scopes[scopeId].vars.adHocSubProcessElements = this.adHocElementsVariable(info);
     return { elements: activated };
+  }
+
+  /**
+   * Zeebe 8.8's `adHocSubProcessElements`, local to the sub-process: each element it may activate,
+   * empty fields left out as Zeebe's AdHocActivityMetadata does. The `parameters` Zeebe reads from
+   * fromAi(...) calls are not extracted.
+   */
+  private adHocElementsVariable(adHoc: ElementInfo): Record<string, unknown>[] {
+    const activities = this.adHocActivities(adHoc);
+    return [...this.model.elements.values()]
+      .filter((e) => activities.has(e.id))
+      .map((e) => ({
+        elementId: e.id,
+        ...(e.name && { elementName: e.name }),
+        ...(e.documentation && { documentation: e.documentation }),
+        ...(Object.keys(e.properties).length && { properties: { ...e.properties } }),
+      }));
   }
 
   /**

@@ -167,8 +167,15 @@ for (const cacheSize of [500, 0]) {
         '<zeebe:adHoc activeElementsCollection="=toActivate" />',
         '<zeebe:adHoc activeElementsCollection="=toActivate" outputCollection="results" outputElement="=result" />',
       );
-      const id = await deployed(`adhoc-io-${cacheSize}`, xml);
+      const id = await deployed(
+        `adhoc-io-${cacheSize}`,
+        xml.replace('<bpmn:serviceTask id="A"><bpmn:extensionElements>', '<bpmn:serviceTask id="A" name="Look up"><bpmn:documentation>Finds the customer</bpmn:documentation><bpmn:extensionElements><zeebe:properties><zeebe:property name="tool" value="crm" /></zeebe:properties>'),
+      );
       const ref = await engine.createInstance({ bpmnProcessId: id, variables: { toActivate: ['A'] } });
+      // Zeebe 8.8's adHocSubProcessElements: the elements the sub-process may activate (not D, which has an incoming flow)
+      const [b] = await jobsOf(`${id}-b`);
+      expect(b.variables.adHocSubProcessElements).toEqual([{ elementId: 'A', elementName: 'Look up', documentation: 'Finds the customer', properties: { tool: 'crm' } }, { elementId: 'B' }, { elementId: 'C' }]);
+      await engine.failJob(b.key, { retries: 1, errorMessage: 'handed back' });
       await complete(`${id}-b`, { result: 'from B' });
       await complete(`${id}-a`, { result: 'from A' });
       const after = await jobsOf(`${id}-after`);
