@@ -9,6 +9,7 @@ import { get, post } from '../../core/api.js';
 import { clear, explain, field, h, table, when } from '../../core/dom.js';
 import type { Feature } from '../../core/feature.js';
 import { money } from '../requests/money.js';
+import { ACCEPTED_FILES, attachmentList, uploadFiles, type Attachment } from '../requests/attachments.js';
 
 interface Message { communicationId: string; channel: string; subject: string; html: string; text: string; createdAt: string; readAt: string | null }
 interface Req { id: string; reference: string; subject: string; status: string; category: string; invoiceId: string | null; amount: string | null; createdAt: string }
@@ -17,6 +18,7 @@ interface ReqDetail extends Req {
   resolution: string | null;
   steps: { at: string; what: string; by: 'you' | 'us' }[];
   messages: { communicationId: string; channel: string; subject: string | null; createdAt: string }[];
+  attachments?: Attachment[];
 }
 interface Invoice { id: string; number: string; amount: string; currency: string; dueAt: string; status: string; promisedAt: string | null; paidAt: string | null }
 interface Profile { customerId: string; name: string; locale: string }
@@ -56,6 +58,7 @@ export const portalFeature: Feature = {
     const body = h('textarea', { name: 'body', rows: 4, id: 'request-body' });
     const invoice = h('select', { name: 'invoice', id: 'request-invoice' });
     const requestAmount = h('input', { name: 'amount', inputmode: 'decimal', pattern: '^\\d+(\\.\\d{1,2})?$', id: 'request-amount' });
+    const requestFiles = h('input', { type: 'file', multiple: true, accept: ACCEPTED_FILES, id: 'request-files' }) as HTMLInputElement;
     const raised = h('div', { 'aria-live': 'polite' });
     const raise = h(
       'form',
@@ -65,7 +68,8 @@ export const portalFeature: Feature = {
         onsubmit: async (e: Event) => {
           e.preventDefault();
           try {
-            const r = await post<{ reference: string }>('/api/portal/requests', { subject: subject.value, body: body.value, invoiceId: invoice.value || undefined, amount: requestAmount.value || undefined });
+            const attachments = await uploadFiles(requestFiles);
+            const r = await post<{ reference: string }>('/api/portal/requests', { subject: subject.value, body: body.value, invoiceId: invoice.value || undefined, amount: requestAmount.value || undefined, attachments: attachments.length ? attachments : undefined });
             clear(raised, h('p', { class: 'done', role: 'status' }, `Request ${r.reference} received.`));
             (e.target as HTMLFormElement).reset();
             await loadRequests();
@@ -79,6 +83,7 @@ export const portalFeature: Feature = {
       field('Invoice (optional)', invoice),
       field('Amount in question (optional)', requestAmount),
       field('What do you need?', body),
+      field('Attach files (optional: PDF, images, text, CSV, Excel, Word; up to 10 MB each)', requestFiles),
       h('button', { type: 'submit', class: 'primary' }, 'Send request'),
       raised,
     );
@@ -190,6 +195,8 @@ async function requestPage(el: HTMLElement, ref: string, profile: Profile): Prom
     return;
   }
   const text = h('textarea', { id: 'pt-reply', rows: 4, maxlength: 10000 }) as HTMLTextAreaElement;
+  const replyFiles = h('input', { type: 'file', multiple: true, accept: ACCEPTED_FILES, id: 'pt-reply-files', 'aria-label': 'Attach files' }) as HTMLInputElement;
+  const files = h('div', { id: 'pt-attachments-box' }, attachmentList(r.attachments, 'pt-attachments', 'No files attached.'));
   const out = h('div', { 'aria-live': 'polite' });
   const steps = h('ol', { class: 'timeline', id: 'pt-steps' });
   const renderSteps = (list: ReqDetail['steps']) => clear(steps, list.map((s) => h('li', { class: s.by === 'you' ? 'activated' : 'completed' }, h('time', {}, when(s.at)), ` ${s.what}`)));
@@ -210,6 +217,8 @@ async function requestPage(el: HTMLElement, ref: string, profile: Profile): Prom
           h('h2', { id: 'pt-req-title' }, 'Your request'),
           h('p', {}, h('span', { class: `badge status-${r.status}` }, words(r.status)), r.amount ? ` · amount in question ${money(r.amount, 'USD', profile.locale)}` : '', r.invoiceId ? ` · invoice ${r.invoiceId}` : ''),
           r.body ? h('blockquote', { class: 'rq-quote' }, r.body) : null,
+          h('h3', {}, 'Files'),
+          files,
         ),
         h(
           'form',
@@ -220,10 +229,14 @@ async function requestPage(el: HTMLElement, ref: string, profile: Profile): Prom
               e.preventDefault();
               if (!text.value.trim()) return text.focus();
               try {
-                const res = await post<{ resumed: boolean }>(`/api/portal/requests/${encodeURIComponent(r.reference)}/replies`, { text: text.value.trim() });
+                const attachments = await uploadFiles(replyFiles);
+                const res = await post<{ resumed: boolean }>(`/api/portal/requests/${encodeURIComponent(r.reference)}/replies`, { text: text.value.trim(), attachments: attachments.length ? attachments : undefined });
                 clear(out, h('p', { class: 'done', role: 'status' }, res.resumed ? 'Thank you: your answer is with the team and your request goes on.' : 'Thank you: your message is with the team.'));
                 text.value = '';
-                renderSteps((await get<ReqDetail>(`/api/portal/requests/${encodeURIComponent(r.reference)}`)).steps);
+                replyFiles.value = '';
+                const fresh = await get<ReqDetail>(`/api/portal/requests/${encodeURIComponent(r.reference)}`);
+                renderSteps(fresh.steps);
+                clear(files, attachmentList(fresh.attachments, 'pt-attachments', 'No files attached.'));
               } catch (err) {
                 clear(out, h('p', { class: 'error', role: 'alert' }, explain(err)));
               }
@@ -231,6 +244,7 @@ async function requestPage(el: HTMLElement, ref: string, profile: Profile): Prom
           },
           h('h2', { id: 'pt-reply-title' }, 'Reply'),
           field('Your message', text),
+          field('Attach files (optional)', replyFiles),
           h('button', { type: 'submit', class: 'primary' }, 'Send reply'),
           out,
         ),

@@ -10,6 +10,7 @@
 import { Form } from '@bpmn-io/form-js';
 import { ApiProblem, get, post } from '../../core/api.js';
 import { clear, explain, field, h, when } from '../../core/dom.js';
+import { attachmentList, type Attachment } from './attachments.js';
 import type { Feature } from '../../core/feature.js';
 import { refusal } from '../../core/refusal.js';
 import { session } from '../../core/session.js';
@@ -43,6 +44,8 @@ interface RequestDetail extends RequestView {
   body: string | null;
   resolutionNote: string | null;
   messages: { communicationId: string; purpose: string; templateId: string; channel: string; status: string; subject: string | null; createdAt: string }[];
+  /** Files the customer attached, with download links (GET /api/documents/{id}). */
+  attachments?: Attachment[];
   events?: { at: string; action: string; actor: string; outcome: string; detail: Record<string, unknown>; hash: string }[];
   trailIntact?: boolean;
 }
@@ -309,7 +312,7 @@ async function requestPage(el: HTMLElement, ref: string): Promise<() => void> {
           h('blockquote', { class: 'rq-quote', id: 'rq-body' }, h('strong', {}, r.subject), r.body ? h('p', {}, r.body) : null),
           h('p', { class: 'muted' }, `via ${r.intakeChannel} · ${when(r.createdAt)}${r.requestedBy ? ` · by ${r.requestedBy}` : ''}`),
           h('h3', {}, 'Attachments'),
-          h('p', { class: 'muted', id: 'rq-attachments' }, 'None came with this request.'),
+          attachmentList(r.attachments, 'rq-attachments', 'None came with this request.'),
         ),
         taskBox,
         h(
