@@ -140,6 +140,16 @@ describe.each(await dbKinds())('documents API on %s', (kind) => {
       expect([201, 413]).toContain(two.status);
     });
 
+    it('documents the upload as multipart/form-data with its statuses in the OpenAPI document', async () => {
+      const doc = (await http().get('/docs/json')).body;
+      const post = doc.paths['/api/documents'].post;
+      expect(post.operationId).toBe('postDocuments');
+      expect(Object.keys(post.requestBody.content)).toEqual(['multipart/form-data']);
+      expect(post.requestBody.content['multipart/form-data'].schema.properties.file).toMatchObject({ type: 'string', format: 'binary' });
+      expect(Object.keys(post.responses)).toEqual(expect.arrayContaining(['201', '413', '415', '401', '403']));
+      expect(doc.paths['/api/documents/{id}'].get.operationId).toBe('getDocumentsById');
+    });
+
     it('is for signed-in staff and customers linked to an account', async () => {
       expect((await upload(undefined, pdf(), 'a.pdf', 'application/pdf')).status).toBe(401);
     });
