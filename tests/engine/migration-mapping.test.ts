@@ -42,6 +42,14 @@ const waiting = (id: string, catchId: string, messageName: string) =>
     `<bpmn:message id="m-${id}" name="${messageName}"><bpmn:extensionElements><zeebe:subscription correlationKey="=invoice" /></bpmn:extensionElements></bpmn:message>`,
   );
 
+/** start → taskId (a job, with a 1 h timer boundary `timerId` → late) → end */
+const withTimer = (pid: string, type: string, taskId: string, timerId: string, other = '') =>
+  diagram(
+    pid,
+    `<bpmn:startEvent id="start" />${flow('f1', 'start', taskId)}${task(taskId, type)}${flow('f2', taskId, 'end')}<bpmn:endEvent id="end" />
+    <bpmn:boundaryEvent id="${timerId}" attachedToRef="${taskId}"><bpmn:timerEventDefinition><bpmn:timeDuration>PT1H</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:boundaryEvent>${flow('f3', timerId, 'late')}<bpmn:endEvent id="late" />${other}`,
+  );
+
 for (const cacheSize of [500, 0]) {
   describe(`migration with mapping instructions (cache ${cacheSize})`, () => {
     let t: TestDb;
@@ -189,16 +197,10 @@ for (const cacheSize of [500, 0]) {
     it('refuses a boundary event mapped away from its element, naming it', async () => {
       const id = `migmap-boundary-${cacheSize}`;
       const type = `${id}-work`;
-      const withTimer = (pid: string, taskId: string, timerId: string, other = '') =>
-        diagram(
-          pid,
-          `<bpmn:startEvent id="start" />${flow('f1', 'start', taskId)}${task(taskId, type)}${flow('f2', taskId, 'end')}<bpmn:endEvent id="end" />
-          <bpmn:boundaryEvent id="${timerId}" attachedToRef="${taskId}"><bpmn:timerEventDefinition><bpmn:timeDuration>PT1H</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:boundaryEvent>${flow('f3', timerId, 'late')}<bpmn:endEvent id="late" />${other}`,
-        );
-      await engine.deploy([{ name: `${id}.bpmn`, content: withTimer(id, 'work', 'tooLong') }]);
+      await engine.deploy([{ name: `${id}.bpmn`, content: withTimer(id, type, 'work', 'tooLong') }]);
       const ref = await engine.createInstance({ bpmnProcessId: id });
       const work = await one(type);
-      const into = (await engine.deploy([{ name: `${id}.bpmn`, content: withTimer(id, 'job', 'overdue', task('other', `${id}-other`)) }])).processes[0];
+      const into = (await engine.deploy([{ name: `${id}.bpmn`, content: withTimer(id, type, 'job', 'overdue', task('other', `${id}-other`)) }])).processes[0];
 
       const detached = await refusal(
         engine.migrateInstance(ref.processInstanceKey, {
@@ -226,6 +228,30 @@ for (const cacheSize of [500, 0]) {
       expect(done?.state).toBe('COMPLETED');
       expect(done?.elements.find((e) => e.elementInstanceKey === work.elementInstanceKey)).toMatchObject({ elementId: 'job', state: 'COMPLETED' });
       expect(done?.takenFlows).toEqual(['f1', 'f2']);
+    });
+
+    it('a timer boundary event mapped to a renamed one fires after the migration, on the target element', async () => {
+      const id = `migmap-timer-${cacheSize}`;
+      const type = `${id}-work`;
+      await engine.deploy([{ name: `${id}.bpmn`, content: withTimer(id, type, 'work', 'tooLong') }]);
+      const ref = await engine.createInstance({ bpmnProcessId: id });
+      const work = await one(type);
+      const into = (await engine.deploy([{ name: `${id}.bpmn`, content: withTimer(id, type, 'job', 'overdue') }])).processes[0];
+      await engine.migrateInstance(ref.processInstanceKey, {
+        targetProcessDefinitionKey: into.processDefinitionKey,
+        mappingInstructions: [
+          { sourceElementId: 'work', targetElementId: 'job' },
+          { sourceElementId: 'tooLong', targetElementId: 'overdue' },
+        ],
+      });
+
+      await engine.clock.advance(3600_000 + 1000);
+      await engine.settle();
+      const done = await engine.getInstance(ref.processInstanceKey);
+      expect(done?.state).toBe('COMPLETED');
+      expect(done?.elements.find((e) => e.elementInstanceKey === work.elementInstanceKey)).toMatchObject({ elementId: 'job', state: 'TERMINATED' });
+      expect(done?.elements.find((e) => e.elementId === 'overdue')?.state).toBe('COMPLETED');
+      expect(done?.takenFlows).toEqual(['f1', 'f3']);
     });
   });
 }
