@@ -1,14 +1,16 @@
 /**
  * Engines for process tests. Each test case gets a fresh engine:
  *
- * - embedded (default): one in-memory PGlite, migrated once per provider (start-up is the
- *   expensive part, ~3 s); before each case the engine tables are emptied and a new
- *   EmbeddedEngine with a virtual clock is started on them.
+ * - embedded (default): one in-memory PGlite per provider, started from a migrated copy
+ *   (storage/db.ts createMigratedMemoryDb); before each case the engine tables are emptied and a
+ *   new EmbeddedEngine with a virtual clock is started on them. The cases of one spec file share
+ *   the deployment of their resources: only the first deploys them.
  * - zeebe (ZEEBE_ADDRESS set): the cluster is shared, so each case deploys its resources and
  *   only touches its own instances; awaits poll. Time travel needs the cluster's clock endpoint
  *   (the adapter exposes `engine.clock` only when it works); otherwise cases using
  *   increase-time are skipped with the reason.
  */
+import { createHash } from 'node:crypto';
 import type { Engine, Resource } from '../types.js';
 import type { Db } from '../../storage/db.js';
 import type { CaseEngine } from './runner.js';
@@ -24,20 +26,23 @@ export interface EngineProvider {
   close(): Promise<void>;
 }
 
+/** The tables of what is deployed; the rest are what a case's run leaves behind. */
+const KEPT_WITH_DEPLOYMENT = ['engine_resources', 'engine_deployments'];
+
 export class EmbeddedProvider implements EngineProvider {
   readonly kind = 'embedded' as const;
   private db?: Promise<Db>;
   private tables?: string[];
+  /** The resources the database holds deployed (their names and contents), when a case may reuse them. */
+  private deployed?: string;
 
   constructor(private readonly options: { db?: Db } = {}) {}
 
   private async database(): Promise<Db> {
     this.db ??= (async () => {
       if (this.options.db) return this.options.db;
-      const { createDb, migrate } = await import('../../storage/db.js');
-      const db = createDb({});
-      await migrate(db);
-      return db;
+      const { createMigratedMemoryDb } = await import('../../storage/db.js');
+      return createMigratedMemoryDb();
     })();
     return this.db;
   }
@@ -63,11 +68,24 @@ export class EmbeddedProvider implements EngineProvider {
     this.tables ??= (
       (await db.raw(`select tablename from pg_tables where schemaname = current_schema() and tablename like 'engine\\_%'`)) as { rows: { tablename: string }[] }
     ).rows.map((r) => r.tablename);
-    if (this.tables.length) await db.raw(`truncate ${this.tables.map((t) => `"${t}"`).join(', ')} restart identity cascade`);
+    // the cases of one spec file deploy the same resources: a case after the first keeps their rows
+    // and clears what the last case left (instances, jobs, timers, messages ...), unless the
+    // deployment itself armed something a case changes (a timer start event)
+    const fingerprint = createHash('sha256');
+    for (const r of resources) fingerprint.update(r.name).update('\0').update(r.content).update('\0');
+    const key = fingerprint.digest('hex');
+    const same = this.deployed === key;
+    const cleared = same ? this.tables.filter((t) => !KEPT_WITH_DEPLOYMENT.includes(t)) : this.tables;
+    if (cleared.length) await db.raw(`truncate ${cleared.map((t) => `"${t}"`).join(', ')} restart identity cascade`);
     const { EmbeddedEngine } = await import('../embedded/engine.js');
     const engine = new EmbeddedEngine({ db, virtualClock: true });
     await engine.start();
-    await engine.deploy(resources);
+    if (!same) {
+      this.deployed = undefined;
+      await engine.deploy(resources);
+      const armed = await db('engine_timers').whereNull('instance_key').first('key');
+      if (!armed) this.deployed = key;
+    }
     return {
       engine,
       settle: () => engine.settle(),
