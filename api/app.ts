@@ -30,6 +30,7 @@ import { configureDiagramPool, type DiagramLimits } from './services/diagram-poo
 import { metricsRoutes } from './routes/metrics/index.js';
 import { createObservability, type Observability } from './observability/metrics.js';
 import { observabilityPlugin, requestId } from './plugins/observability.js';
+import type { DocumentStore } from '../services/document-stores/contract.js';
 
 export interface AppDeps {
   engine: Engine;
@@ -62,6 +63,10 @@ export interface AppDeps {
   shedLoadLagMs?: number;
   /** Where message links point and the brand messages are sent under (HERALD_BASE_URL, HERALD_FROM): previews show what is sent. */
   messages?: { baseUrl?: string; company?: { name: string; email: string; phone: string } };
+  /** Where uploaded documents' bytes go (HERALD_DOCUMENT_STORE); the database unless given. */
+  documentStore?: DocumentStore;
+  /** Largest uploaded file in bytes (HERALD_MAX_UPLOAD_BYTES); 10 MiB unless given. */
+  maxUploadBytes?: number;
   /**
    * Payment providers for the portal's "Pay" (services/payments/provider.ts), the first one used
    * for new checkouts; unless given, Herald's test provider outside production and none in it.
@@ -153,6 +158,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register((await import('./routes/portal/preferences.js')).portalPreferenceRoutes, { db: deps.db, confirmation });
   await app.register((await import('./routes/portal/consent-link.js')).consentLinkRoutes, { db: deps.db, confirmation });
   await app.register((await import('./routes/requests/index.js')).requestRoutes, { db: deps.db, engine: deps.engine, tasklist });
+  await app.register((await import('./routes/documents/index.js')).documentRoutes, { db: deps.db, store: deps.documentStore, maxUploadBytes: deps.maxUploadBytes });
   await app.register((await import('./routes/tracking/index.js')).trackingRoutes, { db: deps.db, secret });
   // the test provider's secret is the app's, derived: it signs checkout links and its webhooks
   const testProvider = deps.paymentProviders || process.env.NODE_ENV === 'production' ? undefined : createTestProvider({ secret: createHmac('sha256', secret).update('herald-test-payment-provider').digest('hex') });
