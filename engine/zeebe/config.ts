@@ -16,6 +16,12 @@ export interface HeraldZeebeSettings {
   clock: boolean;
   /** Default job timeout when a worker gives none (ms). HERALD_ZEEBE_JOB_TIMEOUT_MS, default 300000. */
   jobTimeoutMs: number;
+  /** How often `engine.on` polls new incidents and ended instances (ms). HERALD_ZEEBE_EVENT_POLL_MS, default 2000. */
+  eventPollMs: number;
+  /** How far each event poll reaches back behind the newest record seen, for late exports (ms). HERALD_ZEEBE_EVENT_OVERLAP_MS, default 60000. */
+  eventOverlapMs: number;
+  /** Keys of reported incidents / ended instances remembered to skip that overlap, per feed. HERALD_ZEEBE_EVENT_MEMORY, default 10000. */
+  eventMemory: number;
 }
 
 const sdkDefaults = CamundaSDKConfiguration as SdkConfig;
@@ -57,13 +63,16 @@ export function heraldSettings(env: NodeJS.ProcessEnv): HeraldZeebeSettings {
     const raw = env[key];
     if (raw === undefined || raw === '') return fallback;
     const n = Number(raw);
-    if (!Number.isInteger(n) || n <= 0) throw new Error(`${key} must be a positive integer (ms), got "${raw}"`);
+    if (!Number.isInteger(n) || n <= 0) throw new Error(`${key} must be a positive integer, got "${raw}"`);
     return n;
   };
   return {
     userTaskPollMs: int('HERALD_ZEEBE_USER_TASK_POLL_MS', 1000),
     clock: env.HERALD_ZEEBE_CLOCK === 'true' || env.ZEEBE_CLOCK_CONTROLLED === 'true',
     jobTimeoutMs: int('HERALD_ZEEBE_JOB_TIMEOUT_MS', 300_000),
+    eventPollMs: int('HERALD_ZEEBE_EVENT_POLL_MS', 2000),
+    eventOverlapMs: int('HERALD_ZEEBE_EVENT_OVERLAP_MS', 60_000),
+    eventMemory: int('HERALD_ZEEBE_EVENT_MEMORY', 10_000),
   };
 }
 

@@ -74,7 +74,7 @@ export class ZeebeEngine implements Engine {
   private connected?: Clients;
   private readonly workers = new Set<JobWorker>();
   private readonly userTasks: UserTaskFeed;
-  private readonly events = new EventFeed(() => this.clients().rest, () => this.log);
+  private readonly events: EventFeed;
   private started = false;
 
   constructor(options: ZeebeEngineOptions = {}) {
@@ -83,6 +83,7 @@ export class ZeebeEngine implements Engine {
     this.settings = heraldSettings(this.env);
     this.sdkConfig = sdkConfigFrom(this.env, options.address);
     this.userTasks = new UserTaskFeed(() => this.clients().rest, this.settings.userTaskPollMs, this.log);
+    this.events = new EventFeed(() => this.clients().rest, () => this.log, { pollMs: this.settings.eventPollMs, overlapMs: this.settings.eventOverlapMs, memory: this.settings.eventMemory });
     if (this.settings.clock) this.clock = new ZeebeClock(() => this.clients().rest);
   }
 

@@ -149,11 +149,15 @@ export class ZeebeRest {
     if (err instanceof EngineError || err instanceof ZeebeRestResponseError) return err;
     const e = err as { name?: string; status?: number; title?: string; detail?: string; message?: string; side?: string; summary?: string; issues?: unknown[]; cause?: { code?: string; message?: string } };
     const where = `${operation} (${what}) at ${this.baseUrl}`;
-    if (e?.name === 'CamundaValidationError') {
-      if (e.side === 'response') {
-        return new ZeebeRestResponseError(operation, `${where} answered a response that does not match the Orchestration Cluster API 8.8: ${e.summary ?? e.message}`, e.issues ?? []);
+    // The client throws a CamundaValidationError, or (when its logger formats the failure) a plain
+    // Error 'Invalid <operation> <side>: …' carrying the same issue lines.
+    const invalid = e?.name === 'CamundaValidationError' ? e.side : /^Invalid \w+ (request|response)\b/.exec(e?.message ?? '')?.[1];
+    if (invalid && Array.isArray(e.issues)) {
+      const issues = e.issues.slice(0, 5).map(String).join('; ') + (e.issues.length > 5 ? `; and ${e.issues.length - 5} more` : '');
+      if (invalid === 'response') {
+        return new ZeebeRestResponseError(operation, `${where} answered a response that does not match the Orchestration Cluster API 8.8: ${issues}`, e.issues);
       }
-      return new EngineError('INVALID_ARGUMENT', `${where}: the request does not match the Orchestration Cluster API 8.8: ${e.summary ?? e.message}`);
+      return new EngineError('INVALID_ARGUMENT', `${where}: the request does not match the Orchestration Cluster API 8.8: ${issues}`);
     }
     const status = typeof e?.status === 'number' ? e.status : undefined;
     if (status !== undefined) {
