@@ -106,6 +106,9 @@ What is in it
   audit.json         every audit row about this communication, and each row's verification
   delivery.json      the delivery: provider, provider message id, Message-ID, every attempt
   events.json        every delivery and tracking event (queued, sent, delivered, opened, clicked, ...)
+  digest.json        only for a payment demand merged into a digest: the digest's id and parts, its
+                     delivery, and this communication as rendered on its own (never sent alone);
+                     the message file then holds the digest's bytes
   manifest.json      every file above with its SHA-256 and size, and the audit verification result
 
 How to verify it
@@ -134,20 +137,31 @@ export async function buildEvidencePack(db: Knex, communicationId: string, opts:
     db('customers').where({ id: c.customer_id }).first('id', 'locale'),
     db('customer_contacts').where({ customer_id: c.customer_id, channel: c.channel }).first(),
   ]);
-  const sent = delivery?.state === 'sent';
+  // a payment demand merged into a digest went out as the digest: its bytes are the digest's (docs/delivery.md)
+  const digestId = (delivery?.digest_id as string | null | undefined) ?? null;
+  const [digestDelivery, digestArchive, digestParts] = digestId
+    ? await Promise.all([
+        db('deliveries').where({ communication_id: digestId }).first(),
+        db('communication_archive').where({ communication_id: digestId }).first(),
+        db('deliveries').where({ digest_id: digestId }).orderBy('communication_id').pluck('communication_id'),
+      ])
+    : [undefined, undefined, []];
+  const sent = digestId ? digestDelivery?.state === 'sent' : delivery?.state === 'sent';
+  const sentArchive = digestId ? digestArchive : archive;
+  const sentId = digestId ?? communicationId;
 
   // the exact bytes: the archive keeps them (base64) immutable; the hash recorded at sending must agree
   let message: Buffer;
-  if (archive) {
-    message = Buffer.from(archive.raw as string, 'base64');
-    if (sha256(message) !== archive.content_sha256) throw new EvidenceUnavailable(`the archive of ${communicationId} does not match its own content hash`);
+  if (sentArchive && (sent || !digestId)) {
+    message = Buffer.from(sentArchive.raw as string, 'base64');
+    if (sha256(message) !== sentArchive.content_sha256) throw new EvidenceUnavailable(`the archive of ${sentId} does not match its own content hash`);
   } else if (sent) {
-    throw new EvidenceUnavailable(`communication ${communicationId} was sent but is not archived yet; the archive keeps the exact bytes: try again once it is`);
+    throw new EvidenceUnavailable(`communication ${sentId} was sent but is not archived yet; the archive keeps the exact bytes: try again once it is`);
   } else {
     message = Buffer.from(JSON.stringify({ subject: c.subject ?? null, html: c.html ?? null, text: c.text ?? null }));
   }
   const messageSha = sha256(message);
-  const recorded = (delivery?.raw_sha256 as string | null | undefined) ?? null;
+  const recorded = ((digestId ? digestDelivery?.raw_sha256 : delivery?.raw_sha256) as string | null | undefined) ?? null;
   const messageFile = c.channel === 'email' && sent ? 'message.eml' : 'message.json';
 
   // the template version used and its approval; a version has one row per locale: the customer's language
@@ -222,8 +236,21 @@ export async function buildEvidencePack(db: Knex, communicationId: string, opts:
   const data = { renderedWith: json<Record<string, unknown> | null>(c.rendered_data, null), processData: archive ? json(archive.data_snapshot, {}) : json(c.data, {}) };
 
   const file = (name: string, bytes: Buffer, description: string): EvidenceFile => ({ name, bytes, sha256: sha256(bytes), description });
+  const digestDoc = digestId
+    ? {
+        digestId,
+        parts: digestParts,
+        state: digestDelivery?.state ?? null,
+        provider: digestDelivery?.provider ?? null,
+        providerMessageId: digestDelivery?.provider_message_id ?? null,
+        messageId: digestDelivery?.message_id ?? null,
+        sentAt: iso(digestDelivery?.sent_at),
+        rawSha256: digestDelivery?.raw_sha256 ?? null,
+        ownContent: { subject: c.subject ?? null, html: c.html ?? null, text: c.text ?? null },
+      }
+    : null;
   const files: EvidenceFile[] = [
-    file(messageFile, message, sent ? 'the exact bytes sent' : 'the rendered content (never sent)'),
+    file(messageFile, message, sent ? (digestId ? `the exact bytes sent: digest ${digestId}, which carried this communication` : 'the exact bytes sent') : 'the rendered content (never sent)'),
     file('message.sha256', Buffer.from(`${messageSha}  ${messageFile}\n`), 'SHA-256 of the message, sha256sum format'),
     file('template.json', pretty(template), "the template version used and that version's approval"),
     file('data.json', pretty(data), 'the data snapshot the message was rendered from'),
@@ -232,6 +259,7 @@ export async function buildEvidencePack(db: Knex, communicationId: string, opts:
     file('audit.json', pretty({ rows: auditRows, verification }), 'every audit row about this communication and its verification'),
     file('delivery.json', pretty(deliveryDoc), 'provider, provider message id and every attempt'),
     file('events.json', pretty(eventsDoc), 'every delivery and tracking event'),
+    ...(digestDoc ? [file('digest.json', pretty(digestDoc), 'the digest this communication was merged into: its id, every part, its delivery, and this communication as rendered on its own')] : []),
   ];
   const readme = file('README.txt', Buffer.from(README({ communicationId, messageFile })), 'how to verify this pack');
   const manifest: EvidenceManifest = {

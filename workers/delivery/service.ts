@@ -4,6 +4,7 @@
  * `delivery-result` message (with the communication id as correlation key and message id, so a
  * repeated publish after a crash is de-duplicated by the engine).
  */
+import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Logger } from '../../config/log.js';
 import type { Engine } from '../../engine/types.js';
@@ -33,12 +34,13 @@ import { instrumentHtml, trackingPaths } from '../../domain/tracking/index.js';
 import { communicationRepository, trackingRepository } from '../../storage/communications.js';
 import { communicationDisputeHold } from '../../storage/disputes.js';
 import { customerRepository } from '../../storage/customers.js';
-import type { ChannelName, DeliveryQueue } from './queue.js';
+import { JobDeferred, type ChannelName, type DeliveryQueue } from './queue.js';
+import { createDigests, type DigestFault, type DigestSettings } from './digest.js';
 import { sendGate, type SendGate } from './consent.js';
 import { createChannelFallback } from './channel-fallback.js';
 import { createAuditRepository } from '../../storage/repositories/audit.js';
 
-export interface DeliverySettings {
+export interface DeliverySettings extends DigestSettings {
   from: { name: string; address: string };
   outboxDir: string;
   smtpUrl?: string;
@@ -142,13 +144,19 @@ export function createDeliveryService(deps: {
   settings: DeliverySettings;
   now(): Date;
   log: Logger;
+  /** Test-only: a fault injected into the digest merge (workers/delivery/digest.ts). */
+  digestFault?: DigestFault;
 }): DeliveryService {
   const { db, engine, queue, adapters, settings, log } = deps;
   const comms = communicationRepository(db);
   // cross-channel failover (docs/delivery.md): CRM is never a fallback, SMS only when an endpoint is configured
   const fallback = createChannelFallback({ db, adapters, now: deps.now, log, configured: (channel) => channel !== 'crm' && (channel !== 'sms' || Boolean(settings.smsUrl)) });
+  const digests = createDigests({ db, settings, now: deps.now, log, fault: deps.digestFault });
 
   const publishResult = async (communicationId: string, variables: Record<string, unknown>) => {
+    // a digest has no process of its own: each part's process hears the digest's outcome
+    const parts = await digests.parts(communicationId);
+    if (parts.length) return publishDigestResult(communicationId, parts, variables);
     await engine
       .publishMessage({ name: 'delivery-result', correlationKey: communicationId, messageId: `delivery-result-${communicationId}`, timeToLive: 86_400_000, variables })
       .catch((err) => {
@@ -156,6 +164,51 @@ export function createDeliveryService(deps: {
       });
     await db('deliveries').where({ communication_id: communicationId }).whereNull('result_at').update({ result_at: deps.now() });
   };
+
+  /**
+   * The digest's outcome for each of its parts. A sent digest is archived first (its exact bytes,
+   * which each part's evidence pack shows), and each part gets a `sent` event naming it.
+   */
+  async function publishDigestResult(digestId: string, parts: string[], variables: Record<string, unknown>) {
+    if (variables.deliveryStatus === 'sent') await archiveDigest(digestId);
+    for (const part of parts) {
+      if (variables.deliveryStatus === 'sent') await comms.addEvent(part, 'sent', deps.now(), { digestId, providerMessageId: variables.providerMessageId }, 'sent');
+      await engine
+        .publishMessage({ name: 'delivery-result', correlationKey: part, messageId: `delivery-result-${part}`, timeToLive: 86_400_000, variables: { ...variables, digestId } })
+        .catch((err) => {
+          if ((err as { code?: string }).code !== 'ALREADY_EXISTS') throw err;
+        });
+      await db('deliveries').where({ communication_id: part }).whereNull('result_at').update({ result_at: deps.now() });
+    }
+    await db('deliveries').where({ communication_id: digestId }).whereNull('result_at').update({ result_at: deps.now() });
+  }
+
+  /** The digest's immutable record (no process archives it): the bytes sent, checked against the hash recorded at sending. */
+  async function archiveDigest(digestId: string) {
+    if (await db('communication_archive').where({ communication_id: digestId }).first('communication_id')) return;
+    const parts = await digests.parts(digestId);
+    const c = await comms.get(digestId);
+    const delivery = await db('deliveries').where({ communication_id: digestId }).first('raw_sha256');
+    const raw = await rawBytes(digestId);
+    const sha = createHash('sha256').update(raw).digest('hex');
+    if (delivery?.raw_sha256 && delivery.raw_sha256 !== sha) log.error({ digestId, sha, recorded: delivery.raw_sha256 }, 'the rebuilt digest differs from what was sent: archived as rebuilt');
+    await db('communication_archive')
+      .insert({ communication_id: digestId, raw: raw.toString('base64'), content_sha256: sha, template_id: c?.templateId ?? 'payment-digest', template_version: c?.templateVersion ?? null, data_snapshot: JSON.stringify({ ...(c?.data ?? {}), parts }), approvals: JSON.stringify([]), delivery_events: JSON.stringify(await comms.events(digestId)), archived_at: deps.now() })
+      .onConflict('communication_id')
+      .ignore();
+  }
+
+  /** A part merged into a digest: its process hears the digest's outcome once there is one; until then the digest is (again) queued. */
+  async function digestedPart(communicationId: string, digestId: string) {
+    const digest = await db('deliveries').where({ communication_id: digestId }).first();
+    const parts = [communicationId];
+    if (digest?.state === 'sent') return publishDigestResult(digestId, parts, { deliveryStatus: 'sent', providerMessageId: digest.provider_message_id });
+    if (digest?.state === 'failed') return publishDigestResult(digestId, parts, { deliveryStatus: 'failed', deliveryError: digest.error ?? 'delivery failed' });
+    if (digest?.state === 'suppressed') return publishDigestResult(digestId, parts, { deliveryStatus: 'suppressed', deliveryError: digest.error ?? 'suppressed by preference', suppressedReason: digest.error });
+    if (digest?.state === 'withheld') return publishDigestResult(digestId, parts, { deliveryStatus: 'withheld', deliveryError: digest.error ?? 'withheld', withheldReason: digest.error });
+    const { delayMs } = await deferral(digestId, (digest?.channel ?? 'email') as ChannelName);
+    await queue.add((digest?.channel ?? 'email') as ChannelName, { communicationId: digestId }, delayMs > 0 ? { delayMs } : undefined);
+  }
 
   async function outbound(communicationId: string): Promise<OutboundMessage & { channel: ChannelName }> {
     const c = await comms.get(communicationId);
@@ -210,6 +263,7 @@ export function createDeliveryService(deps: {
       await publishResult(communicationId, { deliveryStatus: 'withheld', deliveryError: delivery.error ?? 'withheld', withheldReason: delivery.error });
       return;
     }
+    if (delivery?.state === 'digested' && delivery.digest_id) return digestedPart(communicationId, delivery.digest_id);
     let attemptId: number | undefined;
     try {
       const message = await outbound(communicationId);
@@ -230,6 +284,15 @@ export function createDeliveryService(deps: {
       if (gate.action === 'send' && gate.overrides.length && attempt === 1) {
         await createAuditRepository(db).append({ actor: 'herald-delivery', action: 'communication.legal-override', subjectType: 'communication', subjectId: communicationId, detail: { channel: message.channel, overrides: gate.overrides } });
       }
+      // a payment demand held for its digest window goes once the window closed, merged with the others held (docs/delivery.md)
+      if (delivery?.hold_until && delivery.state === 'queued') {
+        const wait = await digests.heldForMs(communicationId);
+        if (wait > 0) throw new JobDeferred(wait, 'held for the digest window');
+        const merged = await digests.merge(communicationId);
+        if (merged.merged) return await digestedPart(communicationId, merged.digestId);
+      }
+      // at most N messages per channel per rolling window reach a customer; legal notices are not counted
+      await digests.takeCapSlot(communicationId, message.channel);
       const messageId = message.channel === 'email' ? messageIdFor(checkCommunicationId(communicationId)) : communicationId;
       const adapter = adapters[message.channel];
       const uncertain: { id: number; provider: string | null }[] = await db('delivery_attempts')
@@ -284,11 +347,13 @@ export function createDeliveryService(deps: {
       if (attemptId === undefined) throw new DeliveryError(`the ${message.channel} adapter sent communication ${communicationId} without announcing the attempt`, message.channel, false);
       await recordSent(communicationId, attempt, attemptId, receipt);
     } catch (err) {
+      if (err instanceof JobDeferred) throw err;
       const retryable = err instanceof DeliveryError ? err.retryable : true;
       log.warn({ communicationId, attempt, err: (err as Error).message, retryable }, 'delivery attempt failed');
       if (attemptId !== undefined) await db('delivery_attempts').where({ id: attemptId }).update({ outcome: retryable ? 'retry' : 'failed', error: (err as Error).message, finished_at: deps.now() });
       if (!retryable) return failed(communicationId, err as Error);
-      await db('deliveries').where({ communication_id: communicationId }).update({ state: 'queued', error: (err as Error).message });
+      // only an unsent delivery goes back to queued: one merged into a digest meanwhile stays digested
+      await db('deliveries').where({ communication_id: communicationId }).whereIn('state', ['queued', 'sending']).update({ state: 'queued', error: (err as Error).message });
       throw err;
     }
   }
@@ -338,10 +403,19 @@ export function createDeliveryService(deps: {
       log.warn({ communicationId, err: err.message }, 'could not read the sending window: sent without waiting');
       return undefined;
     });
-    return gate?.action === 'defer' ? { delayMs: gate.until.getTime() - now.getTime(), gate } : { delayMs: 0 };
+    const held = await digests.heldForMs(communicationId);
+    return gate?.action === 'defer' ? { delayMs: Math.max(held, gate.until.getTime() - now.getTime()), gate } : { delayMs: held };
+  }
+
+  async function rawBytes(communicationId: string): Promise<Buffer> {
+    const message = await outbound(communicationId);
+    if (message.channel === 'email') return Buffer.from((await buildEmail(message, { from: settings.from })).raw);
+    return Buffer.from(JSON.stringify({ subject: message.subject, html: message.html, text: message.text }));
   }
 
   async function failed(communicationId: string, err: Error) {
+    // a part merged into a digest hears the digest's outcome, not its own job's last error
+    if ((await db('deliveries').where({ communication_id: communicationId }).first('state'))?.state === 'digested') return;
     const at = deps.now();
     await db.transaction(async (tx) => {
       await tx('deliveries').where({ communication_id: communicationId }).update({ state: 'failed', tracking_status: 'failed', error: err.message });
@@ -354,7 +428,8 @@ export function createDeliveryService(deps: {
   return {
     async enqueue(communicationId, channel) {
       const rows = await db('deliveries').insert({ communication_id: communicationId, channel, state: 'queued' }).onConflict('communication_id').ignore().returning('communication_id');
-      // outside the recipient's sending window the job waits for the next allowed instant
+      // a payment demand waits for its digest window; outside the recipient's sending window the job waits for the next allowed instant
+      if (rows.length) await digests.hold(communicationId);
       const { delayMs, gate } = await deferral(communicationId, channel);
       // queued again even when the row exists: the queue de-duplicates by id, and a crash
       // between the insert and the queue must not strand the communication
@@ -365,11 +440,7 @@ export function createDeliveryService(deps: {
     },
     outbound,
     providerStates: () => Object.values(adapters).flatMap((a) => (isFailover(a) ? a.states() : [])),
-    async rawBytes(communicationId) {
-      const message = await outbound(communicationId);
-      if (message.channel === 'email') return Buffer.from((await buildEmail(message, { from: settings.from })).raw);
-      return Buffer.from(JSON.stringify({ subject: message.subject, html: message.html, text: message.text }));
-    },
+    rawBytes,
     start() {
       // the in-process queue forgets everything on a crash, and a BullMQ job can be lost between
       // the row and the queue: whatever the database says is unfinished goes back on its queue
