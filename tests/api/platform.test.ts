@@ -153,6 +153,8 @@ describe('platform API (PGlite)', () => {
         '/api/decision-drafts/{id}/deployment': ['post'],
         '/api/deployments': ['post'],
         '/api/deployments/dry-run': ['post'],
+        '/api/documents': ['post'],
+        '/api/documents/{id}': ['get'],
         '/api/drafts': ['post', 'get'],
         '/api/drafts/{id}': ['get'],
         '/api/drafts/{id}/deployment': ['post'],
