@@ -18,7 +18,6 @@ import http from 'node:http';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
-import addFormats from 'ajv-formats';
 
 export const documentPath = path.join(import.meta.dirname, '../fixtures/camunda-8.8-openapi.json');
 
@@ -111,8 +110,8 @@ export class CamundaRestServer {
 
   constructor(documentFile = documentPath) {
     this.document = JSON.parse(fs.readFileSync(documentFile, 'utf8'));
-    const ajv = new Ajv2020({ allErrors: true, strict: false });
-    addFormats.default(ajv);
+    // No format plugin: the derived schemas carry a pattern beside each `format` (date-times, keys), which Ajv checks.
+    const ajv = new Ajv2020({ allErrors: true, strict: false, validateFormats: false });
     for (const [template, methods] of Object.entries(this.document.paths as Record<string, Record<string, Json>>)) {
       for (const [method, op] of Object.entries(methods)) {
         const paramNames: string[] = [];
