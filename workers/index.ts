@@ -33,6 +33,8 @@ import registerRequest from './register-request.js';
 import remindRequestAssignee from './remind-request-assignee.js';
 import resumeRequest from './resume-request.js';
 import startSlaClock from './start-sla-clock.js';
+// delivery timing for diagrams (quiet hours)
+import nextAllowedInstant from './next-allowed-instant.js';
 
 export const workers: WorkerDefinition<any, WorkerDeps>[] = [
   applyCreditChange,
@@ -62,6 +64,7 @@ export const workers: WorkerDefinition<any, WorkerDeps>[] = [
   remindRequestAssignee,
   resumeRequest,
   startSlaClock,
+  nextAllowedInstant,
   // controls: Herald's policy as a user task listener (assigning, completing)
   checkTaskPolicy,
 ];

@@ -5,15 +5,21 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Db } from '../../../storage/db.js';
+import { quietHoursWaits } from '../../../storage/quiet-hours-waits.js';
 import { principal, type Principal } from '../../plugins/app/auth.js';
 import { notFound } from '../../plugins/problem.js';
 import { authProblems, Problem } from '../../schemas/common.js';
 
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
-const ListQuery = Type.Object({ customerId: Type.Optional(Type.String({ maxLength: 64 })), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })) }, { additionalProperties: false });
+const ListQuery = Type.Object(
+  { customerId: Type.Optional(Type.String({ maxLength: 64 })), processInstanceKey: Type.Optional(Type.String({ pattern: '^[0-9]{1,30}$' })), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })) },
+  { additionalProperties: false },
+);
 type ListQuery = Static<typeof ListQuery>;
 const Nullable = (t: ReturnType<typeof Type.String>) => Type.Union([t, Type.Null()]);
-const Communication = Type.Object({ id: Type.String(), customerId: Type.String(), channel: Type.String(), kind: Type.String(), status: Type.String(), subject: Nullable(Type.String()), createdAt: Type.String() });
+/** A queued message held for the recipient's sending window (quiet hours): until when, in their zone. */
+const QuietHoursWait = Type.Union([Type.Object({ until: Type.String(), timeZone: Type.String(), localUntil: Type.String() }), Type.Null()]);
+const Communication = Type.Object({ id: Type.String(), customerId: Type.String(), channel: Type.String(), kind: Type.String(), status: Type.String(), subject: Nullable(Type.String()), createdAt: Type.String(), waitingForQuietHours: Type.Optional(QuietHoursWait) });
 
 const STAFF = ['analyst', 'engineer', 'approver', 'agent', 'data-steward', 'compliance', 'admin'] as const;
 
@@ -40,14 +46,18 @@ export async function customerRoutes(app: FastifyInstance, opts: { db: Db }): Pr
       if (s === null) return [];
       if (s !== undefined) query.where('customer_id', s);
       else if (q.customerId) query.where('customer_id', q.customerId);
+      if (q.processInstanceKey) query.where('process_instance_key', q.processInstanceKey);
       const map = res.map as (r: Row) => unknown;
-      return ((await query) as Row[]).map((r) => map(r));
+      const rows = (await query) as Row[];
+      const waits = await quietHoursWaits(db, rows.map((r) => r.id as string));
+      return rows.map((r) => ({ ...(map(r) as object), waitingForQuietHours: waits.get(r.id as string) ?? null }));
     });
     app.get(`${res.path}/:id`, { schema: { tags: ['customers'], summary: `One ${res.what} by id (404 outside the caller's scope)`, params: IdParams, response: { 200: res.schema, 400: Problem, 404: Problem, ...authProblems } } }, async (request) => {
       const s = scope(principal(request));
       const row = (await db(res.table).where({ id: (request.params as { id: string }).id }).first()) as Row | undefined;
       if (!row || s === null || (s !== undefined && row.customer_id !== s)) throw notFound(res.what);
-      return (res.map as (r: Row) => unknown)(row);
+      const waits = await quietHoursWaits(db, [row.id as string]);
+      return { ...((res.map as (r: Row) => unknown)(row) as object), waitingForQuietHours: waits.get(row.id as string) ?? null };
     });
   }
 }

@@ -10,6 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { Decimal } from 'decimal.js';
 import { FeelDate, FeelDateTime, FeelDuration, FeelFunction, FeelRange, FeelTime, evaluate, parseDate, parseDateTime } from 'feelin';
+import { CALENDAR_BUILTINS } from './calendar.js';
 import { toJson } from './json.js';
 import { feelEquals, feelOrder, feelType, type FeelType } from './values.js';
 
@@ -578,6 +579,8 @@ export const SCALA_BUILTINS: Record<string, FeelFunction> = {
   context: fn(['entries'], contextOf),
   'last day of month': fn(['date'], lastDayOfMonth),
   decimal: overloads([['n', 'scale'], (n: unknown, s: unknown) => decimalWithMode(n, s, 'HALF_EVEN')], [['n', 'scale', 'mode'], decimalWithMode]),
+  // Herald's business days per country (not FEEL-scala's: an extension for diagrams on the embedded engine)
+  ...CALENDAR_BUILTINS,
 };
 
 /** The names with spaces above, so that the parser reads each as one name. */

@@ -376,6 +376,8 @@ async function instanceView(el: HTMLElement, key: string): Promise<() => void> {
   const title = h('h1', {}, `Instance ${key}`);
   const lineage = h('p', { class: 'lineage', id: 'instance-lineage' }, h('a', { href: '#/instances' }, '← All instances'));
   const status = h('p', { class: 'meta', 'aria-live': 'polite' });
+  // a message of this instance held for its recipient's sending window (docs/delivery.md, quiet hours)
+  const quietHours = h('div', { id: 'instance-quiet-hours' });
   const actions = h('div', { class: 'actions' });
   const canvas = h('div', { class: 'canvas viewer', id: 'instance-diagram', role: 'region', 'aria-label': 'Process diagram with the instance state' });
   const incidentsBox = h('section', { class: 'incidents', id: 'instance-incidents' });
@@ -474,6 +476,7 @@ async function instanceView(el: HTMLElement, key: string): Promise<() => void> {
     lineage,
     title,
     status,
+    quietHours,
     actions,
     canvas,
     incidentsBox,
@@ -507,6 +510,14 @@ async function instanceView(el: HTMLElement, key: string): Promise<() => void> {
       (viewer.get('canvas') as { zoom(v: string, center: string): number }).zoom('fit-viewport', 'auto');
       shownDefinition = d.processDefinitionKey;
     }
+    void get<{ id: string; channel: string; waitingForQuietHours?: { localUntil: string; timeZone: string } | null }[]>(`/api/communications?processInstanceKey=${key}`)
+      .then((comms) =>
+        clear(
+          quietHours,
+          comms.filter((c) => c.waitingForQuietHours).map((c) => h('p', { class: 'meta quiet-hours' }, `${c.id} (${c.channel}): waiting for quiet hours until ${c.waitingForQuietHours!.localUntil}, ${c.waitingForQuietHours!.timeZone}`)),
+        ),
+      )
+      .catch(() => clear(quietHours));
     const nameOf = (e: { elementId: string; elementName?: string }) => e.elementName ?? facts.names.get(e.elementId) ?? e.elementId;
     // resolved incidents stay in the instance's history; only open ones are painted and retried
     const open = d.incidents.filter((i) => i.state !== 'RESOLVED');
