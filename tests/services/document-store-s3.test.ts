@@ -15,6 +15,10 @@ import { DocumentIntegrityError, UnknownDocumentStoreError, type DocumentStore }
 import { s3DocumentStore, S3_STORE_ID } from '../../services/document-stores/s3.js';
 import { documentService, sha256Of } from '../../services/documents.js';
 import { openTestDb, type TestDb } from '../support/db.js';
+import request from 'supertest';
+import { ConfigError, loadConfig } from '../../config/index.js';
+import { createDocumentStore } from '../../services/document-stores/index.js';
+import { startApi } from '../api/harness.js';
 
 const KEYS = { accessKey: 'S3RVER', secretKey: 'S3RVER' };
 
@@ -100,5 +104,37 @@ describe('S3 document store (s3rver on 127.0.0.1)', () => {
     expect(before.storeId).toBe('herald-db');
     const read = await documentService(t.db, { store }).read(before);
     expect(read?.content.toString()).toBe('written while the database was the store');
+  });
+
+  it('is what Herald uploads to with HERALD_DOCUMENT_STORE=s3: an upload lands in the bucket, a download is checked against it', { timeout: 180_000 }, async () => {
+    // given the store as configured from the environment (and refused without its endpoint)
+    expect(() => loadConfig({ HERALD_DOCUMENT_STORE: 's3', HERALD_S3_ACCESS_KEY: 'a', HERALD_S3_SECRET_KEY: 'b' })).toThrow(ConfigError);
+    expect(() => loadConfig({ HERALD_DOCUMENT_STORE: 's3', HERALD_S3_ACCESS_KEY: 'a', HERALD_S3_SECRET_KEY: 'b' })).toThrow(/HERALD_S3_ENDPOINT/);
+    const apiBucket = `herald-api-${randomUUID().slice(0, 8)}`;
+    const config = loadConfig({ HERALD_DOCUMENT_STORE: 's3', HERALD_S3_ENDPOINT: endpoint, HERALD_S3_BUCKET: apiBucket, HERALD_S3_ACCESS_KEY: KEYS.accessKey, HERALD_S3_SECRET_KEY: KEYS.secretKey });
+    const api = await startApi('pglite', { followTasks: false, redisUrl: undefined, documentStore: await createDocumentStore(config, t.db) });
+    try {
+      const content = Buffer.concat([Buffer.from('%PDF-1.4\n'), randomBytes(4096)]);
+      // when acme uploads a PDF through the API
+      const up = await request(api.app.server).post('/api/documents').set(api.as('acme')).attach('file', content, { filename: 'proof-of-payment.pdf', contentType: 'application/pdf' });
+      expect(up.status).toBe(201);
+      // then it is an object in the configured bucket, and the download answers its bytes
+      expect(up.body.reference).toMatchObject({ storeId: S3_STORE_ID, documentId: sha256Of(content) });
+      expect(await objectsIn(apiBucket)).toEqual([`documents/${sha256Of(content)}`]);
+      const down = await request(api.app.server).get(up.body.url).set(api.as('acme')).buffer(true).parse((r, cb) => {
+        const parts: Buffer[] = [];
+        r.on('data', (c: Buffer) => parts.push(c));
+        r.on('end', () => cb(null, Buffer.concat(parts)));
+      });
+      expect(down.status).toBe(200);
+      expect((down.body as Buffer).equals(content)).toBe(true);
+      // and when the object is replaced in the bucket, the download is refused
+      await raw.putObject(apiBucket, `documents/${sha256Of(content)}`, Buffer.from('%PDF-1.4 forged'), undefined, { 'Content-Type': 'application/pdf' });
+      const tampered = await request(api.app.server).get(up.body.url).set(api.as('acme'));
+      expect(tampered.status).toBe(409);
+      expect(tampered.body.rule).toBe('integrity');
+    } finally {
+      await api.close();
+    }
   });
 });
