@@ -132,7 +132,7 @@ export function planModification(rt: InstanceRuntime, request: ModifyInstanceReq
   const terminateIds: string[] = [];
   for (const [i, t] of terminations.entries()) {
     const raw = String(t?.elementInstanceKey ?? '');
-    const executionId = executionOf(raw);
+    const executionId = executionOf(raw) ?? (active[raw] ? raw : undefined);
     if (!executionId || executionId === ROOT || !active[executionId]) {
       refuse(`${prefix} terminate instructions with an element instance that could not be found: '${raw}'`, `terminateInstructions[${i}].elementInstanceKey`);
     }
@@ -141,6 +141,7 @@ export function planModification(rt: InstanceRuntime, request: ModifyInstanceReq
 
   // --- variable instructions: the process, the element, or one of its flow scopes
   for (const [i, a] of activations.entries()) {
+    if (a.variableInstructions !== undefined && !Array.isArray(a.variableInstructions)) refuse(`activateInstructions[${i}].variableInstructions must be a list`, `activateInstructions[${i}].variableInstructions`, a.elementId);
     for (const [j, v] of (a.variableInstructions ?? []).entries()) {
       const field = `activateInstructions[${i}].variableInstructions[${j}]`;
       if (!isObject(v?.variables)) refuse(`${field}.variables must be a JSON object`, `${field}.variables`, a.elementId);
