@@ -147,6 +147,15 @@ export const portalFeature: Feature = {
                     clear(note, h('p', { class: 'error', role: 'alert' }, explain(err)));
                   }
                 };
+                // pay by card at the provider's hosted checkout, or by bank transfer quoting the invoice number
+                const checkout = async () => {
+                  try {
+                    const started = await post<{ url: string }>(`/api/portal/invoices/${encodeURIComponent(i.id)}/checkout`);
+                    location.assign(started.url);
+                  } catch (err) {
+                    clear(note, h('p', { class: 'error', role: 'alert' }, explain(err)));
+                  }
+                };
                 const pay = h(
                   'button',
                   {
@@ -160,7 +169,8 @@ export const portalFeature: Feature = {
                           'div',
                           { class: 'pt-pay', role: 'status' },
                           h('strong', {}, `Pay ${amount(i.amount, i.currency)} for invoice ${i.number}`),
-                          h('p', {}, `Transfer the amount to our account quoting “${i.number}” as the reference. We match your payment when our bank reports it, and the reminders stop.`),
+                          h('p', {}, h('button', { type: 'button', class: 'primary', id: `pt-checkout-${i.id}`, onclick: () => void checkout() }, `Pay ${amount(i.amount, i.currency)} online`)),
+                          h('p', {}, `Or transfer the amount to our account quoting “${i.number}” as the reference. We match your payment when our bank reports it, and the reminders stop.`),
                         ),
                       ),
                   },
@@ -182,9 +192,32 @@ export const portalFeature: Feature = {
     };
     await loadInvoices(invs);
     await loadRequests();
+    const back = new URLSearchParams(location.hash.split('?')[1] ?? '').get('payment');
+    if (paying && back) return paymentOutcome(invoices, paying, back === 'returned', loadInvoices);
     if (paying) invoices.querySelector<HTMLButtonElement>(`[aria-label="Pay invoice ${invs.find((i) => i.id === paying)?.number ?? ''}"]`)?.click();
   },
 };
+
+/**
+ * Back from the provider's checkout: the browser's return proves nothing, so the page says what
+ * Herald knows: paid once the provider's verified payment closed the invoice, until then in progress.
+ */
+async function paymentOutcome(invoices: HTMLElement, invoiceId: string, returned: boolean, reload: (rows: Invoice[]) => Promise<void>): Promise<void> {
+  const status = h('div', { class: 'card pt-payment', id: 'pt-payment', role: 'status' });
+  invoices.before(status);
+  if (!returned) return void clear(status, h('p', {}, 'Payment canceled: nothing was charged. The invoice is still open.'));
+  clear(status, h('p', {}, 'Thank you: we are recording your payment…'));
+  for (let waited = 0; waited < 120_000; waited += 1500) {
+    const rows = await get<Invoice[]>('/api/portal/invoices').catch((): Invoice[] => []);
+    const paid = rows.find((i) => i.id === invoiceId && (i.status === 'paid' || i.paidAt));
+    if (paid) {
+      await reload(rows);
+      return void clear(status, h('p', { class: 'done' }, `Invoice ${paid.number} is paid. Thank you: a confirmation is on its way, and no more reminders will come.`));
+    }
+    await new Promise((r) => setTimeout(r, 1500));
+  }
+  clear(status, h('p', {}, 'Your payment is still being recorded; the invoice shows paid as soon as it is.'));
+}
 
 async function requestPage(el: HTMLElement, ref: string, profile: Profile): Promise<void> {
   let r: ReqDetail;
