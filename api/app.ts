@@ -152,6 +152,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // double opt-in confirmations: links signed with the app's secret, pointing at the public base URL
   const confirmation = { secret, baseUrl: deps.messages?.baseUrl ?? process.env.HERALD_BASE_URL ?? 'http://localhost:3000', company: deps.messages?.company?.name };
   await app.register((await import('./routes/customers/preferences.js')).customerPreferenceRoutes, { db: deps.db, confirmation });
+  await app.register((await import('./routes/customers/frequency-caps.js')).customerFrequencyCapRoutes, { db: deps.db });
   await app.register((await import('./routes/templates/index.js')).templateRoutes, { db: deps.db, engine: deps.engine, messages: deps.messages });
   await app.register((await import('./routes/portal/index.js')).portalRoutes, { db: deps.db, engine: deps.engine });
   await app.register((await import('./routes/portal/deep-links.js')).portalDeepLinkRoutes, { db: deps.db });
