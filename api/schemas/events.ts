@@ -41,6 +41,19 @@ export const CustomerChanges = Type.Object(
 );
 export type CustomerChanges = Static<typeof CustomerChanges>;
 
+/** Preference changes the ERP passes on (a customer's opt-out recorded there); an opt-in to SMS or marketing needs the customer's confirmation instead. */
+const ErpPreferenceChanges = Type.Array(
+  Type.Object(
+    {
+      channel: Channel,
+      topic: Type.Union([Type.Literal('invoices'), Type.Literal('reminders'), Type.Literal('account-updates'), Type.Literal('marketing')]),
+      optedIn: Type.Boolean(),
+    },
+    { additionalProperties: false },
+  ),
+  { minItems: 1, maxItems: 64 },
+);
+
 /** The data each event type carries. */
 export const EVENT_DATA = {
   // the invoice's facts as the ERP printed them: Herald states them, it never assumes them
@@ -61,7 +74,8 @@ export const EVENT_DATA = {
   'payment.received': Type.Object({ invoiceId: Id, paymentId: Id, amount: Amount, currency: Type.Optional(Currency) }, { additionalProperties: false }),
   'promise_to_pay.made': Type.Object({ invoiceId: Id, promisedDate: Type.String({ format: 'date' }), amount: Type.Optional(Amount) }, { additionalProperties: false }),
   'credit.limit_changed': Type.Object({ customerId: Id, newLimit: Amount, previousLimit: Type.Optional(Amount), currency: Currency }, { additionalProperties: false }),
-  'customer.updated': Type.Object({ customerId: Id, changes: CustomerChanges }, { additionalProperties: false }),
+  // master data changes, preference changes (opt-outs; audited as erp-event), or both
+  'customer.updated': Type.Object({ customerId: Id, changes: Type.Optional(CustomerChanges), preferences: Type.Optional(ErpPreferenceChanges) }, { additionalProperties: false, minProperties: 2 }),
 } satisfies Record<string, TObject>;
 
 export type EventType = keyof typeof EVENT_DATA;

@@ -11,7 +11,7 @@ export const PREFERENCE_CHANNELS = ['email', 'sms', 'portal', 'crm'] as const;
 export type PreferenceChannel = (typeof PREFERENCE_CHANNELS)[number];
 /** Kinds that cannot be suppressed by a preference nor held by quiet hours (they override, audited). */
 export const UNSUPPRESSIBLE_KINDS = ['legal'] as const;
-export const PREFERENCE_SOURCES = ['portal', 'api', 'erp'] as const;
+export const PREFERENCE_SOURCES = ['portal', 'api', 'erp-event'] as const;
 export type PreferenceSource = (typeof PREFERENCE_SOURCES)[number];
 
 export interface PreferenceRow {

@@ -20,6 +20,8 @@ import { verifySignature } from '../../services/signature.js';
 import { customerMaster } from '../../services/customer-master.js';
 import { paymentReceivedMessage } from '../../../services/payments/received.js';
 import type { CustomerChanges, IssuedInvoice } from '../../../storage/customers.js';
+import type { PreferenceChange } from '../../../storage/preferences.js';
+import { applyErpPreferences, checkErpPreferences } from '../../services/erp-preferences.js';
 
 /** An invoice.issued event's data (already checked against its schema) as the invoice it records. */
 function issuedInvoice(d: Record<string, unknown>): IssuedInvoice {
@@ -53,7 +55,7 @@ function toMessage(type: EventType, data: Record<string, unknown>, source: strin
     case 'credit.limit_changed':
       return { name: 'credit-limit-changed', correlationKey: s('customerId'), variables: { ...data, initiatedBy: source } };
     case 'customer.updated':
-      return { name: 'customer-updated', correlationKey: s('customerId'), variables: { customerId: data.customerId, changes: data.changes } };
+      return { name: 'customer-updated', correlationKey: s('customerId'), variables: { customerId: data.customerId, changes: data.changes ?? {}, ...(data.preferences ? { preferences: data.preferences } : {}) } };
   }
 }
 
@@ -126,7 +128,8 @@ export async function eventRoutes(app: FastifyInstance, opts: { db: Db; engine: 
       const master = customerMaster({ db });
       const issued = body.type === 'invoice.issued' ? issuedInvoice(body.data) : undefined;
       if (issued) await master.checkInvoice(issued);
-      if (body.type === 'customer.updated') await master.checkChange(String(body.data.customerId), body.data.changes as CustomerChanges);
+      if (body.type === 'customer.updated' && body.data.changes) await master.checkChange(String(body.data.customerId), body.data.changes as CustomerChanges);
+      if (body.type === 'customer.updated' && body.data.preferences) await checkErpPreferences(db, String(body.data.customerId), body.data.preferences as PreferenceChange[], Boolean(body.data.changes));
       const key = request.headers['idempotency-key'] as string;
       const bodyHash = createHash('sha256').update(canonicalJson(body)).digest('hex');
       const receivedAt = new Date();
@@ -183,7 +186,8 @@ export async function eventRoutes(app: FastifyInstance, opts: { db: Db; engine: 
       try {
         // Herald records what the ERP says before any process reads it
         if (issued) await master.recordInvoice(issued, `system:${body.source}`);
-        if (body.type === 'customer.updated') await master.change({ actor: `system:${body.source}`, customerId: String(body.data.customerId), changes: body.data.changes as CustomerChanges, source: 'erp', field: 'body.data.changes' });
+        if (body.type === 'customer.updated' && body.data.changes) await master.change({ actor: `system:${body.source}`, customerId: String(body.data.customerId), changes: body.data.changes as CustomerChanges, source: 'erp', field: 'body.data.changes' });
+        if (body.type === 'customer.updated' && body.data.preferences) await applyErpPreferences(db, { customerId: String(body.data.customerId), actor: `system:${body.source}`, eventId: key, preferences: body.data.preferences as PreferenceChange[], now: receivedAt });
         const { messageKey } = await engine.publishMessage({ ...message, messageId: key, timeToLive: opts.messageTtlMs ?? 3_600_000 });
         const response = { eventId: key, type: body.type, message: { ...message, variables: undefined, messageKey }, receivedAt: receivedAt.toISOString() };
         delete response.message.variables;
