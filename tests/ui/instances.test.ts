@@ -70,6 +70,20 @@ describe.skipIf(skipReason)('instances screen (browser)', () => {
     expect(browserProblems).toEqual([]);
   }, 60_000);
 
+  it('says when a message of the instance waits for its recipient quiet hours, until when in their zone', async () => {
+    const ref = await server.engine.createInstance({ bpmnProcessId: 'ui-token-moves', variables: { customerId: 'C-NORTHWIND' } });
+    const until = new Date(Date.now() + 6 * 3_600_000);
+    await server.db('communications').insert({ id: `ui-qh-${ref.processInstanceKey}`, customer_id: 'C-NORTHWIND', template_id: 'payment-reminder', channel: 'sms', kind: 'dunning', status: 'queued', process_instance_key: ref.processInstanceKey, data: '{}' });
+    await server.db('deliveries').insert({ communication_id: `ui-qh-${ref.processInstanceKey}`, channel: 'sms', state: 'queued' });
+    await server.db('tracking_events').insert({ communication_id: `ui-qh-${ref.processInstanceKey}`, kind: 'deferred', at: new Date(), meta: JSON.stringify({ until: until.toISOString(), timeZone: 'Australia/Sydney', reason: 'quiet hours' }), provider_event_id: 'deferred' });
+    const page = await signIn(browser, server.url, 'eric');
+    await page.goto(`${server.url}/#/instances/${ref.processInstanceKey}`);
+    const line = page.locator('#instance-quiet-hours .quiet-hours');
+    await line.first().waitFor();
+    expect(await line.textContent()).toMatch(new RegExp(`^ui-qh-${ref.processInstanceKey} \\(sms\\): waiting for quiet hours until \\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}, Australia/Sydney$`));
+    expect(browserProblems).toEqual([]);
+  }, 60_000);
+
   it('filters by customer and incident, retries an incident, cancels an instance', async () => {
     const acme = await server.engine.createInstance({ bpmnProcessId: 'ui-token-moves', variables: { customerId: 'C-ACME' } });
     const northwind = await server.engine.createInstance({ bpmnProcessId: 'ui-token-moves', variables: { customerId: 'C-NORTHWIND' } });
