@@ -81,6 +81,7 @@ describe.skipIf(skipReason)('tasklist (browser)', () => {
     expect((await server.engine.listUserTasks({ processInstanceKey: ref.processInstanceKey })).find((x) => x.userTaskKey === level1)).toMatchObject({ followUpDate: followUp, priority: 80 });
     expect(await server.db('tasks').where({ key: level1 }).first()).toMatchObject({ priority: 80 });
     await expect.poll(() => alice.locator('.facts').textContent()).toContain('Priority80');
+    expect(await alice.locator(`.tasks [data-task="${level1}"] .tl-dates`).textContent()).toContain('Priority 80');
     expect(await alice.getByLabel('Due date', { exact: true }).inputValue()).toBe('2026-12-18T17:00');
     expect(await seriousViolations(alice), 'task view with its schedule').toEqual([]);
     await shot(alice, 'tasklist-rescheduled');

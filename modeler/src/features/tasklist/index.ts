@@ -75,6 +75,15 @@ export function taskAmount(t: Pick<Task, 'variables'>, locale?: string): { label
   return undefined;
 }
 
+/** A list item's due date, follow-up date and priority. */
+const datesLine = (t: Pick<Task, 'dueDate' | 'followUpDate' | 'priority'>) =>
+  h(
+    'small',
+    { class: 'tl-dates' },
+    t.dueDate ? h('span', { class: overdue(t.dueDate) ? 'tl-overdue' : '' }, `Due ${day(t.dueDate)}`) : null,
+    t.followUpDate ? h('span', {}, `Follow up ${day(t.followUpDate)}`) : null,
+    h('span', {}, `Priority ${t.priority}`),
+  );
 const day = (iso: string | null) => (iso ? new Date(iso).toLocaleDateString(undefined, { dateStyle: 'medium' }) : '');
 const overdue = (iso: string | null) => !!iso && new Date(iso).getTime() < Date.now();
 
@@ -165,13 +174,7 @@ export const tasklistFeature: Feature = {
                   h('strong', {}, t.name ?? t.elementId),
                   h('small', {}, [t.bpmnProcessId, t.customerId ?? str(t.variables.customerId) ?? str(t.variables.reference)].filter(Boolean).join(' · ')),
                   amount ? h('small', { class: 'tl-amount' }, `${amount.label}: ${amount.text}`) : null,
-                  h(
-                    'small',
-                    { class: 'tl-dates' },
-                    t.dueDate ? h('span', { class: overdue(t.dueDate) ? 'tl-overdue' : '' }, `Due ${day(t.dueDate)}`) : null,
-                    t.followUpDate ? h('span', {}, `Follow up ${day(t.followUpDate)}`) : null,
-                    h('span', {}, `Priority ${t.priority}`),
-                  ),
+                  datesLine(t),
                   h('small', {}, t.assignee ? `claimed by ${t.assignee}` : `for ${t.candidateGroups.join(', ') || t.candidateUsers.join(', ')}`, ` · ${when(t.createdAt)}`),
                 ),
               );
@@ -382,7 +385,9 @@ function scheduleForm(t: Task, reload: () => void): HTMLElement {
     if (priority.value !== '' && Number(priority.value) !== t.priority) changes.priority = Number(priority.value);
     if (!Object.keys(changes).length) return clear(outcome, h('p', { class: 'muted', role: 'status' }, 'Nothing changed.'));
     try {
-      await patch<Task>(`/api/tasks/${t.key}`, changes);
+      const saved = await patch<Task>(`/api/tasks/${t.key}`, changes);
+      // the list's line for the task shows the new schedule too (a listener may have corrected it)
+      document.querySelector(`.tasks [data-task="${t.key}"] .tl-dates`)?.replaceWith(datesLine(saved));
       reload();
     } catch (err) {
       // a field the server refuses gets the focus, so the person fixes that one
