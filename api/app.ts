@@ -156,6 +156,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register((await import('./routes/templates/index.js')).templateRoutes, { db: deps.db, engine: deps.engine, messages: deps.messages });
   await app.register((await import('./routes/portal/index.js')).portalRoutes, { db: deps.db, engine: deps.engine });
   await app.register((await import('./routes/portal/deep-links.js')).portalDeepLinkRoutes, { db: deps.db });
+  await app.register((await import('./routes/portal/agreements.js')).portalAgreementRoutes, { db: deps.db, engine: deps.engine });
   await app.register((await import('./routes/portal/preferences.js')).portalPreferenceRoutes, { db: deps.db, confirmation });
   await app.register((await import('./routes/portal/consent-link.js')).consentLinkRoutes, { db: deps.db, confirmation });
   await app.register((await import('./routes/requests/index.js')).requestRoutes, { db: deps.db, engine: deps.engine, tasklist });

@@ -42,6 +42,7 @@ const files: Record<string, () => Promise<Migration>> = {
   '20261208020000_create_consent_confirmations': () => import('./20261208020000_create_consent_confirmations.js'),
   '20261208010000_add_digests_and_frequency_caps': () => import('./20261208010000_add_digests_and_frequency_caps.js'),
   '20261208030000_create_document_uploads': () => import('./20261208030000_create_document_uploads.js'),
+  '20261208090000_create_restructuring_agreements': () => import('./20261208090000_create_restructuring_agreements.js'),
 };
 
 

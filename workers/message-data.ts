@@ -14,6 +14,8 @@ import { creditFacts } from '../storage/account-facts.js';
 import { customerRepository, type Invoice } from '../storage/customers.js';
 import { createIdentityRepository } from '../storage/repositories/identity.js';
 import { requestRepository } from '../storage/requests.js';
+import { restructuringRepository } from '../storage/restructuring.js';
+import { agreementFacts } from '../domain/restructuring/agreement.js';
 
 export interface Brand {
   name: string;
@@ -191,5 +193,13 @@ export async function buildMessageData(deps: MessageDataDeps, m: MessageSubject,
   }
   if (m.data) data = mergeData(data, withoutNulls(m.data));
   if (question) data.question = question;
+  // a restructuring notice states the agreement as recorded, whatever the process's variables say
+  if (m.templateId === 'restructuring-terms') {
+    const agreementId = typeof m.data?.agreementId === 'string' ? m.data.agreementId : undefined;
+    const agreement = agreementId ? await restructuringRepository(deps.db).get(agreementId) : undefined;
+    if (!agreement || agreement.customerId !== customer.id) throw new Error(`restructuring-terms needs a recorded agreement of ${customer.id}: ${agreementId ? `agreement ${agreementId} is not recorded for this customer` : 'no agreementId in the message data'} (the ERP's restructuring.agreed records it)`);
+    data.restructuring = agreementFacts(agreement);
+    data.links = { ...(data.links as Record<string, unknown>), agreement: `${base}/portal/agreements/${encodeURIComponent(agreement.agreementId)}` };
+  }
   return { templateId, data, invoice, due };
 }

@@ -76,6 +76,23 @@ export const EVENT_DATA = {
   'credit.limit_changed': Type.Object({ customerId: Id, newLimit: Amount, previousLimit: Type.Optional(Amount), currency: Currency }, { additionalProperties: false }),
   // master data changes, preference changes (opt-outs; audited as erp-event), or both
   'customer.updated': Type.Object({ customerId: Id, changes: Type.Optional(CustomerChanges), preferences: Type.Optional(ErpPreferenceChanges) }, { additionalProperties: false, minProperties: 2 }),
+  // a restructuring agreed with the customer: its schedule as agreed; the notice states it from the record
+  'restructuring.agreed': Type.Object(
+    {
+      agreementId: Id,
+      customerId: Id,
+      reference: Type.String({ minLength: 1, maxLength: 64, description: 'the agreement reference as printed, e.g. "RST-2026-007"' }),
+      agreementDate: Type.String({ format: 'date' }),
+      totalAmount: Amount,
+      currency: Currency,
+      installments: Type.Array(Type.Object({ dueDate: Type.String({ format: 'date' }), amount: Amount }, { additionalProperties: false }), { minItems: 1, maxItems: 120 }),
+      acceptBy: Type.String({ format: 'date' }),
+      graceDays: Type.Integer({ minimum: 0, maximum: 90 }),
+      invoiceIds: Type.Array(Id, { minItems: 1, maxItems: 200 }),
+      channel: Type.Optional(Channel),
+    },
+    { additionalProperties: false },
+  ),
 } satisfies Record<string, TObject>;
 
 export type EventType = keyof typeof EVENT_DATA;

@@ -19,6 +19,7 @@ import { EVENT_DATA, EventAccepted, EventBody, EventHeaders, type EventType } fr
 import { verifySignature } from '../../services/signature.js';
 import { customerMaster } from '../../services/customer-master.js';
 import { paymentReceivedMessage } from '../../../services/payments/received.js';
+import { agreementFromEvent, restructuringService } from '../../../services/restructuring.js';
 import type { CustomerChanges, IssuedInvoice } from '../../../storage/customers.js';
 import type { PreferenceChange } from '../../../storage/preferences.js';
 import { applyErpPreferences, checkErpPreferences } from '../../services/erp-preferences.js';
@@ -56,6 +57,9 @@ function toMessage(type: EventType, data: Record<string, unknown>, source: strin
       return { name: 'credit-limit-changed', correlationKey: s('customerId'), variables: { ...data, initiatedBy: source } };
     case 'customer.updated':
       return { name: 'customer-updated', correlationKey: s('customerId'), variables: { customerId: data.customerId, changes: data.changes ?? {}, ...(data.preferences ? { preferences: data.preferences } : {}) } };
+    case 'restructuring.agreed':
+      // starts restructuring-notice; the terms themselves are read from the recorded agreement
+      return { name: 'restructuring-agreed', correlationKey: s('agreementId'), variables: { customerId: data.customerId, agreementId: data.agreementId, channel: data.channel ?? 'email', initiatedBy: source } };
   }
 }
 
@@ -130,6 +134,8 @@ export async function eventRoutes(app: FastifyInstance, opts: { db: Db; engine: 
       if (issued) await master.checkInvoice(issued);
       if (body.type === 'customer.updated' && body.data.changes) await master.checkChange(String(body.data.customerId), body.data.changes as CustomerChanges);
       if (body.type === 'customer.updated' && body.data.preferences) await checkErpPreferences(db, String(body.data.customerId), body.data.preferences as PreferenceChange[], Boolean(body.data.changes));
+      const agreement = body.type === 'restructuring.agreed' ? agreementFromEvent(body.data) : undefined;
+      if (agreement) await restructuringService(db).check(agreement);
       const key = request.headers['idempotency-key'] as string;
       const bodyHash = createHash('sha256').update(canonicalJson(body)).digest('hex');
       const receivedAt = new Date();
@@ -186,6 +192,7 @@ export async function eventRoutes(app: FastifyInstance, opts: { db: Db; engine: 
       try {
         // Herald records what the ERP says before any process reads it
         if (issued) await master.recordInvoice(issued, `system:${body.source}`);
+        if (agreement) await restructuringService(db).record(agreement, `system:${body.source}`);
         if (body.type === 'customer.updated' && body.data.changes) await master.change({ actor: `system:${body.source}`, customerId: String(body.data.customerId), changes: body.data.changes as CustomerChanges, source: 'erp', field: 'body.data.changes' });
         if (body.type === 'customer.updated' && body.data.preferences) await applyErpPreferences(db, { customerId: String(body.data.customerId), actor: `system:${body.source}`, eventId: key, preferences: body.data.preferences as PreferenceChange[], now: receivedAt });
         const { messageKey } = await engine.publishMessage({ ...message, messageId: key, timeToLive: opts.messageTtlMs ?? 3_600_000 });

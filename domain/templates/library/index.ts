@@ -142,7 +142,7 @@ export const library: LibraryTemplate[] = [
     subjects: { en: 'Terms of your payment restructuring agreement {{restructuring.reference}}' },
     sampleData: {
       ...base,
-      restructuring: { reference: 'RST-2025-007', agreementDate: '2025-06-10', totalAmount: '19600.00', currency: 'USD', installments: 4, installmentAmount: '4900.00', firstDueDate: '2025-07-01', acceptBy: '2025-06-24', graceDays: 10 },
+      restructuring: { reference: 'RST-2025-007', agreementDate: '2025-06-10', totalAmount: '19600.00', currency: 'USD', installments: 4, installmentAmount: '4900.00', finalInstallmentAmount: '4900.00', firstDueDate: '2025-07-01', finalDueDate: '2025-10-01', acceptBy: '2025-06-24', graceDays: 10 },
       links: { ...links, agreement: 'https://herald.example/portal/agreements/RST-2025-007' },
     },
   },
