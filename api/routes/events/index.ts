@@ -19,7 +19,7 @@ import { EVENT_DATA, EventAccepted, EventBody, EventHeaders, type EventType } fr
 import { verifySignature } from '../../services/signature.js';
 import { customerMaster } from '../../services/customer-master.js';
 import { paymentReceivedMessage } from '../../../services/payments/received.js';
-import { agreementFromEvent, restructuringService } from '../../../services/restructuring.js';
+import { agreementFromEvent, restructuringService } from '../../services/restructuring.js';
 import type { CustomerChanges, IssuedInvoice } from '../../../storage/customers.js';
 import type { PreferenceChange } from '../../../storage/preferences.js';
 import { applyErpPreferences, checkErpPreferences } from '../../services/erp-preferences.js';

@@ -7,7 +7,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Engine } from '../../../engine/types.js';
 import { agreementFacts } from '../../../domain/restructuring/agreement.js';
-import { restructuringService } from '../../../services/restructuring.js';
+import { restructuringService } from '../../services/restructuring.js';
 import type { Db } from '../../../storage/db.js';
 import { restructuringRepository, type Agreement } from '../../../storage/restructuring.js';
 import { principal } from '../../plugins/app/auth.js';

@@ -3,11 +3,11 @@
  * and the one that takes the customer's acceptance (the portal). Each writes its audit row in the
  * same transaction. Refusals name the event field (`body.data.installments.2.dueDate`).
  */
-import { AgreementError, checkAgreement, type AgreementInput } from '../domain/restructuring/agreement.js';
-import { HttpProblem } from '../api/plugins/problem.js';
-import type { Db } from '../storage/db.js';
-import { createAuditRepository } from '../storage/repositories/audit.js';
-import { restructuringRepository } from '../storage/restructuring.js';
+import { AgreementError, checkAgreement, type AgreementInput } from '../../domain/restructuring/agreement.js';
+import { HttpProblem } from '../plugins/problem.js';
+import type { Db } from '../../storage/db.js';
+import { createAuditRepository } from '../../storage/repositories/audit.js';
+import { restructuringRepository } from '../../storage/restructuring.js';
 
 /** A restructuring.agreed event's data (already checked against its schema) as the agreement it records. */
 export function agreementFromEvent(d: Record<string, unknown>): AgreementInput {
