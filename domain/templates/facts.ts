@@ -21,6 +21,16 @@ export function dueFacts(dueDate: string, at: Date): DueFacts {
   return { daysOverdue: Math.max(0, diff), daysUntilDue: Math.max(0, -diff), overdue: diff > 0 };
 }
 
+/** Where an invoice stands on the day of sending, in the customer's language: "7 days overdue", "today", "in 23 days". */
+const STANDING: Record<string, (due: DueFacts) => string> = {
+  en: (d) => (d.overdue ? `${d.daysOverdue} ${d.daysOverdue === 1 ? 'day' : 'days'} overdue` : d.daysUntilDue === 0 ? 'today' : d.daysUntilDue === 1 ? 'tomorrow' : `in ${d.daysUntilDue} days`),
+  de: (d) => (d.overdue ? `${d.daysOverdue} ${d.daysOverdue === 1 ? 'Tag' : 'Tage'} überfällig` : d.daysUntilDue === 0 ? 'heute' : d.daysUntilDue === 1 ? 'morgen' : `in ${d.daysUntilDue} Tagen`),
+};
+
+export function dueStanding(due: DueFacts, locale: string): string {
+  return (STANDING[language(locale)] ?? STANDING.en)(due);
+}
+
 /** "net 30 days" in the customer's language, from the issue and due dates. */
 const TERMS: Record<string, (days: number) => string> = {
   en: (d) => (d === 0 ? 'due on receipt' : `net ${d} days`),

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { capFor, capVerdict, isCapped, isDigestible } from '../../domain/communications/digest.js';
 import { compileUncached, renderMessage } from '../../domain/templates/index.js';
+import { dueFacts, dueStanding } from '../../domain/templates/facts.js';
 import { loadLibraryVersion } from '../../domain/templates/library/index.js';
 import { expandRepeatedRows, repeatedLists } from '../../domain/templates/repeat.js';
 
@@ -44,16 +45,23 @@ describe('repeated rows', () => {
     const v = await loadLibraryVersion('payment-digest', 'en');
     expect(repeatedLists(v.mjml)).toEqual(['invoices']);
     const invoices = [
-      { number: 'A-1', amount: '10.00', currency: 'USD', dueDate: '2026-11-01', daysOverdue: 37 },
-      { number: '<b>B-2</b>', amount: '2500.5', currency: 'EUR', dueDate: '2026-11-15', daysOverdue: 23 },
-      { number: 'C-3', amount: '7', currency: 'USD', dueDate: '2026-12-01', daysOverdue: 7 },
+      { number: 'A-1', amount: '10.00', currency: 'USD', dueDate: '2026-11-01', daysOverdue: 37, standing: '37 days overdue' },
+      { number: '<b>B-2</b>', amount: '2500.5', currency: 'EUR', dueDate: '2026-11-15', daysOverdue: 23, standing: '23 days overdue' },
+      { number: 'C-3', amount: '7', currency: 'USD', dueDate: '2026-12-31', daysOverdue: 0, standing: 'in 23 days' },
     ];
     const out = renderMessage(await compileUncached(expandRepeatedRows(v, { invoices: 3 })), { company: { name: 'H', email: 'h@x.example', phone: '1' }, customer: { contactName: 'Dana' }, links: { portal: 'https://h.example/portal/' }, digest: { count: 3 }, invoices }, { locale: 'en' });
     expect(out.subject).toBe('3 open invoices on your account');
-    expect(out.text).toContain('A-1: due November 1, 2026, 37 days overdue: $10.00');
-    expect(out.text).toContain('C-3: due December 1, 2026, 7 days overdue: $7.00');
+    expect(out.text).toContain('A-1: due November 1, 2026 (37 days overdue): $10.00');
+    // an invoice not yet due is not called overdue
+    expect(out.text).toContain('C-3: due December 31, 2026 (in 23 days): $7.00');
     expect(out.html).toContain('&lt;b&gt;B-2&lt;/b&gt;');
     expect(out.html).not.toContain('<b>B-2');
+  });
+
+  it('says where each invoice stands on the day of sending, in the customer’s language', () => {
+    const at = new Date('2026-12-08T09:00:00Z');
+    expect(['2026-11-01', '2026-12-07', '2026-12-08', '2026-12-09', '2026-12-31'].map((d) => dueStanding(dueFacts(d, at), 'en'))).toEqual(['37 days overdue', '1 day overdue', 'today', 'tomorrow', 'in 23 days']);
+    expect(['2026-11-01', '2026-12-07', '2026-12-08', '2026-12-09', '2026-12-31'].map((d) => dueStanding(dueFacts(d, at), 'de-DE'))).toEqual(['37 Tage überfällig', '1 Tag überfällig', 'heute', 'morgen', 'in 23 Tagen']);
   });
 
   it('refuses a repeated row that reads nothing of its first item', () => {

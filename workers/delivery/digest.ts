@@ -15,7 +15,7 @@ import type { Logger } from '../../config/log.js';
 import { capFor, capVerdict, DIGEST_TEMPLATE, isCapped, isDigestible, type FrequencyCap } from '../../domain/communications/digest.js';
 import { compileUncached, MissingPlaceholderError, renderMessage } from '../../domain/templates/index.js';
 import { checkContract, dataContract } from '../../domain/templates/contract.js';
-import { dueFacts, language } from '../../domain/templates/facts.js';
+import { dueFacts, dueStanding, language } from '../../domain/templates/facts.js';
 import { expandRepeatedRows } from '../../domain/templates/repeat.js';
 import type { CompiledTemplate, TemplateVersion } from '../../domain/templates/types.js';
 import { communicationRepository } from '../../storage/communications.js';
@@ -68,7 +68,9 @@ export function createDigests(deps: { db: Knex; settings: DigestSettings & { fro
     for (const id of invoiceIds) {
       const invoice = await customers.invoice(id);
       if (!invoice) continue;
-      invoices.push({ id, number: invoice.number, amount: invoice.amount, currency: invoice.currency, dueDate: invoice.dueAt, daysOverdue: dueFacts(invoice.dueAt, now).daysOverdue });
+      const due = dueFacts(invoice.dueAt, now);
+      // an invoice not yet due is never called overdue: "(in 23 days)", "(7 days overdue)"
+      invoices.push({ id, number: invoice.number, amount: invoice.amount, currency: invoice.currency, dueDate: invoice.dueAt, daysOverdue: due.daysOverdue, standing: dueStanding(due, customer.locale) });
     }
     const base = await buildMessageData({ db: tx as unknown as Knex, now: deps.now, baseUrl: settings.baseUrl, company }, { customerId, channel, templateId: DIGEST_TEMPLATE }, customer.locale);
     const data = { ...base.data, digest: { count: invoices.length }, invoices };

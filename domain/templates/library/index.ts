@@ -95,8 +95,8 @@ export const library: LibraryTemplate[] = [
       links,
       digest: { count: 2 },
       invoices: [
-        { number: 'INV-2025-0142', amount: '19600.00', currency: 'USD', dueDate: '2025-03-31', daysOverdue: 21 },
-        { number: 'INV-2025-0150', amount: '4250.50', currency: 'USD', dueDate: '2025-04-07', daysOverdue: 14 },
+        { number: 'INV-2025-0142', amount: '19600.00', currency: 'USD', dueDate: '2025-03-31', daysOverdue: 21, standing: '21 days overdue' },
+        { number: 'INV-2025-0150', amount: '4250.50', currency: 'USD', dueDate: '2025-04-07', daysOverdue: 14, standing: '14 days overdue' },
       ],
     },
   },
