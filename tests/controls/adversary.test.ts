@@ -170,6 +170,7 @@ describe.each(await dbKinds())('the adversary on %s', (kind) => {
           const key = s.bogus || !open.length ? '9999999999' : open[s.task % open.length];
           const before = (await api.t.db('audit_log').max({ id: 'id' }).first())?.id ?? 0;
           const as = api.as(s.actor);
+          stats.routes[s.route] = (stats.routes[s.route] ?? 0) + 1;
           // a person's usual move: claim the task, then complete it (each answer checked below)
           if (s.route === 'act') {
             const claimed = await http().post(`/api/tasks/${key}/claim`).set(as);
@@ -181,7 +182,6 @@ describe.each(await dbKinds())('the adversary on %s', (kind) => {
               continue;
             }
           }
-          stats.routes[s.route] = (stats.routes[s.route] ?? 0) + 1;
           let actor = s.actor;
           const res =
             s.route === 'engine-complete'
