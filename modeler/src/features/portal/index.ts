@@ -3,12 +3,14 @@
  * emails, SMS and CRM messages delivered to them), their requests, each opened with its progress
  * and a reply box, their invoices with pay and promise-to-pay, and a form to raise a request.
  * Money is shown in the customer's own locale (Intl.NumberFormat), never as "12500.00 USD".
- * Deep links from messages land here: #/portal/requests/REQ-…, #/portal/invoices/INV-…, #/portal/pay/INV-….
+ * Deep links from messages land here: #/portal/requests/REQ-…, #/portal/invoices/INV-…, #/portal/pay/INV-…,
+ * #/portal/agreements/AGR-… (./agreement.ts).
  */
 import { get, post } from '../../core/api.js';
 import { clear, explain, field, h, table, when } from '../../core/dom.js';
 import type { Feature } from '../../core/feature.js';
 import { money } from '../requests/money.js';
+import { agreementPage } from './agreement.js';
 import { ACCEPTED_FILES, attachmentList, uploadFiles, type Attachment } from '../requests/attachments.js';
 
 interface Message { communicationId: string; channel: string; subject: string; html: string; text: string; createdAt: string; readAt: string | null }
@@ -50,6 +52,7 @@ export const portalFeature: Feature = {
     const profile = await get<Profile>('/api/portal/profile').catch((): Profile => ({ customerId: '', name: '', locale: navigator.language }));
     const amount = (value: string | null, currency = 'USD') => money(value, currency, profile.locale);
     if (params[0] === 'requests' && params[1]) return requestPage(el, params[1], profile);
+    if (params[0] === 'agreements' && params[1]) return agreementPage(el, params[1], profile.locale);
 
     const inbox = h('section', { class: 'card', 'aria-labelledby': 'pt-inbox-title' });
     const requests = h('section', { class: 'card', id: 'portal-requests', 'aria-labelledby': 'pt-requests-title' });
