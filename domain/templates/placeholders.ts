@@ -1,7 +1,8 @@
 /**
  * The placeholder language, logic-less on purpose: `{{path.to.value}}` and one optional
  * formatter, `{{invoice.amount | money invoice.currency}}`, `{{dueDate | date}}`,
- * `{{dueDate | date short}}`, `{{count | number}}`. No sections, partials, helpers or
+ * `{{dueDate | date short}}`, `{{count | number}}`, `{{invoice.daysOverdue | days}}` ("1 day", "7 days",
+ * "7 Tage"; `days dative` for German after "seit": "7 Tagen"). No sections, partials, helpers or
  * unescaped forms: what a template can do is what an approver can read.
  */
 import { formatDecimal, formatMoney, MoneyError } from '../money.js';
@@ -16,6 +17,7 @@ const FORMATTERS: Record<string, { min: number; max: number }> = {
   money: { min: 1, max: 1 },
   date: { min: 0, max: 1 },
   number: { min: 0, max: 0 },
+  days: { min: 0, max: 1 },
 };
 const DATE_STYLES = new Set(['short', 'medium', 'long', 'full']);
 
@@ -49,6 +51,11 @@ export function parsePlaceholder(inner: string, ref: string): Placeholder {
       const style = 'literal' in first ? first.literal : first.path.join('.');
       if (!DATE_STYLES.has(style)) throw new TemplateCompileError(ref, 'PLACEHOLDER_SYNTAX', `{{${source}}}: date style must be one of ${[...DATE_STYLES].join(', ')}`);
       args[0] = { literal: style };
+    }
+    if (name === 'days' && first) {
+      const grammaticalCase = 'literal' in first ? first.literal : first.path.join('.');
+      if (grammaticalCase !== 'dative') throw new TemplateCompileError(ref, 'PLACEHOLDER_SYNTAX', `{{${source}}}: "days" takes only "dative" (German "seit 7 Tagen")`);
+      args[0] = { literal: grammaticalCase };
     }
     placeholder.formatter = { name, args };
   }
@@ -138,6 +145,20 @@ function formatDate(value: unknown, style: string, opts: FillOptions, ref: strin
   return f.format(date);
 }
 
+/** A count of days with its noun, plural-aware in the message's language ("1 day", "7 days", "1 Tag", "7 Tage", dative "7 Tagen"). */
+const DAY_WORDS: Record<string, { one: string; other: string; otherDative?: string }> = {
+  en: { one: 'day', other: 'days' },
+  de: { one: 'Tag', other: 'Tage', otherDative: 'Tagen' },
+};
+
+function formatDays(value: unknown, dative: boolean, opts: FillOptions, ref: string, p: Placeholder): string {
+  const n = typeof value === 'number' ? value : typeof value === 'string' && /^-?\d+$/.test(value) ? Number(value) : NaN;
+  if (!Number.isInteger(n)) return fail(ref, p, `"${String(value)}" is not a whole number of days`);
+  const words = DAY_WORDS[opts.locale.replace(/_/g, '-').split('-')[0].toLowerCase()] ?? DAY_WORDS.en;
+  const noun = new Intl.PluralRules(opts.locale).select(n) === 'one' ? words.one : dative ? (words.otherDative ?? words.other) : words.other;
+  return `${formatDecimal(String(n), opts.locale)} ${noun}`;
+}
+
 function asAmount(value: unknown, ref: string, p: Placeholder): string {
   if (typeof value === 'string') return value;
   // JSON numbers arrive as doubles; their shortest representation is the decimal that was written
@@ -169,6 +190,8 @@ export function valueOf(p: Placeholder, data: unknown, opts: FillOptions, ref: s
         return formatDate(raw, f.args[0] && 'literal' in f.args[0] ? f.args[0].literal : 'long', opts, ref, p);
       case 'number':
         return formatDecimal(asAmount(raw, ref, p), opts.locale);
+      case 'days':
+        return formatDays(raw, !!f.args[0] && 'literal' in f.args[0] && f.args[0].literal === 'dative', opts, ref, p);
       default:
         return fail(ref, p, `uses unknown formatter ${f.name}`);
     }

@@ -93,6 +93,26 @@ describe('render', () => {
     expect(out.text).not.toMatch(/<|\{\{/);
   });
 
+  it('counts days with their noun in the message’s language: a reminder one day late never reads "1 days overdue"', async () => {
+    const v = await loadLibraryVersion('payment-reminder-2', 'en');
+    const de = await loadLibraryVersion('payment-reminder-2', 'de');
+    const sample = library.find((t) => t.templateId === 'payment-reminder-2')!.sampleData as Record<string, any>;
+    const at = (days: number) => ({ ...sample, invoice: { ...sample.invoice, daysOverdue: days } });
+    const en1 = renderMessage(await compileUncached(v), at(1), { locale: 'en' });
+    expect(en1.subject).toMatch(/is 1 day overdue$/);
+    expect(en1.text).toContain('is now 1 day overdue');
+    expect(renderMessage(await compileUncached(v), at(12), { locale: 'en' }).text).toContain('is now 12 days overdue');
+    const de1 = renderMessage(await compileUncached(de), at(1), { locale: 'de' });
+    expect(de1.subject).toMatch(/ist 1 Tag überfällig$/);
+    expect(de1.text).toContain('seit 1 Tag überfällig');
+    const de12 = renderMessage(await compileUncached(de), at(12), { locale: 'de' });
+    expect(de12.subject).toMatch(/ist 12 Tage überfällig$/);
+    expect(de12.text).toContain('seit 12 Tagen überfällig');
+    await expect(compileUncached({ ...v, subject: '{{invoice.daysOverdue | days genitive}}' })).rejects.toThrow(/takes only "dative"/);
+    const counted = await compileUncached(version({ subject: 'Late by {{n | days}}', mjml: body('<mj-text>{{n | days}}</mj-text>') }));
+    expect(() => renderMessage(counted, { n: 'soon' }, { locale: 'en' })).toThrow(/not a whole number of days/);
+  });
+
   it('escapes HTML in values: a <script> in a customer name arrives as text', async () => {
     // given a customer name carrying markup
     const compiled = await compileUncached(version());

@@ -67,7 +67,7 @@ export const library: LibraryTemplate[] = [
     templateId: 'payment-reminder-2',
     kind: 'dunning',
     description: 'Firmer reminder: overdue, pay by a date or promise to pay (its number is the reminders actually sent).',
-    subjects: { en: 'Reminder {{reminder.number}}: invoice {{invoice.number}} is {{invoice.daysOverdue}} days overdue', de: '{{reminder.number}}. Mahnung: Rechnung {{invoice.number}} ist {{invoice.daysOverdue}} Tage überfällig' },
+    subjects: { en: 'Reminder {{reminder.number}}: invoice {{invoice.number}} is {{invoice.daysOverdue | days}} overdue', de: '{{reminder.number}}. Mahnung: Rechnung {{invoice.number}} ist {{invoice.daysOverdue | days}} überfällig' },
     sampleData: { ...base, reminder: { number: 2, previous: 1, lastSentDate: '2025-04-14', payBy: '2025-04-30' } },
   },
   {
