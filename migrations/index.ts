@@ -43,6 +43,7 @@ const files: Record<string, () => Promise<Migration>> = {
   '20261208010000_add_digests_and_frequency_caps': () => import('./20261208010000_add_digests_and_frequency_caps.js'),
   '20261208030000_create_document_uploads': () => import('./20261208030000_create_document_uploads.js'),
   '20261208090000_create_restructuring_agreements': () => import('./20261208090000_create_restructuring_agreements.js'),
+  '20261208091000_add_delivery_sent_raw': () => import('./20261208091000_add_delivery_sent_raw.js'),
 };
 
 

@@ -364,7 +364,7 @@ export function createDeliveryService(deps: {
     await db.transaction(async (tx) => {
       await tx('deliveries')
         .where({ communication_id: communicationId })
-        .update({ state: 'sent', tracking_status: 'sent', provider_message_id: receipt.providerMessageId, raw_sha256: receipt.rawSha256 ?? null, sent_at: at, error: null, provider: receipt.provider ?? null });
+        .update({ state: 'sent', tracking_status: 'sent', provider_message_id: receipt.providerMessageId, raw_sha256: receipt.rawSha256 ?? null, sent_raw: receipt.raw ?? null, sent_at: at, error: null, provider: receipt.provider ?? null });
       await tx('delivery_attempts').where({ id: attemptId }).update({ outcome: 'sent', finished_at: at, ambiguous: false });
       if (resolved.length) await tx('delivery_attempts').whereIn('id', resolved).whereNot({ id: attemptId }).update({ ambiguous: false, outcome: tx.raw("coalesce(outcome, 'retry')"), finished_at: tx.raw('coalesce(finished_at, ?)', [at]) });
       await communicationRepository(tx).setStatus(communicationId, 'sent');
@@ -408,6 +408,9 @@ export function createDeliveryService(deps: {
   }
 
   async function rawBytes(communicationId: string): Promise<Buffer> {
+    // the bytes as sent, when the provider handed them back; rebuilding is the fallback for older rows
+    const sent = (await db('deliveries').where({ communication_id: communicationId }).first('sent_raw')) as { sent_raw: Buffer | Uint8Array | null } | undefined;
+    if (sent?.sent_raw && sent.sent_raw.length) return Buffer.from(sent.sent_raw);
     const message = await outbound(communicationId);
     if (message.channel === 'email') return Buffer.from((await buildEmail(message, { from: settings.from })).raw);
     return Buffer.from(JSON.stringify({ subject: message.subject, html: message.html, text: message.text }));
