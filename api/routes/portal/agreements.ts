@@ -11,6 +11,7 @@ import { restructuringService } from '../../services/restructuring.js';
 import type { Db } from '../../../storage/db.js';
 import { restructuringRepository, type Agreement } from '../../../storage/restructuring.js';
 import { principal } from '../../plugins/app/auth.js';
+import { customerOf } from './index.js';
 import { HttpProblem } from '../../plugins/problem.js';
 import { authProblems, Problem } from '../../schemas/common.js';
 
@@ -50,21 +51,16 @@ function view(a: Agreement) {
 export async function portalAgreementRoutes(app: FastifyInstance, opts: { db: Db; engine: Engine; now?: () => Date }): Promise<void> {
   const { db, engine } = opts;
   const now = opts.now ?? (() => new Date(engine.clock?.now() ?? Date.now()));
-  const customerOf = (request: Parameters<typeof principal>[0]) => {
-    const who = principal(request);
-    if (!who.customerId) throw new HttpProblem(403, `${who.id} is not linked to a customer account`, { rule: 'role' });
-    return { who, customerId: who.customerId };
-  };
 
   app.get('/api/portal/agreements', { config, schema: { tags: ['portal'], operationId: 'listPortalAgreements', summary: 'Your restructuring agreements, newest first', response: { 200: Type.Array(PortalAgreement), ...authProblems } } }, async (request) => {
-    return (await restructuringRepository(db).forCustomer(customerOf(request).customerId)).map(view);
+    return (await restructuringRepository(db).forCustomer(customerOf(principal(request)))).map(view);
   });
 
   app.get(
     '/api/portal/agreements/:id',
     { config, schema: { tags: ['portal'], operationId: 'getPortalAgreement', summary: 'One of your restructuring agreements with its instalment schedule', params: Params, response: { 200: PortalAgreement, 404: Problem, ...authProblems } } },
     async (request) => {
-      const { customerId } = customerOf(request);
+      const customerId = customerOf(principal(request));
       const a = await restructuringRepository(db).get((request.params as { id: string }).id);
       // another customer's agreement answers as if there were none
       if (!a || a.customerId !== customerId) throw new HttpProblem(404, `agreement ${(request.params as { id: string }).id} was not found`);
@@ -76,7 +72,8 @@ export async function portalAgreementRoutes(app: FastifyInstance, opts: { db: Db
     '/api/portal/agreements/:id/acceptance',
     { config, schema: { tags: ['portal'], operationId: 'acceptPortalAgreement', summary: 'Accept your restructuring agreement (by its accept-by date)', params: Params, response: { 200: PortalAgreement, 404: Problem, 409: Problem, ...authProblems } } },
     async (request) => {
-      const { who, customerId } = customerOf(request);
+      const who = principal(request);
+      const customerId = customerOf(who);
       const id = (request.params as { id: string }).id;
       await restructuringService(db).accept({ agreementId: id, customerId, actor: who.id, at: now() });
       return view((await restructuringRepository(db).get(id))!);

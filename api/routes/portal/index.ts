@@ -53,7 +53,7 @@ function toInvoice(r: Row) {
 }
 
 /** The customer a portal user acts for; a customer account that names none may do nothing. */
-function customerOf(who: Principal): string {
+export function customerOf(who: Principal): string {
   if (!who.customerId) throw new HttpProblem(403, `${who.id} is not linked to a customer account`, { rule: 'role' });
   return who.customerId;
 }
